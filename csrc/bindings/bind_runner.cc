@@ -1,0 +1,128 @@
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <utility>
+
+#include "../core/stream_runner.h"
+#include "../core/work.h"
+#include "bindings.h"
+#include "py_step.h"
+
+namespace py = pybind11;
+
+namespace pinbench::bindings {
+namespace {
+
+// Hands a vector to numpy without copying: the array's base owns it.
+py::array_t<int64_t> to_numpy(std::vector<int64_t>&& v) {
+  auto owned = std::make_unique<std::vector<int64_t>>(std::move(v));
+  std::vector<int64_t>* raw = owned.get();
+  py::capsule base(owned.release(), [](void* p) { delete static_cast<std::vector<int64_t>*>(p); });
+  return py::array_t<int64_t>({static_cast<py::ssize_t>(raw->size())}, {sizeof(int64_t)}, raw->data(), base);
+}
+
+// The Python exception behind a stream failure: the original object for Python errors,
+// a RuntimeError carrying what() for C++ ones.
+py::object failure_exception(const StreamFailure& f) {
+  try {
+    if (f.error) std::rethrow_exception(f.error);
+  } catch (py::error_already_set& e) {
+    py::object value = e.value();
+    if (e.trace() && PyException_GetTraceback(value.ptr()) == nullptr)
+      PyException_SetTraceback(value.ptr(), e.trace().ptr());
+    return value;
+  } catch (const std::exception& e) {
+    return py::module_::import("builtins").attr("RuntimeError")(e.what());
+  } catch (...) {
+  }
+  return py::module_::import("builtins").attr("RuntimeError")(f.message);
+}
+
+// What run_streams hands back to Python; plain attributes, arrays owned by numpy.
+struct RawRun {
+  py::list starts, ends;          // per stream: int64 ns arrays
+  std::vector<int64_t> warmup_iterations;
+  std::vector<std::vector<int>> cpus;
+  std::vector<long> thread_ids;
+  py::list failures;              // (stream, phase, iteration, exception)
+  bool interrupted = false;
+  py::object interrupt;           // the exception a signal handler raised, or None
+  int64_t warmup_start_ns = 0, measure_start_ns = 0, deadline_ns = 0;
+};
+
+RawRun run(py::object work, std::vector<std::vector<int>> stream_cpus, double warmup, double duration,
+           int64_t max_iterations, double poll_interval) {
+  RunnerConfig config;
+  config.stream_cpus = std::move(stream_cpus);
+  config.warmup_s = warmup;
+  config.duration_s = duration;
+  config.max_iterations = max_iterations;
+  config.poll_interval_s = poll_interval;
+
+  std::shared_ptr<NativeWorkFactory> native;
+  std::unique_ptr<PyStepFactory> python;
+  StepFactory* factory = nullptr;
+  if (py::isinstance<NativeWorkFactory>(work)) {
+    native = work.cast<std::shared_ptr<NativeWorkFactory>>();
+    factory = native.get();
+  } else {
+    python = std::make_unique<PyStepFactory>(work, static_cast<int>(config.stream_cpus.size()));
+    factory = python.get();
+  }
+
+  // Runs on this (the caller's) thread while it waits: the only place Python signal handlers can run.
+  py::object interrupt = py::none();
+  auto should_stop = [&interrupt]() {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() == 0) return false;
+    interrupt = py::error_already_set().value();
+    return true;
+  };
+
+  RunResult result;
+  {
+    py::gil_scoped_release release;
+    result = run_streams(config, *factory, should_stop);
+  }
+
+  RawRun out;
+  for (auto& s : result.streams) {
+    out.starts.append(to_numpy(std::move(s.starts)));
+    out.ends.append(to_numpy(std::move(s.ends)));
+    out.warmup_iterations.push_back(s.warmup_iterations);
+    out.cpus.push_back(std::move(s.cpus));
+    out.thread_ids.push_back(s.thread_id);
+  }
+  for (const auto& f : result.failures)
+    out.failures.append(py::make_tuple(f.stream, phase_name(f.phase), f.iteration, failure_exception(f)));
+  out.interrupted = result.interrupted;
+  out.interrupt = interrupt;
+  out.warmup_start_ns = result.warmup_start_ns;
+  out.measure_start_ns = result.measure_start_ns;
+  out.deadline_ns = result.deadline_ns;
+  return out;
+}
+
+}  // namespace
+
+void bind_runner(py::module_& m) {
+  py::class_<RawRun>(m, "RawRun", "Everything one run_streams call measured, per stream.")
+      .def_readonly("starts", &RawRun::starts, "per stream: int64 ns at which each iteration started")
+      .def_readonly("ends", &RawRun::ends, "per stream: int64 ns at which each iteration ended")
+      .def_readonly("warmup_iterations", &RawRun::warmup_iterations)
+      .def_readonly("cpus", &RawRun::cpus, "per stream: its affinity, read back on the thread")
+      .def_readonly("thread_ids", &RawRun::thread_ids, "per stream: the kernel thread id")
+      .def_readonly("failures", &RawRun::failures, "(stream, phase, iteration, exception), first first")
+      .def_readonly("interrupted", &RawRun::interrupted)
+      .def_readonly("interrupt", &RawRun::interrupt)
+      .def_readonly("warmup_start_ns", &RawRun::warmup_start_ns)
+      .def_readonly("measure_start_ns", &RawRun::measure_start_ns)
+      .def_readonly("deadline_ns", &RawRun::deadline_ns);
+  m.def("run_streams", &run, py::arg("work"), py::arg("stream_cpus"), py::arg("warmup"),
+        py::arg("duration"), py::arg("max_iterations") = 0, py::arg("poll_interval") = 0.02,
+        "Runs one stream per entry of `stream_cpus` (empty = unpinned). `work` is a NativeWork or "
+        "make_step(stream_index) -> zero-argument callable, called on the pinned stream thread.");
+}
+
+}  // namespace pinbench::bindings

@@ -1,0 +1,11 @@
+// pinbench._core: the native core of pinbench. A table of contents; each concept binds itself.
+#include "bindings.h"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "pinbench native core: topology, pinning, clock and the pinned stream runner";
+  pinbench::bindings::bind_clock(m);
+  pinbench::bindings::bind_topology(m);
+  pinbench::bindings::bind_affinity(m);
+  pinbench::bindings::bind_work(m);
+  pinbench::bindings::bind_runner(m);
+}

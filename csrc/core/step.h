@@ -1,0 +1,29 @@
+// What the runner runs: a step per stream, made on that stream's pinned thread by a factory.
+#pragma once
+
+#include <memory>
+
+namespace pinbench {
+
+// One stream's unit of work. Lives and dies on its stream thread.
+class StreamStep {
+ public:
+  virtual ~StreamStep() = default;
+  // One iteration. Throws on failure; the runner records the exception for this stream.
+  virtual void run() = 0;
+};
+
+// Makes the steps. Every method is called on the stream thread named by `stream`, after that
+// thread is pinned; calls for different streams run concurrently.
+class StepFactory {
+ public:
+  virtual ~StepFactory() = default;
+  // First call on the thread, before make_step (e.g. to create a thread state).
+  virtual void enter_thread(int /*stream*/) {}
+  // May throw; the runner records it as a factory failure of this stream.
+  virtual std::unique_ptr<StreamStep> make_step(int stream) = 0;
+  // Last call on the thread, after the step is destroyed. Must not throw.
+  virtual void leave_thread(int /*stream*/) noexcept {}
+};
+
+}  // namespace pinbench

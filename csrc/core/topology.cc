@@ -1,0 +1,159 @@
+#include "topology.h"
+
+#include <dirent.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <tuple>
+
+#include "affinity.h"
+#include "cpu_list.h"
+
+namespace pinbench {
+namespace {
+
+bool read_file(const std::string& path, std::string* out) {
+  std::ifstream f(path);
+  if (!f) return false;
+  std::stringstream ss;
+  ss << f.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+std::string must_read(const std::string& path) {
+  std::string s;
+  if (!read_file(path, &s)) throw std::runtime_error("cannot read " + path);
+  return s;
+}
+
+int read_int_or(const std::string& path, int fallback) {
+  std::string s;
+  if (!read_file(path, &s)) return fallback;
+  try {
+    return std::stoi(s);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+// NUMA node of every CPU listed under <root>/devices/system/node/nodeN/cpulist.
+std::map<int, int> read_nodes(const std::string& root) {
+  std::map<int, int> node_of;
+  const std::string dir = root + "/devices/system/node";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return node_of;
+  std::vector<int> ids;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() > 4 && name.compare(0, 4, "node") == 0 &&
+        std::all_of(name.begin() + 4, name.end(), [](unsigned char c) { return std::isdigit(c); }))
+      ids.push_back(std::stoi(name.substr(4)));
+  }
+  closedir(d);
+  for (int id : ids) {
+    std::string text;
+    if (!read_file(dir + "/node" + std::to_string(id) + "/cpulist", &text)) continue;
+    for (int cpu : parse_cpu_list(text)) node_of[cpu] = id;
+  }
+  return node_of;
+}
+
+std::vector<int> intersect(const std::vector<int>& a, const std::vector<int>& b) {
+  std::vector<int> out;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+}  // namespace
+
+std::vector<int> Topology::cores_of_node(int node) const {
+  std::vector<int> out;
+  for (const auto& c : cores)
+    if (c.node == node) out.push_back(c.index);
+  return out;
+}
+
+bool Topology::smt() const {
+  return std::any_of(cores.begin(), cores.end(), [](const PhysicalCore& c) { return c.cpus.size() > 1; });
+}
+
+Topology read_topology(const std::string& root, const std::vector<int>* allowed_in) {
+  Topology t;
+  t.root = root;
+  const std::string cpu_dir = root + "/devices/system/cpu";
+  t.online = parse_cpu_list(must_read(cpu_dir + "/online"));
+
+  std::vector<int> allowed;
+  if (allowed_in != nullptr) {
+    allowed = *allowed_in;
+    std::sort(allowed.begin(), allowed.end());
+    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+  } else if (root == "/sys") {
+    allowed = current_affinity();
+  } else {
+    allowed = t.online;
+  }
+  std::string cgroup;
+  if (read_file(root + "/fs/cgroup/cpuset.cpus.effective", &cgroup) &&
+      !parse_cpu_list(cgroup).empty())
+    allowed = intersect(allowed, parse_cpu_list(cgroup));
+  t.allowed = intersect(allowed, t.online);
+  if (t.allowed.empty())
+    throw std::runtime_error("no online CPU is allowed for this process (sysfs root " + root + ")");
+
+  const std::map<int, int> node_of = read_nodes(root);
+
+  // A physical core is identified by its socket and its sibling set (core_id alone repeats
+  // across sockets, and on some machines across dies).
+  struct Raw {
+    int id, socket, node, core_id, first_sibling;
+  };
+  std::vector<Raw> raws;
+  for (int id : t.allowed) {
+    const std::string top = cpu_dir + "/cpu" + std::to_string(id) + "/topology";
+    Raw r{};
+    r.id = id;
+    r.socket = std::max(0, read_int_or(top + "/physical_package_id", 0));
+    r.core_id = read_int_or(top + "/core_id", id);
+    std::string sib;
+    const std::vector<int> siblings =
+        read_file(top + "/thread_siblings_list", &sib) ? parse_cpu_list(sib) : std::vector<int>{id};
+    r.first_sibling = siblings.empty() ? id : siblings.front();
+    const auto n = node_of.find(id);
+    r.node = n == node_of.end() ? 0 : n->second;
+    raws.push_back(r);
+  }
+
+  using Key = std::tuple<int, int, int, int>;  // node, socket, core_id, first sibling
+  std::map<Key, std::vector<int>> by_core;
+  for (const Raw& r : raws) by_core[Key{r.node, r.socket, r.core_id, r.first_sibling}].push_back(r.id);
+  std::map<int, int> core_of_cpu;
+  for (const auto& [key, cpus] : by_core) {
+    PhysicalCore c;
+    c.index = static_cast<int>(t.cores.size());
+    c.node = std::get<0>(key);
+    c.socket = std::get<1>(key);
+    c.core_id = std::get<2>(key);
+    c.cpus = cpus;
+    std::sort(c.cpus.begin(), c.cpus.end());
+    for (int cpu : c.cpus) core_of_cpu[cpu] = c.index;
+    t.cores.push_back(std::move(c));
+  }
+  for (const Raw& r : raws) {
+    t.cpus.push_back(Cpu{r.id, core_of_cpu[r.id], r.socket, r.node});
+    t.sockets.push_back(r.socket);
+    t.nodes.push_back(r.node);
+  }
+  for (auto* v : {&t.sockets, &t.nodes}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  return t;
+}
+
+}  // namespace pinbench
