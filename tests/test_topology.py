@@ -1,0 +1,158 @@
+"""Topology reading and the affinity planner, on sysfs fixture trees of bigger machines."""
+
+from __future__ import annotations
+
+import os
+
+import pinbench
+import pytest
+from conftest import sysfs
+from pinbench import UsageError, _core
+
+
+def cpus_of(plans: list[_core.StreamPlan]) -> list[list[int]]:
+    return [list(p.cpus) for p in plans]
+
+
+def test_real_machine_matches_affinity(allowed_cpus: list[int]) -> None:
+    topo = pinbench.topology()
+    assert topo.allowed == allowed_cpus
+    assert sorted(c for core in topo.cores for c in core.cpus) == allowed_cpus
+
+
+def test_vm_2core() -> None:
+    topo = pinbench.topology(sysfs("vm_2core"))
+    assert topo.allowed == [0, 1]
+    assert [c.cpus for c in topo.cores] == [[0], [1]]
+    assert topo.nodes == [0] and topo.sockets == [0] and not topo.smt
+    assert cpus_of(pinbench.plan_streams(topo, 1)) == [[0, 1]]
+    assert cpus_of(pinbench.plan_streams(topo, 2)) == [[0], [1]]
+
+
+def test_two_sockets_smt_numa() -> None:
+    topo = pinbench.topology(sysfs("2s_8c_2t"))
+    assert len(topo.allowed) == 32 and len(topo.cores) == 16
+    assert topo.sockets == [0, 1] and topo.nodes == [0, 1] and topo.smt
+    assert topo.cores[0].cpus == [0, 16]
+    assert topo.cores_of_node(1) == list(range(8, 16))
+    cpu5 = next(c for c in topo.cpus if c.id == 5)
+    cpu24 = next(c for c in topo.cpus if c.id == 24)
+    assert (cpu5.socket, cpu5.node) == (0, 0)
+    assert (cpu24.socket, cpu24.node) == (1, 1)
+    assert topo.cores[cpu24.core].cpus == [8, 24]
+
+
+def test_core_plan_one_thread_per_core_inside_nodes() -> None:
+    topo = pinbench.topology(sysfs("2s_8c_2t"))
+    assert cpus_of(pinbench.plan_streams(topo, 2)) == [list(range(8)), list(range(8, 16))]
+    four = cpus_of(pinbench.plan_streams(topo, 4))
+    assert sorted(map(tuple, four)) == [
+        (0, 1, 2, 3),
+        (4, 5, 6, 7),
+        (8, 9, 10, 11),
+        (12, 13, 14, 15),
+    ]
+
+
+def test_core_plan_smt_gives_siblings() -> None:
+    topo = pinbench.topology(sysfs("2s_8c_2t"))
+    plans = cpus_of(pinbench.plan_streams(topo, 2, smt=True))
+    assert plans[0] == [*range(8), *range(16, 24)]
+    assert plans[1] == [*range(8, 16), *range(24, 32)]
+
+
+def test_core_plan_uneven_groups_are_balanced_and_span_nodes_only_when_forced() -> None:
+    topo = pinbench.topology(sysfs("2s_8c_2t"))
+    plans = pinbench.plan_streams(topo, 3)
+    sizes = sorted(len(p.cores) for p in plans)
+    assert sizes == [5, 5, 6]
+    nodes = [{topo.cores[c].node for c in p.cores} for p in plans]
+    assert nodes[0] == {0} and nodes[1] == {1}  # two of three groups fit one node each
+    assert cpus_of(plans)[2] == [6, 7, 13, 14, 15]
+
+
+def test_core_plan_subset_of_cores_fills_first_node() -> None:
+    topo = pinbench.topology(sysfs("2s_8c_2t"))
+    assert cpus_of(pinbench.plan_streams(topo, 2, cores=4)) == [[0, 1], [2, 3]]
+    assert cpus_of(pinbench.plan_streams(topo, 1, cores=10)) == [list(range(10))]
+
+
+def test_numa_plan_binds_whole_nodes_round_robin() -> None:
+    topo = pinbench.topology(sysfs("2s_8c_2t"))
+    plans = cpus_of(pinbench.plan_streams(topo, 3, pinning="numa"))
+    assert plans == [list(range(8)), list(range(8, 16)), list(range(8))]
+    smt = cpus_of(pinbench.plan_streams(topo, 1, pinning="numa", smt=True))
+    assert smt == [[*range(8), *range(16, 24)]]
+
+
+def test_none_plan_pins_nothing_but_splits_cores() -> None:
+    topo = pinbench.topology(sysfs("2s_8c_2t"))
+    plans = pinbench.plan_streams(topo, 4, pinning="none")
+    assert cpus_of(plans) == [[], [], [], []]
+    assert [len(p.cores) for p in plans] == [4, 4, 4, 4]
+
+
+def test_offline_cpus_are_skipped() -> None:
+    topo = pinbench.topology(sysfs("offline_cpus"))
+    assert topo.online == [0, 1, 2, 4, 5, 6, 7]
+    assert [c.cpus for c in topo.cores] == [[0, 4], [1, 5], [2, 6], [7]]
+    assert cpus_of(pinbench.plan_streams(topo, 4)) == [[0], [1], [2], [7]]
+    assert cpus_of(pinbench.plan_streams(topo, 4, smt=True)) == [[0, 4], [1, 5], [2, 6], [7]]
+
+
+def test_cgroup_restriction_limits_every_plan() -> None:
+    topo = pinbench.topology(sysfs("cgroup_2s"))
+    assert topo.allowed == [*range(4, 12), *range(20, 28)]
+    assert len(topo.cores) == 8
+    assert cpus_of(pinbench.plan_streams(topo, 2)) == [[4, 5, 6, 7], [8, 9, 10, 11]]
+    for mode in ("core", "numa"):
+        for p in pinbench.plan_streams(topo, 2, pinning=mode, smt=True):
+            assert set(p.cpus) <= set(topo.allowed)
+    with pytest.raises(UsageError, match="only 8 physical cores"):
+        pinbench.plan_streams(topo, 1, cores=9)
+
+
+def test_taskset_style_mask() -> None:
+    topo = pinbench.topology(sysfs("2s_8c_2t"), allowed=[0, 16, 1, 9])
+    assert [c.cpus for c in topo.cores] == [[0, 16], [1], [9]]
+    assert topo.nodes == [0, 1]
+    assert cpus_of(pinbench.plan_streams(topo, 3)) == [[0], [1], [9]]
+
+
+def test_no_numa_directory_means_one_node() -> None:
+    topo = pinbench.topology(sysfs("no_numa_4core"))
+    assert topo.nodes == [0] and len(topo.cores) == 4
+    assert cpus_of(pinbench.plan_streams(topo, 2, pinning="numa")) == [[0, 1, 2, 3]] * 2
+
+
+@pytest.mark.parametrize(
+    ("streams", "cores", "mode", "message"),
+    [
+        (3, None, "core", "3 streams pinned by core need at least 3 cores"),
+        (1, 3, "core", "requested 3 cores but only 2"),
+        (1, 999, "numa", "requested 999 cores"),
+        (0, None, "core", "at least 1"),
+        (-1, None, "none", "at least 1"),
+        (1, 0, "core", "at least 1"),
+        (1, -1, "core", "at least 1"),
+        (1, None, "socket", "unknown pinning"),
+    ],
+)
+def test_impossible_requests_are_errors(
+    streams: int, cores: int | None, mode: str, message: str
+) -> None:
+    topo = pinbench.topology(sysfs("vm_2core"))
+    with pytest.raises(UsageError, match=message):
+        pinbench.plan_streams(topo, streams, cores=cores, pinning=mode)
+
+
+def test_unreadable_tree_is_a_clear_error(tmp_path: os.PathLike[str]) -> None:
+    with pytest.raises(UsageError, match="cannot read"):
+        pinbench.topology(str(tmp_path))
+
+
+def test_cpu_list_round_trip() -> None:
+    assert _core.parse_cpu_list("0-2,5,7-8\n") == [0, 1, 2, 5, 7, 8]
+    assert _core.format_cpu_list([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8"
+    with pytest.raises(ValueError, match="malformed"):
+        _core.parse_cpu_list("3-1")
