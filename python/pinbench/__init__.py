@@ -15,18 +15,23 @@ from typing import TYPE_CHECKING, Any
 from .errors import PinbenchError, RunError, UsageError
 
 if TYPE_CHECKING:
+    from .benchmark import benchmark, benchmark_model
     from .measurement import Measurement, StreamError, StreamMeasurement, measure, noop, spin
     from .pinning import plan_streams, topology
+    from .results import Result
     from .stats import LatencyStats
 
 __all__ = [
     "LatencyStats",
     "Measurement",
     "PinbenchError",
+    "Result",
     "RunError",
     "StreamError",
     "StreamMeasurement",
     "UsageError",
+    "benchmark",
+    "benchmark_model",
     "measure",
     "noop",
     "plan_streams",
@@ -43,6 +48,9 @@ _LAZY: dict[str, str] = {
     "noop": "measurement",
     "spin": "measurement",
     "LatencyStats": "stats",
+    "Result": "results",
+    "benchmark": "benchmark",
+    "benchmark_model": "benchmark",
     "plan_streams": "pinning",
     "topology": "pinning",
 }

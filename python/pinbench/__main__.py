@@ -1,0 +1,5 @@
+"""python -m pinbench"""
+
+from .cli import run
+
+run()

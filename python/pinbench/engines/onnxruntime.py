@@ -1,0 +1,153 @@
+"""ONNX Runtime: one InferenceSession per stream (async, sync) or one shared (elastic)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..errors import RunError, UsageError
+from .base import Engine, EngineOptions, Step
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..models import LoadedModel
+
+GRAPH_OPTIMIZATION_LEVELS = ("disable", "basic", "extended", "all")
+
+_ORT_PREFIX = re.compile(r"^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*")
+_INPUT_NAME = re.compile(r"(?:for input|input name|input)[:\s]+'?([^\s',]+)'?", re.IGNORECASE)
+
+
+def short_error(e: BaseException) -> str:
+    """ONNX Runtime's message on one line, without its error-code prefix."""
+    text = " ".join(str(e).split())
+    return _ORT_PREFIX.sub("", text)
+
+
+class OnnxRuntimeEngine(Engine):
+    """ONNX Runtime on the CPU execution provider unless others are named.
+
+    Each instance is an InferenceSession with ``intra_op_num_threads`` = the stream's cores (so ONNX
+    Runtime does not pin its threads itself: they inherit the stream's CPU set), one inter-op
+    thread, sequential execution, and spinning off unless asked (spinning pools steal cores from
+    the other streams). Inputs are bound once with I/O binding.
+    """
+
+    name = "onnxruntime"
+
+    def __init__(self, model: LoadedModel, options: EngineOptions) -> None:
+        super().__init__(model, options)
+        import onnxruntime as ort
+
+        self._ort = ort
+        # Failures reach the user through our one-line errors; ONNX Runtime's own error log would
+        # print them again, in colour, on stderr.
+        ort.set_default_logger_severity(4)
+        available = ort.get_available_providers()
+        self.providers = list(options.providers) or ["CPUExecutionProvider"]
+        missing = [p for p in self.providers if p not in available]
+        if missing:
+            raise UsageError(
+                f"execution provider {', '.join(missing)} is not available in this ONNX Runtime "
+                f"build; available: {', '.join(available)}"
+            )
+        if options.graph_optimization not in GRAPH_OPTIMIZATION_LEVELS:
+            raise UsageError(
+                f"unknown graph optimization level {options.graph_optimization!r}: expected one "
+                f"of {', '.join(GRAPH_OPTIMIZATION_LEVELS)}"
+            )
+        self._threads: list[int] = []
+        self._spinning: list[bool] = []
+
+    @classmethod
+    def version(cls) -> str:
+        import onnxruntime
+
+        return str(onnxruntime.__version__)
+
+    def _session_options(self, threads: int, spinning: bool) -> Any:
+        ort = self._ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = {
+            "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+            "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        }[self.engine_options.graph_optimization]
+        so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+        so.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        so.log_severity_level = 4  # failures reach the user as our one-line errors, once
+        return so
+
+    def create_instance(self, threads: int, *, spinning: bool) -> Any:
+        options = self._session_options(threads, spinning)
+        try:
+            session = self._ort.InferenceSession(
+                str(self.model.path), options, providers=self.providers
+            )
+        except Exception as e:
+            raise RunError(
+                f"ONNX Runtime cannot load {self.model.orig_path}: {short_error(e)}"
+            ) from e
+        self._counted()
+        with self._count_lock:
+            self._threads.append(threads)
+            self._spinning.append(spinning)
+        return session
+
+    def bind(self, instance: Any, inputs: dict[str, np.ndarray]) -> Step:
+        session = instance
+        if any(a.dtype.kind in "OUS" for a in inputs.values()):
+            # I/O binding takes numeric tensors only; strings go through run().
+            step: Step = functools.partial(session.run, None, inputs)
+        else:
+            binding = session.io_binding()
+            for name, array in inputs.items():
+                binding.bind_cpu_input(name, array)
+            for out in session.get_outputs():
+                binding.bind_output(out.name)
+            step = functools.partial(session.run_with_iobinding, binding)
+        try:
+            step()  # fail here, with a clear message, rather than in the timed loop
+        except Exception as e:
+            raise RunError(self._input_error(e, inputs)) from e
+        return step
+
+    def _input_error(self, e: BaseException, inputs: dict[str, np.ndarray]) -> str:
+        from ..models import suggest_shapes
+
+        msg = short_error(e)
+        shapes = ", ".join(f"{n}: {a.dtype}{list(a.shape)}" for n, a in inputs.items())
+        named = [m for m in _INPUT_NAME.findall(msg) if m in inputs] or (
+            list(inputs) if len(inputs) == 1 else []
+        )
+        what = (
+            f"input '{named[0]}' {inputs[named[0]].dtype}{list(inputs[named[0]].shape)}"
+            if named
+            else f"the inputs ({shapes})"
+        )
+        hint = suggest_shapes(self.model)
+        hint = f"set shapes with {hint}" if hint else "set shapes with -shapes"
+        return (
+            f"ONNX Runtime rejected {what}: {msg}; {hint} or give real inputs with --data FILE.npz"
+        )
+
+    def options(self) -> dict[str, object]:
+        with self._count_lock:
+            threads = sorted(set(self._threads))
+            spinning = sorted(set(self._spinning))
+        return {
+            "providers": self.providers,
+            "intra_op_num_threads": threads[0] if len(threads) == 1 else threads,
+            "inter_op_num_threads": 1,
+            "execution_mode": "sequential",
+            "graph_optimization_level": self.engine_options.graph_optimization,
+            "allow_spinning": spinning[0] if len(spinning) == 1 else spinning,
+            "io_binding": True,
+            "sessions": self.instances_created,
+        }

@@ -1,0 +1,163 @@
+"""Scenarios: how many streams, which CPUs each, and which engine instance each one steps.
+
+| scenario | streams | engine instances                | cores                              |
+|----------|---------|---------------------------------|------------------------------------|
+| sync     | 1       | 1                               | all selected cores                 |
+| async    | N       | one per stream, on its thread   | disjoint core groups, one a stream |
+| elastic  | N       | one, shared by all streams      | one pool over all selected cores   |
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import UsageError
+from .pinning import plan_streams, union_cpus
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+
+    from ._core import Topology
+    from .engines.base import Engine, Step
+
+SCENARIOS: tuple[str, ...] = ("async", "sync", "elastic")
+# The original's names, accepted on input and written to its JSON keys.
+DEEPSPARSE_SCENARIO = {"sync": "singlestream", "async": "multistream", "elastic": "elastic"}
+_ALIASES = {"singlestream": "sync", "multistream": "async", "elastic": "elastic"}
+
+
+def parse_scenario(name: str) -> str:
+    """'async' / 'sync' / 'elastic' (or the original's 'multistream' / 'singlestream')."""
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in SCENARIOS:
+        raise UsageError(f"unknown scenario {name!r}: expected async, sync or elastic")
+    return key
+
+
+@dataclass(frozen=True)
+class StreamSlot:
+    """What one stream runs on: its CPU set (empty = unpinned) and its engine thread count."""
+
+    cpus: tuple[int, ...]
+    threads: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The resolved shape of a run: what actually runs, recorded as such in the JSON."""
+
+    scenario: str
+    num_cores: int
+    num_streams: int
+    num_streams_reason: str
+    pinning: str
+    shared_instance: bool
+    streams: tuple[StreamSlot, ...]
+
+
+def default_num_streams(scenario: str, num_cores: int) -> tuple[int, str]:
+    """The number of streams when the user gives none, and why."""
+    if scenario == "sync":
+        return 1, "sync runs one stream"
+    if scenario == "async":
+        return num_cores, (
+            f"one stream per physical core ({num_cores} selected), each with its own "
+            "single-threaded engine instance; set -nstreams to change"
+        )
+    n = max(1, num_cores // 2)
+    return n, f"half the selected cores ({num_cores} // 2), as deepsparse.benchmark chose"
+
+
+def plan_layout(
+    scenario: str,
+    topo: Topology,
+    *,
+    num_cores: int | None,
+    num_streams: int | None,
+    pinning: str,
+    smt: bool = False,
+) -> Layout:
+    """Plans streams and CPU sets for a scenario; UsageError when impossible."""
+    scenario = parse_scenario(scenario)
+    cores = len(topo.cores) if num_cores is None else num_cores
+    if cores < 1:
+        raise UsageError(f"-ncores must be at least 1, got {cores}")
+    if cores > len(topo.cores):
+        raise UsageError(
+            f"-ncores {cores}: only {len(topo.cores)} physical cores are available to this "
+            f"process (CPUs {_fmt(topo.allowed)})"
+        )
+    if num_streams is None:
+        streams, reason = default_num_streams(scenario, cores)
+    else:
+        if num_streams < 1:
+            raise UsageError(f"-nstreams must be at least 1, got {num_streams}")
+        if num_streams > cores and scenario != "sync":
+            raise UsageError(
+                f"-nstreams {num_streams}: {scenario} runs at most one stream per selected core "
+                f"({cores}); lower -nstreams or raise -ncores"
+            )
+        streams, reason = (
+            (1, "sync runs one stream") if scenario == "sync" else (num_streams, "set by -nstreams")
+        )
+
+    if scenario == "async":
+        plans = plan_streams(topo, streams, cores=cores, pinning=pinning, smt=smt)
+        sharing = Counter(tuple(p.cores) for p in plans)  # numa: streams of one node share it
+        slots = tuple(
+            StreamSlot(tuple(p.cpus), max(1, len(p.cores) // sharing[tuple(p.cores)]))
+            for p in plans
+        )
+    else:
+        whole = plan_streams(topo, 1, cores=cores, pinning=pinning, smt=smt)
+        cpus = tuple(union_cpus(whole))
+        slots = tuple(StreamSlot(cpus, cores) for _ in range(streams))
+    return Layout(
+        scenario=scenario,
+        num_cores=cores,
+        num_streams=streams,
+        num_streams_reason=reason,
+        pinning=pinning,
+        shared_instance=scenario == "elastic",
+        streams=slots,
+    )
+
+
+def _fmt(cpus: list[int]) -> str:
+    from . import _core
+
+    return _core.format_cpu_list(cpus)
+
+
+def step_factory(
+    engine: Engine,
+    layout: Layout,
+    make_inputs: Callable[[int], dict[str, np.ndarray]],
+    *,
+    spinning: bool,
+) -> Callable[[int], Step]:
+    """make_step(i) for the runner: builds (or shares) the engine instance on stream i's thread."""
+    shared: list[Any] = []
+    shared_lock = threading.Lock()
+
+    def instance_for(i: int) -> Any:
+        threads = layout.streams[i].threads
+        if not layout.shared_instance:
+            return engine.create_instance(threads, spinning=spinning)
+        # The first stream to get here builds the shared instance, on its pinned thread.
+        with shared_lock:
+            if not shared:
+                shared.append(engine.create_instance(threads, spinning=spinning))
+            return shared[0]
+
+    def make_step(i: int) -> Step:
+        instance = instance_for(i)
+        return engine.bind(instance, make_inputs(i))
+
+    return make_step

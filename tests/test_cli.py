@@ -1,0 +1,255 @@
+"""The real `pinbench` command in a subprocess: output, JSON, scenarios, exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+NCORES = len(os.sched_getaffinity(0))
+FAST = ["-t", "0.2", "-w", "0.05"]
+
+DEEPSPARSE_KEYS = {
+    "engine": str,
+    "version": str,
+    "orig_model_path": str,
+    "model_path": str,
+    "batch_size": int,
+    "input_shapes": (list, type(None)),
+    "num_cores": int,
+    "scenario": str,
+    "scheduler": str,
+    "seconds_to_run": (int, float),
+    "num_streams": int,
+    "benchmark_result": dict,
+    "fraction_of_supported_ops": (float, type(None)),
+}
+RESULT_KEYS = [
+    "scenario",
+    "items_per_sec",
+    "seconds_ran",
+    "iterations",
+    "median",
+    "mean",
+    "std",
+    "25.0%",
+    "50.0%",
+    "75.0%",
+    "90.0%",
+    "95.0%",
+    "99.0%",
+    "99.9%",
+]
+CONSOLE_LABELS = [
+    "Original Model Path",
+    "Batch Size",
+    "Scenario",
+    "Throughput (items/sec)",
+    "Latency Mean (ms/batch)",
+    "Latency Median (ms/batch)",
+    "Latency Std (ms/batch)",
+    "Latency p90 (ms/batch)",
+    "Latency p99 (ms/batch)",
+    "Latency Min (ms/batch)",
+    "Latency Max (ms/batch)",
+    "Iterations",
+]
+
+
+def pinbench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pinbench", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_json(tmp_path: Path, *args: str) -> dict[str, Any]:
+    out = tmp_path / "r.json"
+    r = pinbench(*args, "-x", str(out))
+    assert r.returncode == 0, r.stderr
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data
+
+
+def console(stdout: str) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in stdout.strip().splitlines())
+
+
+def test_builtin_model_console_and_json(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    r = pinbench("squeezenet", *FAST, "-x", str(out))
+    assert r.returncode == 0, r.stderr
+    lines = console(r.stdout)
+    assert list(lines) == CONSOLE_LABELS
+    assert lines["Scenario"] == "async"
+    assert float(lines["Throughput (items/sec)"]) > 0
+    assert int(lines["Iterations"]) > 0
+    assert "Traceback" not in r.stderr and "pinbench: num_streams" in r.stderr
+
+    data = json.loads(out.read_text())
+    for key, kind in DEEPSPARSE_KEYS.items():
+        assert isinstance(data[key], kind), key
+    assert list(data["benchmark_result"]) == RESULT_KEYS
+    for key in RESULT_KEYS[1:]:
+        assert isinstance(data["benchmark_result"][key], (int, float)), key
+    assert data["scenario"] == data["benchmark_result"]["scenario"] == "multistream"
+    assert data["benchmark_result"]["iterations"] == int(lines["Iterations"])
+    pb = data["pinbench"]
+    assert pb["schema_version"] == 1 and pb["interrupted"] is False
+    assert pb["command_line"][1:] == ["squeezenet", *FAST, "-x", str(out)]
+    assert pb["environment"]["cpu_model"] and pb["timestamp"]
+    assert pb["result"]["latency_ms"]["min"] <= pb["result"]["latency_ms"]["max"]
+    assert sum(s["iterations"] for s in pb["streams"]) == data["benchmark_result"]["iterations"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "streams", "instances", "same_cpus"),
+    [("sync", 1, 1, True), ("async", NCORES, NCORES, False), ("elastic", NCORES, 1, True)],
+)
+def test_scenarios_sessions_and_cpu_sets(
+    tmp_path: Path, scenario: str, streams: int, instances: int, same_cpus: bool
+) -> None:
+    args = ["squeezenet", *FAST, "-s", scenario]
+    if scenario == "elastic":
+        args += ["-nstreams", str(NCORES)]
+    data = run_json(tmp_path, *args)
+    pb = data["pinbench"]
+    assert data["num_streams"] == streams == len(pb["streams"])
+    assert pb["config"]["engine"]["instances"] == instances
+    cpus = [tuple(s["cpus"]) for s in pb["streams"]]
+    assert all(s["cpus"] == s["cpus_planned"] for s in pb["streams"])
+    if same_cpus:
+        assert set(cpus) == {tuple(sorted(os.sched_getaffinity(0)))}
+    else:
+        assert len(set(cpus)) == streams
+        assert sum(len(c) for c in cpus) == NCORES  # disjoint, one core each
+
+
+def test_user_model_file_is_never_modified(tmp_path: Path) -> None:
+    import onnx
+
+    src = Path(onnx.__file__).parent / "backend/test/data/light/light_squeezenet.onnx"
+    model = tmp_path / "m.onnx"
+    model.write_bytes(src.read_bytes())
+    before = (hashlib.sha256(model.read_bytes()).hexdigest(), model.stat().st_mtime_ns)
+    for extra in (["-b", "2"], ["-shapes", "[2,3,224,224]"], ["-b", "3", "-s", "sync"]):
+        r = pinbench(str(model), *FAST, *extra)
+        assert r.returncode == 0, r.stderr
+        assert console(r.stdout)["Batch Size"] == extra[1] if extra[0] == "-b" else True
+    # A run that fails must not touch it either.
+    r = pinbench(str(model), *FAST, "-shapes", "[1,4,224,224]")
+    assert r.returncode == 1
+    after = (hashlib.sha256(model.read_bytes()).hexdigest(), model.stat().st_mtime_ns)
+    assert before == after
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
+def test_quiet_leaves_only_the_result() -> None:
+    r = pinbench("squeezenet", *FAST, "-q")
+    assert r.returncode == 0
+    assert r.stderr == ""
+    assert list(console(r.stdout)) == CONSOLE_LABELS
+
+
+def test_console_script_and_module_agree() -> None:
+    import shutil
+
+    exe = shutil.which("pinbench")
+    if exe is None:
+        pytest.skip("console script not on PATH")
+    r = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 0 and r.stdout.startswith("pinbench ")
+
+
+def _not_onnx(tmp: Path) -> str:
+    p = tmp / "bad.onnx"
+    p.write_text("this is not a model\n")
+    return str(p)
+
+
+BAD_INPUT = [
+    (lambda t: ["missing.onnx"], 2, "not found"),
+    (lambda t: [_not_onnx(t)], 2, "not"),
+    (lambda t: ["squeezenet", "-b", "0"], 2, "-b"),
+    (lambda t: ["squeezenet", "-b", "-1"], 2, "-b"),
+    (lambda t: ["squeezenet", "-ncores", "0"], 2, "-ncores"),
+    (lambda t: ["squeezenet", "-ncores", "-1"], 2, "-ncores"),
+    (lambda t: ["squeezenet", "-ncores", "999"], 2, "999"),
+    (lambda t: ["squeezenet", "-nstreams", "0"], 2, "-nstreams"),
+    (lambda t: ["squeezenet", "-nstreams", "-1"], 2, "-nstreams"),
+    (lambda t: ["squeezenet", "-nstreams", "999"], 2, "999"),
+    (lambda t: ["squeezenet", "-t", "0"], 2, "-t"),
+    (lambda t: ["squeezenet", "-w", "-1"], 2, "-w"),
+    (lambda t: ["squeezenet", "-shapes", "[1,3,224"], 2, "shapes"),
+    (lambda t: ["squeezenet", "-shapes", "[1,3,224,224],[1,3]"], 2, "input"),
+    (lambda t: ["squeezenet", "-shapes", "[1,3,224]"], 2, "rank"),
+    (lambda t: ["squeezenet", "-s", "offline"], 2, "scenario"),
+    (lambda t: ["squeezenet", "-e", "tensorflow"], 2, "unknown engine"),
+    (lambda t: ["squeezenet", "-e", "deepsparse"], 2, "deepsparse"),
+    (lambda t: ["squeezenet", "-x", "/nonexistent-dir/r.json"], 2, "-x"),
+    (lambda t: ["squeezenet", "-x", "/proc/r.json"], 2, "-x"),
+    (lambda t: ["squeezenet", "-x", str(t)], 2, "-x"),
+    (lambda t: ["squeezenet", "-shapes", "[1,4,224,224]"], 1, "data_0"),
+]
+
+
+@pytest.mark.parametrize(("make_args", "code", "needle"), BAD_INPUT)
+def test_bad_input_is_one_line(tmp_path: Path, make_args: Any, code: int, needle: str) -> None:
+    args = make_args(tmp_path)
+    r = pinbench(*args, *FAST)
+    assert r.returncode == code, r.stderr
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert all(ln.startswith("pinbench: ") for ln in lines), r.stderr  # nothing else's noise
+    errors = [ln for ln in lines if ln.startswith("pinbench: error: ")]
+    assert len(errors) == 1, r.stderr
+    assert needle in errors[0]
+    assert r.stdout == ""
+
+
+def test_unwritable_export_is_caught_before_the_run(tmp_path: Path) -> None:
+    start = time.monotonic()
+    r = pinbench("squeezenet", "-t", "30", "-x", "/nonexistent-dir/r.json")
+    assert r.returncode == 2
+    assert time.monotonic() - start < 25  # it did not run the 30 s benchmark first
+
+
+def test_debug_shows_the_traceback() -> None:
+    r = pinbench("missing.onnx", "--debug")
+    assert r.returncode == 2 and "Traceback" in r.stderr
+
+
+def test_ctrl_c_reports_and_exports_what_was_measured(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    with subprocess.Popen(
+        [sys.executable, "-m", "pinbench", "squeezenet", "-t", "60", "-w", "0.2", "-x", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "for 60 s after" in line:
+                break
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    lines = console(stdout)
+    assert int(lines["Iterations"]) > 0
+    assert lines["Interrupted"].startswith("yes")
+    data = json.loads(out.read_text())
+    assert data["pinbench"]["interrupted"] is True
+    assert data["benchmark_result"]["iterations"] == int(lines["Iterations"])
+    assert data["benchmark_result"]["seconds_ran"] < 30
