@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
-import onnx_factory
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto
+
 from pinbench import inputs as inputs_module
 from pinbench.errors import UsageError
 from pinbench.inputs import (
@@ -22,6 +22,8 @@ from pinbench.inputs import (
     resolve_shapes,
 )
 from pinbench.models import InputSpec, LoadedModel, load_model
+
+import onnx_factory
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

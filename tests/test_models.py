@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
-import onnx_factory
 import onnxruntime as ort
 import pytest
+
 from pinbench.errors import UsageError
 from pinbench.inputs import generate_inputs
 from pinbench.models import (
@@ -26,6 +26,8 @@ from pinbench.models import (
     resolve_model_path,
     suggest_shapes,
 )
+
+import onnx_factory
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pinbench
 import pytest
+
+import pinbench
 from pinbench import StreamError, UsageError
+
 from subproc import run_python
 
 NCPU = len(os.sched_getaffinity(0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from pinbench.errors import UsageError
 from pinbench.shapes import format_shape, format_shapes, parse_input_shapes
 

@@ -10,6 +10,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 import pytest
+
 from pinbench.system import Environment, capture_environment, parse_cpu_list, warnings_for
 
 if TYPE_CHECKING:

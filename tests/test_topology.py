@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 
-import pinbench
 import pytest
-from conftest import sysfs
+
+import pinbench
 from pinbench import UsageError, _core
+
+from conftest import sysfs
 
 
 def cpus_of(plans: list[_core.StreamPlan]) -> list[list[int]]:

@@ -36,7 +36,7 @@ DEFAULT_ENGINE = "onnxruntime"
 def benchmark(
     model: str,
     *,
-    batch_size: int = 1,
+    batch_size: int | None = None,
     input_shapes: str = "",
     num_cores: int | None = None,
     scenario: str = "async",
@@ -61,6 +61,9 @@ def benchmark(
     ``model`` is an ONNX file, a folder holding ``model.onnx``, a built-in name (``squeezenet``,
     ``resnet50``, ...), ``zoo:`` or ``hf:org/repo[/file.onnx]``. The other arguments mean what the
     deepsparse.benchmark flags of the same names mean; ``time`` and ``warmup_time`` take fractions.
+    ``batch_size`` None means 1, as in the original (dim 0 of every input is set to it), except
+    with ``input_shapes`` or ``data``: then dim 0 of the first input as run is the batch that
+    ``items_per_sec`` counts, and ``-b`` changes nothing.
     Usage errors raise UsageError, engine failures RunError, both with a one-line message.
     """
     from . import pinning
@@ -71,6 +74,8 @@ def benchmark(
     from .scenarios import plan_layout, step_factory
 
     _check_numbers(batch_size, time, warmup_time, num_cores, num_streams)
+    # Without -b, the batch is 1 as in the original, unless -shapes or --data say what it is.
+    override_batch = batch_size if batch_size is not None or data or input_shapes else 1
     if export_path:
         check_export_path(export_path)
     topo = pinning.topology()
@@ -86,9 +91,12 @@ def benchmark(
     cls = engine_class(engine)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
-    with load_model(model, batch_size=batch_size, input_shapes=input_shapes or None) as loaded:
+    with load_model(model, batch_size=override_batch, input_shapes=input_shapes or None) as loaded:
         log.info("model %s: %s", loaded.orig_path, loaded.describe_inputs())
-        make_inputs, shapes, source = _input_maker(loaded, data, batch_size, seed, sequence_length)
+        make_inputs, shapes, source = _input_maker(
+            loaded, data, override_batch or 1, seed, sequence_length
+        )
+        batch = override_batch or _batch_of(shapes)
         log.info("inputs %s: %s", source, ", ".join(f"{k}{v}" for k, v in shapes.items()))
         eng = cls(loaded, EngineOptions(tuple(providers), graph_optimization, spinning))
         spin = spinning if spinning is not None else layout.scenario == "sync"
@@ -125,7 +133,7 @@ def benchmark(
             loaded,
             layout,
             eng,
-            batch_size,
+            batch,
             input_shapes,
             shapes,
             source,
@@ -190,10 +198,20 @@ def benchmark_model(
     return result.to_deepsparse_dict()
 
 
+def _batch_of(shapes: dict[str, list[int]]) -> int:
+    """The batch of inputs as run: dim 0 of the first input (1 for a scalar)."""
+    first = next(iter(shapes.values()), [])
+    return first[0] if first else 1
+
+
 def _check_numbers(
-    batch_size: int, time: float, warmup: float, num_cores: int | None, num_streams: int | None
+    batch_size: int | None,
+    time: float,
+    warmup: float,
+    num_cores: int | None,
+    num_streams: int | None,
 ) -> None:
-    if not isinstance(batch_size, int) or batch_size < 1:
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise UsageError(f"batch size must be at least 1, got {batch_size}")
     if not (math.isfinite(time) and time > 0):
         raise UsageError(f"time must be more than 0 seconds, got {time}")

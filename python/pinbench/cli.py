@@ -71,7 +71,11 @@ def build_parser() -> OneLineParser:
         "zoo: stub or hf:org/repo[/file.onnx]",
     )
     p.add_argument(
-        "-b", "--batch_size", type=positive_int, default=1, help="batch size (default 1)"
+        "-b",
+        "--batch_size",
+        type=positive_int,
+        default=None,
+        help="batch size: dim 0 of every input (default 1; with -shapes or --data, theirs)",
     )
     p.add_argument(
         "-i",
