@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "../core/stream_runner.h"
@@ -19,12 +20,15 @@ py::array_t<int64_t> to_numpy(std::vector<int64_t>&& v) {
   auto owned = std::make_unique<std::vector<int64_t>>(std::move(v));
   std::vector<int64_t>* raw = owned.get();
   py::capsule base(owned.release(), [](void* p) { delete static_cast<std::vector<int64_t>*>(p); });
-  return py::array_t<int64_t>({static_cast<py::ssize_t>(raw->size())}, {sizeof(int64_t)}, raw->data(), base);
+  return py::array_t<int64_t>({static_cast<py::ssize_t>(raw->size())}, {sizeof(int64_t)}, raw->data(),
+                              base);
 }
 
 // The Python exception behind a stream failure: the original object for Python errors,
-// a RuntimeError carrying what() for C++ ones.
+// TimeoutError for a step past the iteration timeout, RuntimeError carrying what() otherwise.
 py::object failure_exception(const StreamFailure& f) {
+  const py::module_ builtins = py::module_::import("builtins");
+  if (f.timed_out) return builtins.attr("TimeoutError")(f.message);
   try {
     if (f.error) std::rethrow_exception(f.error);
   } catch (py::error_already_set& e) {
@@ -33,43 +37,52 @@ py::object failure_exception(const StreamFailure& f) {
       PyException_SetTraceback(value.ptr(), e.trace().ptr());
     return value;
   } catch (const std::exception& e) {
-    return py::module_::import("builtins").attr("RuntimeError")(e.what());
+    return builtins.attr("RuntimeError")(e.what());
   } catch (...) {
   }
-  return py::module_::import("builtins").attr("RuntimeError")(f.message);
+  return builtins.attr("RuntimeError")(f.message);
 }
 
 // What run_streams hands back to Python; plain attributes, arrays owned by numpy.
 struct RawRun {
-  py::list starts, ends;          // per stream: int64 ns arrays
+  py::list starts, ends, scheduled;  // per stream: int64 ns arrays (scheduled empty when closed)
+  py::list totals;                   // per stream: (count, sum_ns, sum_sq_ns, min_ns, max_ns, first_ns, last_ns)
   std::vector<int64_t> warmup_iterations;
   std::vector<std::vector<int>> cpus;
   std::vector<long> thread_ids;
-  py::list failures;              // (stream, phase, iteration, exception)
+  std::vector<bool> abandoned;
+  py::list failures;                 // (stream, phase, iteration, exception)
   bool interrupted = false;
-  py::object interrupt;           // the exception a signal handler raised, or None
+  py::object interrupt;              // the exception a signal handler raised, or None
   int64_t warmup_start_ns = 0, measure_start_ns = 0, deadline_ns = 0;
+  int64_t arrivals_issued = 0, arrivals_dropped = 0;
 };
 
 RawRun run(py::object work, std::vector<std::vector<int>> stream_cpus, double warmup, double duration,
-           int64_t max_iterations, double poll_interval) {
+           int64_t max_iterations, double poll_interval, int64_t max_samples,
+           double iteration_timeout, std::optional<py::array_t<int64_t, py::array::c_style | py::array::forcecast>> arrivals,
+           double drain, uint64_t seed) {
   RunnerConfig config;
   config.stream_cpus = std::move(stream_cpus);
   config.warmup_s = warmup;
   config.duration_s = duration;
   config.max_iterations = max_iterations;
   config.poll_interval_s = poll_interval;
-
-  std::shared_ptr<NativeWorkFactory> native;
-  std::unique_ptr<PyStepFactory> python;
-  StepFactory* factory = nullptr;
-  if (py::isinstance<NativeWorkFactory>(work)) {
-    native = work.cast<std::shared_ptr<NativeWorkFactory>>();
-    factory = native.get();
-  } else {
-    python = std::make_unique<PyStepFactory>(work, static_cast<int>(config.stream_cpus.size()));
-    factory = python.get();
+  config.max_samples = max_samples;
+  config.iteration_timeout_s = iteration_timeout;
+  config.drain_s = drain;
+  config.seed = seed;
+  if (arrivals) {
+    config.mode = LoopMode::kOpen;
+    const auto a = arrivals->unchecked<1>();
+    config.arrivals_ns.assign(a.data(0), a.data(0) + a.shape(0));
   }
+
+  std::shared_ptr<StepFactory> factory;
+  if (py::isinstance<NativeWorkFactory>(work))
+    factory = work.cast<std::shared_ptr<NativeWorkFactory>>();
+  else
+    factory = std::make_shared<PyStepFactory>(work, static_cast<int>(config.stream_cpus.size()));
 
   // Runs on this (the caller's) thread while it waits: the only place Python signal handlers can run.
   py::object interrupt = py::none();
@@ -83,16 +96,21 @@ RawRun run(py::object work, std::vector<std::vector<int>> stream_cpus, double wa
   RunResult result;
   {
     py::gil_scoped_release release;
-    result = run_streams(config, *factory, should_stop);
+    result = run_streams(config, std::move(factory), should_stop);
   }
 
   RawRun out;
   for (auto& s : result.streams) {
     out.starts.append(to_numpy(std::move(s.starts)));
     out.ends.append(to_numpy(std::move(s.ends)));
+    out.scheduled.append(to_numpy(std::move(s.scheduled)));
+    const LatencyTotals& t = s.totals;
+    out.totals.append(py::make_tuple(t.count, t.sum_ns, t.sum_sq_ns, t.min_ns, t.max_ns,
+                                     t.first_start_ns, t.last_end_ns));
     out.warmup_iterations.push_back(s.warmup_iterations);
     out.cpus.push_back(std::move(s.cpus));
     out.thread_ids.push_back(s.thread_id);
+    out.abandoned.push_back(s.abandoned);
   }
   for (const auto& f : result.failures)
     out.failures.append(py::make_tuple(f.stream, phase_name(f.phase), f.iteration, failure_exception(f)));
@@ -101,6 +119,8 @@ RawRun run(py::object work, std::vector<std::vector<int>> stream_cpus, double wa
   out.warmup_start_ns = result.warmup_start_ns;
   out.measure_start_ns = result.measure_start_ns;
   out.deadline_ns = result.deadline_ns;
+  out.arrivals_issued = result.arrivals_issued;
+  out.arrivals_dropped = result.arrivals_dropped;
   return out;
 }
 
@@ -108,21 +128,32 @@ RawRun run(py::object work, std::vector<std::vector<int>> stream_cpus, double wa
 
 void bind_runner(py::module_& m) {
   py::class_<RawRun>(m, "RawRun", "Everything one run_streams call measured, per stream.")
-      .def_readonly("starts", &RawRun::starts, "per stream: int64 ns at which each iteration started")
-      .def_readonly("ends", &RawRun::ends, "per stream: int64 ns at which each iteration ended")
+      .def_readonly("starts", &RawRun::starts, "per stream: int64 ns at which each stored iteration started")
+      .def_readonly("ends", &RawRun::ends, "per stream: int64 ns at which each stored iteration ended")
+      .def_readonly("scheduled", &RawRun::scheduled, "per stream: open loop arrivals served (else empty)")
+      .def_readonly("totals", &RawRun::totals,
+                    "per stream: (count, sum_ns, sum_sq_ns, min_ns, max_ns, first_ns, last_ns) over "
+                    "every measured iteration, stored or not")
       .def_readonly("warmup_iterations", &RawRun::warmup_iterations)
       .def_readonly("cpus", &RawRun::cpus, "per stream: its affinity, read back on the thread")
       .def_readonly("thread_ids", &RawRun::thread_ids, "per stream: the kernel thread id")
+      .def_readonly("abandoned", &RawRun::abandoned, "per stream: its step never returned")
       .def_readonly("failures", &RawRun::failures, "(stream, phase, iteration, exception), first first")
       .def_readonly("interrupted", &RawRun::interrupted)
       .def_readonly("interrupt", &RawRun::interrupt)
       .def_readonly("warmup_start_ns", &RawRun::warmup_start_ns)
       .def_readonly("measure_start_ns", &RawRun::measure_start_ns)
-      .def_readonly("deadline_ns", &RawRun::deadline_ns);
+      .def_readonly("deadline_ns", &RawRun::deadline_ns)
+      .def_readonly("arrivals_issued", &RawRun::arrivals_issued)
+      .def_readonly("arrivals_dropped", &RawRun::arrivals_dropped);
   m.def("run_streams", &run, py::arg("work"), py::arg("stream_cpus"), py::arg("warmup"),
         py::arg("duration"), py::arg("max_iterations") = 0, py::arg("poll_interval") = 0.02,
+        py::arg("max_samples") = 0, py::arg("iteration_timeout") = 0.0,
+        py::arg("arrivals") = py::none(), py::arg("drain") = 0.0, py::arg("seed") = 0,
         "Runs one stream per entry of `stream_cpus` (empty = unpinned). `work` is a NativeWork or "
-        "make_step(stream_index) -> zero-argument callable, called on the pinned stream thread.");
+        "make_step(stream_index) -> zero-argument callable, called on the pinned stream thread. "
+        "With `arrivals` (ascending int64 ns offsets from the measure start) the streams serve "
+        "them as an open loop.");
 }
 
 }  // namespace pinbench::bindings

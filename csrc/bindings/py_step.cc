@@ -8,6 +8,16 @@ namespace py = pybind11;
 namespace pinbench::bindings {
 namespace {
 
+// Once the interpreter is finalizing, a thread that asks for the GIL is ended on the spot: the
+// late destructors of an abandoned stream leak their references instead.
+bool finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing() != 0;
+#else
+  return _Py_IsFinalizing() != 0;
+#endif
+}
+
 // Calls a Python callable with no arguments; the stream thread's state is resumed only for the call.
 class PyStep final : public StreamStep {
  public:
@@ -18,6 +28,7 @@ class PyStep final : public StreamStep {
 
   // Called by the stream thread, without the GIL.
   ~PyStep() override {
+    if (finalizing()) return;
     PyEval_RestoreThread(state_);
     Py_DECREF(fn_);
     PyEval_SaveThread();
@@ -46,6 +57,15 @@ class PyStep final : public StreamStep {
 PyStepFactory::PyStepFactory(py::object make_step, int streams)
     : make_step_(std::move(make_step)), slots_(static_cast<size_t>(streams)) {
   if (!PyCallable_Check(make_step_.ptr())) throw py::type_error("make_step must be callable");
+}
+
+PyStepFactory::~PyStepFactory() {
+  if (finalizing()) {
+    make_step_.release();
+    return;
+  }
+  py::gil_scoped_acquire gil;
+  make_step_ = py::object();
 }
 
 void PyStepFactory::enter_thread(int stream) {
@@ -86,7 +106,7 @@ std::unique_ptr<StreamStep> PyStepFactory::make_step(int stream) {
 
 void PyStepFactory::leave_thread(int stream) noexcept {
   ThreadSlot& slot = slots_[static_cast<size_t>(stream)];
-  if (slot.state == nullptr) return;
+  if (slot.state == nullptr || finalizing()) return;
   PyEval_RestoreThread(slot.state);
   PyGILState_Release(slot.gil_state);  // the last release deletes the thread state
   slot.state = nullptr;

@@ -16,8 +16,12 @@ namespace pinbench::bindings {
 
 class PyStepFactory final : public StepFactory {
  public:
-  // REQUIRES: the GIL is held (construction and destruction).
+  // REQUIRES: the GIL is held (construction). The destructor takes the GIL itself: the last
+  // owner may be a stream thread that was abandoned in a step and came back late.
   PyStepFactory(pybind11::object make_step, int streams);
+  ~PyStepFactory() override;
+  PyStepFactory(const PyStepFactory&) = delete;
+  PyStepFactory& operator=(const PyStepFactory&) = delete;
 
   // Called by each stream thread (without the GIL).
   void enter_thread(int stream) override;

@@ -1,5 +1,6 @@
 #include "stream_runner.h"
 
+#include <cxxabi.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -22,8 +24,11 @@ namespace pinbench {
 namespace {
 
 constexpr int64_t kNoDeadline = std::numeric_limits<int64_t>::max();
-constexpr size_t kDefaultReserve = 1 << 14;  // when there was no warmup to estimate the rate from
-constexpr size_t kMaxReserve = 1 << 24;      // beyond this the buffers grow on demand
+constexpr int64_t kIdle = 0;                     // no step in flight
+constexpr int64_t kAbandoned = -1;               // the caller gave up on the step in flight
+constexpr size_t kDefaultReserve = 1 << 14;      // when there was no warmup to estimate the rate from
+constexpr size_t kMaxReserve = 1 << 24;          // beyond this the buffers grow on demand
+constexpr int64_t kSpinBeforeArrivalNs = 200000; // open loop: sleep until this close, then spin
 
 int64_t seconds_to_ns(double s) { return static_cast<int64_t>(std::llround(s * 1e9)); }
 
@@ -33,29 +38,57 @@ void validate(const RunnerConfig& c) {
     throw std::invalid_argument("warmup must be a finite number of seconds >= 0");
   if (std::isnan(c.duration_s)) throw std::invalid_argument("duration must be a number");
   if (c.max_iterations < 0) throw std::invalid_argument("max_iterations must be >= 0");
+  if (c.max_samples < 0) throw std::invalid_argument("max_samples must be >= 0");
+  if (!(c.iteration_timeout_s >= 0)) throw std::invalid_argument("iteration timeout must be >= 0");
   if (c.duration_s <= 0 && c.max_iterations == 0)
     throw std::invalid_argument("give a duration > 0 or an iteration cap");
   if (!(c.poll_interval_s > 0)) throw std::invalid_argument("poll interval must be > 0");
   for (const auto& cpus : c.stream_cpus)
     for (int cpu : cpus)
       if (cpu < 0) throw std::invalid_argument("CPU ids must be >= 0");
+  if (c.mode == LoopMode::kOpen) {
+    if (c.duration_s <= 0) throw std::invalid_argument("the open loop needs a duration > 0");
+    if (!(c.drain_s >= 0)) throw std::invalid_argument("drain time must be >= 0");
+    if (!std::is_sorted(c.arrivals_ns.begin(), c.arrivals_ns.end()) ||
+        (!c.arrivals_ns.empty() && c.arrivals_ns.front() < 0))
+      throw std::invalid_argument("arrivals must be ascending offsets >= 0");
+  }
 }
 
-// Shared state of one run. Stream threads write their own slots only; the rest is synchronised.
+// xorshift64*: a cheap generator for the reservoir's replacement index.
+inline uint64_t next_random(uint64_t& s) {
+  s ^= s >> 12;
+  s ^= s << 25;
+  s ^= s >> 27;
+  return s * 0x2545F4914F6CDD1DULL;
+}
+
+// Per-stream state the caller's thread reads while the stream runs; one cache line each.
+struct alignas(64) StreamWatch {
+  std::atomic<int64_t> inflight{kIdle};  // start of the step in flight, kIdle or kAbandoned
+  std::atomic<int64_t> iteration{0};     // index of that step within its phase
+  std::atomic<int> phase{static_cast<int>(Phase::kWarmup)};
+};
+
+// Shared state of one run, owned jointly by the caller and every stream thread, so that a thread
+// left behind in a step that never returns still finds it alive when it comes back.
 class Run {
  public:
-  Run(const RunnerConfig& config, StepFactory& factory)
+  Run(const RunnerConfig& config, std::shared_ptr<StepFactory> factory)
       : config_(config),
-        factory_(factory),
+        factory_(std::move(factory)),
         n_(static_cast<int>(config.stream_cpus.size())),
         start_barrier_(n_),
         measure_barrier_(n_),
-        result_() {
+        watch_(static_cast<size_t>(n_)) {
     result_.streams.resize(static_cast<size_t>(n_));
   }
 
-  // Body of stream thread `i`. Catches everything: no exception may leave a std::thread.
-  void stream_main(int i) noexcept {
+  // Body of stream thread `i`. Catches every exception: none may leave a std::thread. The one
+  // thing let through is the forced unwind of pthread_exit (CPython ends a thread that asks for
+  // the GIL once finalization has begun, e.g. an abandoned stream whose step finally returns);
+  // swallowing it would abort the process.
+  void stream_main(int i) {
     StreamSamples& out = result_.streams[static_cast<size_t>(i)];
     out.thread_id = static_cast<long>(::syscall(SYS_gettid));
     const auto& cpus = config_.stream_cpus[static_cast<size_t>(i)];
@@ -69,11 +102,11 @@ class Run {
     }
     try {
       out.cpus = current_affinity();
-    } catch (...) {
+    } catch (const std::exception&) {
     }
-    factory_.enter_thread(i);
+    factory_->enter_thread(i);
     run_phases(i, out);
-    factory_.leave_thread(i);
+    factory_->leave_thread(i);
     finish();
   }
 
@@ -83,36 +116,123 @@ class Run {
     measure_barrier_.break_all();
   }
 
-  // Called by the waiting thread. Returns true when every stream has finished.
+  // Called by the caller's thread. True once every stream has finished or been abandoned.
   bool wait_done_for(double seconds) {
     std::unique_lock<std::mutex> lock(done_mu_);
     return done_cv_.wait_for(lock, std::chrono::duration<double>(seconds),
-                             [this] { return finished_ == n_; });
+                             [this] { return finished_ + abandoned_ == n_; });
   }
 
-  RunResult take_result() { return std::move(result_); }
-  RunResult& result() { return result_; }
+  // Called by the caller's thread: gives up on steps running past the iteration timeout.
+  void check_timeouts() {
+    if (config_.iteration_timeout_s <= 0) return;
+    const int64_t limit = seconds_to_ns(config_.iteration_timeout_s);
+    const int64_t now = now_ns();
+    for (int i = 0; i < n_; ++i) {
+      StreamWatch& w = watch_[static_cast<size_t>(i)];
+      int64_t started = w.inflight.load(std::memory_order_acquire);
+      if (started <= kIdle || now - started < limit) continue;
+      // The stream may finish its step right now: whoever swaps the start first wins.
+      if (!w.inflight.compare_exchange_strong(started, kAbandoned, std::memory_order_acq_rel))
+        continue;
+      const auto phase = static_cast<Phase>(w.phase.load(std::memory_order_relaxed));
+      std::ostringstream what;
+      what << "the step did not return within the iteration timeout of "
+           << config_.iteration_timeout_s << " s";
+      fail(i, phase, w.iteration.load(std::memory_order_relaxed),
+           std::make_exception_ptr(std::runtime_error(what.str())), /*timed_out=*/true);
+      std::lock_guard<std::mutex> lock(done_mu_);
+      result_.streams[static_cast<size_t>(i)].abandoned = true;
+      ++abandoned_;
+      done_cv_.notify_all();
+    }
+  }
+
+  bool abandoned(int i) {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    return result_.streams[static_cast<size_t>(i)].abandoned;
+  }
+
+  // REQUIRES: every stream thread has finished or been abandoned.
+  RunResult take_result() {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    RunResult out;
+    out.failures = [this] {
+      std::lock_guard<std::mutex> fail_lock(fail_mu_);
+      return result_.failures;
+    }();
+    out.warmup_start_ns = result_.warmup_start_ns;
+    out.measure_start_ns = result_.measure_start_ns;
+    out.deadline_ns = result_.deadline_ns;
+    out.arrivals_issued = issued_.load();
+    if (config_.mode == LoopMode::kOpen && result_.measure_start_ns != 0) {
+      const int64_t horizon = seconds_to_ns(config_.duration_s);
+      const auto due = std::lower_bound(config_.arrivals_ns.begin(), config_.arrivals_ns.end(), horizon) -
+                       config_.arrivals_ns.begin();
+      out.arrivals_dropped = std::max<int64_t>(0, due - out.arrivals_issued);
+    }
+    for (auto& s : result_.streams) {
+      if (s.abandoned) {
+        // Its thread may still write these when its step returns... it will not: it lost the
+        // swap and touches nothing. Copy what it had stored before the step it never finished.
+        StreamSamples copy;
+        copy.starts = s.starts;
+        copy.ends = s.ends;
+        copy.scheduled = s.scheduled;
+        copy.totals = s.totals;
+        copy.warmup_iterations = s.warmup_iterations;
+        copy.cpus = s.cpus;
+        copy.thread_id = s.thread_id;
+        copy.abandoned = true;
+        out.streams.push_back(std::move(copy));
+      } else {
+        out.streams.push_back(std::move(s));
+      }
+    }
+    return out;
+  }
 
  private:
   void run_phases(int i, StreamSamples& out) {
     std::unique_ptr<StreamStep> step;
     try {
-      step = factory_.make_step(i);
+      step = factory_->make_step(i);
       if (!step) throw std::runtime_error("the step factory returned no step");
+    } catch (abi::__forced_unwind&) {
+      throw;
     } catch (...) {
       fail(i, Phase::kFactory, -1, std::current_exception());
       return;
     }
-    if (start_barrier_.arrive_and_wait()) {
-      warm_up_and_measure(i, *step, out);
-    }
+    if (start_barrier_.arrive_and_wait()) warm_up_and_measure(i, *step, out);
     try {
       step.reset();
+    } catch (abi::__forced_unwind&) {
+      throw;
     } catch (...) {
     }
   }
 
+  // Runs one step under the watch of the caller's thread. Returns false when the caller gave up
+  // on it (iteration timeout) while it ran: then the stream must touch nothing and leave.
+  bool watched_run(StreamWatch& w, StreamStep& step, int64_t t0, int64_t iteration) {
+    w.iteration.store(iteration, std::memory_order_relaxed);
+    w.inflight.store(t0, std::memory_order_release);
+    step.run();
+    int64_t expected = t0;
+    return w.inflight.compare_exchange_strong(expected, kIdle, std::memory_order_acq_rel);
+  }
+
+  // A step that threw is no longer in flight; a timed-out one stays abandoned.
+  void settle(StreamWatch& w) {
+    int64_t started = w.inflight.load(std::memory_order_acquire);
+    if (started > kIdle) w.inflight.compare_exchange_strong(started, kIdle);
+  }
+
+  bool gave_up(StreamWatch& w) { return w.inflight.load(std::memory_order_acquire) == kAbandoned; }
+
   void warm_up_and_measure(int i, StreamStep& step, StreamSamples& out) {
+    StreamWatch& w = watch_[static_cast<size_t>(i)];
     const int64_t warmup_start = start_barrier_.release_ns();
     if (i == 0) result_.warmup_start_ns = warmup_start;
     const int64_t warmup_end = warmup_start + seconds_to_ns(config_.warmup_s);
@@ -120,11 +240,14 @@ class Run {
     int64_t last = warmup_start;
     try {
       while (!stop_.load(std::memory_order_relaxed) && (last = now_ns()) < warmup_end) {
-        step.run();
+        if (!watched_run(w, step, last, n)) return;
         ++n;
       }
+    } catch (abi::__forced_unwind&) {
+      throw;
     } catch (...) {
-      fail(i, Phase::kWarmup, n, std::current_exception());
+      settle(w);
+      if (!gave_up(w)) fail(i, Phase::kWarmup, n, std::current_exception());
       return;
     }
     out.warmup_iterations = n;
@@ -132,55 +255,130 @@ class Run {
     if (!measure_barrier_.arrive_and_wait()) return;
 
     const int64_t start = measure_barrier_.release_ns();
-    const int64_t deadline = config_.duration_s > 0 ? start + seconds_to_ns(config_.duration_s) : kNoDeadline;
+    const int64_t deadline =
+        config_.duration_s > 0 ? start + seconds_to_ns(config_.duration_s) : kNoDeadline;
     if (i == 0) {
       result_.measure_start_ns = start;
       result_.deadline_ns = deadline;
     }
-    measure_closed_loop(i, step, out, deadline);
+    w.phase.store(static_cast<int>(Phase::kMeasure), std::memory_order_relaxed);
+    uint64_t rng = (config_.seed + 1) * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(i) + 1;
+    try {
+      if (config_.mode == LoopMode::kOpen)
+        measure_open_loop(w, step, out, rng, start, deadline);
+      else
+        measure_closed_loop(w, step, out, rng, deadline);
+    } catch (abi::__forced_unwind&) {
+      throw;
+    } catch (...) {
+      settle(w);
+      if (!gave_up(w)) fail(i, Phase::kMeasure, out.totals.count, std::current_exception());
+    }
   }
 
-  // The timed region. Allocates only when the reserve estimate was short.
-  void measure_closed_loop(int i, StreamStep& step, StreamSamples& out, int64_t deadline) {
+  // Adds one measured iteration. `origin` is its start (closed loop) or scheduled arrival (open).
+  // The timed region's only allocation: a vector growing past its reserve.
+  void record(StreamSamples& out, uint64_t& rng, int64_t origin, int64_t t0, int64_t t1) {
+    LatencyTotals& a = out.totals;
+    const int64_t latency = t1 - origin;
+    if (a.count == 0) {
+      a.min_ns = a.max_ns = latency;
+      a.first_start_ns = origin;
+    } else {
+      a.min_ns = std::min(a.min_ns, latency);
+      a.max_ns = std::max(a.max_ns, latency);
+    }
+    a.sum_ns += latency;
+    a.sum_sq_ns += static_cast<double>(latency) * static_cast<double>(latency);
+    a.last_end_ns = std::max(a.last_end_ns, t1);
+    ++a.count;
+    const bool open = config_.mode == LoopMode::kOpen;
+    if (config_.max_samples == 0 || a.count <= config_.max_samples) {
+      out.starts.push_back(t0);
+      out.ends.push_back(t1);
+      if (open) out.scheduled.push_back(origin);
+      return;
+    }
+    // Reservoir sampling (algorithm R): each iteration so far is stored with equal probability.
+    const uint64_t j = next_random(rng) % static_cast<uint64_t>(a.count);
+    if (j < static_cast<uint64_t>(config_.max_samples)) {
+      out.starts[j] = t0;
+      out.ends[j] = t1;
+      if (open) out.scheduled[j] = origin;
+    }
+  }
+
+  void measure_closed_loop(StreamWatch& w, StreamStep& step, StreamSamples& out, uint64_t& rng,
+                           int64_t deadline) {
     const int64_t cap = config_.max_iterations > 0 ? config_.max_iterations : kNoDeadline;
-    int64_t k = 0;
-    try {
-      for (; k < cap; ++k) {
-        if (stop_.load(std::memory_order_relaxed)) break;
-        const int64_t t0 = now_ns();
-        if (t0 >= deadline) break;
-        step.run();
-        const int64_t t1 = now_ns();
-        out.starts.push_back(t0);
-        out.ends.push_back(t1);
-      }
-    } catch (...) {
-      fail(i, Phase::kMeasure, k, std::current_exception());
+    for (int64_t k = 0; k < cap; ++k) {
+      if (stop_.load(std::memory_order_relaxed)) break;
+      const int64_t t0 = now_ns();
+      if (t0 >= deadline) break;
+      if (!watched_run(w, step, t0, k)) return;
+      record(out, rng, t0, t0, now_ns());
+    }
+  }
+
+  // Sleeps, then spins, until `when`. False if a stop was requested meanwhile.
+  bool wait_until(int64_t when) {
+    for (;;) {
+      if (stop_.load(std::memory_order_relaxed)) return false;
+      const int64_t left = when - now_ns();
+      if (left <= 0) return true;
+      if (left > kSpinBeforeArrivalNs)
+        std::this_thread::sleep_for(std::chrono::nanoseconds(
+            std::min<int64_t>(left - kSpinBeforeArrivalNs / 2, 2000000)));
+    }
+  }
+
+  void measure_open_loop(StreamWatch& w, StreamStep& step, StreamSamples& out, uint64_t& rng,
+                         int64_t start, int64_t deadline) {
+    const auto& arrivals = config_.arrivals_ns;
+    const int64_t drain_end = deadline + seconds_to_ns(config_.drain_s);
+    while (!stop_.load(std::memory_order_relaxed)) {
+      const auto idx = next_arrival_.fetch_add(1, std::memory_order_relaxed);
+      if (idx >= arrivals.size()) break;
+      const int64_t scheduled = start + arrivals[idx];
+      if (scheduled >= deadline) break;  // arrivals ascend: none later is due either
+      if (!wait_until(scheduled)) break;
+      const int64_t t0 = now_ns();
+      if (t0 >= drain_end) break;  // the backlog outlived the drain time: the rest is dropped
+      issued_.fetch_add(1, std::memory_order_relaxed);
+      if (!watched_run(w, step, t0, out.totals.count)) return;
+      record(out, rng, scheduled, t0, now_ns());
     }
   }
 
   // Sizes the sample buffers from the warmup rate, outside the timed region.
   void reserve(StreamSamples& out, int64_t warmup_iterations, int64_t warmup_ns) {
     size_t want = kDefaultReserve;
-    if (warmup_iterations > 0 && warmup_ns > 0 && config_.duration_s > 0) {
-      const double rate = static_cast<double>(warmup_iterations) / (static_cast<double>(warmup_ns) * 1e-9);
+    if (config_.mode == LoopMode::kOpen) {
+      want = config_.arrivals_ns.size() / static_cast<size_t>(n_) + 64;
+    } else if (warmup_iterations > 0 && warmup_ns > 0 && config_.duration_s > 0) {
+      const double rate =
+          static_cast<double>(warmup_iterations) / (static_cast<double>(warmup_ns) * 1e-9);
       want = static_cast<size_t>(rate * config_.duration_s * 1.25) + 64;
     }
-    if (config_.max_iterations > 0)
+    if (config_.max_iterations > 0 && config_.mode == LoopMode::kClosed)
       want = config_.duration_s > 0 && warmup_iterations > 0
                  ? std::min(want, static_cast<size_t>(config_.max_iterations))
                  : static_cast<size_t>(config_.max_iterations);
+    if (config_.max_samples > 0) want = std::min(want, static_cast<size_t>(config_.max_samples));
     want = std::min(want, kMaxReserve);
     out.starts.reserve(want);
     out.ends.reserve(want);
+    if (config_.mode == LoopMode::kOpen) out.scheduled.reserve(want);
   }
 
-  void fail(int i, Phase phase, int64_t iteration, std::exception_ptr error) noexcept {
+  void fail(int i, Phase phase, int64_t iteration, std::exception_ptr error,
+            bool timed_out = false) noexcept {
     StreamFailure f;
     f.stream = i;
     f.phase = phase;
     f.iteration = iteration;
     f.error = error;
+    f.timed_out = timed_out;
     try {
       std::rethrow_exception(error);
     } catch (const std::exception& e) {
@@ -201,31 +399,21 @@ class Run {
     done_cv_.notify_all();
   }
 
-  const RunnerConfig& config_;
-  StepFactory& factory_;
+  const RunnerConfig config_;  // a copy: an abandoned thread may outlive the caller's
+  std::shared_ptr<StepFactory> factory_;
   const int n_;
   Barrier start_barrier_;
   Barrier measure_barrier_;
+  std::vector<StreamWatch> watch_;
   std::atomic<bool> stop_{false};
+  std::atomic<size_t> next_arrival_{0};
+  std::atomic<int64_t> issued_{0};
   std::mutex fail_mu_;
   std::mutex done_mu_;
   std::condition_variable done_cv_;
   int finished_ = 0;
+  int abandoned_ = 0;
   RunResult result_;
-};
-
-// Joins every started thread when it goes out of scope, however the scope is left.
-class ThreadGroup {
- public:
-  ~ThreadGroup() {
-    for (auto& t : threads_)
-      if (t.joinable()) t.join();
-  }
-  template <class F>
-  void spawn(F&& f) { threads_.emplace_back(std::forward<F>(f)); }
-
- private:
-  std::vector<std::thread> threads_;
 };
 
 }  // namespace
@@ -240,31 +428,37 @@ const char* phase_name(Phase phase) {
   return "unknown";
 }
 
-RunResult run_streams(const RunnerConfig& config, StepFactory& factory,
+RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
                       const std::function<bool()>& should_stop) {
   validate(config);
-  Run run(config, factory);
+  if (!factory) throw std::invalid_argument("no step factory");
+  auto run = std::make_shared<Run>(config, std::move(factory));
+  const int n = static_cast<int>(config.stream_cpus.size());
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(n));
   bool interrupted = false;
-  {
-    ThreadGroup threads;
-    const int n = static_cast<int>(config.stream_cpus.size());
-    for (int i = 0; i < n; ++i) {
-      try {
-        threads.spawn([&run, i] { run.stream_main(i); });
-      } catch (...) {
-        // Could not start a thread: stop those that did, then report.
-        run.request_stop();
-        throw;
-      }
-    }
-    while (!run.wait_done_for(config.poll_interval_s)) {
+  try {
+    for (int i = 0; i < n; ++i) threads.emplace_back([run, i] { run->stream_main(i); });
+    while (!run->wait_done_for(config.poll_interval_s)) {
+      run->check_timeouts();
       if (!interrupted && should_stop && should_stop()) {
         interrupted = true;
-        run.request_stop();
+        run->request_stop();
       }
     }
+  } catch (...) {
+    // Could not start a thread (or should_stop threw): stop those that did, wait, report.
+    run->request_stop();
+    for (auto& t : threads) t.join();
+    throw;
   }
-  RunResult result = run.take_result();
+  for (int i = 0; i < n; ++i) {
+    if (run->abandoned(i))
+      threads[static_cast<size_t>(i)].detach();  // it holds `run`; see watched_run
+    else
+      threads[static_cast<size_t>(i)].join();
+  }
+  RunResult result = run->take_result();
   result.interrupted = interrupted;
   return result;
 }

@@ -1,15 +1,21 @@
-// The stream runner: N native threads, each pinned, each running its step in a closed loop
-// through a warmup and a measured phase that all streams start together.
+// The stream runner: N native threads, each pinned, each running its step through a warmup and a
+// measured phase that all streams start together.
 //
 // Per stream thread, in order: pin; enter_thread; make_step; start barrier; warmup until the
-// warmup deadline; reserve the sample buffers; measure barrier; measure while now() < deadline
-// (the iteration in flight at the deadline finishes and is kept); destroy the step; leave_thread.
-// A failure anywhere stops every stream and breaks the barriers; nothing escapes a thread.
+// warmup deadline; reserve the sample buffers; measure barrier; measure (closed or open loop);
+// destroy the step; leave_thread. A failure anywhere stops every stream and breaks the barriers;
+// nothing escapes a thread.
+//
+// Memory: 16 bytes per stored iteration (start and end, int64 ns), 24 in the open loop (plus the
+// scheduled arrival). `max_samples` caps what each stream stores: past the cap a uniform
+// reservoir sample is kept, while count, sum, sum of squares, min and max of the latency and the
+// window stay exact.
 #pragma once
 
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,19 +23,25 @@
 
 namespace pinbench {
 
-// How iterations are issued. Only the closed loop exists today: each stream starts its next
-// iteration when the previous one ends. An open loop (arrivals scheduled ahead of time and queued
-// for the streams, latency counted from the scheduled arrival) fits beside it as another mode with
-// its own measure loop; the phases, barriers and error handling stay as they are.
-enum class LoopMode { kClosed };
+// How iterations are issued.
+//  kClosed: each stream starts its next iteration when the previous one ends.
+//  kOpen:   arrivals are scheduled ahead of time (RunnerConfig::arrivals_ns) and served in order
+//           by whichever stream is free, as a queue with N servers; latency is counted from the
+//           scheduled arrival, so time spent queued counts.
+enum class LoopMode { kClosed, kOpen };
 
 struct RunnerConfig {
   std::vector<std::vector<int>> stream_cpus;  // one entry per stream; an empty set = not pinned
   double warmup_s = 0.0;        // >= 0; warmup iterations are run and counted, not recorded
   double duration_s = 1.0;      // > 0, or <= 0 for no time limit (then max_iterations > 0)
-  int64_t max_iterations = 0;   // measured iterations per stream; 0 = no cap
-  double poll_interval_s = 0.02;  // how often the calling thread asks should_stop()
+  int64_t max_iterations = 0;   // closed loop: measured iterations per stream; 0 = no cap
+  int64_t max_samples = 0;      // stored samples per stream; 0 = every one
+  double iteration_timeout_s = 0.0;  // > 0: a step running longer ends the run as a failure
+  double poll_interval_s = 0.02;     // how often the calling thread checks on the streams
   LoopMode mode = LoopMode::kClosed;
+  std::vector<int64_t> arrivals_ns;  // open loop: ascending offsets from the measure start
+  double drain_s = 0.0;         // open loop: after the deadline, serve the backlog this long at most
+  uint64_t seed = 0;            // for the reservoir
 };
 
 enum class Phase { kPin, kFactory, kWarmup, kMeasure };
@@ -41,14 +53,29 @@ struct StreamFailure {
   int64_t iteration = -1;  // 0-based within its phase; -1 for pin and factory
   std::exception_ptr error;
   std::string message;     // what() of the error when it is a std::exception
+  bool timed_out = false;  // the step ran past iteration_timeout_s; its thread was abandoned
+};
+
+// Exact running figures of one stream's measured latencies (end - start, or end - scheduled).
+struct LatencyTotals {
+  int64_t count = 0;
+  int64_t sum_ns = 0;
+  double sum_sq_ns = 0.0;
+  int64_t min_ns = 0;
+  int64_t max_ns = 0;
+  int64_t first_start_ns = 0;  // window contribution: first start (or arrival) ...
+  int64_t last_end_ns = 0;     // ... and last end
 };
 
 struct StreamSamples {
-  std::vector<int64_t> starts;  // steady-clock ns at which each measured iteration started
-  std::vector<int64_t> ends;    // ... and ended; same length as starts
+  std::vector<int64_t> starts;     // steady-clock ns at which each stored iteration started
+  std::vector<int64_t> ends;       // ... and ended; same length as starts
+  std::vector<int64_t> scheduled;  // open loop: the arrival each served; else empty
+  LatencyTotals totals;            // over every measured iteration, stored or not
   int64_t warmup_iterations = 0;
-  std::vector<int> cpus;        // the thread's affinity read back after pinning
-  long thread_id = 0;           // the kernel's id of the stream thread (gettid)
+  std::vector<int> cpus;           // the thread's affinity read back after pinning
+  long thread_id = 0;              // the kernel's id of the stream thread (gettid)
+  bool abandoned = false;          // its step never returned; the thread was left behind
 };
 
 struct RunResult {
@@ -58,13 +85,17 @@ struct RunResult {
   int64_t warmup_start_ns = 0;          // 0 when the run never got there
   int64_t measure_start_ns = 0;
   int64_t deadline_ns = 0;              // INT64_MAX when there was no time limit
+  int64_t arrivals_issued = 0;          // open loop: arrivals taken by a stream
+  int64_t arrivals_dropped = 0;         // open loop: scheduled before the deadline, never served
 };
 
 // Validates `config` (throws std::invalid_argument) before any thread starts, then runs.
-// Called on the caller's thread, which only waits: every poll_interval_s it calls `should_stop`
-// (e.g. to look for Ctrl-C); returning true stops the streams promptly and marks the result
-// interrupted. Returns after every stream thread has been joined.
-RunResult run_streams(const RunnerConfig& config, StepFactory& factory,
+// Called on the caller's thread, which only waits: every poll_interval_s it checks the streams
+// for steps past the iteration timeout and calls `should_stop` (e.g. to look for Ctrl-C);
+// returning true stops the streams promptly and marks the result interrupted. Returns once every
+// stream thread has been joined, except threads whose step never returned: those are detached
+// (they keep the shared state alive and touch nothing else when their step finally returns).
+RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
                       const std::function<bool()>& should_stop);
 
 }  // namespace pinbench

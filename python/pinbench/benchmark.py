@@ -53,6 +53,8 @@ def benchmark(
     graph_optimization: str = "all",
     spinning: bool | None = None,
     smt: bool = False,
+    max_samples: int | None = None,
+    iteration_timeout: float | None = None,
     command_line: Sequence[str] | None = None,
     on_start: Callable[[float, float], None] | None = None,
 ) -> Result:
@@ -126,6 +128,9 @@ def benchmark(
                 cpus=[list(s.cpus) for s in layout.streams],
                 warmup=warmup_time,
                 duration=time,
+                max_samples=max_samples,
+                iteration_timeout=iteration_timeout,
+                seed=seed,
             )
         except StreamError as e:
             raise _engine_failure(e) from e.error

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import signal
 import sys
 import traceback
 from typing import TYPE_CHECKING, NoReturn
@@ -177,6 +178,21 @@ def build_parser() -> OneLineParser:
     extra.add_argument(
         "--smt", action="store_true", help="give each stream every hardware thread of its cores"
     )
+    extra.add_argument(
+        "--iteration-timeout",
+        type=positive_float,
+        default=None,
+        metavar="SEC",
+        help="end the run with an error when one inference takes longer than SEC",
+    )
+    extra.add_argument(
+        "--max-samples",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="store at most N samples per stream (16 bytes each; a uniform sample past N, "
+        "with count, mean, std, min, max kept exact)",
+    )
     extra.add_argument("--debug", action="store_true", help="tracebacks on errors")
     extra.add_argument("--version", action="version", version=f"pinbench {_version()}")
     return p
@@ -191,9 +207,20 @@ def _version() -> str:
         return "0+unknown"
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every path that handles one handles both: the runner
+    stops the streams and the partial result is still printed and exported."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the CLI; returns the exit code (0 ok, 1 run-time failure, 2 usage, 130 Ctrl-C)."""
+    """Runs the CLI; returns the exit code (0 ok, 1 run-time failure, 2 usage, 130 Ctrl-C,
+    143 SIGTERM)."""
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_terminated)
     from .report import Progress, print_result, setup_logging
 
     setup_logging(args.quiet, args.debug)
@@ -222,13 +249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             graph_optimization=args.graph_optimization,
             spinning={"auto": None, "on": True, "off": False}[args.spinning],
             smt=args.smt,
+            max_samples=args.max_samples,
+            iteration_timeout=args.iteration_timeout,
             command_line=["pinbench", *(sys.argv[1:] if argv is None else argv)],
             on_start=None if args.quiet else progress.start,
         )
     except PinbenchError as e:
         return _fail(str(e), e.exit_code, args.debug)
-    except KeyboardInterrupt:
-        return _fail("interrupted before the measurement started", 130, args.debug)
+    except KeyboardInterrupt as e:
+        code = 143 if isinstance(e, Terminated) else 130
+        return _fail("interrupted before the measurement started", code, args.debug)
     except Exception as e:
         return _fail(
             f"internal error: {type(e).__name__}: {e} (--debug shows where)", 1, args.debug
@@ -236,7 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         progress.stop()
     print_result(result)
-    return 130 if result.interrupted else 0
+    if not result.interrupted:
+        return 0
+    return 143 if result.measurement.interrupt == "Terminated" else 130
 
 
 def _fail(message: str, code: int, debug: bool) -> int:

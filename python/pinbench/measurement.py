@@ -55,8 +55,26 @@ class StreamError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Totals:
+    """Exact figures over every measured iteration of a stream, stored as a sample or not."""
+
+    count: int
+    sum_ns: int
+    sum_sq_ns: float
+    min_ns: int
+    max_ns: int
+    first_ns: int  # first start (closed loop) or first arrival served (open loop)
+    last_ns: int  # last end
+
+
+@dataclass(frozen=True)
 class StreamMeasurement:
-    """One stream's measured iterations: start and end in steady-clock ns."""
+    """One stream's measured iterations: start and end in steady-clock ns.
+
+    ``starts_ns``/``ends_ns`` hold every iteration unless ``max_samples`` capped them: then they
+    are a uniform random sample (in time order) and ``totals`` keeps count, sum, min and max exact.
+    In the open loop ``scheduled_ns`` holds each iteration's arrival, and latency counts from it.
+    """
 
     index: int
     planned_cpus: tuple[int, ...]  # what the plan asked for; empty = not pinned
@@ -65,19 +83,34 @@ class StreamMeasurement:
     starts_ns: NDArray[np.int64]
     ends_ns: NDArray[np.int64]
     warmup_iterations: int
+    totals: Totals
+    scheduled_ns: NDArray[np.int64] | None = None
+    abandoned: bool = False  # its step never returned (iteration timeout)
 
     @property
     def iterations(self) -> int:
-        return int(self.starts_ns.size)
+        return self.totals.count
+
+    @property
+    def sampled(self) -> bool:
+        """True when the stored samples are a subset of the iterations (max_samples)."""
+        return self.starts_ns.size < self.totals.count
 
     @property
     def latencies_ns(self) -> NDArray[np.int64]:
-        return self.ends_ns - self.starts_ns
+        """Latency of each stored iteration: end - start, or end - arrival in the open loop."""
+        origin = self.scheduled_ns if self.scheduled_ns is not None else self.starts_ns
+        return self.ends_ns - origin
+
+    @property
+    def late_ns(self) -> NDArray[np.int64] | None:
+        """Open loop: how late each stored iteration started after its arrival."""
+        return None if self.scheduled_ns is None else self.starts_ns - self.scheduled_ns
 
     @cached_property
     def latency(self) -> LatencyStats:
-        """Latency statistics of this stream, in ms."""
-        return latency_stats(self.latencies_ns)
+        """Latency statistics of this stream, in ms (exact mean/std/min/max when sampled)."""
+        return _stats([self])
 
 
 @dataclass(frozen=True)
@@ -89,8 +122,11 @@ class Measurement:
     duration_s: float | None
     iteration_cap: int | None
     interrupted: bool
+    interrupt: str | None  # the exception a signal handler raised (KeyboardInterrupt, ...)
     measure_start_ns: int  # when the measure barrier released the streams (0 if never)
     deadline_ns: int | None
+    arrivals_issued: int | None = None  # open loop: arrivals served
+    arrivals_dropped: int | None = None  # open loop: due before the deadline, never served
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -104,8 +140,8 @@ class Measurement:
         if not measured:
             return None
         return (
-            int(min(s.starts_ns[0] for s in measured)),
-            int(max(s.ends_ns[-1] for s in measured)),
+            min(s.totals.first_ns for s in measured),
+            max(s.totals.last_ns for s in measured),
         )
 
     @property
@@ -128,8 +164,51 @@ class Measurement:
 
     @cached_property
     def latency(self) -> LatencyStats:
-        """Latency statistics over all streams, in ms."""
-        return latency_stats(self.latencies_ns())
+        """Latency statistics over all streams, in ms (exact mean/std/min/max when sampled)."""
+        return _stats(self.streams)
+
+
+def _stats(streams: Sequence[StreamMeasurement]) -> LatencyStats:
+    """Exact statistics from the samples, unless some were capped: then count, mean, std, min
+    and max come from the exact totals and the percentiles from the samples, each stream's
+    weighted by the iterations it stands for."""
+    latencies = [s.latencies_ns for s in streams]
+    if not any(s.sampled for s in streams):
+        return latency_stats(np.concatenate(latencies) if latencies else np.empty(0, np.int64))
+    count = sum(s.totals.count for s in streams)
+    if count == 0:
+        return latency_stats(np.empty(0, np.int64))
+    mean = sum(s.totals.sum_ns for s in streams) / count
+    var = max(0.0, sum(s.totals.sum_sq_ns for s in streams) / count - mean * mean)
+    weights = np.concatenate(
+        [
+            np.full(s.latencies_ns.size, s.totals.count / max(1, s.latencies_ns.size))
+            for s in streams
+        ]
+    )
+    base = latency_stats(np.concatenate(latencies))
+    wanted = tuple(base.percentiles)
+    pct = _weighted_percentiles(np.concatenate(latencies), weights, (*wanted, 50.0))
+    return LatencyStats(
+        count=count,
+        mean=mean / 1e6,
+        median=pct[50.0],
+        std=math.sqrt(var) / 1e6,
+        min=min(s.totals.min_ns for s in streams if s.totals.count) / 1e6,
+        max=max(s.totals.max_ns for s in streams if s.totals.count) / 1e6,
+        percentiles={p: pct[p] for p in wanted},
+    )
+
+
+def _weighted_percentiles(
+    values_ns: NDArray[np.int64], weights: NDArray[np.float64], percentiles: tuple[float, ...]
+) -> dict[float, float]:
+    """Percentiles (ms) of weighted samples, interpolating linearly on the weighted ranks."""
+    order = np.argsort(values_ns, kind="stable")
+    v = values_ns[order].astype(np.float64) / 1e6
+    w = weights[order]
+    ranks = (np.cumsum(w) - w / 2) / w.sum() * 100.0
+    return {p: float(np.interp(p, ranks, v)) for p in percentiles}
 
 
 def measure(
@@ -144,6 +223,11 @@ def measure(
     smt: bool = False,
     cpus: Sequence[Sequence[int]] | None = None,
     topo: Topology | None = None,
+    max_samples: int | None = None,
+    iteration_timeout: float | None = None,
+    arrivals_ns: NDArray[np.int64] | None = None,
+    drain: float | None = None,
+    seed: int = 0,
 ) -> Measurement:
     """Runs ``make_step(i)()`` in a closed loop on ``streams`` pinned native threads.
 
@@ -153,6 +237,13 @@ def measure(
     unless ``cpus`` gives each stream's CPU set explicitly (an empty set = not pinned).
     ``warmup`` seconds run first, uncounted; then every stream measures until ``duration`` seconds
     have passed (the iteration in flight finishes) or ``iterations`` per stream are done.
+
+    ``max_samples`` caps the samples stored per stream (16 bytes each, 24 in the open loop):
+    past it a uniform reservoir is kept and the totals stay exact. ``iteration_timeout`` seconds:
+    a step running longer ends the run with StreamError (cause TimeoutError); its thread is left
+    behind until the step returns. ``arrivals_ns`` (ascending ns offsets from the measure start)
+    switches to the open loop: the streams serve the arrivals as a queue, latency counts from each
+    arrival, and arrivals still queued ``drain`` seconds after the deadline are dropped.
 
     Raises StreamError when a step or factory raises; Ctrl-C ends the run early and returns what
     was measured with ``interrupted=True``.
@@ -167,10 +258,25 @@ def measure(
 
     stream_cpus = _stream_cpus(streams, pinning, cores, smt, cpus, topo)
     _check_phases(warmup, duration, iterations)
+    if max_samples is not None and max_samples < 1:
+        raise UsageError(f"max_samples must be at least 1, got {max_samples}")
+    if iteration_timeout is not None and not iteration_timeout > 0:
+        raise UsageError(f"iteration timeout must be more than 0 s, got {iteration_timeout}")
+    if arrivals_ns is not None and duration is None:
+        raise UsageError("the open loop (arrivals) needs a duration")
     raw = _core.run_streams(
-        make_step, stream_cpus, float(warmup), float(duration or 0.0), int(iterations or 0)
+        make_step,
+        stream_cpus,
+        float(warmup),
+        float(duration or 0.0),
+        int(iterations or 0),
+        max_samples=int(max_samples or 0),
+        iteration_timeout=float(iteration_timeout or 0.0),
+        arrivals=None if arrivals_ns is None else np.asarray(arrivals_ns, dtype=np.int64),
+        drain=float(duration if drain is None and duration else drain or 0.0),
+        seed=seed,
     )
-    return _measurement(raw, stream_cpus, warmup, duration, iterations)
+    return _measurement(raw, stream_cpus, warmup, duration, iterations, arrivals_ns is not None)
 
 
 def _stream_cpus(
@@ -208,30 +314,45 @@ def _measurement(
     warmup: float,
     duration: float | None,
     iterations: int | None,
+    open_loop: bool,
 ) -> Measurement:
     if raw.failures:
         stream, phase, iteration, error = raw.failures[0]
         raise StreamError(stream, phase, iteration, error) from error
-    streams = [
-        StreamMeasurement(
-            index=i,
-            planned_cpus=tuple(stream_cpus[i]),
-            cpus=tuple(raw.cpus[i]),
-            thread_id=int(raw.thread_ids[i]),
-            starts_ns=raw.starts[i],
-            ends_ns=raw.ends[i],
-            warmup_iterations=int(raw.warmup_iterations[i]),
-        )
-        for i in range(len(stream_cpus))
-    ]
+    streams = [_stream(raw, i, stream_cpus[i], open_loop) for i in range(len(stream_cpus))]
     return Measurement(
         streams=streams,
         warmup_s=float(warmup),
         duration_s=duration,
         iteration_cap=iterations,
         interrupted=raw.interrupted,
+        interrupt=type(raw.interrupt).__name__ if raw.interrupt is not None else None,
         measure_start_ns=raw.measure_start_ns,
         deadline_ns=raw.deadline_ns if duration is not None else None,
+        arrivals_issued=raw.arrivals_issued if open_loop else None,
+        arrivals_dropped=raw.arrivals_dropped if open_loop else None,
+    )
+
+
+def _stream(raw: RawRun, i: int, planned: list[int], open_loop: bool) -> StreamMeasurement:
+    starts, ends, scheduled = raw.starts[i], raw.ends[i], raw.scheduled[i]
+    totals = Totals(*raw.totals[i])
+    if starts.size < totals.count:
+        # A reservoir is in no particular order: put the samples back in time order.
+        order = np.argsort(starts, kind="stable")
+        starts, ends = starts[order], ends[order]
+        scheduled = scheduled[order] if open_loop else scheduled
+    return StreamMeasurement(
+        index=i,
+        planned_cpus=tuple(planned),
+        cpus=tuple(raw.cpus[i]),
+        thread_id=int(raw.thread_ids[i]),
+        starts_ns=starts,
+        ends_ns=ends,
+        warmup_iterations=int(raw.warmup_iterations[i]),
+        totals=totals,
+        scheduled_ns=scheduled if open_loop else None,
+        abandoned=bool(raw.abandoned[i]),
     )
 
 

@@ -1,0 +1,188 @@
+"""Faults: failing steps and factories in random places, steps that never return, signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import pinbench
+from pinbench import StreamError
+
+from subproc import run_python
+
+STREAMS = 2
+
+
+def live_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+class Fault(Exception):
+    pass
+
+
+def faulty(stream: int, call: int, seed: int) -> Callable[[int], Callable[[], None]]:
+    """make_step for steps where stream `stream` raises Fault(seed) on its call number `call`
+    (0-based, warmup calls included)."""
+
+    def make_step(i: int) -> Callable[[], None]:
+        calls = [0]
+
+        def step() -> None:
+            if i == stream and calls[0] == call:
+                raise Fault(seed)
+            calls[0] += 1
+
+        return step
+
+    return make_step
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_a_step_that_raises_at_a_random_place_is_reported_exactly(seed: int) -> None:
+    rnd = random.Random(seed)
+    stream, call = rnd.randrange(STREAMS), rnd.randrange(40)
+    warmup = rnd.choice([0.0, 0.0, 0.01])
+    before = live_threads()
+    with pytest.raises(StreamError) as info:
+        pinbench.measure(
+            faulty(stream, call, seed), streams=STREAMS, pinning="none", warmup=warmup, duration=30
+        )
+    err = info.value
+    assert err.stream == stream
+    assert isinstance(err.__cause__, Fault) and err.__cause__.args == (seed,)
+    if warmup == 0:
+        assert (err.phase, err.iteration) == ("measure", call)
+    elif err.phase == "warmup":
+        assert err.iteration == call
+    else:  # the warmup ended first: the call index minus the warmup calls
+        assert err.phase == "measure" and 0 <= err.iteration < call
+    assert live_threads() == before  # every stream thread was joined
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_factory_that_raises_in_a_random_stream(seed: int) -> None:
+    stream = random.Random(seed).randrange(STREAMS)
+    before = live_threads()
+
+    def make_step(i: int) -> Callable[[], None]:
+        if i == stream:
+            raise Fault(seed)
+        return lambda: None
+
+    with pytest.raises(StreamError) as info:
+        pinbench.measure(make_step, streams=STREAMS, pinning="none", warmup=1, duration=30)
+    assert (info.value.stream, info.value.phase) == (stream, "factory")
+    assert live_threads() == before
+
+
+@pytest.mark.parametrize("body", ["time.sleep(1000)", "while True: pass"])
+def test_a_step_that_never_returns_ends_with_a_timeout(body: str) -> None:
+    proc = run_python(
+        f"""
+        import time, pinbench
+        def make_step(i):
+            n = [0]
+            def step():
+                n[0] += 1
+                if i == 1 and n[0] == 7:
+                    {body}
+            return step
+        t = time.monotonic()
+        try:
+            pinbench.measure(make_step, streams=2, pinning="none", warmup=0, duration=60,
+                             iteration_timeout=0.3)
+        except pinbench.StreamError as e:
+            print(e.stream, e.iteration, e.phase, type(e.__cause__).__name__,
+                  round(time.monotonic() - t))
+        """,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    stream, iteration, phase, cause, seconds = proc.stdout.split()
+    assert (stream, iteration, phase, cause) == ("1", "6", "measure", "TimeoutError")
+    assert int(seconds) < 30
+
+
+HANGING_ENGINE = """
+import sys, time
+from pinbench.engines.onnxruntime import OnnxRuntimeEngine
+real = OnnxRuntimeEngine.bind
+def bind(self, instance, inputs):
+    step = real(self, instance, inputs)
+    n = [0]
+    def hang():
+        n[0] += 1
+        if n[0] == 5:
+            time.sleep(1000)
+        return step()
+    return hang
+OnnxRuntimeEngine.bind = bind
+from pinbench.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_cli_iteration_timeout_is_a_clear_error(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            HANGING_ENGINE,
+            "squeezenet",
+            "-t",
+            "30",
+            "-w",
+            "0",
+            "--iteration-timeout",
+            "0.5",
+            "-x",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert r.returncode == 1, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("pinbench: error: ") and "iteration timeout of 0.5 s" in last
+    assert "Traceback" not in r.stderr and not out.exists()
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signals_end_the_run_and_write_the_partial_json(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    out = tmp_path / "r.json"
+    with subprocess.Popen(
+        [sys.executable, "-m", "pinbench", "squeezenet", "-t", "60", "-w", "0.1", "-x", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "for 60 s after" in line:
+                break
+        time.sleep(1.0)
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=30)
+        ended = time.monotonic() - sent
+    assert proc.returncode == code, stderr
+    assert ended < 10  # promptly, not at the 60 s deadline
+    data = json.loads(out.read_text())
+    assert data["pinbench"]["interrupted"] is True
+    assert data["benchmark_result"]["iterations"] > 0
+    assert "Interrupted: yes" in stdout
