@@ -92,7 +92,8 @@ class OnnxRuntimeEngine(Engine):
             )
         except Exception as e:
             raise RunError(
-                f"ONNX Runtime cannot load {self.model.orig_path}: {short_error(e)}"
+                f"ONNX Runtime cannot load {self.model.orig_path}: "
+                + short_error(e).replace(str(self.model.path), str(self.model.source_path))
             ) from e
         self._counted()
         with self._count_lock:
@@ -113,7 +114,11 @@ class OnnxRuntimeEngine(Engine):
                 binding.bind_output(out.name)
             step = functools.partial(session.run_with_iobinding, binding)
         try:
-            step()  # fail here, with a clear message, rather than in the timed loop
+            # Fail here, with a clear message, rather than in the timed loop. Twice: with I/O
+            # binding the second run reuses the first run's outputs, and some models' declared
+            # output shapes only clash then.
+            step()
+            step()
         except Exception as e:
             raise RunError(self._input_error(e, inputs)) from e
         return step
