@@ -185,4 +185,7 @@ def test_signals_end_the_run_and_write_the_partial_json(
     data = json.loads(out.read_text())
     assert data["pinbench"]["interrupted"] is True
     assert data["benchmark_result"]["iterations"] > 0
+    assert data["benchmark_result"]["seconds_ran"] < 30
     assert "Interrupted: yes" in stdout
+    iterations = [ln for ln in stdout.splitlines() if ln.startswith("Iterations: ")]
+    assert data["benchmark_result"]["iterations"] == int(iterations[0].split(": ")[1])
