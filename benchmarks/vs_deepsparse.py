@@ -9,7 +9,13 @@ Contenders, each measured as items/sec with the same model, streams, cores, warm
   single-thread ``InferenceSession`` created on that thread, inputs bound once, looping
   ``run_with_iobinding``: the best a hand-written async benchmark can do;
 - ``plain ORT loop``: one session using all the cores, one thread: the sync baseline;
-- ``pinbench async`` and ``pinbench sync``: the ``pinbench`` command.
+- ``pinbench async`` and ``pinbench sync``: the ``pinbench`` command;
+
+and, for the DeepSparse engine itself (``--engines deepsparse``):
+
+- ``deepsparse engine``: ``deepsparse.benchmark -e deepsparse -s async``;
+- ``pinbench deepsparse``: ``pinbench -e deepsparse -s async``, installed from this checkout into
+  the same virtual environment (deepsparse 1.8.0 needs Python 3.11 and numpy 1.x).
 
 Every contender runs in a subprocess of its own, and the contenders take turns round by round
 (the order rotates) so that they share the machine's noise. The script reports; it always exits 0
@@ -48,7 +54,9 @@ GOALS = (
     ("pinbench async", "deepsparse async", 1.40),
     ("pinbench async", "ideal loop", 0.97),
     ("pinbench sync", "plain ORT loop", 0.98),
+    ("pinbench deepsparse", "deepsparse engine", 1.00),
 )
+ENGINES = ("onnxruntime", "deepsparse")  # what --engines may name
 
 
 @dataclass
@@ -312,14 +320,94 @@ def installed_version(venv: Path, distribution: str) -> str | None:
     return done.stdout.strip() or None
 
 
+def ensure_pinbench(venv: Path, skip_install: bool, reinstall: bool) -> Path:
+    """Return the venv's ``pinbench``, installing it from this checkout if needed.
+
+    The build happens in a temporary folder, so the checkout's own build folder (an editable
+    install's) is left alone. The installed copy is a snapshot: ``reinstall`` refreshes it.
+    """
+    tool = venv / "bin" / "pinbench"
+    if tool.exists() and not reinstall:
+        return tool
+    if skip_install:
+        raise Skip(f"no pinbench in {venv} (run without --skip-install)")
+    started = time.perf_counter()
+    print(f"installing pinbench from this checkout into {venv} ...", flush=True)
+    with tempfile.TemporaryDirectory(prefix="pinbench-build-") as build:
+        step = [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            f"--config-settings=build-dir={build}",
+            str(Path(__file__).resolve().parent.parent),
+        ]
+        done = subprocess.run(step, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise Skip(f"`{shlex.join(step)}` failed: {tail[0]}")
+    print(f"installed in {time.perf_counter() - started:.0f} s", flush=True)
+    return tool
+
+
+Contender = tuple[Outcome, "Callable[[int], float] | None"]
+
+
 def build_contenders(
     args: argparse.Namespace, model: Path, work: Path, cpus: list[int]
-) -> list[tuple[Outcome, Callable[[int], float] | None]]:
-    """Each contender with its round runner (None: skipped, with the reason in its note)."""
+) -> list[Contender]:
+    """Each contender of the engines asked for, with its round runner (None: skipped, with the
+    reason in its note)."""
+    contenders: list[Contender] = []
+    if "onnxruntime" in args.engines:
+        contenders += onnxruntime_contenders(args, model, work, cpus)
+    if "deepsparse" in args.engines:
+        contenders += deepsparse_engine_contenders(args, model, work)
+    return contenders
+
+
+def deepsparse_engine_contenders(
+    args: argparse.Namespace, model: Path, work: Path
+) -> list[Contender]:
+    """deepsparse.benchmark -e deepsparse and pinbench -e deepsparse, both async, same venv."""
+    s, c, t, w = args.streams, args.cores, args.time, args.warmup
+    timeout = t + w + SUBPROCESS_SLACK_S
+    flags = ["-e", "deepsparse", "-s", "async", "-nstreams", str(s), "-ncores", str(c)]
+    flags += ["-t", str(t), "-w", str(w), "-q"]
+    original = Outcome(
+        "deepsparse engine", f"deepsparse.benchmark {DEEPSPARSE_VERSION} -e deepsparse"
+    )
+    ours = Outcome("pinbench deepsparse", "pinbench -e deepsparse (same venv)")
+    venv = args.venv.expanduser()
+    try:
+        tools = {
+            original.name: ensure_deepsparse(venv, args.python, args.skip_install),
+            ours.name: ensure_pinbench(venv, args.skip_install, args.reinstall_pinbench),
+        }
+    except Skip as why:
+        original.note = ours.note = f"skipped: {why}"
+        return [(original, None), (ours, None)]
+
+    def round_of(name: str) -> Callable[[int], float]:
+        def run(r: int) -> float:
+            out = work / f"{name.replace(' ', '-')}-{r}.json"
+            command = [str(tools[name]), str(model), *flags, "-x", str(out)]
+            return run_json(command, out, timeout=timeout, env=NO_ANALYTICS)
+
+        return run
+
+    return [(original, round_of(original.name)), (ours, round_of(ours.name))]
+
+
+def onnxruntime_contenders(
+    args: argparse.Namespace, model: Path, work: Path, cpus: list[int]
+) -> list[Contender]:
+    """deepsparse.benchmark -e onnxruntime, the hand-written loops and pinbench -e onnxruntime."""
     s, c, t, w = args.streams, args.cores, args.time, args.warmup
     timeout = t + w + SUBPROCESS_SLACK_S
     common = ["-e", "onnxruntime", "-ncores", str(c), "-t", str(t), "-w", str(w), "-q"]
-    contenders: list[tuple[Outcome, Callable[[int], float] | None]] = []
+    contenders: list[Contender] = []
 
     ds = Outcome("deepsparse async", f"deepsparse.benchmark {DEEPSPARSE_VERSION} -s async")
     try:
@@ -366,38 +454,65 @@ def build_contenders(
 # --- report ---------------------------------------------------------------------------------------
 
 
-def report(outcomes: list[Outcome], rounds: int) -> dict[str, Any]:
-    """Print the table and the goal ratios; return the same as a dict for --export."""
+def report(
+    outcomes: list[Outcome], rounds: int, goals: Sequence[tuple[str, str, float]] = GOALS
+) -> dict[str, Any]:
+    """Print the table and the goal ratios (those whose two contenders ran or were skipped here);
+    return the same as a dict for --export."""
     heads = [f"round {r + 1}" for r in range(rounds)]
     print()
-    print(f"{'contender':<18} {'setup':<38} " + " ".join(f"{h:>9}" for h in heads) + "    median")
+    print(f"{'contender':<20} {'setup':<42} " + " ".join(f"{h:>9}" for h in heads) + "    median")
     for o in outcomes:
         cells = [f"{x:9.1f}" for x in o.rates] + [f"{'-':>9}"] * (rounds - len(o.rates))
         med = o.median()
         tail = f"{med:9.1f}" if med is not None else f"{'-':>9}"
-        print(f"{o.name:<18} {o.describe:<38} " + " ".join(cells) + f" {tail}")
+        print(f"{o.name:<20} {o.describe:<42} " + " ".join(cells) + f" {tail}")
         if o.note:
-            print(f"{'':<18} {o.note}")
+            print(f"{'':<20} {o.note}")
     print("\n(items/sec)\n")
     by_name = {o.name: o.median() for o in outcomes}
     ratios = []
-    print(f"{'ratio':<40} {'value':>7} {'goal':>8}  verdict")
-    for top, bottom, goal in GOALS:
-        a, b = by_name.get(top), by_name.get(bottom)
+    print(f"{'ratio':<42} {'value':>7} {'change':>8} {'goal':>8}  verdict")
+    for top, bottom, goal in goals:
+        if top not in by_name or bottom not in by_name:
+            continue
+        a, b = by_name[top], by_name[bottom]
         value = a / b if a is not None and b else None
         verdict = "n/a" if value is None else ("PASS" if value >= goal else "FAIL")
         shown = f"{value:7.3f}" if value is not None else f"{'-':>7}"
-        print(f"{top + ' / ' + bottom:<40} {shown} {'>= ' + format(goal, '.2f'):>8}  {verdict}")
-        ratios.append({"ratio": f"{top} / {bottom}", "value": value, "goal": goal})
+        change = f"{(value - 1) * 100:+7.1f}%" if value is not None else f"{'-':>8}"
+        ratio = f"{top} / {bottom}"
+        print(f"{ratio:<42} {shown} {change} {'>= ' + format(goal, '.2f'):>8}  {verdict}")
+        ratios.append({"ratio": ratio, "value": value, "goal": goal})
     ideal, ds = by_name.get("ideal loop"), by_name.get("deepsparse async")
     if ideal is not None and ds:
-        print(f"{'(for scale) ideal loop / deepsparse async':<40} {ideal / ds:7.3f}")
+        print(f"{'(for scale) ideal loop / deepsparse async':<42} {ideal / ds:7.3f}")
     contenders = [
         {"name": o.name, "setup": o.describe, "items_per_sec": o.rates, "median": o.median()}
         | ({"note": o.note} if o.note else {})
         for o in outcomes
     ]
     return {"contenders": contenders, "ratios": ratios}
+
+
+def measure_rounds(contenders: list[Contender], rounds: int) -> None:
+    """Run every runnable contender ``rounds`` times, rotating the order from round to round; a
+    contender that fails is noted and not retried."""
+    runnable = [(o, run) for o, run in contenders if run is not None]
+    for r in range(rounds):
+        shift = r % max(1, len(runnable))
+        for outcome, run in runnable[shift:] + runnable[:shift]:
+            if outcome.note:  # failed in an earlier round: not retried
+                continue
+            print(f"round {r + 1}: {outcome.name} ...", end=" ", flush=True)
+            try:
+                rate = run(r)
+            except (RuntimeError, OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
+                outcome.note = f"failed: {e}"
+                print("failed")
+                continue
+            outcome.rates.append(rate)
+            print(f"{rate:.1f} items/sec", flush=True)
 
 
 def default_model() -> str | None:
@@ -413,8 +528,8 @@ def default_model() -> str | None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse and validate the command line."""
     p = argparse.ArgumentParser(
-        description="pinbench against deepsparse.benchmark -e onnxruntime and hand-written "
-        "ONNX Runtime loops, on the same model and settings, in one run.",
+        description="pinbench against deepsparse.benchmark (-e onnxruntime, -e deepsparse) and "
+        "hand-written ONNX Runtime loops, on the same model and settings, in one run.",
     )
     p.add_argument("--model", help="ONNX file (default: light SqueezeNet from the onnx package)")
     p.add_argument("--time", type=int, default=10, help="measured seconds per run (default 10)")
@@ -428,6 +543,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--pinbench", type=shlex.split, default=["pinbench"], help="command (default pinbench)"
     )
+    p.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help="comparisons to run: onnxruntime (deepsparse.benchmark -e onnxruntime, the loops, "
+        "pinbench), deepsparse (deepsparse.benchmark -e deepsparse, pinbench -e deepsparse); "
+        "default both",
+    )
+    p.add_argument(
+        "--reinstall-pinbench",
+        action="store_true",
+        help="reinstall pinbench from this checkout into the venv (its copy is a snapshot)",
+    )
     p.add_argument("--export", type=Path, help="also write the results as JSON here")
     p.add_argument("--worker-groups", help=argparse.SUPPRESS)
     p.add_argument("--worker-spinning", action="store_true", help=argparse.SUPPRESS)
@@ -437,6 +564,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("no model: pass --model (or install onnx for the default light SqueezeNet)")
     if args.worker_groups is not None:
         return args
+    args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if not args.engines or set(args.engines) - set(ENGINES):
+        p.error(f"--engines {','.join(args.engines)}: name some of {', '.join(ENGINES)}")
     args.cores = args.cores or args.streams
     if min(args.time, args.streams, args.cores, args.rounds) < 1 or args.warmup < 0:
         p.error("--time, --streams, --cores and --rounds must be >= 1, --warmup >= 0")
@@ -467,27 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"run, {args.rounds} rounds; onnxruntime {ort_version()} here, "
             f"{installed_version(args.venv.expanduser(), 'onnxruntime') or '-'} with deepsparse"
         )
-        runnable = [(o, run) for o, run in contenders if run is not None]
-        for r in range(args.rounds):
-            shift = r % max(1, len(runnable))
-            for outcome, run in runnable[shift:] + runnable[:shift]:
-                if outcome.note:  # failed in an earlier round: not retried
-                    continue
-                print(f"round {r + 1}: {outcome.name} ...", end=" ", flush=True)
-                try:
-                    rate = run(r)
-                except (
-                    RuntimeError,
-                    OSError,
-                    ValueError,
-                    KeyError,
-                    subprocess.SubprocessError,
-                ) as e:
-                    outcome.note = f"failed: {e}"
-                    print("failed")
-                    continue
-                outcome.rates.append(rate)
-                print(f"{rate:.1f} items/sec", flush=True)
+        measure_rounds(contenders, args.rounds)
     summary = report([o for o, _ in contenders], args.rounds)
     if args.export is not None:
         args.export.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

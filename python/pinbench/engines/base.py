@@ -2,23 +2,33 @@
 
 An engine is made once per run on the main thread (it loads nothing heavy there), then:
 
+0. ``prepare(layout, batch_size=..., input_shapes=...)`` is called once on the main thread,
+   before any stream starts: the scenario as resolved (scenario, streams, cores per stream,
+   pinning, whether one instance is shared), the batch and each input's shape as run. Engines
+   that compile for fixed shapes or pick their own scheduler read it here.
 1. ``create_instance(threads, spinning)`` is called on a pinned stream thread: the instance (an
    ONNX Runtime session, say) and its thread pool inherit that thread's CPU set; ``threads`` is
    the number of physical cores of the stream's group. In the ``elastic`` scenario one instance is
-   made, on the first stream's thread, pinned to every selected core, and shared.
+   made, on the first stream's thread, pinned to every selected core, and shared. An engine with
+   ``schedules_streams = True`` (DeepSparse) gets that shared instance in every scenario and maps
+   the scenario onto its own scheduler: each stream is then one request in flight on it.
 2. ``bind(instance, inputs)`` is called on each stream thread with that stream's inputs (numpy
-   arrays by input name, made on that thread). It returns the zero-argument **step** the runner
-   times. It should run the step once itself, so that an engine that rejects the inputs fails
-   here, with a message naming the input, before any timing starts.
-3. ``describe()`` and ``options()`` say what the engine is and which options it resolved; they
-   go into the report and the JSON.
+   arrays by input name, in the model's input order, made on that thread). It returns the
+   zero-argument **step** the runner times. It should run the step once itself, so that an engine
+   that rejects the inputs fails here, with a message naming the input, before any timing starts.
+3. ``describe()``, ``version()`` and ``options()`` say what the engine is and which options it
+   resolved; ``scheduler()`` and ``fraction_of_supported_ops()`` fill the original's JSON keys of
+   those names. ``instances_created`` counts the instances built. All go into the report and JSON.
+
+Failures are ``UsageError`` (the request cannot work as written) or ``RunError`` (the engine
+refused the model or the inputs), each with a one-line message.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,8 +36,14 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..models import LoadedModel
+    from ..scenarios import Layout
 
 Step = Callable[[], object]
+
+
+def one_line(e: BaseException) -> str:
+    """An exception's message on one line; its type's name when it has no message."""
+    return " ".join(str(e).split()) or type(e).__name__
 
 
 @dataclass(frozen=True)
@@ -37,12 +53,43 @@ class EngineOptions:
     providers: tuple[str, ...] = ()  # ONNX Runtime execution providers; () = CPU only
     graph_optimization: str = "all"  # disable | basic | extended | all
     spinning: bool | None = None  # intra-op threads spin between ops; None = engine's default
+    precision: str | None = None  # OpenVINO inference precision (f32 | bf16 | f16); None = f32
 
 
 class Engine(ABC):
-    """Base class of every engine wrapper. Subclasses set ``name`` and implement the three steps."""
+    """Base class of every engine wrapper. Subclasses set ``name`` and implement the steps.
+
+    Example: a minimal engine that calls a function of the inputs::
+
+        class Doubling(Engine):
+            name = "doubling"
+
+            @classmethod
+            def version(cls) -> str:
+                return "1.0"
+
+            def create_instance(self, threads, *, spinning):
+                self._counted()
+                return lambda arrays: [a * 2 for a in arrays]
+
+            def bind(self, instance, inputs):
+                arrays = list(inputs.values())
+                return lambda: instance(arrays)
+
+            def options(self):
+                return {}
+    """
 
     name: ClassVar[str]
+    # True: one instance serves every stream in every scenario, and the engine maps the scenario
+    # onto a scheduler of its own (DeepSparse). Every stream then runs on all selected cores and
+    # is one request in flight on the shared instance.
+    schedules_streams: ClassVar[bool] = False
+
+    # Set by prepare(); REQUIRES prepare() before create_instance() for engines that read them.
+    layout: Layout
+    batch_size: int
+    input_shapes: dict[str, list[int]]
 
     def __init__(self, model: LoadedModel, options: EngineOptions) -> None:
         self.model = model
@@ -54,6 +101,17 @@ class Engine(ABC):
     @abstractmethod
     def version(cls) -> str:
         """The version of the engine library."""
+
+    def prepare(
+        self, layout: Layout, *, batch_size: int, input_shapes: Mapping[str, Sequence[int]]
+    ) -> None:
+        """Called once on the main thread before any stream starts (see the module docstring).
+
+        The default keeps the three as ``layout``, ``batch_size`` and ``input_shapes``.
+        """
+        self.layout = layout
+        self.batch_size = batch_size
+        self.input_shapes = {name: list(shape) for name, shape in input_shapes.items()}
 
     @abstractmethod
     def create_instance(self, threads: int, *, spinning: bool) -> Any:
@@ -72,6 +130,14 @@ class Engine(ABC):
         lines = [f"{self.name} {self.version()}:", f"\tonnx_file_path: {self.model.source_path}"]
         lines += [f"\t{k}: {v}" for k, v in self.options().items()]
         return "\n".join(lines)
+
+    def scheduler(self) -> str:
+        """The original's ``scheduler`` JSON key: ``"None"`` unless the engine has schedulers."""
+        return "None"
+
+    def fraction_of_supported_ops(self) -> float | None:
+        """The original's ``fraction_of_supported_ops`` key: None unless the engine reports it."""
+        return None
 
     def _counted(self) -> None:
         with self._count_lock:
