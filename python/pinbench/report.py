@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import threading
 import time
@@ -31,7 +32,48 @@ def result_lines(result: Result) -> list[str]:
     ]
     if result.interrupted:
         lines.append(f"Interrupted: yes, after {result.seconds_ran:.3f} s of measurement")
+    from . import server, tuning
+
+    # The server scenario's lines follow the original's; what auto/--find-qps tried ends it.
+    return lines + server.lines(result) + extra_lines(result) + tuning.lines(result)
+
+
+def extra_lines(result: Result) -> list[str]:
+    """pinbench's lines after the original's: intervals, variation, cold start and the verdict."""
+    lat, validity = result.latency, result.validity
+    from .results import first_iteration_ms
+
+    firsts = [first_iteration_ms(s) for s in result.measurement.streams]
+    firsts = [v for v in firsts if math.isfinite(v)]
+    lines = [
+        f"Throughput 95% CI (items/sec): {_interval(result.items_per_sec_ci)}",
+        f"Latency Median 95% CI (ms/batch): {_interval(lat.median_ci)}",
+        f"Latency CV (std/mean): {lat.cv:.4f}",
+    ]
+    if firsts:
+        lines.append(f"Latency First Iteration (ms/batch): {_firsts(firsts)}")
+    reasons = len(validity.reasons)
+    lines.append(
+        "Verdict: valid"
+        if validity.valid
+        else f"Verdict: invalid ({reasons} reason{'s' if reasons > 1 else ''})"
+    )
+    lines.extend(f"Reason: {r.message}" for r in validity.reasons)
     return lines
+
+
+def _interval(ci: tuple[float, float]) -> str:
+    lo, hi = ci
+    return f"{lo:.4f} to {hi:.4f}" if math.isfinite(lo) and math.isfinite(hi) else "n/a"
+
+
+def _firsts(firsts: list[float]) -> str:
+    """Every stream's first measured iteration, or their mean and max when there are many."""
+    if len(firsts) <= 4:
+        return ", ".join(f"{v:.4f}" for v in firsts) + (" (per stream)" if len(firsts) > 1 else "")
+    worst = max(range(len(firsts)), key=firsts.__getitem__)
+    mean = sum(firsts) / len(firsts)
+    return f"mean {mean:.4f}, max {firsts[worst]:.4f} (stream {worst})"
 
 
 def print_result(result: Result, out: TextIO | None = None) -> None:

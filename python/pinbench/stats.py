@@ -1,22 +1,50 @@
-"""Latency statistics, computed with numpy from per-iteration samples.
+"""Statistics of per-iteration samples: small pure functions over numpy arrays (no scipy).
 
-One percentile definition throughout: numpy's default linear interpolation between the two
-nearest ranks (Hyndman & Fan type 7), the definition deepsparse.benchmark used, so its JSON keys
-keep their meaning.
+Definitions, used everywhere in pinbench (console, JSON, compare, plots):
+
+- **Percentiles**: numpy's default linear interpolation between the two nearest ranks
+  (Hyndman & Fan type 7): the p-th percentile of sorted ``x[0..n-1]`` is read at the fractional
+  rank ``(n - 1) * p / 100``. deepsparse.benchmark used the same one, so its keys keep their
+  meaning.
+- **std**: population std (ddof=0), as deepsparse.benchmark reports it; **cv** = std / mean.
+- **Confidence interval of the median** (95%): the distribution-free binomial order-statistic
+  interval ``[x(j), x(n-j+1)]`` (1-based order statistics), ``j`` the largest rank with
+  ``P(Binomial(n, 1/2) <= j - 1) <= 2.5%``; exact for n <= 1000, normal approximation above.
+  Undefined (NaN) below 6 samples.
+- **Confidence interval of the throughput** (95%): batch means. The window is cut into
+  ``batch_count()`` equal slices (one per second from 10 s up to 60 slices; never fewer than 10,
+  never fewer than 5 iterations per slice on average); each stream's work done in a slice is counted
+  with the iteration in flight at a slice edge split in proportion to its elapsed time, so the
+  slices' mean rate is exactly the reported throughput; the interval is that mean
+  ± t(0.975, B-1) · sd / sqrt(B). Undefined (NaN) with fewer than 2 slices.
+- **Mann-Whitney U** (two-sided): normal approximation with tie correction and continuity
+  correction, as ``scipy.stats.mannwhitneyu(x, y, method="asymptotic")``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from numpy.typing import NDArray
+    from collections.abc import Sequence
 
-# The percentiles deepsparse.benchmark exports, in its key format ("25.0%").
+    from numpy.typing import ArrayLike, NDArray
+
+# The percentiles deepsparse.benchmark exports, in its key format ("25.0%"): benchmark_result's.
 DEEPSPARSE_PERCENTILES: tuple[float, ...] = (25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.9)
+# The percentiles pinbench reports (its own section): deepsparse's plus 97 (LoadGen reports it).
+PERCENTILES: tuple[float, ...] = (25.0, 50.0, 75.0, 90.0, 95.0, 97.0, 99.0, 99.9)
+CONFIDENCE = 0.95
+
+_EXACT_BINOMIAL_MAX_N = 1000
+_MIN_BATCHES = 10
+_MAX_BATCHES = 60
+_MIN_ITERATIONS_PER_BATCH = 5
 
 
 @dataclass(frozen=True)
@@ -30,10 +58,18 @@ class LatencyStats:
     min: float
     max: float
     percentiles: dict[float, float]
+    median_ci: tuple[float, float] = (math.nan, math.nan)  # 95%, binomial order statistics
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation: std / mean (NaN without samples or with a zero mean)."""
+        return self.std / self.mean if self.count and self.mean else math.nan
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["percentiles"] = {percentile_key(p): v for p, v in self.percentiles.items()}
+        d["median_ci"] = list(self.median_ci)
+        d["cv"] = self.cv
         return d
 
 
@@ -44,9 +80,9 @@ def percentile_key(p: float) -> str:
 
 def latency_stats(
     latencies_ns: NDArray[np.int64] | NDArray[np.float64],
-    percentiles: tuple[float, ...] = DEEPSPARSE_PERCENTILES,
+    percentiles: tuple[float, ...] = PERCENTILES,
 ) -> LatencyStats:
-    """Statistics in ms of latencies given in ns.
+    """Statistics in ms of latencies given in ns, in measured order.
 
     Example::
 
@@ -67,4 +103,219 @@ def latency_stats(
         min=float(ms.min()),
         max=float(ms.max()),
         percentiles={p: float(v) for p, v in zip(percentiles, values)},
+        median_ci=median_ci(ms),
     )
+
+
+def cv(values: ArrayLike) -> float:
+    """Coefficient of variation, population std / mean; NaN when empty or the mean is 0."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0:
+        return math.nan
+    mean = float(x.mean())
+    return float(x.std()) / mean if mean else math.nan
+
+
+# --- confidence intervals ------------------------------------------------------------------------
+
+
+def median_ci_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int] | None:
+    """1-based ranks ``(j, n - j + 1)`` of the order statistics bounding the median's interval.
+
+    ``j`` is the largest rank with ``P(Binomial(n, 1/2) <= j - 1) <= (1 - confidence) / 2``, so the
+    interval covers the median with probability at least ``confidence``. Exact binomial sums up to
+    n = 1000, the normal approximation above. None when n is too small for any interval.
+    """
+    tail = (1.0 - confidence) / 2.0
+    if n < 1:
+        return None
+    if n <= _EXACT_BINOMIAL_MAX_N:
+        total = 2**n
+        cdf = 0  # P(B <= j - 1) * 2**n, growing with j
+        j = 0
+        while j < n:
+            nxt = cdf + math.comb(n, j)
+            if nxt > tail * total:
+                break
+            cdf = nxt
+            j += 1
+        if j == 0:
+            return None
+    else:
+        z = NormalDist().inv_cdf(1.0 - tail)
+        j = max(1, math.floor((n - z * math.sqrt(n)) / 2.0))
+    return j, n - j + 1
+
+
+def median_ci(values: ArrayLike, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Distribution-free confidence interval of the median; (NaN, NaN) below 6 samples at 95%."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    ranks = median_ci_ranks(int(x.size), confidence)
+    if ranks is None:
+        return (math.nan, math.nan)
+    lo, hi = ranks[0] - 1, ranks[1] - 1
+    part = np.partition(x, (lo, hi))
+    return (float(part[lo]), float(part[hi]))
+
+
+def t_quantile(p: float, df: int) -> float:
+    """Quantile ``p`` of Student's t with ``df`` degrees of freedom.
+
+    Exact for df 1 and 2; above, the Cornish-Fisher expansion of Abramowitz & Stegun 26.7.5
+    (relative error below 0.2% at df 3, below 0.01% from df 5).
+    """
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
+    if df == 1:
+        return math.tan(math.pi * (p - 0.5))
+    if df == 2:
+        return (2.0 * p - 1.0) / math.sqrt(2.0 * p * (1.0 - p))
+    z = NormalDist().inv_cdf(p)
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    g4 = (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160
+    return float(z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4)
+
+
+def mean_ci(values: ArrayLike, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Student-t interval of the mean of (roughly independent) values; NaN below 2 values."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    if x.size < 2:
+        return (math.nan, math.nan)
+    mean = float(x.mean())
+    half = t_quantile(0.5 + confidence / 2.0, int(x.size) - 1) * float(x.std(ddof=1))
+    half /= math.sqrt(x.size)
+    return (mean - half, mean + half)
+
+
+def batch_count(window_s: float, iterations: int) -> int:
+    """Slices of the window for throughput batch means (0 or 1: too few for an interval).
+
+    One per whole second, at least 10 and at most 60, and at most one per 5 iterations.
+    """
+    if not (window_s > 0) or iterations < 1:
+        return 0
+    wanted = min(max(math.floor(window_s), _MIN_BATCHES), _MAX_BATCHES)
+    return min(wanted, iterations // _MIN_ITERATIONS_PER_BATCH)
+
+
+def work_done(
+    starts_ns: NDArray[np.int64], ends_ns: NDArray[np.int64], at_ns: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Iterations one closed-loop stream completed by each time in ``at_ns``.
+
+    REQUIRES: the stream's iterations are sorted and do not overlap (one in flight at a time).
+    The iteration in flight at a time counts for the fraction of it already elapsed.
+    """
+    t = np.asarray(at_ns, dtype=np.int64)
+    done = np.searchsorted(ends_ns, t, side="right").astype(np.float64)
+    if starts_ns.size == 0:
+        return done
+    nxt = np.minimum(done.astype(np.int64), starts_ns.size - 1)
+    s, e = starts_ns[nxt], ends_ns[nxt]
+    in_flight = (done < starts_ns.size) & (s < t) & (t < e)
+    frac = np.where(in_flight, (t - s) / np.maximum(e - s, 1), 0.0)
+    return done + frac
+
+
+def batch_rates(
+    streams: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
+    window_ns: tuple[int, int],
+    batches: int,
+    weights: Sequence[float] | None = None,
+) -> NDArray[np.float64]:
+    """Iterations per second of all streams together in ``batches`` equal slices of the window.
+
+    ``streams`` holds each stream's (starts_ns, ends_ns); their mean is iterations / window.
+    ``weights`` scale each stream's count: iterations per stored sample when samples were capped.
+    """
+    if batches < 1 or window_ns[1] <= window_ns[0]:
+        return np.empty(0, dtype=np.float64)
+    edges = np.linspace(window_ns[0], window_ns[1], batches + 1).round().astype(np.int64)
+    edges[0], edges[-1] = window_ns
+    total = np.zeros(batches + 1, dtype=np.float64)
+    for i, (starts, ends) in enumerate(streams):
+        total += work_done(starts, ends, edges) * (1.0 if weights is None else weights[i])
+    seconds = np.diff(edges) / 1e9
+    rates: NDArray[np.float64] = np.diff(total) / seconds
+    return rates
+
+
+def throughput_ci(
+    streams: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
+    window_ns: tuple[int, int] | None,
+    confidence: float = CONFIDENCE,
+    weights: Sequence[float] | None = None,
+) -> tuple[float, float]:
+    """Batch-means confidence interval of iterations per second; (NaN, NaN) when undefined.
+
+    ``weights`` as for ``batch_rates``.
+    """
+    if window_ns is None:
+        return (math.nan, math.nan)
+    iterations = sum(int(s.size) for s, _ in streams)
+    b = batch_count((window_ns[1] - window_ns[0]) / 1e9, iterations)
+    if b < 2:
+        return (math.nan, math.nan)
+    return mean_ci(batch_rates(streams, window_ns, b, weights), confidence)
+
+
+# --- significance --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MannWhitney:
+    """Two-sided Mann-Whitney U test of x against y (normal approximation)."""
+
+    u: float  # U of x: pairs (xi, yj) with xi > yj, ties counted one half
+    z: float
+    p: float  # two-sided p-value
+    n_x: int
+    n_y: int
+
+
+def mann_whitney_u(x: ArrayLike, y: ArrayLike) -> MannWhitney:
+    """Mann-Whitney U test, normal approximation with tie and continuity corrections.
+
+    Matches ``scipy.stats.mannwhitneyu(x, y, method="asymptotic")``. p is NaN when either sample
+    is empty, and 1.0 when every value is tied.
+
+    Example::
+
+        >>> round(mann_whitney_u([19, 22, 16, 29, 24], [20, 11, 17, 12]).p, 4)
+        0.1113
+    """
+    a = np.asarray(x, dtype=np.float64).ravel()
+    b = np.asarray(y, dtype=np.float64).ravel()
+    n1, n2 = int(a.size), int(b.size)
+    if n1 == 0 or n2 == 0:
+        return MannWhitney(math.nan, math.nan, math.nan, n1, n2)
+    both = np.concatenate([a, b])
+    ranks, tie_sizes = _average_ranks(both)
+    u = float(ranks[:n1].sum()) - n1 * (n1 + 1) / 2.0
+    n = n1 + n2
+    mu = n1 * n2 / 2.0
+    ties = float((tie_sizes**3 - tie_sizes).sum())
+    var = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1))) if n > 1 else 0.0
+    if var <= 0:
+        return MannWhitney(u, 0.0, 1.0, n1, n2)
+    diff = u - mu
+    z = (abs(diff) - 0.5) / math.sqrt(var)  # continuity correction toward the mean
+    z = max(z, 0.0)
+    p = min(1.0, math.erfc(z / math.sqrt(2.0)))
+    return MannWhitney(u, math.copysign(z, diff), p, n1, n2)
+
+
+def _average_ranks(values: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """1-based ranks, ties sharing their average rank; and the size of every tie group."""
+    order = np.argsort(values, kind="mergesort")
+    sorted_values = values[order]
+    new_group = np.concatenate([[True], sorted_values[1:] != sorted_values[:-1]])
+    group = np.cumsum(new_group) - 1
+    first = np.flatnonzero(new_group)
+    sizes = np.diff(np.append(first, values.size)).astype(np.float64)
+    average = first + (sizes + 1) / 2.0  # 1-based average rank of each group
+    ranks = np.empty(values.size, dtype=np.float64)
+    ranks[order] = average[group]
+    return ranks, sizes

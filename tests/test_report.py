@@ -1,0 +1,58 @@
+"""The console report: the original's lines unchanged and first, then pinbench's own."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+
+from pinbench.report import print_result, result_lines
+from pinbench.validity import Reason, Validity
+
+from made_results import squeezenet_async
+
+ORIGINAL = [
+    "Original Model Path",
+    "Batch Size",
+    "Scenario",
+    "Throughput (items/sec)",
+    "Latency Mean (ms/batch)",
+    "Latency Median (ms/batch)",
+    "Latency Std (ms/batch)",
+    "Latency p90 (ms/batch)",
+    "Latency p99 (ms/batch)",
+    "Latency Min (ms/batch)",
+    "Latency Max (ms/batch)",
+    "Iterations",
+]
+
+
+def test_original_lines_come_first_unchanged() -> None:
+    r = squeezenet_async()
+    lines = result_lines(r)
+    assert [line.split(": ")[0] for line in lines[:12]] == ORIGINAL
+    assert lines[3] == f"Throughput (items/sec): {r.items_per_sec:.4f}"
+    assert lines[5] == f"Latency Median (ms/batch): {r.latency.median:.4f}"
+    assert lines[11] == f"Iterations: {r.iterations}"
+
+
+def test_intervals_cold_start_and_verdict_follow() -> None:
+    r = squeezenet_async()
+    extra = dict(line.split(": ", 1) for line in result_lines(r)[12:])
+    lo, hi = r.items_per_sec_ci
+    assert extra["Throughput 95% CI (items/sec)"] == f"{lo:.4f} to {hi:.4f}"
+    assert re.fullmatch(r"[\d.]+ to [\d.]+", extra["Latency Median 95% CI (ms/batch)"])
+    assert float(extra["Latency CV (std/mean)"]) == round(r.latency.cv, 4)
+    assert len(extra["Latency First Iteration (ms/batch)"].split(",")) == len(r.measurement.streams)
+    assert extra["Verdict"].startswith("valid" if r.validity.valid else "invalid")
+
+
+def test_verdict_lines() -> None:
+    r = dataclasses.replace(squeezenet_async())
+    r.__dict__["validity"] = Validity((Reason("governor", "g"), Reason("load_at_start", "l")))
+    out = io.StringIO()
+    print_result(r, out)
+    tail = out.getvalue().splitlines()[-3:]
+    assert tail == ["Verdict: invalid (2 reasons)", "Reason: g", "Reason: l"]
+    r.__dict__["validity"] = Validity(())
+    assert result_lines(r)[-1] == "Verdict: valid"
