@@ -1,0 +1,243 @@
+"""The server scenario: latency counts queueing, the figures it reports, its CLI and JSON, and the
+search for the highest rate under a latency target (--find-qps)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from onnx import TensorProto
+
+import pinbench
+from pinbench.arrivals import arrival_schedule
+from pinbench.cli import build_parser
+from pinbench.errors import RunError, UsageError
+from pinbench.measurement import Measurement, StreamMeasurement, Totals
+from pinbench.server import lateness, server_settings
+from pinbench.tuning import QpsTrial, bisect_rate, find_qps, runner
+
+from conftest import FIXTURES
+from onnx_factory import make_identity_model
+
+SLEEPERS = FIXTURES / "sleep_engine.py"
+PARALLEL = f"{SLEEPERS}:ParallelSleeper"  # 3 ms per batch of 1, whatever the cores
+FAST = {"time": 0.3, "warmup_time": 0.05}
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> str:
+    return str(make_identity_model(tmp_path, [("x", TensorProto.FLOAT, [1, 4])]))
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pinbench", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+# --- latency includes queueing -------------------------------------------------------------------
+
+
+def test_an_overload_makes_latency_grow_with_the_queue() -> None:
+    # One stream serving 1 ms queries arriving every 0.5 ms: the queue grows by one query per ms,
+    # so each query waits longer than the one before; underloaded, latency stays the service time.
+    service_ns = 1_000_000
+    over = arrival_schedule(2000.0, 0.2, distribution="uniform")
+    m = pinbench.measure(
+        pinbench.spin(service_ns), streams=1, warmup=0.0, duration=0.2, arrivals_ns=over
+    )
+    s = m.streams[0]
+    lat, late = s.latencies_ns, s.late_ns
+    assert late is not None and m.arrivals_issued + m.arrivals_dropped == over.size
+    tenth = lat.size // 10
+    assert np.median(lat[-tenth:]) > 5 * np.median(lat[:tenth])
+    assert np.corrcoef(np.arange(lat.size), lat)[0, 1] > 0.9  # it grows along the run
+    assert np.all(lat >= late + service_ns)  # latency = time queued + time served
+
+    under = arrival_schedule(200.0, 0.2, distribution="uniform")
+    u = pinbench.measure(
+        pinbench.spin(service_ns), streams=1, warmup=0.0, duration=0.2, arrivals_ns=under
+    )
+    assert np.median(lat[-tenth:]) > 20 * np.median(u.streams[0].latencies_ns)
+
+
+def test_overloaded_server_run_reports_what_it_could_not_serve(tiny: str) -> None:
+    # ParallelSleeper on one stream serves about 330 queries/s; 1000 are asked for.
+    r = pinbench.benchmark(
+        tiny, engine=PARALLEL, scenario="server", qps=1000, num_streams=1, **FAST
+    )
+    d = r.to_dict()["pinbench"]["server"]
+    assert d["qps_requested"] == 1000
+    assert d["qps_achieved"] < 0.6 * 1000
+    assert d["arrivals_issued"] == r.iterations
+    assert d["lateness"]["late"] > 0.5 * r.iterations
+    assert r.latency.max > 10 * r.latency.min  # queued queries waited far longer than served
+
+
+# --- settings and figures ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scenario", "qps", "arrivals", "needle"),
+    [
+        ("server", None, "poisson", "--qps"),
+        ("async", 10.0, "poisson", "-s server"),
+        ("server", 0.0, "poisson", "--qps"),
+        ("server", float("nan"), "poisson", "--qps"),
+        ("server", 10.0, "bursty", "poisson or uniform"),
+    ],
+)
+def test_bad_server_settings(scenario: str, qps: float | None, arrivals: str, needle: str) -> None:
+    with pytest.raises(UsageError, match=needle):
+        server_settings(scenario, qps, arrivals)
+
+
+def _measurement(scheduled: list[int], starts: list[int], ends: list[int]) -> Measurement:
+    s, b, e = (np.array(v, dtype=np.int64) for v in (scheduled, starts, ends))
+    lat = e - s
+    totals = Totals(len(s), int(lat.sum()), float((lat**2).sum()), int(lat.min()), int(lat.max()),
+                    int(s[0]), int(e[-1]))  # fmt: skip
+    stream = StreamMeasurement(0, (), (), 0, b, e, 0, totals, scheduled_ns=s)
+    return Measurement([stream], 0.0, 1.0, None, False, None, 0, 0, len(s), 0)
+
+
+def test_lateness_counts_queries_started_after_their_arrival() -> None:
+    ms = 1_000_000
+    m = _measurement(
+        scheduled=[0, 10 * ms, 20 * ms, 30 * ms],
+        starts=[0, 10 * ms + 50_000, 25 * ms, 38 * ms],  # on time, 0.05 ms, 5 ms, 8 ms late
+        ends=[2 * ms, 12 * ms, 27 * ms, 40 * ms],
+    )
+    late = lateness(m)
+    assert (late.count, late.late) == (4, 2)
+    assert late.max_ms == pytest.approx(8.0)
+    assert late.mean_ms == pytest.approx((0 + 0.05 + 5 + 8) / 4)
+
+
+def test_server_cli_console_and_json(tmp_path: Path, tiny: str) -> None:
+    out = tmp_path / "r.json"
+    r = cli(tiny, "-s", "server", "--qps", "300", "--arrivals", "uniform", "-t", "0.3", "-w",
+            "0.05", "-x", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    labels = [line.split(": ", 1)[0] for line in r.stdout.splitlines() if ": " in line]
+    assert labels[:13] == [
+        *("Original Model Path", "Batch Size", "Scenario", "Throughput (items/sec)"),
+        *("Latency Mean (ms/batch)", "Latency Median (ms/batch)", "Latency Std (ms/batch)"),
+        *("Latency p90 (ms/batch)", "Latency p99 (ms/batch)", "Latency Min (ms/batch)"),
+        *("Latency Max (ms/batch)", "Iterations", "Server Requested Rate (queries/sec)"),
+    ]
+    assert "Server Achieved Rate (queries/sec)" in labels and "Server Late Queries" in labels
+    data = json.loads(out.read_text())
+    assert data["scenario"] == data["benchmark_result"]["scenario"] == "server"
+    for key in ("engine", "version", "num_cores", "num_streams", "seconds_to_run", "scheduler"):
+        assert key in data
+    assert "99.9%" in data["benchmark_result"]
+    server = data["pinbench"]["server"]
+    assert server["qps_requested"] == 300 and server["arrivals"] == "uniform"
+    assert server["arrivals_issued"] == data["benchmark_result"]["iterations"] == 90
+    assert server["arrivals_dropped"] == 0
+    assert set(server["lateness"]) >= {"late", "mean_ms", "p99_ms", "max_ms", "threshold_ms"}
+    assert data["pinbench"]["config"]["scenario"] == "server"
+    streams = data["pinbench"]["streams"]
+    assert len(streams) == len(os.sched_getaffinity(0))  # async's layout: one stream per core
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["-s", "server"], "--qps"),
+        (["--qps", "100"], "-s server"),
+        (["-s", "server", "--qps", "0"], "--qps"),
+        (["--find-qps"], "--latency-slo"),
+        (["--find-qps", "--latency-slo", "20ms", "--qps", "5"], "--qps"),
+        (["--latency-slo", "20ms"], "--find-qps"),
+        (["--find-qps", "--latency-slo", "5ms", "-s", "sync"], "-s sync"),
+    ],
+)
+def test_bad_server_requests_are_usage_errors(tiny: str, args: list[str], needle: str) -> None:
+    parsed = build_parser().parse_args([tiny, *args, "-t", "0.1", "-w", "0"])
+    with pytest.raises(UsageError, match=needle):
+        runner(parsed)(tiny, scenario=parsed.scenario, time=0.1, warmup_time=0)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--arrivals", "bursty"], "--arrivals"),
+        (["--latency-slo", "soon"], "--latency-slo"),
+        (["--percentile", "100"], "--percentile"),
+        (["--qps", "many"], "--qps"),
+    ],
+)
+def test_bad_server_flag_values(
+    tiny: str, args: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([tiny, *args])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err
+
+
+def test_a_bad_server_request_is_one_line_from_the_command(tiny: str) -> None:
+    r = cli(tiny, "-s", "server", "-t", "0.1", "-w", "0")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        "pinbench: error: the server scenario needs an arrival rate: add --qps QUERIES_PER_SEC"
+    ]
+
+
+# --- the highest rate under a target -------------------------------------------------------------
+
+
+def _fake_trials(limit: float) -> Any:
+    def trial(rate: float) -> QpsTrial:
+        return QpsTrial(rate, 1.0, rate, rate / limit, 0.0, 1, 0, rate <= limit)
+
+    return trial
+
+
+@pytest.mark.parametrize("capacity", [200.0, 40.0])  # right, and far too low (it widens)
+def test_bisection_converges_on_the_highest_passing_rate(capacity: float) -> None:
+    trials = bisect_rate(_fake_trials(123.0), capacity, tolerance=0.02, max_trials=12)
+    best = max(t.qps for t in trials if t.meets)
+    assert 123.0 * 0.96 <= best <= 123.0
+    assert any(not t.meets for t in trials)
+    assert len(bisect_rate(_fake_trials(123.0), capacity, max_trials=3)) == 3
+
+
+def test_find_qps_answer_is_confirmed_by_direct_runs(tiny: str) -> None:
+    # One stream of 3 ms queries (about 330/s at most). Target: median <= 6 ms.
+    kw: dict[str, Any] = {"engine": PARALLEL, "num_streams": 1, "warmup_time": 0.05}
+    r = find_qps(tiny, latency_slo_ms=6.0, percentile=50, probe_time=0.2, time=0.3,
+                 max_trials=4, tolerance=0.05, **kw)  # fmt: skip
+    search = r.config.find_qps
+    assert search is not None and search.best_qps is not None
+    assert r.config.scenario == "server" and r.config.server is not None
+    assert r.config.server.qps == search.best_qps
+    assert search.trials and all(t.qps > 0 for t in search.trials)
+    capacity = search.capacity_qps
+    assert 0.3 * capacity < search.best_qps < 1.2 * capacity
+    # Direct runs: at the rate found the target holds (the final run is one); at twice the rate
+    # the streams cannot keep up and the median far exceeds it.
+    assert r.latency.median <= 6.0 * 1.25
+    over = pinbench.benchmark(tiny, scenario="server", qps=2 * search.best_qps, time=0.3, **kw)
+    assert over.latency.median > 6.0
+    d = r.to_dict()["pinbench"]["find_qps"]
+    assert d["best_qps"] == search.best_qps and len(d["trials"]) == len(search.trials)
+
+
+def test_find_qps_refuses_a_target_below_one_inference(tiny: str) -> None:
+    with pytest.raises(RunError, match="one inference alone"):
+        find_qps(tiny, latency_slo_ms=1.0, engine=PARALLEL, num_streams=1, probe_time=0.1,
+                 time=0.2, warmup_time=0.0)  # fmt: skip
