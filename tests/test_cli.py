@@ -234,3 +234,18 @@ def test_unwritable_export_is_caught_before_the_run(tmp_path: Path) -> None:
 def test_debug_shows_the_traceback() -> None:
     r = pinbench("missing.onnx", "--debug")
     assert r.returncode == 2 and "Traceback" in r.stderr
+
+
+def test_a_reader_that_leaves_early_is_no_error() -> None:
+    # `pinbench ... | head -1`: the pipe closes before the result is printed.
+    with subprocess.Popen(
+        [sys.executable, "-m", "pinbench", "squeezenet", *FAST, "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        proc.stdout.close()
+        _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from .errors import PinbenchError, RunError, UsageError
 
 if TYPE_CHECKING:
-    from .benchmark import benchmark, benchmark_model
     from .measurement import Measurement, StreamError, StreamMeasurement, measure, noop, spin
+    from .model_benchmark import benchmark, benchmark_model
     from .pinning import plan_streams, topology
     from .results import Result
     from .stats import LatencyStats
@@ -49,8 +49,8 @@ _LAZY: dict[str, str] = {
     "spin": "measurement",
     "LatencyStats": "stats",
     "Result": "results",
-    "benchmark": "benchmark",
-    "benchmark_model": "benchmark",
+    "benchmark": "model_benchmark",
+    "benchmark_model": "model_benchmark",
     "plan_streams": "pinning",
     "topology": "pinning",
 }

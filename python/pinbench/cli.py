@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import signal
 import sys
 import traceback
@@ -18,6 +19,8 @@ from .errors import PinbenchError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from .results import Result
+
 log = logging.getLogger("pinbench")
 
 EPILOG = """\
@@ -25,6 +28,11 @@ examples:
   pinbench squeezenet                      built-in model, async, one stream per core
   pinbench model.onnx -s sync -t 5 -w 1    one stream over all cores
   pinbench model.onnx -b 8 -shapes "input_ids:[8,256],attention_mask:[8,256]" -x out.json
+  pinbench compare base.json new.json --fail-if-slower 5   compare runs (see compare --help)
+  pinbench model.onnx -nstreams auto       probe stream counts, run the fastest
+  pinbench model.onnx -s server --qps 200  open-loop Poisson arrivals, latency incl. queueing
+  pinbench model.onnx --find-qps --latency-slo 20ms   highest rate with p99 <= 20 ms
+  pinbench sweep model.onnx --batch 1,8 --streams 1,2 --latency-slo 20ms   (see sweep --help)
 """
 
 
@@ -33,6 +41,19 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class ListEngines(argparse.Action):
+    """``--engines``: prints the engines table and exits 0, like ``--version`` (no model)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        from .engines import engines_table
+
+        print(engines_table())
+        parser.exit(0)
 
 
 def _number(
@@ -56,6 +77,9 @@ non_negative_float = _number(float, lambda v: v >= 0, "a number of seconds >= 0"
 
 
 def build_parser() -> OneLineParser:
+    from .tuning import add_arguments as add_tuning_arguments
+    from .tuning import parse_num_streams
+
     p = OneLineParser(
         prog="pinbench",
         description=(
@@ -76,7 +100,7 @@ def build_parser() -> OneLineParser:
         "--batch_size",
         type=positive_int,
         default=None,
-        help="batch size: dim 0 of every input (default 1; with -shapes or --data, theirs)",
+        help="batch size: sets dim 0 of every input (default: the model's; free dims 1)",
     )
     p.add_argument(
         "-i",
@@ -98,7 +122,7 @@ def build_parser() -> OneLineParser:
         "--scenario",
         default="async",
         help="async (default): one engine per stream on its own cores; sync: one stream on all "
-        "cores; elastic: streams share one engine",
+        "cores; elastic: streams share one engine; server: as async, queries arriving at --qps",
     )
     p.add_argument("-t", "--time", type=positive_float, default=10.0, help="seconds measured (10)")
     p.add_argument(
@@ -107,9 +131,10 @@ def build_parser() -> OneLineParser:
     p.add_argument(
         "-nstreams",
         "--num_streams",
-        type=positive_int,
+        type=parse_num_streams,
         default=None,
-        help="concurrent streams (default: async one per core, elastic cores // 2, sync 1)",
+        help="concurrent streams, or auto: probe and run the fastest (default: async and server "
+        "one per core, elastic cores // 2, sync 1)",
     )
     p.add_argument(
         "-seq_len",
@@ -137,7 +162,8 @@ def build_parser() -> OneLineParser:
         "-e",
         "--engine",
         default="onnxruntime",
-        help="onnxruntime (default), deepsparse or openvino",
+        help="onnxruntime (default), openvino, deepsparse, path/to/file.py:Class, module:Class "
+        "or an engine registered under the pinbench.engines entry points (see --engines)",
     )
     p.add_argument(
         "--no-internal-kv-cache",
@@ -176,6 +202,12 @@ def build_parser() -> OneLineParser:
         help="engine threads spin between ops: auto = on for sync, off when streams share cores",
     )
     extra.add_argument(
+        "--precision",
+        choices=["f32", "bf16", "f16"],
+        default=None,
+        help="OpenVINO inference precision (f32, as ONNX Runtime computes)",
+    )
+    extra.add_argument(
         "--smt", action="store_true", help="give each stream every hardware thread of its cores"
     )
     extra.add_argument(
@@ -193,8 +225,27 @@ def build_parser() -> OneLineParser:
         help="store at most N samples per stream (16 bytes each; a uniform sample past N, "
         "with count, mean, std, min, max kept exact)",
     )
+    extra.add_argument(
+        "--export-samples",
+        default=None,
+        metavar="FILE",
+        help="write every iteration's stream, start and end (ns) to FILE.npz or FILE.csv",
+    )
+    extra.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE.png",
+        help="draw latency histogram, latency over time and throughput per second (needs "
+        "pinbench[plot])",
+    )
     extra.add_argument("--debug", action="store_true", help="tracebacks on errors")
     extra.add_argument("--version", action="version", version=f"pinbench {_version()}")
+    extra.add_argument(
+        "--engines",
+        action=ListEngines,
+        help="list every engine: name, version, and whether it can run here; then exit",
+    )
+    add_tuning_arguments(p)
     return p
 
 
@@ -219,6 +270,15 @@ def _raise_terminated(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the CLI; returns the exit code (0 ok, 1 run-time failure, 2 usage, 130 Ctrl-C,
     143 SIGTERM)."""
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given[:1] == ["compare"]:
+        from .compare import main as compare
+
+        return compare(given[1:])
+    if given[:1] == ["sweep"]:
+        from .sweep import main as sweep
+
+        return sweep(given[1:])
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_terminated)
     from .report import Progress, print_result, setup_logging
@@ -228,9 +288,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.warning("KV-cache options apply to DeepSparse's internal KV cache only; ignored")
     progress = Progress()
     try:
-        from .benchmark import benchmark
+        if args.plot:
+            from .plot import check_plot_path
 
-        result = benchmark(
+            check_plot_path(args.plot)  # before the run, as -x is
+        from .tuning import runner
+
+        run = runner(args)  # benchmark(), or the --find-qps search
+        result = run(
             args.model_path,
             batch_size=args.batch_size,
             input_shapes=args.input_shapes,
@@ -242,12 +307,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             thread_pinning=args.thread_pinning,
             engine=args.engine,
             export_path=args.export_path,
+            export_samples=args.export_samples,
             seed=args.seed,
             data=args.data,
             sequence_length=args.sequence_length,
             providers=[p.strip() for p in args.providers.split(",") if p.strip()],
             graph_optimization=args.graph_optimization,
             spinning={"auto": None, "on": True, "off": False}[args.spinning],
+            precision=args.precision,
             smt=args.smt,
             max_samples=args.max_samples,
             iteration_timeout=args.iteration_timeout,
@@ -265,16 +332,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     finally:
         progress.stop()
-    print_result(result)
+    try:
+        print_result(result)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `pinbench ... | head`: the reader left. Point stdout at /dev/null so the interpreter's
+        # final flush does not fail again; the JSON, if asked for, is already written.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if args.plot and _plot(result, args.plot, args.debug):
+        return 1
     if not result.interrupted:
         return 0
     return 143 if result.measurement.interrupt == "Terminated" else 130
 
 
+def _plot(result: Result, path: str, debug: bool) -> int:
+    """Draws the plot; 0 when written, 1 (with one line on stderr) when it failed."""
+    try:
+        from .plot import plot_result
+
+        plot_result(result, path)
+    except Exception as e:
+        return _fail(f"--plot {path}: {type(e).__name__}: {e}", 1, debug)
+    log.info("plot written to %s", path)
+    return 0
+
+
 def _fail(message: str, code: int, debug: bool) -> int:
     if debug:
         traceback.print_exc()
-    print(f"pinbench: error: {message}", file=sys.stderr)
+    one_line = " ".join(message.split())  # engines' messages may span lines
+    print(f"pinbench: error: {one_line}", file=sys.stderr)
     return code
 
 

@@ -13,16 +13,21 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .errors import UsageError
-from .stats import LatencyStats, percentile_key
+from .stats import DEEPSPARSE_PERCENTILES, LatencyStats, percentile_key
 
 if TYPE_CHECKING:
     from .measurement import Measurement, StreamMeasurement
+    from .server import ServerSettings
+    from .tuning import QpsSearch, StreamTuning
+    from .validity import Validity
 
-SCHEMA_VERSION = 1
+# History in docs/results.md. 2: statistics, confidence intervals, validity, samples, clock check.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,11 @@ class RunConfig:
     seed: int
     command_line: list[str] = field(default_factory=list)
     timestamp: str = ""
+    scheduler: str = "None"  # the engine's scheduler, as the original writes it (DeepSparse only)
+    fraction_of_supported_ops: float | None = None  # as the engine reports it (DeepSparse only)
+    server: ServerSettings | None = None  # the server scenario's rate and arrivals
+    auto_streams: StreamTuning | None = None  # what -nstreams auto tried
+    find_qps: QpsSearch | None = None  # what --find-qps tried
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,26 @@ class Result:
     measurement: Measurement
     environment: dict[str, Any] = field(default_factory=dict)
     clock: dict[str, float] = field(default_factory=dict)
+    core_cpus: list[list[int]] = field(default_factory=list)  # CPUs of each physical core
+    samples: dict[str, Any] | None = None  # where --export-samples wrote them
+
+    @cached_property
+    def validity(self) -> Validity:
+        """Whether the numbers can be trusted, with the reasons (see validity.py)."""
+        from .validity import assess
+
+        return assess(self)
+
+    @cached_property
+    def items_per_sec_ci(self) -> tuple[float, float]:
+        """95% confidence interval of items_per_sec (batch means; see stats.py)."""
+        from .stats import throughput_ci
+
+        m = self.measurement
+        lo, hi = throughput_ci(
+            [(s.starts_ns, s.ends_ns) for s in m.streams], m.window_ns, weights=_weights(m.streams)
+        )
+        return (lo * self.config.batch_size, hi * self.config.batch_size)
 
     @property
     def interrupted(self) -> bool:
@@ -102,7 +132,7 @@ class Result:
             "mean": lat.mean,
             "std": lat.std,
         }
-        out.update({percentile_key(p): v for p, v in lat.percentiles.items()})
+        out.update({percentile_key(p): lat.percentiles[p] for p in DEEPSPARSE_PERCENTILES})
         return out
 
     def to_deepsparse_dict(self) -> dict[str, Any]:
@@ -117,17 +147,20 @@ class Result:
             "input_shapes": c.input_shapes if c.input_shapes else None,
             "num_cores": c.num_cores,
             "scenario": c.deepsparse_scenario,
-            "scheduler": "None",  # only DeepSparse has schedulers
+            "scheduler": c.scheduler,
             "seconds_to_run": c.seconds_to_run,
             "num_streams": c.num_streams,
             "benchmark_result": self.benchmark_result(),
-            "fraction_of_supported_ops": None,
+            "fraction_of_supported_ops": c.fraction_of_supported_ops,
         }
 
     def to_dict(self) -> dict[str, Any]:
         """The original's export plus the ``pinbench`` section."""
         out = self.to_deepsparse_dict()
         out["pinbench"] = self._pinbench_section()
+        from .tuning import sections
+
+        out["pinbench"].update(sections(self))  # server, auto_streams, find_qps
         finite: dict[str, Any] = _finite(out)
         return finite
 
@@ -164,16 +197,26 @@ class Result:
                 "warmup_iterations": sum(s.warmup_iterations for s in m.streams),
                 "seconds_ran": m.seconds,
                 "window_ns": list(window) if window else None,
+                "items_per_sec_ci": list(self.items_per_sec_ci),
                 "latency_ms": self.latency.to_dict(),
+                "first_iteration_ms": [first_iteration_ms(s) for s in m.streams],
             },
             "streams": [self._stream_dict(s, c.stream_threads[s.index]) for s in m.streams],
+            "statistics": _statistics_methods(),
+            "validity": self.validity.to_dict(),
+            "samples": self.samples,
             "clock": self.clock,
             "environment": self.environment,
         }
 
     def _stream_dict(self, s: StreamMeasurement, threads: int) -> dict[str, Any]:
+        from .stats import throughput_ci
+
         lat = s.latency
         window = (s.ends_ns[-1] - s.starts_ns[0]) / 1e9 if s.iterations else 0.0
+        span = (int(s.starts_ns[0]), int(s.ends_ns[-1])) if s.starts_ns.size else None
+        lo, hi = throughput_ci([(s.starts_ns, s.ends_ns)], span, weights=_weights([s]))
+        batch = self.config.batch_size
         return {
             "index": s.index,
             "cpus_planned": list(s.planned_cpus),
@@ -182,8 +225,36 @@ class Result:
             "iterations": s.iterations,
             "warmup_iterations": s.warmup_iterations,
             "items_per_sec": self.config.batch_size * s.iterations / window if window else None,
+            "items_per_sec_ci": [lo * batch, hi * batch],
             "latency_ms": lat.to_dict(),
+            "first_iteration_ms": first_iteration_ms(s),
         }
+
+
+def first_iteration_ms(s: StreamMeasurement) -> float:
+    """A stream's first measured iteration's latency in ms (the cold one after -w 0); NaN when it
+    has none or when capped samples (--max-samples) may not hold it."""
+    if s.starts_ns.size == 0 or s.starts_ns.size < s.iterations:
+        return math.nan
+    return float(s.latencies_ns[0]) / 1e6
+
+
+def _weights(streams: list[StreamMeasurement]) -> list[float]:
+    """Iterations per stored sample of each stream (1.0 unless --max-samples capped them)."""
+    return [s.iterations / s.starts_ns.size if s.starts_ns.size else 1.0 for s in streams]
+
+
+def _statistics_methods() -> dict[str, Any]:
+    from .stats import CONFIDENCE
+
+    return {
+        "percentiles": "numpy linear interpolation (Hyndman & Fan type 7)",
+        "std": "population (ddof=0)",
+        "confidence": CONFIDENCE,
+        "median_ci": "binomial order statistics (exact to n=1000, normal approximation above)",
+        "items_per_sec_ci": "batch means over equal slices of the window (1 s each, 10 to 60 "
+        "slices), Student t",
+    }
 
 
 def _version() -> str:
@@ -206,7 +277,7 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def check_export_path(path: str | os.PathLike[str]) -> Path:
+def check_export_path(path: str | os.PathLike[str], flag: str = "-x") -> Path:
     """Fails now, before any run, if ``path`` cannot be written.
 
     It tries for real (a temporary file in the target folder, removed at once): permission bits
@@ -214,10 +285,10 @@ def check_export_path(path: str | os.PathLike[str]) -> Path:
     """
     p = Path(path)
     if p.is_dir():
-        raise UsageError(f"-x {path}: is a directory; give a file name")
+        raise UsageError(f"{flag} {path}: is a directory; give a file name")
     parent = p.parent
     if not parent.is_dir():
-        raise UsageError(f"-x {path}: folder {parent} does not exist")
+        raise UsageError(f"{flag} {path}: folder {parent} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".check", dir=parent)
         os.close(fd)
@@ -226,19 +297,16 @@ def check_export_path(path: str | os.PathLike[str]) -> Path:
             with p.open("a"):
                 pass
     except OSError as e:
-        raise UsageError(f"-x {path}: cannot write there ({e.strerror or e})") from e
+        raise UsageError(f"{flag} {path}: cannot write there ({e.strerror or e})") from e
     return p
 
 
 def write_json_atomic(data: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Writes to a temporary file beside ``path``, then renames: readers never see half a file."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        Path(tmp).replace(p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Writes the JSON atomically: readers never see half a file."""
+    from .files import write_atomically
+
+    def write(f: IO[Any]) -> None:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+
+    write_atomically(path, write, binary=False)

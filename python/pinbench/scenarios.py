@@ -5,6 +5,10 @@
 | sync     | 1       | 1                               | all selected cores                 |
 | async    | N       | one per stream, on its thread   | disjoint core groups, one a stream |
 | elastic  | N       | one, shared by all streams      | one pool over all selected cores   |
+| server   | N       | as async                        | as async; queries arrive open-loop |
+
+An engine with ``schedules_streams`` (DeepSparse) gets one shared instance in every scenario and
+maps the scenario onto its own scheduler; every stream then runs on all selected cores.
 """
 
 from __future__ import annotations
@@ -25,18 +29,25 @@ if TYPE_CHECKING:
     from ._core import Topology
     from .engines.base import Engine, Step
 
-SCENARIOS: tuple[str, ...] = ("async", "sync", "elastic")
-# The original's names, accepted on input and written to its JSON keys.
-DEEPSPARSE_SCENARIO = {"sync": "singlestream", "async": "multistream", "elastic": "elastic"}
+SCENARIOS: tuple[str, ...] = ("async", "sync", "elastic", "server")
+# The original's names, accepted on input and written to its JSON keys ("server" is pinbench's:
+# the original had no open-loop scenario; MLPerf LoadGen's name for it).
+DEEPSPARSE_SCENARIO = {
+    "sync": "singlestream",
+    "async": "multistream",
+    "elastic": "elastic",
+    "server": "server",
+}
 _ALIASES = {"singlestream": "sync", "multistream": "async", "elastic": "elastic"}
 
 
 def parse_scenario(name: str) -> str:
-    """'async' / 'sync' / 'elastic' (or the original's 'multistream' / 'singlestream')."""
+    """'async' / 'sync' / 'elastic' / 'server' (or the original's 'multistream' /
+    'singlestream')."""
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     if key not in SCENARIOS:
-        raise UsageError(f"unknown scenario {name!r}: expected async, sync or elastic")
+        raise UsageError(f"unknown scenario {name!r}: expected async, sync, elastic or server")
     return key
 
 
@@ -61,14 +72,19 @@ class Layout:
     streams: tuple[StreamSlot, ...]
 
 
-def default_num_streams(scenario: str, num_cores: int) -> tuple[int, str]:
-    """The number of streams when the user gives none, and why."""
+def default_num_streams(scenario: str, num_cores: int, shared: bool = False) -> tuple[int, str]:
+    """The number of streams when the user gives none, and why (``shared``: the engine
+    schedules the streams on one instance of its own)."""
     if scenario == "sync":
         return 1, "sync runs one stream"
-    if scenario == "async":
+    if scenario in ("async", "server"):
+        each = (
+            "each one request in flight on the engine's multi-stream scheduler"
+            if shared
+            else "each with its own single-threaded engine instance"
+        )
         return num_cores, (
-            f"one stream per physical core ({num_cores} selected), each with its own "
-            "single-threaded engine instance; set -nstreams to change"
+            f"one stream per physical core ({num_cores} selected), {each}; set -nstreams to change"
         )
     n = max(1, num_cores // 2)
     return n, f"half the selected cores ({num_cores} // 2), as deepsparse.benchmark chose"
@@ -82,8 +98,13 @@ def plan_layout(
     num_streams: int | None,
     pinning: str,
     smt: bool = False,
+    shared: bool = False,
 ) -> Layout:
-    """Plans streams and CPU sets for a scenario; UsageError when impossible."""
+    """Plans streams and CPU sets for a scenario; UsageError when impossible.
+
+    ``shared``: the engine serves every scenario from one instance with its own scheduler
+    (``Engine.schedules_streams``); every stream then runs on all selected cores.
+    """
     scenario = parse_scenario(scenario)
     cores = len(topo.cores) if num_cores is None else num_cores
     if cores < 1:
@@ -94,7 +115,7 @@ def plan_layout(
             f"process (CPUs {_fmt(topo.allowed)})"
         )
     if num_streams is None:
-        streams, reason = default_num_streams(scenario, cores)
+        streams, reason = default_num_streams(scenario, cores, shared)
     else:
         if num_streams < 1:
             raise UsageError(f"-nstreams must be at least 1, got {num_streams}")
@@ -107,7 +128,7 @@ def plan_layout(
             (1, "sync runs one stream") if scenario == "sync" else (num_streams, "set by -nstreams")
         )
 
-    if scenario == "async":
+    if scenario in ("async", "server") and not shared:
         plans = plan_streams(topo, streams, cores=cores, pinning=pinning, smt=smt)
         sharing = Counter(tuple(p.cores) for p in plans)  # numa: streams of one node share it
         slots = tuple(
@@ -124,7 +145,7 @@ def plan_layout(
         num_streams=streams,
         num_streams_reason=reason,
         pinning=pinning,
-        shared_instance=scenario == "elastic",
+        shared_instance=scenario == "elastic" or shared,
         streams=slots,
     )
 

@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import sys
@@ -42,30 +43,42 @@ def benchmark(
     scenario: str = "async",
     time: float = 10.0,
     warmup_time: float = 2.0,
-    num_streams: int | None = None,
+    num_streams: int | str | None = None,
     thread_pinning: str = "core",
-    engine: str = DEFAULT_ENGINE,
+    engine: str | type[Any] = DEFAULT_ENGINE,
     export_path: str | None = None,
+    export_samples: str | None = None,
     seed: int = 0,
     data: str | None = None,
     sequence_length: int | None = None,
     providers: Sequence[str] = (),
     graph_optimization: str = "all",
     spinning: bool | None = None,
+    precision: str | None = None,
     smt: bool = False,
     max_samples: int | None = None,
     iteration_timeout: float | None = None,
     command_line: Sequence[str] | None = None,
     on_start: Callable[[float, float], None] | None = None,
+    qps: float | None = None,
+    arrivals: str = "poisson",
+    probe_time: float = 1.0,
 ) -> Result:
     """Benchmarks ``model`` and returns a Result; writes the JSON to ``export_path`` if given.
 
     ``model`` is an ONNX file, a folder holding ``model.onnx``, a built-in name (``squeezenet``,
     ``resnet50``, ...), ``zoo:`` or ``hf:org/repo[/file.onnx]``. The other arguments mean what the
     deepsparse.benchmark flags of the same names mean; ``time`` and ``warmup_time`` take fractions.
-    ``batch_size`` None means 1, as in the original (dim 0 of every input is set to it), except
-    with ``input_shapes`` or ``data``: then dim 0 of the first input as run is the batch that
-    ``items_per_sec`` counts, and ``-b`` changes nothing.
+    ``batch_size`` sets dim 0 of every input. None leaves the model's dims as they are (free
+    ones get the documented defaults, batch 1); the batch that ``items_per_sec`` counts is then
+    dim 0 of the first input as run. ``export_samples`` (``.npz`` or ``.csv``)
+    receives every measured iteration's stream, start and end (see ``pinbench.samples``).
+    ``engine`` is a name (``onnxruntime``, ``openvino``, ``deepsparse``, one registered under the
+    ``pinbench.engines`` entry points), ``file.py:Class``, ``module:Class``, or a class;
+    ``precision`` is OpenVINO's inference precision (default f32).
+    ``scenario="server"`` issues ``qps`` queries per second open-loop (``arrivals`` poisson, seeded
+    by ``seed``, or uniform; see ``pinbench.server``); ``num_streams="auto"`` picks the streams by
+    probes of ``probe_time`` seconds (see ``pinbench.tuning``).
     Usage errors raise UsageError, engine failures RunError, both with a one-line message.
     """
     from . import pinning
@@ -73,24 +86,37 @@ def benchmark(
     from .engines.base import EngineOptions
     from .measurement import StreamError, measure
     from .models import load_model
-    from .scenarios import plan_layout, step_factory
+    from .scenarios import parse_scenario, plan_layout, step_factory
+    from .server import server_settings
+    from .server import warnings_for as server_warnings
+    from .tuning import split_num_streams
 
-    _check_numbers(batch_size, time, warmup_time, num_cores, num_streams)
-    # Without -b, the batch is 1 as in the original, unless -shapes or --data say what it is.
-    override_batch = batch_size if batch_size is not None or data or input_shapes else 1
+    fixed_streams, auto = split_num_streams(num_streams)
+    _check_numbers(batch_size, time, warmup_time, num_cores, fixed_streams)
+    server = server_settings(parse_scenario(scenario), qps, arrivals, seed)
+    arrivals_ns = server.schedule(time) if server is not None else None
+    # Without -b the model keeps its own dims (free ones get the documented defaults, batch 1),
+    # and the batch that items/sec counts is dim 0 of the first input as run.
+    override_batch = batch_size
     if export_path:
         check_export_path(export_path)
+    if export_samples:
+        from .samples import check_samples_path
+
+        check_samples_path(export_samples)
     topo = pinning.topology()
+    cls = engine_class(engine)
     layout = plan_layout(
         scenario,
         topo,
         num_cores=num_cores,
-        num_streams=num_streams,
+        num_streams=fixed_streams,
         pinning=thread_pinning,
         smt=smt,
+        shared=cls.schedules_streams,
     )
-    log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
-    cls = engine_class(engine)
+    if not auto:
+        log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     with load_model(model, batch_size=override_batch, input_shapes=input_shapes or None) as loaded:
@@ -100,7 +126,40 @@ def benchmark(
         )
         batch = override_batch or _batch_of(shapes)
         log.info("inputs %s: %s", source, ", ".join(f"{k}{v}" for k, v in shapes.items()))
-        eng = cls(loaded, EngineOptions(tuple(providers), graph_optimization, spinning))
+        options = EngineOptions(tuple(providers), graph_optimization, spinning, precision)
+        tuned = None
+        if auto:
+            from .tuning import auto_layout, make_prober
+
+            layout, tuned = auto_layout(
+                layout,
+                lambda n: plan_layout(
+                    scenario,
+                    topo,
+                    num_cores=num_cores,
+                    num_streams=n,
+                    pinning=thread_pinning,
+                    smt=smt,
+                    shared=cls.schedules_streams,
+                ),
+                make_prober(
+                    cls,
+                    loaded,
+                    options,
+                    batch_size=batch,
+                    input_shapes=shapes,
+                    make_inputs=make_inputs,
+                    spinning=spinning,
+                    iteration_timeout=iteration_timeout,
+                    seed=seed,
+                ),
+                batch_size=batch,
+                probe_time=probe_time,
+                warmup=warmup_time,
+            )
+            log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
+        eng = cls(loaded, options)
+        eng.prepare(layout, batch_size=batch, input_shapes=shapes)
         spin = spinning if spinning is not None else layout.scenario == "sync"
         make_step = step_factory(eng, layout, make_inputs, spinning=spin)
         for i, slot in enumerate(layout.streams):
@@ -121,6 +180,8 @@ def benchmark(
         )
         if on_start is not None:
             on_start(warmup_time, time)
+        env = _environment()  # before the run: the load average at the start
+        wall_start, steady_start = _clocks()
         try:
             m = measure(
                 make_step,
@@ -130,10 +191,18 @@ def benchmark(
                 duration=time,
                 max_samples=max_samples,
                 iteration_timeout=iteration_timeout,
+                arrivals_ns=arrivals_ns,
                 seed=seed,
             )
         except StreamError as e:
             raise _engine_failure(e) from e.error
+        wall_end, steady_end = _clocks()
+        marks = {
+            "wall_start_ns": wall_start,
+            "wall_end_ns": wall_end,
+            "steady_start_ns": steady_start,
+            "steady_end_ns": steady_end,
+        }
         config = _run_config(
             loaded,
             layout,
@@ -148,11 +217,20 @@ def benchmark(
             command_line,
             started,
         )
-        result = _result(config, m)
+        config = dataclasses.replace(config, server=server, auto_streams=tuned)
+        samples = _samples_reference(export_samples, export_path)
+        result = _result(config, m, env, marks, [list(c.cpus) for c in topo.cores], samples)
+        for warning in server_warnings(result):
+            log.warning("server: %s", warning)
     if m.iterations == 0 and not m.interrupted:
         raise RunError(
             "no iteration finished in the measured window; extend the benchmark time with -t"
         )
+    if export_samples:
+        from .samples import write_samples
+
+        write_samples(m, export_samples)
+        log.info("samples written to %s", export_samples)
     if export_path:
         write_json_atomic(result.to_dict(), export_path)
         log.info("results written to %s", export_path)
@@ -306,6 +384,8 @@ def _run_config(
         engine_description=engine.describe(),
         engine_options=engine.options(),
         engine_instances=engine.instances_created,
+        scheduler=engine.scheduler(),
+        fraction_of_supported_ops=engine.fraction_of_supported_ops(),
         stream_threads=[s.threads for s in layout.streams],
         seed=seed,
         command_line=list(command_line) if command_line is not None else list(sys.argv),
@@ -313,16 +393,48 @@ def _run_config(
     )
 
 
-def _result(config: RunConfig, m: Measurement) -> Result:
+def _result(
+    config: RunConfig,
+    m: Measurement,
+    env: dict[str, Any],
+    marks: dict[str, int],
+    core_cpus: list[list[int]],
+    samples: dict[str, Any] | None,
+) -> Result:
     from . import _core
     from .results import Result
-    from .system import capture_environment
 
     probe = _core.probe_clock(20_000)
-    env = capture_environment()
     return Result(
         config=config,
         measurement=m,
-        environment=env.to_dict(),
-        clock={"overhead_ns": probe.overhead_ns, "resolution_ns": float(probe.resolution_ns)},
+        environment=env,
+        clock={
+            "overhead_ns": probe.overhead_ns,
+            "resolution_ns": float(probe.resolution_ns),
+            **marks,
+        },
+        core_cpus=core_cpus,
+        samples=samples,
     )
+
+
+def _environment() -> dict[str, Any]:
+    from .system import capture_environment
+
+    return capture_environment().to_dict()
+
+
+def _clocks() -> tuple[int, int]:
+    """(wall clock, steady clock) in ns, read together: for the wall-clock cross-check."""
+    import time
+
+    from . import _core
+
+    return time.time_ns(), _core.now_ns()
+
+
+def _samples_reference(samples: str | None, export_path: str | None) -> dict[str, Any] | None:
+    from .samples import reference
+
+    return reference(samples, export_path) if samples else None
