@@ -9,22 +9,8 @@ import re
 from pinbench.report import print_result, result_lines
 from pinbench.validity import Reason, Validity
 
+from expected import CONSOLE_LABELS as ORIGINAL
 from made_results import squeezenet_async
-
-ORIGINAL = [
-    "Original Model Path",
-    "Batch Size",
-    "Scenario",
-    "Throughput (items/sec)",
-    "Latency Mean (ms/batch)",
-    "Latency Median (ms/batch)",
-    "Latency Std (ms/batch)",
-    "Latency p90 (ms/batch)",
-    "Latency p99 (ms/batch)",
-    "Latency Min (ms/batch)",
-    "Latency Max (ms/batch)",
-    "Iterations",
-]
 
 
 def test_original_lines_come_first_unchanged() -> None:
