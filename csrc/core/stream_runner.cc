@@ -173,8 +173,8 @@ class Run {
     }
     for (auto& s : result_.streams) {
       if (s.abandoned) {
-        // Its thread may still write these when its step returns... it will not: it lost the
-        // swap and touches nothing. Copy what it had stored before the step it never finished.
+        // Its thread lost the swap in watched_run and will touch none of this when its step
+        // returns; copy (not move) what it stored before, and leave its own state intact.
         StreamSamples copy;
         copy.starts = s.starts;
         copy.ends = s.ends;
