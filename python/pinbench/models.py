@@ -96,19 +96,9 @@ _TYPE_NAMES: dict[int, str] = {
 # The input types that the engines take as numpy arrays. bfloat16 and complex are left out:
 # numpy has no bfloat16, and ONNX Runtime refuses ml_dtypes' bfloat16 and complex inputs.
 _NUMPY_TYPES: dict[int, str] = {
-    1: "float32",
-    2: "uint8",
-    3: "int8",
-    4: "uint16",
-    5: "int16",
-    6: "int32",
-    7: "int64",
-    8: "object",
-    9: "bool",
-    10: "float16",
-    11: "float64",
-    12: "uint32",
-    13: "uint64",
+    code: "object" if name == "string" else name
+    for code, name in _TYPE_NAMES.items()
+    if name not in ("bfloat16", "complex64", "complex128")
 }
 _TENSOR_EXTERNAL = 1  # onnx.TensorProto.EXTERNAL
 
