@@ -106,15 +106,19 @@ def benchmark(
         check_samples_path(export_samples)
     topo = pinning.topology()
     cls = engine_class(engine)
-    layout = plan_layout(
-        scenario,
-        topo,
-        num_cores=num_cores,
-        num_streams=fixed_streams,
-        pinning=thread_pinning,
-        smt=smt,
-        shared=cls.schedules_streams,
-    )
+
+    def layout_for(streams: int | None) -> Layout:
+        return plan_layout(
+            scenario,
+            topo,
+            num_cores=num_cores,
+            num_streams=streams,
+            pinning=thread_pinning,
+            smt=smt,
+            shared=cls.schedules_streams,
+        )
+
+    layout = layout_for(fixed_streams)
     if not auto:
         log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -133,15 +137,7 @@ def benchmark(
 
             layout, tuned = auto_layout(
                 layout,
-                lambda n: plan_layout(
-                    scenario,
-                    topo,
-                    num_cores=num_cores,
-                    num_streams=n,
-                    pinning=thread_pinning,
-                    smt=smt,
-                    shared=cls.schedules_streams,
-                ),
+                layout_for,
                 make_prober(
                     cls,
                     loaded,
