@@ -289,12 +289,17 @@ def ensure_deepsparse(venv: Path, python: str | None, skip_install: bool) -> Pat
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", DEEPSPARSE_REQUIREMENT],
     ]
     for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
-            raise Skip(f"`{shlex.join(step)}` failed: {tail[0]}")
+        run_install_step(step)
     print(f"installed in {time.perf_counter() - started:.0f} s", flush=True)
     return tool
+
+
+def run_install_step(step: list[str]) -> None:
+    """Runs one install command; a failure skips the contender, naming the command."""
+    done = subprocess.run(step, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise Skip(f"`{shlex.join(step)}` failed: {tail[0]}")
 
 
 def find_python311() -> str:
@@ -343,10 +348,7 @@ def ensure_pinbench(venv: Path, skip_install: bool, reinstall: bool) -> Path:
             f"--config-settings=build-dir={build}",
             str(Path(__file__).resolve().parent.parent),
         ]
-        done = subprocess.run(step, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise Skip(f"`{shlex.join(step)}` failed: {tail[0]}")
+        run_install_step(step)
     print(f"installed in {time.perf_counter() - started:.0f} s", flush=True)
     return tool
 
