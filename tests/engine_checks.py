@@ -17,7 +17,7 @@ from typing import Any
 
 import pinbench
 from pinbench.engines import engine_class
-from pinbench.results import Result
+from pinbench.result.record import Result
 
 import onnx_factory as factory
 from expected import DEEPSPARSE_KEYS
@@ -77,7 +77,7 @@ def check_scenario(engine: str | type[Any], scenario: str, model: str, **kwargs:
     else:
         assert all(set(s.planned_cpus) == allowed for s in m.streams)
         assert r.config.engine_instances == 1
-    d = r.to_dict()
+    d = pinbench.json_document(r)
     assert set(d) >= set(DEEPSPARSE_KEYS)
     assert d["pinbench"]["config"]["engine"]["name"] == r.config.engine_name
     assert d["benchmark_result"]["iterations"] == r.iterations

@@ -6,7 +6,7 @@ import functools
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pinbench.results import Result
+    from pinbench.result.record import Result
 
 
 @functools.cache

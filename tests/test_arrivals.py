@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import pinbench
-from pinbench.arrivals import DISTRIBUTIONS, arrival_schedule, parse_distribution
-from pinbench.errors import UsageError
-from pinbench.tuning import ARRIVALS
+from pinbench.base.arrivals import DISTRIBUTIONS, arrival_schedule, parse_distribution
+from pinbench.base.errors import UsageError
+from pinbench.settings import ARRIVALS
 
 
 def test_poisson_is_seeded_and_ascending_within_the_duration() -> None:

@@ -15,14 +15,11 @@ import pytest
 from onnx import TensorProto
 
 import pinbench
-from pinbench.errors import RunError, UsageError
-from pinbench.tuning import (
-    StreamProbe,
-    choose_streams,
-    parse_num_streams,
-    split_num_streams,
-    stream_candidates,
-)
+from pinbench.base.errors import RunError, UsageError
+from pinbench.cli.types import num_streams as parse_num_streams
+from pinbench.result.search import StreamProbe
+from pinbench.search.auto_streams import choose_streams, stream_candidates
+from pinbench.settings import RunSettings
 
 from conftest import FIXTURES
 from onnx_factory import make_identity_model
@@ -65,10 +62,12 @@ def test_num_streams_arguments() -> None:
     for bad in ("0", "-2", "two", "1.5"):
         with pytest.raises(argparse.ArgumentTypeError):
             parse_num_streams(bad)
-    assert split_num_streams("auto") == (None, True)
-    assert split_num_streams(4) == (4, False)
+    auto = RunSettings.from_kwargs("m.onnx", num_streams=" Auto").validate()
+    assert auto.layout.num_streams == "auto" and auto.auto_streams and auto.fixed_streams is None
+    four = RunSettings.from_kwargs("m.onnx", num_streams=4).validate()
+    assert four.fixed_streams == 4 and not four.auto_streams
     with pytest.raises(UsageError, match="auto"):
-        split_num_streams("many")
+        RunSettings.from_kwargs("m.onnx", num_streams="many").validate()
 
 
 @two_cores

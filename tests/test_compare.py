@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pinbench.compare import compare_runs, load_run
-from pinbench.errors import UsageError
-from pinbench.stats import latency_stats, throughput_ci
+from pinbench.base.errors import UsageError
+from pinbench.base.stats import latency_stats, throughput_ci
+from pinbench.result.compare import compare_runs, load_run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "results"
 SCHEMA1 = FIXTURES / "schema1.json"

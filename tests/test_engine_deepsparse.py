@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import pinbench
+from pinbench.report.json import deepsparse_document
 
 import onnx_factory as factory
 from engine_checks import FAST, NCORES, SCENARIOS, check_scenario, transformer_model
@@ -47,7 +48,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_scenarios_on_squeezenet(scenario: str) -> None:
     r = check_scenario("deepsparse", scenario, "squeezenet")
-    d = r.to_deepsparse_dict()
+    d = deepsparse_document(r)
     # The scheduler of the one shared engine, written as deepsparse.benchmark writes it.
     assert d["scheduler"] == SCHEDULER[scenario]
     assert d["fraction_of_supported_ops"] == 1.0
@@ -72,7 +73,7 @@ def test_scenarios_on_a_transformer_with_int64_inputs(scenario: str, tmp_path: P
     model = transformer_model(tmp_path)
     r = check_scenario("deepsparse", scenario, str(model), sequence_length=64)
     assert all(s == [1, 64] for s in r.config.resolved_input_shapes.values())
-    fraction = r.to_deepsparse_dict()["fraction_of_supported_ops"]
+    fraction = deepsparse_document(r)["fraction_of_supported_ops"]
     assert isinstance(fraction, float) and 0.0 <= fraction <= 1.0
 
 

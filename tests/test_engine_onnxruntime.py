@@ -17,7 +17,7 @@ import pytest
 import pinbench
 from pinbench.engines.base import EngineOptions
 from pinbench.engines.onnxruntime import OnnxRuntimeEngine
-from pinbench.models import load_model
+from pinbench.model.load import load_model
 
 import onnx_factory as factory
 from expected import DEEPSPARSE_KEYS

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 import pinbench
+from pinbench.base.system import parse_cpu_list
 from pinbench.engines.base import EngineOptions
-from pinbench.models import load_model
-from pinbench.scenarios import plan_layout
-from pinbench.system import parse_cpu_list
+from pinbench.model.load import load_model
+from pinbench.run.layout import plan_layout
 
 import onnx_factory as factory
 from engine_checks import FAST, NCORES, SCENARIOS, check_scenario, transformer_model

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import pinbench
+from pinbench.base.errors import UsageError
 from pinbench.engines import engine_class, list_engines
-from pinbench.errors import UsageError
 
 from conftest import FIXTURES
 from engine_checks import NCORES, SCENARIOS, check_scenario, transformer_model

@@ -11,17 +11,13 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto
 
-from pinbench import inputs as inputs_module
-from pinbench.errors import UsageError
-from pinbench.inputs import (
-    DEFAULT_DIMS,
-    generate_inputs,
-    load_inputs,
-    plan_shapes,
-    plan_specs,
-    resolve_shapes,
-)
-from pinbench.models import InputSpec, LoadedModel, load_model
+from pinbench.base.errors import UsageError
+from pinbench.model import dims as dims_module
+from pinbench.model.data import load_inputs
+from pinbench.model.dims import DEFAULT_DIMS, plan_shapes, plan_specs, resolve_shapes
+from pinbench.model.inputs import generate_inputs
+from pinbench.model.load import load_model
+from pinbench.model.spec import InputSpec, LoadedModel
 
 import onnx_factory
 
@@ -305,7 +301,7 @@ def test_bad_arguments(dynamic: LoadedModel, kwargs: dict[str, int], flag: str) 
 
 
 def test_default_table_is_documented() -> None:
-    doc = inputs_module.__doc__ or ""
+    doc = dims_module.__doc__ or ""
     for key in DEFAULT_DIMS:
         assert key.replace("_", " ") in doc or key in doc, key
     for value in set(DEFAULT_DIMS.values()):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import pinbench
-from pinbench.measurement import StreamMeasurement, Totals, _stats
+from pinbench.result.measurement import StreamMeasurement, Totals, merged_stats
 
 
 def test_closed_loop_holds_16_bytes_per_iteration() -> None:
@@ -57,7 +57,7 @@ def test_capped_statistics_against_the_full_sample() -> None:
     )
     keep = np.sort(rng.choice(lat.size, 5_000, replace=False))
     capped = StreamMeasurement(0, (), (), 0, starts[keep], ends[keep], 0, full.totals)
-    exact, approx = full.latency, _stats([capped])
+    exact, approx = full.latency, merged_stats([capped])
     assert capped.sampled and not full.sampled
     assert approx.count == exact.count
     assert approx.mean == pytest.approx(exact.mean)

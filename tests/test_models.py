@@ -16,16 +16,11 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from pinbench.errors import UsageError
-from pinbench.inputs import generate_inputs
-from pinbench.models import (
-    BUILTIN_MODELS,
-    LoadedModel,
-    builtin_model_path,
-    load_model,
-    resolve_model_path,
-    suggest_shapes,
-)
+from pinbench.base.errors import UsageError
+from pinbench.model.inputs import generate_inputs
+from pinbench.model.load import load_model, suggest_shapes
+from pinbench.model.resolve import BUILTIN_MODELS, builtin_model_path, resolve_model_path
+from pinbench.model.spec import LoadedModel
 
 import onnx_factory
 
@@ -167,7 +162,7 @@ def test_truncated_protobuf(tmp_path: Path, squeezenet: Path) -> None:
 
 def test_importing_models_does_not_import_onnx_or_onnxruntime() -> None:
     code = (
-        "import sys, pinbench.models\n"
+        "import sys, pinbench.model.load\n"
         "print([m for m in ('onnx', 'onnxruntime') if m in sys.modules])\n"
     )
     env = {**os.environ, "PYTHONPATH": str(PYTHON_DIR)}
@@ -402,9 +397,9 @@ def resolve_in_child(spec: str, hf_home: Path, **kwargs: Any) -> dict[str, Any]:
         f"""
         import json, sys
         import onnxruntime as ort
-        from pinbench.errors import PinbenchError, UsageError
-        from pinbench.inputs import generate_inputs
-        from pinbench.models import load_model
+        from pinbench.base.errors import PinbenchError, UsageError
+        from pinbench.model.inputs import generate_inputs
+        from pinbench.model.load import load_model
         try:
             with load_model({spec!r}, **{kwargs!r}) as model:
                 session = ort.InferenceSession(str(model.path), providers=["CPUExecutionProvider"])

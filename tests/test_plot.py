@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pinbench.errors import UsageError
-from pinbench.plot import check_plot_path
+from pinbench.base.errors import UsageError
+from pinbench.report.plot import check_plot_path
 
 from made_results import squeezenet_async
 
@@ -20,7 +20,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def test_plot_file_is_written(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    from pinbench.plot import plot_result
+    from pinbench.report.plot import plot_result
 
     path = tmp_path / "run.png"
     plot_result(squeezenet_async(), path)

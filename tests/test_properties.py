@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import pinbench
 from pinbench import UsageError
-from pinbench.shapes import parse_input_shapes
+from pinbench.base.shapes import parse_input_shapes
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from make_sysfs import Machine, write

@@ -6,8 +6,8 @@ import dataclasses
 import io
 import re
 
-from pinbench.report import print_result, result_lines
-from pinbench.validity import Reason, Validity
+from pinbench.report.console import print_result, result_lines
+from pinbench.result.validity import Reason, Validity
 
 from expected import CONSOLE_LABELS as ORIGINAL
 from made_results import squeezenet_async
@@ -34,11 +34,11 @@ def test_intervals_cold_start_and_verdict_follow() -> None:
 
 
 def test_verdict_lines() -> None:
-    r = dataclasses.replace(squeezenet_async())
-    r.__dict__["validity"] = Validity((Reason("governor", "g"), Reason("load_at_start", "l")))
+    reasons = (Reason("governor", "g"), Reason("load_at_start", "l"))
+    r = dataclasses.replace(squeezenet_async(), validity=Validity(reasons))
     out = io.StringIO()
     print_result(r, out)
     tail = out.getvalue().splitlines()[-3:]
     assert tail == ["Verdict: invalid (2 reasons)", "Reason: g", "Reason: l"]
-    r.__dict__["validity"] = Validity(())
+    r = dataclasses.replace(r, validity=Validity(()))
     assert result_lines(r)[-1] == "Verdict: valid"

@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 import pinbench
-from pinbench.errors import UsageError
-from pinbench.samples import check_samples_path, locate, read_samples, reference, write_samples
+from pinbench.base.errors import UsageError
+from pinbench.result.samples import (
+    check_samples_path,
+    locate,
+    read_samples,
+    reference,
+    write_samples,
+)
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,14 @@ import pytest
 from onnx import TensorProto
 
 import pinbench
-from pinbench.arrivals import arrival_schedule
-from pinbench.cli import build_parser
-from pinbench.errors import RunError, UsageError
-from pinbench.measurement import Measurement, StreamMeasurement, Totals
-from pinbench.server import lateness, server_settings
-from pinbench.tuning import QpsTrial, bisect_rate, find_qps, runner
+from pinbench.base.arrivals import arrival_schedule
+from pinbench.base.errors import RunError, UsageError
+from pinbench.cli.benchmark import build_parser, settings_from_args
+from pinbench.result.measurement import Measurement, StreamMeasurement, Totals
+from pinbench.result.search import QpsTrial
+from pinbench.result.server import lateness
+from pinbench.search.find_qps import bisect_rate
+from pinbench.settings import RunSettings
 
 from conftest import FIXTURES
 from onnx_factory import make_identity_model
@@ -76,7 +78,7 @@ def test_overloaded_server_run_reports_what_it_could_not_serve(tiny: str) -> Non
     r = pinbench.benchmark(
         tiny, engine=PARALLEL, scenario="server", qps=1000, num_streams=1, **FAST
     )
-    d = r.to_dict()["pinbench"]["server"]
+    d = pinbench.json_document(r)["pinbench"]["server"]
     assert d["qps_requested"] == 1000
     assert d["qps_achieved"] < 0.6 * 1000
     assert d["arrivals_issued"] == r.iterations
@@ -98,8 +100,9 @@ def test_overloaded_server_run_reports_what_it_could_not_serve(tiny: str) -> Non
     ],
 )
 def test_bad_server_settings(scenario: str, qps: float | None, arrivals: str, needle: str) -> None:
+    settings = RunSettings.from_kwargs("m.onnx", scenario=scenario, qps=qps, arrivals=arrivals)
     with pytest.raises(UsageError, match=needle):
-        server_settings(scenario, qps, arrivals)
+        settings.validate()
 
 
 def _measurement(scheduled: list[int], starts: list[int], ends: list[int]) -> Measurement:
@@ -165,9 +168,9 @@ def test_server_cli_console_and_json(tmp_path: Path, tiny: str) -> None:
     ],
 )
 def test_bad_server_requests_are_usage_errors(tiny: str, args: list[str], needle: str) -> None:
-    parsed = build_parser().parse_args([tiny, *args, "-t", "0.1", "-w", "0"])
+    argv = [tiny, *args, "-t", "0.1", "-w", "0"]
     with pytest.raises(UsageError, match=needle):
-        runner(parsed)(tiny, scenario=parsed.scenario, time=0.1, warmup_time=0)
+        settings_from_args(build_parser().parse_args(argv), argv).validate()
 
 
 @pytest.mark.parametrize(
@@ -219,12 +222,12 @@ def test_bisection_converges_on_the_highest_passing_rate(capacity: float) -> Non
 def test_find_qps_answer_is_confirmed_by_direct_runs(tiny: str) -> None:
     # One stream of 3 ms queries (about 330/s at most). Target: median <= 6 ms.
     kw: dict[str, Any] = {"engine": PARALLEL, "num_streams": 1, "warmup_time": 0.05}
-    r = find_qps(tiny, latency_slo_ms=6.0, percentile=50, probe_time=0.2, time=0.3,
+    r = pinbench.find_qps(tiny, latency_slo_ms=6.0, percentile=50, probe_time=0.2, time=0.3,
                  max_trials=4, tolerance=0.05, **kw)  # fmt: skip
     search = r.config.find_qps
     assert search is not None and search.best_qps is not None
-    assert r.config.scenario == "server" and r.config.server is not None
-    assert r.config.server.qps == search.best_qps
+    assert r.config.scenario == "server" and r.server is not None
+    assert r.server.qps_requested == search.best_qps
     assert search.trials and all(t.qps > 0 for t in search.trials)
     capacity = search.capacity_qps
     assert 0.3 * capacity < search.best_qps < 1.2 * capacity
@@ -233,11 +236,11 @@ def test_find_qps_answer_is_confirmed_by_direct_runs(tiny: str) -> None:
     assert r.latency.median <= 6.0 * 1.25
     over = pinbench.benchmark(tiny, scenario="server", qps=2 * search.best_qps, time=0.3, **kw)
     assert over.latency.median > 6.0
-    d = r.to_dict()["pinbench"]["find_qps"]
+    d = pinbench.json_document(r)["pinbench"]["find_qps"]
     assert d["best_qps"] == search.best_qps and len(d["trials"]) == len(search.trials)
 
 
 def test_find_qps_refuses_a_target_below_one_inference(tiny: str) -> None:
     with pytest.raises(RunError, match="one inference alone"):
-        find_qps(tiny, latency_slo_ms=1.0, engine=PARALLEL, num_streams=1, probe_time=0.1,
+        pinbench.find_qps(tiny, latency_slo_ms=1.0, engine=PARALLEL, num_streams=1, probe_time=0.1,
                  time=0.2, warmup_time=0.0)  # fmt: skip

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pinbench.errors import UsageError
-from pinbench.shapes import format_shape, format_shapes, parse_input_shapes
+from pinbench.base.errors import UsageError
+from pinbench.base.shapes import format_shape, format_shapes, parse_input_shapes
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from pinbench import stats
-from pinbench.stats import (
+from pinbench.base import stats
+from pinbench.base.stats import (
     DEEPSPARSE_PERCENTILES,
     PERCENTILES,
     batch_count,

@@ -16,9 +16,9 @@ import pytest
 from onnx import TensorProto
 
 import pinbench
-from pinbench.errors import UsageError
-from pinbench.sweep import best_point, pareto_front, run_sweep
-from pinbench.sweep import main as sweep_main
+from pinbench.base.errors import UsageError
+from pinbench.cli.sweep import main as sweep_main
+from pinbench.search.sweep import best_point, pareto_front
 
 from conftest import FIXTURES
 from onnx_factory import make_identity_model
@@ -70,7 +70,7 @@ def test_best_point_under_a_target() -> None:
 @two_cores
 def test_sweep_best_under_target_is_confirmed_by_direct_runs(tiny: str) -> None:
     kw = {"engine": HUNGRY, "num_cores": 2, "warmup_time": 0.05}
-    s = run_sweep(tiny, batch_sizes=[1, 4], streams=[1, 2], latency_slo_ms=SLO_MS,
+    s = pinbench.run_sweep(tiny, batch_sizes=[1, 4], streams=[1, 2], latency_slo_ms=SLO_MS,
                   percentile=90, time=0.25, **kw)  # fmt: skip
     labels = [p.label() for p in s.points]
     assert labels == ["b1 s1", "b1 s2", "b4 s1", "b4 s2"]
@@ -170,5 +170,5 @@ def test_the_command_dispatches_sweep(tiny: str) -> None:
 
 
 def test_run_sweep_rejects_what_it_sets_itself(tiny: str) -> None:
-    with pytest.raises(UsageError, match="export_path"):
-        run_sweep(tiny, batch_sizes=[1], streams=[1], export_path="x.json")
+    with pytest.raises(UsageError, match="sets the batch size and the streams"):
+        pinbench.run_sweep(tiny, batch_sizes=[1], streams=[1], num_streams=2)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pinbench.system import Environment, capture_environment, parse_cpu_list, warnings_for
+from pinbench.base.system import Environment, capture_environment, parse_cpu_list, warnings_for
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -305,7 +305,7 @@ def test_real_machine() -> None:
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, pinbench.system; "
+        "import sys, pinbench.base.system; "
         "heavy = {'onnx', 'onnxruntime', 'openvino', 'deepsparse'} & set(sys.modules); "
         "print(sorted(heavy)); sys.exit(1 if heavy else 0)"
     )

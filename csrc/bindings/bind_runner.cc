@@ -2,7 +2,6 @@
 #include <pybind11/stl.h>
 
 #include <memory>
-#include <optional>
 #include <utility>
 
 #include "../core/stream_runner.h"
@@ -58,26 +57,7 @@ struct RawRun {
   int64_t arrivals_issued = 0, arrivals_dropped = 0;
 };
 
-RawRun run(py::object work, std::vector<std::vector<int>> stream_cpus, double warmup, double duration,
-           int64_t max_iterations, double poll_interval, int64_t max_samples,
-           double iteration_timeout, std::optional<py::array_t<int64_t, py::array::c_style | py::array::forcecast>> arrivals,
-           double drain, uint64_t seed) {
-  RunnerConfig config;
-  config.stream_cpus = std::move(stream_cpus);
-  config.warmup_s = warmup;
-  config.duration_s = duration;
-  config.max_iterations = max_iterations;
-  config.poll_interval_s = poll_interval;
-  config.max_samples = max_samples;
-  config.iteration_timeout_s = iteration_timeout;
-  config.drain_s = drain;
-  config.seed = seed;
-  if (arrivals) {
-    config.mode = LoopMode::kOpen;
-    const auto a = arrivals->unchecked<1>();
-    config.arrivals_ns.assign(a.data(0), a.data(0) + a.shape(0));
-  }
-
+RawRun run(py::object work, const RunnerConfig& config) {
   std::shared_ptr<StepFactory> factory;
   if (py::isinstance<NativeWorkFactory>(work))
     factory = work.cast<std::shared_ptr<NativeWorkFactory>>();
@@ -127,6 +107,35 @@ RawRun run(py::object work, std::vector<std::vector<int>> stream_cpus, double wa
 }  // namespace
 
 void bind_runner(py::module_& m) {
+  py::enum_<LoopMode>(m, "LoopMode", "How iterations are issued: closed (back to back) or open "
+                                     "(arrivals scheduled ahead, served as a queue).")
+      .value("closed", LoopMode::kClosed)
+      .value("open", LoopMode::kOpen);
+  py::class_<RunnerConfig>(m, "RunnerConfig", "Everything one run_streams call needs (see "
+                                              "csrc/core/stream_runner.h for each field).")
+      .def(py::init<>())
+      .def_readwrite("stream_cpus", &RunnerConfig::stream_cpus,
+                     "one CPU set per stream; an empty set = not pinned")
+      .def_readwrite("warmup_s", &RunnerConfig::warmup_s)
+      .def_readwrite("duration_s", &RunnerConfig::duration_s, "<= 0: no time limit")
+      .def_readwrite("max_iterations", &RunnerConfig::max_iterations, "per stream; 0 = no cap")
+      .def_readwrite("max_samples", &RunnerConfig::max_samples, "per stream; 0 = every one")
+      .def_readwrite("iteration_timeout_s", &RunnerConfig::iteration_timeout_s, "0 = none")
+      .def_readwrite("poll_interval_s", &RunnerConfig::poll_interval_s)
+      .def_readwrite("mode", &RunnerConfig::mode)
+      .def_property(
+          "arrivals_ns",
+          [](const RunnerConfig& c) {
+            return py::array_t<int64_t>(static_cast<py::ssize_t>(c.arrivals_ns.size()),
+                                        c.arrivals_ns.data());
+          },
+          [](RunnerConfig& c, py::array_t<int64_t, py::array::c_style | py::array::forcecast> a) {
+            const auto v = a.unchecked<1>();
+            c.arrivals_ns.assign(v.data(0), v.data(0) + v.shape(0));
+          },
+          "open loop: ascending int64 ns offsets from the measure start (a copy)")
+      .def_readwrite("drain_s", &RunnerConfig::drain_s)
+      .def_readwrite("seed", &RunnerConfig::seed);
   py::class_<RawRun>(m, "RawRun", "Everything one run_streams call measured, per stream.")
       .def_readonly("starts", &RawRun::starts, "per stream: int64 ns at which each stored iteration started")
       .def_readonly("ends", &RawRun::ends, "per stream: int64 ns at which each stored iteration ended")
@@ -146,14 +155,10 @@ void bind_runner(py::module_& m) {
       .def_readonly("deadline_ns", &RawRun::deadline_ns)
       .def_readonly("arrivals_issued", &RawRun::arrivals_issued)
       .def_readonly("arrivals_dropped", &RawRun::arrivals_dropped);
-  m.def("run_streams", &run, py::arg("work"), py::arg("stream_cpus"), py::arg("warmup"),
-        py::arg("duration"), py::arg("max_iterations") = 0, py::arg("poll_interval") = 0.02,
-        py::arg("max_samples") = 0, py::arg("iteration_timeout") = 0.0,
-        py::arg("arrivals") = py::none(), py::arg("drain") = 0.0, py::arg("seed") = 0,
-        "Runs one stream per entry of `stream_cpus` (empty = unpinned). `work` is a NativeWork or "
-        "make_step(stream_index) -> zero-argument callable, called on the pinned stream thread. "
-        "With `arrivals` (ascending int64 ns offsets from the measure start) the streams serve "
-        "them as an open loop.");
+  m.def("run_streams", &run, py::arg("work"), py::arg("config"),
+        "Runs one stream per entry of `config.stream_cpus` (empty = unpinned). `work` is a "
+        "NativeWork or make_step(stream_index) -> zero-argument callable, called on the pinned "
+        "stream thread.");
 }
 
 }  // namespace pinbench::bindings

@@ -5,6 +5,9 @@ The public API is imported lazily, so that ``pinbench --help`` starts instantly:
     import pinbench
     m = pinbench.measure(lambda i: (lambda: None), streams=1, duration=0.5)
     print(m.throughput, m.latency.median)
+
+    r = pinbench.benchmark("squeezenet", time=1, warmup_time=0.5)
+    print(r.items_per_sec, pinbench.json_document(r)["pinbench"]["config"]["num_streams"])
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import PinbenchError, RunError, UsageError
+from .base.errors import PinbenchError, RunError, UsageError
 
 if TYPE_CHECKING:
-    from .measurement import Measurement, StreamError, StreamMeasurement, measure, noop, spin
-    from .model_benchmark import benchmark, benchmark_model
-    from .pinning import plan_streams, topology
-    from .results import Result
-    from .stats import LatencyStats
+    from .api import benchmark, benchmark_model, find_qps, json_document, run_sweep
+    from .base.stats import LatencyStats
+    from .result.measurement import Measurement, StreamMeasurement
+    from .result.record import Result
+    from .run.measure import StreamError, measure, noop, spin
+    from .run.topology import plan_streams, topology
+    from .settings import RunSettings, SweepSettings
 
 __all__ = [
     "LatencyStats",
@@ -27,32 +32,42 @@ __all__ = [
     "PinbenchError",
     "Result",
     "RunError",
+    "RunSettings",
     "StreamError",
     "StreamMeasurement",
+    "SweepSettings",
     "UsageError",
     "benchmark",
     "benchmark_model",
+    "find_qps",
+    "json_document",
     "measure",
     "noop",
     "plan_streams",
+    "run_sweep",
     "spin",
     "topology",
 ]
 
-# Attribute -> the module that defines it. Extended by the benchmark API.
+# Attribute -> the module that defines it.
 _LAZY: dict[str, str] = {
-    "Measurement": "measurement",
-    "StreamError": "measurement",
-    "StreamMeasurement": "measurement",
-    "measure": "measurement",
-    "noop": "measurement",
-    "spin": "measurement",
-    "LatencyStats": "stats",
-    "Result": "results",
-    "benchmark": "model_benchmark",
-    "benchmark_model": "model_benchmark",
-    "plan_streams": "pinning",
-    "topology": "pinning",
+    "Measurement": "result.measurement",
+    "StreamMeasurement": "result.measurement",
+    "StreamError": "run.measure",
+    "measure": "run.measure",
+    "noop": "run.measure",
+    "spin": "run.measure",
+    "LatencyStats": "base.stats",
+    "Result": "result.record",
+    "RunSettings": "settings",
+    "SweepSettings": "settings",
+    "benchmark": "api",
+    "benchmark_model": "api",
+    "find_qps": "api",
+    "json_document": "api",
+    "run_sweep": "api",
+    "plan_streams": "run.topology",
+    "topology": "run.topology",
 }
 
 

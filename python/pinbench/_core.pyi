@@ -118,16 +118,34 @@ class RawRun:
     @property
     def arrivals_dropped(self) -> int: ...
 
+class LoopMode:
+    closed: LoopMode
+    open: LoopMode
+    __members__: dict[str, LoopMode]
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+    def __init__(self, value: int) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+
+class RunnerConfig:
+    stream_cpus: list[list[int]]
+    warmup_s: float
+    duration_s: float
+    max_iterations: int
+    max_samples: int
+    iteration_timeout_s: float
+    poll_interval_s: float
+    mode: LoopMode
+    arrivals_ns: NDArray[np.int64]
+    drain_s: float
+    seed: int
+    def __init__(self) -> None: ...
+
 def run_streams(
-    work: NativeWork | Callable[[int], Callable[[], Any]],
-    stream_cpus: list[list[int]],
-    warmup: float,
-    duration: float,
-    max_iterations: int = 0,
-    poll_interval: float = 0.02,
-    max_samples: int = 0,
-    iteration_timeout: float = 0.0,
-    arrivals: NDArray[np.int64] | None = None,
-    drain: float = 0.0,
-    seed: int = 0,
+    work: NativeWork | Callable[[int], Callable[[], Any]], config: RunnerConfig
 ) -> RawRun: ...

@@ -22,8 +22,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PinbenchError, UsageError
-from .base import one_line
+from ..base.errors import PinbenchError, UsageError, one_line
 
 if TYPE_CHECKING:
     from .base import Engine

@@ -30,20 +30,27 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..models import LoadedModel
-    from ..scenarios import Layout
+    from ..model.spec import LoadedModel
 
 Step = Callable[[], object]
 
 
-def one_line(e: BaseException) -> str:
-    """An exception's message on one line; its type's name when it has no message."""
-    return " ".join(str(e).split()) or type(e).__name__
+class LayoutView(Protocol):
+    """What an engine reads of the run's layout (``pinbench.run.layout.Layout`` satisfies it)."""
+
+    @property
+    def scenario(self) -> str: ...  # async | sync | elastic | server
+    @property
+    def num_streams(self) -> int: ...
+    @property
+    def pinning(self) -> str: ...  # core | numa | none
+    @property
+    def shared_instance(self) -> bool: ...  # one instance serves every stream
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ class Engine(ABC):
     schedules_streams: ClassVar[bool] = False
 
     # Set by prepare(); REQUIRES prepare() before create_instance() for engines that read them.
-    layout: Layout
+    layout: LayoutView
     batch_size: int
     input_shapes: dict[str, list[int]]
 
@@ -103,7 +110,7 @@ class Engine(ABC):
         """The version of the engine library."""
 
     def prepare(
-        self, layout: Layout, *, batch_size: int, input_shapes: Mapping[str, Sequence[int]]
+        self, layout: LayoutView, *, batch_size: int, input_shapes: Mapping[str, Sequence[int]]
     ) -> None:
         """Called once on the main thread before any stream starts (see the module docstring).
 

@@ -29,16 +29,16 @@ import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RunError, UsageError
-from .base import Engine, EngineOptions, Step, one_line
+from ..base.errors import RunError, UsageError, one_line
+from .base import Engine, EngineOptions, Step
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     import numpy as np
 
-    from ..models import LoadedModel
-    from ..scenarios import Layout
+    from ..model.spec import LoadedModel
+    from .base import LayoutView
 
 SCHEDULERS = {
     "sync": "single_stream",
@@ -84,7 +84,7 @@ class DeepSparseEngine(Engine):
         return str(import_deepsparse().__version__)
 
     def prepare(
-        self, layout: Layout, *, batch_size: int, input_shapes: Mapping[str, Sequence[int]]
+        self, layout: LayoutView, *, batch_size: int, input_shapes: Mapping[str, Sequence[int]]
     ) -> None:
         super().prepare(layout, batch_size=batch_size, input_shapes=input_shapes)
         os.environ.update(PINNING_ENV[layout.pinning])  # read when the engine is built

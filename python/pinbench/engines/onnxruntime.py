@@ -6,15 +6,15 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RunError, UsageError
+from ..base.errors import RunError, UsageError
+from ..settings import GRAPH_OPTIMIZATION_LEVELS
 from .base import Engine, EngineOptions, Step
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..models import LoadedModel
+    from ..model.spec import LoadedModel
 
-GRAPH_OPTIMIZATION_LEVELS = ("disable", "basic", "extended", "all")
 
 _ORT_PREFIX = re.compile(r"^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*")
 _INPUT_NAME = re.compile(r"(?:for input|input name|input)[:\s]+'?([^\s',]+)'?", re.IGNORECASE)
@@ -124,7 +124,7 @@ class OnnxRuntimeEngine(Engine):
         return step
 
     def _input_error(self, e: BaseException, inputs: dict[str, np.ndarray]) -> str:
-        from ..models import suggest_shapes
+        from ..model.load import suggest_shapes
 
         msg = short_error(e)
         shapes = ", ".join(f"{n}: {a.dtype}{list(a.shape)}" for n, a in inputs.items())

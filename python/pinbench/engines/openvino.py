@@ -30,18 +30,18 @@ import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RunError, UsageError
-from .base import Engine, EngineOptions, Step, one_line
+from ..base.errors import RunError, UsageError, one_line
+from ..settings import PRECISIONS
+from .base import Engine, EngineOptions, Step
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     import numpy as np
 
-    from ..models import LoadedModel
-    from ..scenarios import Layout
+    from ..model.spec import LoadedModel
+    from .base import LayoutView
 
-PRECISIONS = ("f32", "bf16", "f16")
 DEFAULT_PRECISION = "f32"
 # Layers whose precision says nothing about the arithmetic (constants, graph ends, reorders).
 _NOT_COMPUTE = {"Const", "Input", "Output", "Parameter", "Result", "Reorder", "Reshape"}
@@ -97,7 +97,7 @@ class OpenVinoEngine(Engine):
             return build.split("-")[0]
 
     def prepare(
-        self, layout: Layout, *, batch_size: int, input_shapes: Mapping[str, Sequence[int]]
+        self, layout: LayoutView, *, batch_size: int, input_shapes: Mapping[str, Sequence[int]]
     ) -> None:
         super().prepare(layout, batch_size=batch_size, input_shapes=input_shapes)
         strings = [s.name for s in self.model.inputs if s.dtype is not None and s.dtype.kind == "O"]
@@ -174,7 +174,7 @@ class OpenVinoEngine(Engine):
         return step
 
     def _rejected(self, what: str, e: BaseException) -> str:
-        from ..models import suggest_shapes
+        from ..model.load import suggest_shapes
 
         hint = suggest_shapes(self.model)
         hint = f"set shapes with {hint}" if hint else "set shapes with -shapes"

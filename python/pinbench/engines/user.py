@@ -29,8 +29,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import RunError, UsageError
-from .base import Engine, Step, one_line
+from ..base.errors import RunError, UsageError, one_line
+from .base import Engine, Step
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,0 +1,458 @@
+"""Environment capture: what the machine was, and whether its numbers can be trusted.
+
+Everything is read from plain files under two roots (``/sys`` and ``/proc`` by default) so that
+tests can point them at fixture trees. Any file may be missing (containers often lack cpufreq,
+non-Linux systems lack both roots): each field then falls back to a documented default, and
+capture never raises. Package versions come from installed metadata; nothing heavy is imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import os
+import platform
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Environment", "capture_environment", "parse_cpu_list", "warnings_for"]
+
+# Instruction-set flags that matter for inference kernels, in report order. x86 names are those of
+# the "flags" line of /proc/cpuinfo; Arm names those of its "Features" line ("neon" on 32-bit Arm,
+# "asimd" on AArch64). Older kernels spell AVX-512 VNNI "avx512vnni".
+_ISA_FLAGS = (
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512_vnni",
+    "avx512vnni",
+    "avx_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+    "amx_fp16",
+    "neon",
+    "asimd",
+    "asimddp",
+    "i8mm",
+    "bf16",
+    "sve",
+    "sve2",
+    "sme",
+)
+
+# Distributions whose versions go into the report, when installed (importlib.metadata names).
+_PACKAGES = (
+    "numpy",
+    "onnx",
+    "onnxruntime",
+    "onnxruntime-gpu",
+    "onnxruntime-openvino",
+    "openvino",
+    "deepsparse",
+    "deepsparse-nightly",
+)
+
+# Arm "CPU implementer" codes and the (implementer, "CPU part") pairs common on servers; anything
+# else is reported by its codes.
+_ARM_IMPLEMENTERS = {
+    "0x41": "Arm",
+    "0x42": "Broadcom",
+    "0x46": "Fujitsu",
+    "0x48": "HiSilicon",
+    "0x4e": "NVIDIA",
+    "0x50": "Ampere (APM)",
+    "0x51": "Qualcomm",
+    "0x61": "Apple",
+    "0xc0": "Ampere",
+}
+_ARM_PARTS = {
+    ("0x41", "0xd08"): "Cortex-A72",
+    ("0x41", "0xd0b"): "Cortex-A76",
+    ("0x41", "0xd0c"): "Neoverse-N1",
+    ("0x41", "0xd40"): "Neoverse-V1",
+    ("0x41", "0xd49"): "Neoverse-N2",
+    ("0x41", "0xd4f"): "Neoverse-V2",
+    ("0x41", "0xd8e"): "Neoverse-N3",
+    ("0x41", "0xd84"): "Neoverse-V3",
+    ("0x46", "0x001"): "A64FX",
+    ("0x48", "0xd01"): "Kunpeng-920",
+    ("0xc0", "0xac3"): "AmpereOne",
+}
+
+# A one-minute load average above this many runnable tasks per allowed CPU (and above 1.0) means
+# other work is likely to share the cores during the run.
+LOAD_PER_CPU_LIMIT = 0.25
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The machine and software a benchmark ran on; CPU numbers are ids as Linux counts them.
+
+    ``sockets``, ``physical_cores`` and ``logical_cpus`` describe the online CPUs of the whole
+    machine; ``allowed_cpus`` those this process may run on (taskset, cgroup cpusets).
+    """
+
+    cpu_model: str
+    """Marketing name of the CPU ("model name" in /proc/cpuinfo), or "unknown"."""
+    isa: list[str]
+    """Instruction-set flags that matter for inference, present on every CPU, in a fixed order."""
+    sockets: int
+    physical_cores: int
+    logical_cpus: int
+    numa_nodes: int
+    allowed_cpus: list[int]
+    """Sorted ids of the CPUs the process may run on."""
+    governor: str | None
+    """cpufreq governor of the allowed CPUs: one name, "mixed", or None when there is no cpufreq."""
+    kernel: str
+    os: str
+    python: str
+    pinbench_version: str
+    packages: dict[str, str]
+    """Installed versions of the engine-related distributions, keyed by distribution name."""
+    load_average: tuple[float, float, float]
+    """Runnable tasks averaged over 1, 5 and 15 minutes, machine-wide."""
+    smt_active: bool | None
+    """Whether simultaneous multithreading is on; None when it cannot be told."""
+    cpu_quota: float | None = None
+    """CPUs' worth of time the process's cgroup may use (cpu.max); None: unlimited or unknown."""
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the fields as plain JSON-ready values (lists, not tuples), in field order."""
+        out: dict[str, object] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, (tuple, list)):
+                value = list(value)
+            elif isinstance(value, dict):
+                value = dict(value)
+            out[field.name] = value
+        return out
+
+
+def capture_environment(*, sysfs_root: str = "/sys", proc_root: str = "/proc") -> Environment:
+    """Describe this machine, reading sysfs and procfs under the given roots.
+
+    Never raises for missing or unreadable files; see the module docstring for the fallbacks.
+    """
+    sys_root = Path(sysfs_root)
+    proc = Path(proc_root)
+    cpu_dir = sys_root / "devices" / "system" / "cpu"
+    blocks = _cpuinfo_blocks(_read(proc / "cpuinfo") or "")
+
+    online = _online_cpus(cpu_dir, blocks)
+    allowed = _allowed_cpus(proc, online)
+    core_sets, packages = _topology(cpu_dir, online, blocks)
+
+    return Environment(
+        cpu_model=_cpu_model(blocks),
+        isa=_isa(blocks),
+        sockets=max(1, len(packages)),
+        physical_cores=len(core_sets) or len(online) or 1,
+        logical_cpus=max(1, len(online)),
+        numa_nodes=_numa_nodes(sys_root / "devices" / "system" / "node"),
+        allowed_cpus=allowed,
+        governor=_governor(cpu_dir, allowed),
+        kernel=_first_line(proc / "sys/kernel/osrelease") or platform.release() or "unknown",
+        os=_os_name(),
+        python=f"{platform.python_implementation()} {platform.python_version()}",
+        pinbench_version=_version("pinbench") or "0+unknown",
+        packages={name: v for name in _PACKAGES if (v := _version(name)) is not None},
+        load_average=_load_average(proc),
+        smt_active=_smt_active(cpu_dir, core_sets),
+        cpu_quota=_cpu_quota(sys_root, proc),
+    )
+
+
+def warnings_for(env: Environment) -> list[str]:
+    """Return one-line reasons why numbers measured in ``env`` may be off; empty when none."""
+    out: list[str] = []
+    n_allowed = len(env.allowed_cpus)
+    if env.governor is not None and env.governor != "performance":
+        what = "differ between CPUs" if env.governor == "mixed" else f"is '{env.governor}'"
+        out.append(
+            f"CPU frequency governor {what}, not 'performance': clock speeds may vary during the "
+            "run (e.g. `cpupower frequency-set -g performance`)"
+        )
+    load = env.load_average[0]
+    if n_allowed and load > max(1.0, LOAD_PER_CPU_LIMIT * n_allowed):
+        out.append(
+            f"load average is {load:.2f} for {n_allowed} allowed CPU(s): other work may share the "
+            "cores and slow the run"
+        )
+    if env.cpu_quota is not None and env.cpu_quota < n_allowed:
+        out.append(
+            f"cgroup CPU quota is {env.cpu_quota:g} CPU(s) for {n_allowed} allowed CPU(s): "
+            "streams will be throttled; use at most that many cores"
+        )
+    if n_allowed and n_allowed < env.logical_cpus:
+        out.append(
+            f"the process may use {n_allowed} of {env.logical_cpus} CPUs (taskset or cgroup "
+            "cpuset): only those are benchmarked"
+        )
+    if env.smt_active:
+        out.append(
+            "SMT is on: a pinned core shares its execution units with its sibling hardware "
+            "thread, so other work on the sibling slows the stream"
+        )
+    return out
+
+
+def parse_cpu_list(text: str) -> list[int]:
+    """Parse a Linux CPU list such as ``"0-3,8,10-11"`` into sorted unique ids.
+
+    Raises ValueError on malformed text; an empty string gives an empty list.
+    """
+    cpus: set[int] = set()
+    for part in text.strip().split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        if sep:
+            first, last = int(lo), int(hi)
+            if last < first:
+                raise ValueError(f"bad CPU range {part!r}")
+            cpus.update(range(first, last + 1))
+        else:
+            cpus.add(int(lo))
+    return sorted(cpus)
+
+
+# --- readers: each returns a fallback instead of raising ------------------------------------------
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except (OSError, ValueError):
+        return None
+
+
+def _first_line(path: Path) -> str | None:
+    text = _read(path)
+    if text is None:
+        return None
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return line or None
+
+
+def _read_cpu_list(path: Path) -> list[int] | None:
+    text = _read(path)
+    if text is None:
+        return None
+    try:
+        return parse_cpu_list(text)
+    except ValueError:
+        return None
+
+
+def _cpuinfo_blocks(text: str) -> list[dict[str, str]]:
+    """Split /proc/cpuinfo into one key/value dict per blank-line separated block."""
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(current)
+                current = {}
+            continue
+        key, sep, value = line.partition(":")
+        if sep:
+            current[key.strip()] = value.strip()
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _cpu_model(blocks: list[dict[str, str]]) -> str:
+    for block in blocks:
+        for key in ("model name", "Model Name", "cpu model", "Processor"):
+            if block.get(key):
+                return block[key]
+    for block in blocks:
+        implementer = block.get("CPU implementer", "").lower()
+        part = block.get("CPU part", "").lower()
+        if implementer:
+            vendor = _ARM_IMPLEMENTERS.get(implementer, f"implementer {implementer}")
+            name = _ARM_PARTS.get((implementer, part), f"part {part}" if part else "")
+            return f"{vendor} {name}".strip()
+    for block in blocks:
+        if block.get("Hardware"):
+            return block["Hardware"]
+    return "unknown"
+
+
+def _isa(blocks: list[dict[str, str]]) -> list[str]:
+    flag_sets = [
+        set((block.get("flags") or block.get("Features") or "").split())
+        for block in blocks
+        if "flags" in block or "Features" in block
+    ]
+    if not flag_sets:
+        return []
+    common = set.intersection(*flag_sets)
+    return [flag for flag in _ISA_FLAGS if flag in common]
+
+
+def _online_cpus(cpu_dir: Path, blocks: list[dict[str, str]]) -> list[int]:
+    online = _read_cpu_list(cpu_dir / "online")
+    if online:
+        return online
+    ids = [int(b["processor"]) for b in blocks if b.get("processor", "").isdigit()]
+    if ids:
+        return sorted(set(ids))
+    return list(range(os.cpu_count() or 1))
+
+
+def _allowed_cpus(proc: Path, online: list[int]) -> list[int]:
+    text = _read(proc / "self" / "status")
+    if text is not None:
+        match = re.search(r"^Cpus_allowed_list:\s*(\S+)", text, re.MULTILINE)
+        if match:
+            try:
+                allowed = parse_cpu_list(match.group(1))
+            except ValueError:
+                allowed = []
+            if allowed:
+                return allowed
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(online)
+
+
+def _topology(
+    cpu_dir: Path, online: list[int], blocks: list[dict[str, str]]
+) -> tuple[set[tuple[int, ...]], set[str]]:
+    """Return the set of physical cores (each as its sorted CPU ids) and of package ids."""
+    cores: set[tuple[int, ...]] = set()
+    packages: set[str] = set()
+    for cpu in online:
+        topo = cpu_dir / f"cpu{cpu}" / "topology"
+        siblings = _read_cpu_list(topo / "core_cpus_list") or _read_cpu_list(
+            topo / "thread_siblings_list"
+        )
+        if siblings:
+            cores.add(tuple(siblings))
+        package = _first_line(topo / "physical_package_id")
+        if package is not None and package != "-1":
+            packages.add(package)
+    if cores and packages:
+        return cores, packages
+    # Fall back to /proc/cpuinfo (x86 only: Arm kernels print no topology there).
+    by_core: dict[tuple[str, str], list[int]] = {}
+    for block in blocks:
+        if "physical id" in block and "core id" in block and block.get("processor", "").isdigit():
+            key = (block["physical id"], block["core id"])
+            by_core.setdefault(key, []).append(int(block["processor"]))
+    if not cores:
+        cores = {tuple(sorted(ids)) for ids in by_core.values()}
+    if not packages:
+        packages = {package for package, _ in by_core}
+    return cores, packages
+
+
+def _numa_nodes(node_dir: Path) -> int:
+    nodes = _read_cpu_list(node_dir / "online")
+    if nodes:
+        return len(nodes)
+    try:
+        count = sum(1 for p in node_dir.iterdir() if re.fullmatch(r"node\d+", p.name))
+    except OSError:
+        count = 0
+    return max(1, count)
+
+
+def _governor(cpu_dir: Path, allowed: list[int]) -> str | None:
+    found = {
+        g for cpu in allowed if (g := _first_line(cpu_dir / f"cpu{cpu}/cpufreq/scaling_governor"))
+    }
+    if not found:
+        return None
+    return found.pop() if len(found) == 1 else "mixed"
+
+
+def _smt_active(cpu_dir: Path, cores: set[tuple[int, ...]]) -> bool | None:
+    active = _first_line(cpu_dir / "smt" / "active")
+    if active in ("0", "1"):
+        return active == "1"
+    if cores:
+        return any(len(core) > 1 for core in cores)
+    return None
+
+
+def _load_average(proc: Path) -> tuple[float, float, float]:
+    text = _read(proc / "loadavg")
+    if text is not None:
+        fields = text.split()
+        try:
+            return (float(fields[0]), float(fields[1]), float(fields[2]))
+        except (IndexError, ValueError):
+            pass
+    try:
+        one, five, fifteen = os.getloadavg()
+    except (AttributeError, OSError):
+        return (0.0, 0.0, 0.0)
+    return (one, five, fifteen)
+
+
+def _cpu_quota(sys_root: Path, proc: Path) -> float | None:
+    """CPUs' worth of time allowed by the process's cgroup (v2 cpu.max or v1 CFS quota)."""
+    v2_path = "/"
+    v1_path = "/"
+    for line in (_read(proc / "self" / "cgroup") or "").splitlines():
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy == "0" and controllers == "":
+            v2_path = path or "/"
+        elif "cpu" in controllers.split(","):
+            v1_path = path or "/"
+    cgroup = sys_root / "fs" / "cgroup"
+    for base in _unique([cgroup / v2_path.lstrip("/"), cgroup]):
+        text = _first_line(base / "cpu.max")
+        if text is not None:
+            quota, _, period = text.partition(" ")
+            return _ratio(quota, period or "100000")
+    for controller in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
+        root = cgroup / controller
+        for base in _unique([root / v1_path.lstrip("/"), root]):
+            quota_text = _first_line(base / "cpu.cfs_quota_us")
+            period_text = _first_line(base / "cpu.cfs_period_us")
+            if quota_text is not None and period_text is not None:
+                return _ratio(quota_text, period_text)
+    return None
+
+
+def _ratio(quota: str, period: str) -> float | None:
+    try:
+        q, p = int(quota), int(period)
+    except ValueError:  # "max": unlimited
+        return None
+    return q / p if q > 0 and p > 0 else None
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    return list(dict.fromkeys(paths))
+
+
+def _os_name() -> str:
+    try:
+        release = platform.freedesktop_os_release()
+    except (OSError, AttributeError):  # no os-release file; Python < 3.10
+        release = {}
+    name = release.get("PRETTY_NAME") or release.get("NAME")
+    if name:
+        return name
+    return f"{platform.system()} {platform.release()}".strip() or "unknown"
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None

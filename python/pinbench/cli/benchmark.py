@@ -1,0 +1,364 @@
+"""The ``pinbench`` command: deepsparse.benchmark's flags, same names and meanings, plus a few.
+
+Its arguments become one RunSettings (``settings_from_args``), run by ``pinbench.api.run``.
+Kept free of heavy imports at module level so that ``pinbench --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, NoReturn
+
+from ..base.errors import PinbenchError
+from ..base.version import pinbench_version
+from ..settings import ARRIVALS, RunSettings, SearchSettings
+from . import types
+from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+PROG = "pinbench"
+PROBE_SECONDS = SearchSettings.probe_time
+EPILOG = """\
+examples:
+  pinbench squeezenet                      built-in model, async, one stream per core
+  pinbench model.onnx -s sync -t 5 -w 1    one stream over all cores
+  pinbench model.onnx -b 8 -shapes "input_ids:[8,256],attention_mask:[8,256]" -x out.json
+  pinbench compare base.json new.json --fail-if-slower 5   compare runs (see compare --help)
+  pinbench model.onnx -nstreams auto       probe stream counts, run the fastest
+  pinbench model.onnx -s server --qps 200  open-loop Poisson arrivals, latency incl. queueing
+  pinbench model.onnx --find-qps --latency-slo 20ms   highest rate with p99 <= 20 ms
+  pinbench sweep model.onnx --batch 1,8 --streams 1,2 --latency-slo 20ms   (see sweep --help)
+"""
+
+
+class ListEngines(argparse.Action):
+    """``--engines``: prints the engines table and exits 0, like ``--version`` (no model)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        from ..engines import engines_table
+
+        print(engines_table())
+        parser.exit(0)
+
+
+def build_parser() -> OneLineParser:
+    """The parser of the main command: the original's flags, pinbench's, the server's."""
+    p = OneLineParser(
+        prog=PROG,
+        description=(
+            "Benchmark an ONNX model on CPUs with pinned native stream threads. "
+            "Accepts every flag of deepsparse.benchmark."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    add_original_flags(p)
+    add_pinbench_flags(p)
+    add_server_flags(p)
+    return p
+
+
+def add_original_flags(parser: argparse.ArgumentParser) -> None:
+    """deepsparse.benchmark's flags, with its short and long names."""
+    parser.add_argument(
+        "model_path",
+        help="ONNX file, folder holding model.onnx, built-in name (squeezenet, resnet50, ...), "
+        "zoo: stub or hf:org/repo[/file.onnx]",
+    )
+    parser.add_argument(
+        "-b",
+        "--batch_size",
+        type=types.positive_int,
+        default=None,
+        help="batch size: sets dim 0 of every input (default: the model's; free dims 1)",
+    )
+    parser.add_argument(
+        "-i",
+        "-shapes",
+        "--input_shapes",
+        default="",
+        help='input shapes: "[1,3,224,224],[1,128]" in input order, or by name '
+        '"x:[1,3,640,640]"; one bracket applies to every input',
+    )
+    parser.add_argument(
+        "-ncores",
+        "--num_cores",
+        type=types.positive_int,
+        default=None,
+        help="physical cores to use (default: all this process may use)",
+    )
+    parser.add_argument(
+        "-s",
+        "--scenario",
+        default="async",
+        help="async (default): one engine per stream on its own cores; sync: one stream on all "
+        "cores; elastic: streams share one engine; server: as async, queries arriving at --qps",
+    )
+    parser.add_argument(
+        "-t", "--time", type=types.positive_float, default=10.0, help="seconds measured (10)"
+    )
+    parser.add_argument(
+        "-w",
+        "--warmup_time",
+        type=types.non_negative_float,
+        default=2.0,
+        help="seconds of warmup (2)",
+    )
+    parser.add_argument(
+        "-nstreams",
+        "--num_streams",
+        type=types.num_streams,
+        default=None,
+        help="concurrent streams, or auto: probe and run the fastest (default: async and server "
+        "one per core, elastic cores // 2, sync 1)",
+    )
+    parser.add_argument(
+        "-seq_len",
+        "--sequence_length",
+        type=types.positive_int,
+        default=None,
+        help="default for free sequence-length dimensions (128)",
+    )
+    parser.add_argument(
+        "-input_ids_len",
+        "--input_ids_length",
+        type=types.positive_int,
+        default=1,
+        help="KV-cache models only (accepted for compatibility)",
+    )
+    parser.add_argument(
+        "-pin",
+        "--thread_pinning",
+        default="core",
+        choices=["none", "core", "numa"],
+        help="core (default): streams on disjoint physical cores; numa: one node per stream; "
+        "none: no pinning",
+    )
+    parser.add_argument(
+        "-e",
+        "--engine",
+        default="onnxruntime",
+        help="onnxruntime (default), openvino, deepsparse, path/to/file.py:Class, module:Class "
+        "or an engine registered under the pinbench.engines entry points (see --engines)",
+    )
+    parser.add_argument(
+        "--no-internal-kv-cache",
+        "--no_internal_kv_cache",
+        action="store_true",
+        help="DeepSparse KV-cache option (accepted for compatibility)",
+    )
+    parser.add_argument("--kv-cache-prev-num-tokens", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--kv-cache-num-frozen-tokens", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--disable-kv-cache-overrides",
+        "--disable_kv_cache_overrides",
+        action="store_true",
+        help="KV-cache option (accepted for compatibility)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="only the result, no logs")
+    parser.add_argument("-x", "--export_path", default=None, help="write the result as JSON")
+
+
+def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags pinbench adds."""
+    extra = parser.add_argument_group("pinbench options")
+    extra.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0)")
+    extra.add_argument("--data", default=None, help="inputs from a .npz (by name) or .npy file")
+    extra.add_argument(
+        "--providers",
+        default="",
+        help="ONNX Runtime execution providers, comma-separated (default CPUExecutionProvider)",
+    )
+    extra.add_argument(
+        "--graph-optimization",
+        default="all",
+        choices=["disable", "basic", "extended", "all"],
+        help="ONNX Runtime graph optimization level (all)",
+    )
+    extra.add_argument(
+        "--spinning",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="engine threads spin between ops: auto = on for sync, off when streams share cores",
+    )
+    extra.add_argument(
+        "--precision",
+        choices=["f32", "bf16", "f16"],
+        default=None,
+        help="OpenVINO inference precision (f32, as ONNX Runtime computes)",
+    )
+    extra.add_argument(
+        "--smt", action="store_true", help="give each stream every hardware thread of its cores"
+    )
+    extra.add_argument(
+        "--iteration-timeout",
+        type=types.positive_float,
+        default=None,
+        metavar="SEC",
+        help="end the run with an error when one inference takes longer than SEC",
+    )
+    extra.add_argument(
+        "--max-samples",
+        type=types.positive_int,
+        default=None,
+        metavar="N",
+        help="store at most N samples per stream (16 bytes each; a uniform sample past N, "
+        "with count, mean, std, min, max kept exact)",
+    )
+    extra.add_argument(
+        "--export-samples",
+        default=None,
+        metavar="FILE",
+        help="write every iteration's stream, start and end (ns) to FILE.npz or FILE.csv",
+    )
+    extra.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE.png",
+        help="draw latency histogram, latency over time and throughput per second (needs "
+        "pinbench[plot])",
+    )
+    extra.add_argument("--debug", action="store_true", help="tracebacks on errors")
+    extra.add_argument("--version", action="version", version=f"pinbench {pinbench_version()}")
+    extra.add_argument(
+        "--engines",
+        action=ListEngines,
+        help="list every engine: name, version, and whether it can run here; then exit",
+    )
+
+
+def add_server_flags(parser: argparse.ArgumentParser) -> None:
+    """The server scenario's and the search's flags, in a group of their own."""
+    group = parser.add_argument_group("server scenario and search")
+    group.add_argument(
+        "--qps",
+        type=float,
+        default=None,
+        metavar="Q",
+        help="server scenario (-s server): arrival rate, queries (batches) per second",
+    )
+    group.add_argument(
+        "--arrivals",
+        choices=ARRIVALS,
+        default="poisson",
+        help="server scenario: arrival times, poisson (default, seeded by --seed) or uniform",
+    )
+    group.add_argument(
+        "--find-qps",
+        action="store_true",
+        help="search the server scenario for the highest rate meeting --latency-slo",
+    )
+    group.add_argument(
+        "--latency-slo",
+        type=types.latency_ms,
+        default=None,
+        metavar="TIME",
+        help="latency target of --find-qps, e.g. 20ms",
+    )
+    group.add_argument(
+        "--percentile",
+        type=types.percentile,
+        default=99.0,
+        metavar="P",
+        help="the latency percentile that must meet --latency-slo (99)",
+    )
+    group.add_argument(
+        "--probe-time",
+        type=types.positive_float,
+        default=PROBE_SECONDS,
+        metavar="SEC",
+        help=f"seconds of each probe of -nstreams auto and --find-qps ({PROBE_SECONDS:g})",
+    )
+
+
+def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSettings:
+    """The one RunSettings of a command line."""
+    return RunSettings.from_kwargs(
+        args.model_path,
+        batch_size=args.batch_size,
+        input_shapes=args.input_shapes,
+        sequence_length=args.sequence_length,
+        seed=args.seed,
+        data=args.data,
+        time=args.time,
+        warmup_time=args.warmup_time,
+        iteration_timeout=args.iteration_timeout,
+        max_samples=args.max_samples,
+        scenario=args.scenario,
+        num_streams=args.num_streams,
+        num_cores=args.num_cores,
+        thread_pinning=args.thread_pinning,
+        smt=args.smt,
+        engine=args.engine,
+        providers=tuple(p.strip() for p in args.providers.split(",") if p.strip()),
+        graph_optimization=args.graph_optimization,
+        spinning={"auto": None, "on": True, "off": False}[args.spinning],
+        precision=args.precision,
+        qps=args.qps,
+        arrivals=args.arrivals,
+        probe_time=args.probe_time,
+        find_qps=args.find_qps,
+        latency_slo_ms=args.latency_slo,
+        percentile=args.percentile,
+        export_path=args.export_path,
+        export_samples=args.export_samples,
+        plot=args.plot,
+        input_ids_length=args.input_ids_length,
+        internal_kv_cache=False if args.no_internal_kv_cache else None,
+        disable_kv_cache_overrides=args.disable_kv_cache_overrides,
+        kv_cache_prev_num_tokens=args.kv_cache_prev_num_tokens,
+        kv_cache_num_frozen_tokens=args.kv_cache_num_frozen_tokens,
+        command_line=(PROG, *argv),
+    )
+
+
+def main(argv: Sequence[str]) -> int:
+    """Runs the main command; returns the exit code (0 ok, 1 run-time failure, 2 usage,
+    130 Ctrl-C, 143 SIGTERM)."""
+    args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
+    from ..api import run, write_plot
+    from ..report.console import print_result
+    from ..report.progress import Progress
+
+    signal.signal(signal.SIGTERM, raise_terminated)
+    setup_logging(args.quiet, args.debug)
+    progress = Progress()
+    try:
+        settings = settings_from_args(args, argv)
+        result = run(settings, on_start=None if args.quiet else progress.start, plot=False)
+    except PinbenchError as e:
+        return fail(PROG, str(e), e.exit_code, args.debug)
+    except KeyboardInterrupt as e:
+        return fail(
+            PROG, "interrupted before the measurement started", interrupt_code(e), args.debug
+        )
+    except Exception as e:
+        return fail(
+            PROG, f"internal error: {type(e).__name__}: {e} (--debug shows where)", 1, args.debug
+        )
+    finally:
+        progress.stop()
+    try:
+        print_result(result)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `pinbench ... | head`: the reader left. Point stdout at /dev/null so the interpreter's
+        # final flush does not fail again; the JSON, if asked for, is already written.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if args.plot:
+        try:
+            write_plot(result, args.plot)
+        except PinbenchError as e:
+            return fail(PROG, str(e), e.exit_code, args.debug)
+    if not result.interrupted:
+        return 0
+    return interrupt_code(result.measurement.interrupt)

@@ -1,0 +1,76 @@
+"""``pinbench compare A.json B.json [...]``: the command (see ``pinbench.result.compare``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from ..base.errors import UsageError
+from . import types
+from .common import OneLineParser
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+ALPHA = 0.01
+
+
+def build_parser() -> OneLineParser:
+    p = OneLineParser(
+        prog="pinbench compare",
+        description="Compare pinbench JSON exports: each run against the first, with a "
+        "significance test (Mann-Whitney U on raw samples when both runs have them, else the "
+        "95% confidence intervals).",
+        allow_abbrev=False,
+    )
+    p.add_argument("baseline", help="the reference run (JSON written by pinbench -x)")
+    p.add_argument("others", nargs="+", metavar="run", help="runs compared with the baseline")
+    p.add_argument(
+        "--fail-if-slower",
+        type=types.percent,
+        default=None,
+        metavar="PCT",
+        help="exit 1 when a run's throughput fell, or its median latency rose, by PCT%% or more "
+        "and the change is significant (or cannot be tested)",
+    )
+    p.add_argument(
+        "--alpha",
+        type=types.level,
+        default=ALPHA,
+        help=f"significance level of the Mann-Whitney U test ({ALPHA})",
+    )
+    return p
+
+
+def main(argv: Sequence[str]) -> int:
+    """``pinbench compare``: 0 ok, 1 a slowdown beyond --fail-if-slower, 2 usage errors."""
+    args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
+    from ..report.compare import describe, table
+    from ..result.compare import compare_runs, load_run
+
+    try:
+        base = load_run(args.baseline)
+        others = [load_run(path) for path in args.others]
+    except UsageError as e:
+        print(f"pinbench compare: error: {e}", file=sys.stderr)
+        return 2
+    lines = [describe(base, "baseline"), *(describe(o, "run") for o in others)]
+    slow: list[str] = []
+    for other in others:
+        changes = compare_runs(base, other, args.alpha)
+        lines += ["", *table(base, other, changes)]
+        if args.fail_if_slower is not None:
+            slow += [
+                f"{other.path}: {c.label} {c.change:+.1%}"
+                for c in changes
+                if c.slower_beyond(args.fail_if_slower)
+            ]
+    print("\n".join(lines))
+    if slow:
+        print(
+            f"pinbench compare: slower than {base.path} by {args.fail_if_slower:g}% or more: "
+            + "; ".join(slow),
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,83 @@
+"""``load_model``: a model spec resolved, its inputs read, and ``-b`` / ``-shapes`` applied to a
+temporary copy (see ``overrides``); ``LoadedModel.path`` names that copy and ``close()`` removes
+it. The user's file is only ever read."""
+
+from __future__ import annotations
+
+from ..base.shapes import format_shapes
+from .dims import plan_specs
+from .graph import default_opset, index_bounds, input_specs, read_model
+from .overrides import (
+    apply_overrides,
+    check_batch_size,
+    overridden_specs,
+    shapes_by_name,
+    write_copy,
+)
+from .resolve import resolve_model_path
+from .spec import LoadedModel
+
+
+def load_model(
+    spec: str, *, batch_size: int | None = None, input_shapes: str | None = None
+) -> LoadedModel:
+    """Resolve ``spec``, read its inputs, and apply ``-b`` / ``-shapes`` to a temporary copy.
+
+    ``input_shapes`` is the ``-shapes`` text; ``None`` or ``""`` means no override. Without
+    overrides ``path == source_path`` and nothing is copied. Raises UsageError (one line) for a
+    missing or non-ONNX file and for overrides that cannot fit the model.
+
+    >>> with load_model("squeezenet", batch_size=4) as model:
+    ...     model.describe_inputs()
+    'data_0: float32[4,3,224,224]'
+    """
+    if batch_size is not None:
+        check_batch_size(batch_size)
+    if input_shapes is not None and not input_shapes.strip():
+        input_shapes = None  # the original's default is "": no override
+    source = resolve_model_path(spec)
+    proto = read_model(spec, source)
+    original = input_specs(proto.graph)
+    by_name = shapes_by_name(input_shapes, original, batch_size) if input_shapes is not None else {}
+    specs = overridden_specs(original, batch_size, by_name)
+    # Inputs that -shapes leaves alone show their free dims as -1 here (ONNX's "any").
+    applied = (
+        [[d if isinstance(d, int) else -1 for d in s.shape] for s in specs] if by_name else None
+    )
+    outputs = [output.name for output in proto.graph.output]
+    bounds = index_bounds(proto.graph, [s.name for s in original])
+    temp_dir, path = None, source
+    if batch_size is not None or by_name:
+        apply_overrides(proto, specs, batch_size is not None, bool(by_name))
+        temp_dir, path = write_copy(spec, proto, source)
+    return LoadedModel(
+        orig_path=spec,
+        source_path=source,
+        path=path,
+        inputs=specs,
+        outputs=outputs,
+        batch_size=batch_size,
+        input_shapes=applied,
+        opset=default_opset(proto),
+        ir_version=int(proto.ir_version),
+        original_inputs=original,
+        index_bounds=bounds,
+        shape_overrides=by_name,
+        temp_dir=temp_dir,
+    )
+
+
+def suggest_shapes(model: LoadedModel) -> str:
+    """A ``-shapes`` value the model's own static dims support, for messages after a failure.
+
+    Free dims get the defaults of ``pinbench.model.dims`` (batch 1).
+
+    >>> with load_model("squeezenet", batch_size=4) as model:
+    ...     suggest_shapes(model)
+    '-shapes "[1,3,224,224]"'
+    """
+    specs = model.original_inputs or model.inputs
+    shapes = plan_specs([s for s in specs if s.rank_known], batch_size=1).shapes
+    if all(s.rank_known for s in specs):
+        return f'-shapes "{format_shapes([list(shapes[s.name]) for s in specs])}"'
+    return f'-shapes "{format_shapes({n: list(v) for n, v in shapes.items()})}"'

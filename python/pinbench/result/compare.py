@@ -1,0 +1,249 @@
+"""Runs compared (``pinbench compare A.json B.json [...]``): how each run differs from the first,
+and whether it matters.
+
+For throughput and median latency, a change is **significant** when:
+
+- both runs have raw samples (``--export-samples``, found through the JSON's ``pinbench.samples``):
+  a two-sided Mann-Whitney U test at ``--alpha`` (default 0.01) on the per-iteration latencies
+  (median latency) or on the throughput of each slice of the window (the batch means of
+  ``stats.throughput_ci``);
+- otherwise, when both JSONs carry 95% confidence intervals (schema 2 on): the intervals do not
+  overlap (a conservative test);
+- otherwise (schema 1) significance is unknown, shown as ``?``.
+
+``--fail-if-slower PCT`` exits 1 when a run's throughput fell by PCT% or more, or its median
+latency rose by PCT% or more, and that change is significant or its significance unknown. The
+practical threshold PCT keeps a tiny but significant difference (many samples make any systematic
+difference significant) from failing a CI job. Usage errors exit 2 with one line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..base.errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from .samples import StreamSamples
+
+ALPHA = 0.01
+# (key, label, higher is better, tested)
+METRICS: tuple[tuple[str, str, bool, bool], ...] = (
+    ("items_per_sec", "throughput (items/s)", True, True),
+    ("median", "latency median (ms)", False, True),
+    ("p99", "latency p99 (ms)", False, False),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """What compare needs of one exported run."""
+
+    path: str
+    schema: int
+    description: str
+    batch_size: int
+    items_per_sec: float
+    median: float
+    p99: float
+    iterations: int
+    items_per_sec_ci: tuple[float, float] | None
+    median_ci: tuple[float, float] | None
+    valid: bool | None
+    reasons: tuple[str, ...]
+    samples: list[StreamSamples] | None
+
+    def value(self, key: str) -> float:
+        return float(getattr(self, key))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One metric of one run against the baseline."""
+
+    metric: str
+    label: str
+    base: float
+    other: float
+    change: float  # other / base - 1 (NaN when undefined)
+    worse_by: float  # how much worse, as a fraction (negative: better)
+    test: str  # how significance was judged, for a person
+    significant: bool | None  # None: unknown
+    tested: bool
+
+    @property
+    def verdict(self) -> str:
+        if not self.tested:
+            return ""
+        if self.significant is None:
+            return "?"
+        if not self.significant:
+            return "no significant change"
+        return "slower" if self.worse_by > 0 else "faster"
+
+    def slower_beyond(self, pct: float) -> bool:
+        """A slowdown of ``pct`` percent or more, significant or of unknown significance."""
+        return (
+            self.tested
+            and self.significant is not False
+            and math.isfinite(self.worse_by)
+            and self.worse_by * 100.0 >= pct
+        )
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def load_run(path: str) -> Run:
+    """Reads a pinbench JSON (any schema) and its samples when recorded and present."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"{path}: not a pinbench JSON ({e})") from None
+    try:
+        return _run(path, data)
+    except (KeyError, TypeError, ValueError) as e:
+        raise UsageError(f"{path}: not a pinbench JSON (missing or bad {e})") from None
+
+
+def _run(path: str, data: dict[str, Any]) -> Run:
+    br = data["benchmark_result"]
+    pb = data.get("pinbench") or {}
+    schema = int(pb.get("schema_version", 0))
+    result = pb.get("result") or {}
+    latency = result.get("latency_ms") or {}
+    config = pb.get("config") or {}
+    validity = pb.get("validity")
+    engine = config.get("engine") or {}
+    streams = config.get("num_streams", data.get("num_streams"))
+    cores = config.get("num_cores", data.get("num_cores"))
+    description = (
+        f"{data.get('orig_model_path', '?')}, {config.get('scenario', data.get('scenario', '?'))}, "
+        f"{streams} stream(s), {cores} core(s), batch {data.get('batch_size', '?')}"
+        + (f", {engine['name']} {engine.get('version', '')}".rstrip() if "name" in engine else "")
+    )
+    return Run(
+        path=path,
+        schema=schema,
+        description=description,
+        batch_size=int(data.get("batch_size") or 1),
+        items_per_sec=_float(br["items_per_sec"]),
+        median=_float(br["median"]),
+        p99=_float(br.get("99.0%")),
+        iterations=int(br["iterations"]),
+        items_per_sec_ci=_interval(result.get("items_per_sec_ci")),
+        median_ci=_interval(latency.get("median_ci")),
+        valid=None if validity is None else bool(validity["valid"]),
+        reasons=tuple(r["rule"] for r in (validity or {}).get("reasons", [])),
+        samples=_samples(pb.get("samples"), path),
+    )
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _interval(value: Any) -> tuple[float, float] | None:
+    if not isinstance(value, list) or len(value) != 2 or None in value:
+        return None
+    lo, hi = float(value[0]), float(value[1])
+    return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
+
+
+def _samples(entry: Any, json_path: str) -> list[StreamSamples] | None:
+    from .samples import locate, read_samples
+
+    found = locate(entry if isinstance(entry, dict) else None, json_path)
+    if found is None:
+        return None
+    try:
+        return read_samples(found)
+    except ValueError:
+        return None
+
+
+# --- comparing -----------------------------------------------------------------------------------
+
+
+def compare_runs(base: Run, other: Run, alpha: float = ALPHA) -> list[Change]:
+    """Every metric of ``other`` against ``base``."""
+    out = []
+    for key, label, higher_better, tested in METRICS:
+        a, b = base.value(key), other.value(key)
+        change = b / a - 1.0 if a and math.isfinite(a) and math.isfinite(b) else math.nan
+        worse_by = -change if higher_better else change
+        test, significant = _significance(key, base, other, alpha) if tested else ("", None)
+        out.append(Change(key, label, a, b, change, worse_by, test, significant, tested))
+    return out
+
+
+def _significance(key: str, base: Run, other: Run, alpha: float) -> tuple[str, bool | None]:
+    if base.samples is not None and other.samples is not None:
+        from ..base.stats import mann_whitney_u
+
+        x, y, what = _sample_sets(key, base, other)
+        if x.size and y.size:
+            r = mann_whitney_u(x, y)
+            p = "p<0.001" if r.p < 0.001 else f"p={r.p:.3f}"
+            return f"MWU {p} ({x.size} vs {y.size} {what})", r.p < alpha
+    ci_a, ci_b = (
+        (base.items_per_sec_ci, other.items_per_sec_ci)
+        if key == "items_per_sec"
+        else (base.median_ci, other.median_ci)
+    )
+    if ci_a is not None and ci_b is not None:
+        apart = ci_a[1] < ci_b[0] or ci_b[1] < ci_a[0]
+        return ("95% CIs apart" if apart else "95% CIs overlap"), apart
+    return "no samples or CIs", None
+
+
+def _sample_sets(
+    key: str, base: Run, other: Run
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
+    if key == "median":
+        return (
+            _latencies_ms(base.samples or []),
+            _latencies_ms(other.samples or []),
+            "iterations",
+        )
+    return (
+        _slice_rates(base.samples or [], base.batch_size),
+        _slice_rates(other.samples or [], other.batch_size),
+        "slices",
+    )
+
+
+def _latencies_ms(streams: list[StreamSamples]) -> NDArray[np.float64]:
+    import numpy as np
+
+    if not streams:
+        return np.empty(0, dtype=np.float64)
+    return np.concatenate([s.latencies_ns for s in streams]).astype(np.float64) / 1e6
+
+
+def _slice_rates(streams: list[StreamSamples], batch_size: int) -> NDArray[np.float64]:
+    """Items per second in each slice of the window, as for the throughput interval."""
+    import numpy as np
+
+    from ..base.stats import batch_count, batch_rates
+
+    measured = [s for s in streams if s.starts_ns.size]
+    if not measured:
+        return np.empty(0, dtype=np.float64)
+    window = (
+        int(min(s.starts_ns[0] for s in measured)),
+        int(max(s.ends_ns[-1] for s in measured)),
+    )
+    n = sum(int(s.starts_ns.size) for s in measured)
+    slices = batch_count((window[1] - window[0]) / 1e9, n)
+    pairs = [(s.starts_ns, s.ends_ns) for s in measured]
+    return batch_rates(pairs, window, slices) * batch_size

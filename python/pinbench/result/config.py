@@ -1,0 +1,55 @@
+"""RunConfig: what actually ran (the request itself is the ``RunSettings`` beside it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .search import QpsSearch, StreamTuning
+
+# pinbench's scenarios by the original's names, for its JSON keys ("server" is pinbench's own:
+# the original had no open-loop scenario; MLPerf LoadGen's name for it).
+DEEPSPARSE_SCENARIO = {
+    "sync": "singlestream",
+    "async": "multistream",
+    "elastic": "elastic",
+    "server": "server",
+}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What was resolved: every value here is what actually ran."""
+
+    orig_model_path: str
+    model_path: str
+    batch_size: int
+    input_shapes: list[list[int]] | dict[str, list[int]] | None  # as the user gave them
+    resolved_input_shapes: dict[str, list[int]]  # per input, as run
+    input_source: str  # "generated (seed N)" or the --data path
+    num_cores: int
+    scenario: str
+    num_streams: int
+    num_streams_reason: str
+    pinning: str
+    seconds_to_run: float
+    warmup_seconds: float
+    engine_name: str
+    engine_version: str
+    engine_description: str
+    engine_options: dict[str, object]
+    engine_instances: int
+    stream_threads: list[int]
+    seed: int
+    command_line: list[str] = field(default_factory=list)
+    timestamp: str = ""
+    scheduler: str = "None"  # the engine's scheduler, as the original writes it (DeepSparse only)
+    fraction_of_supported_ops: float | None = None  # as the engine reports it (DeepSparse only)
+    auto_streams: StreamTuning | None = None  # what -nstreams auto tried
+    find_qps: QpsSearch | None = None  # what --find-qps tried
+
+    @property
+    def deepsparse_scenario(self) -> str:
+        """The scenario by the original's name (``multistream`` for async)."""
+        return DEEPSPARSE_SCENARIO[self.scenario]

@@ -1,0 +1,73 @@
+"""Result: one benchmark run, assembled once (``pinbench.run.assemble``) and only read after.
+
+It holds the request (``settings``), what ran (``config``), the raw measurement, and every figure
+computed from them: throughput and its interval, latency statistics, each stream's figures, the
+server scenario's figures and the verdict. Reporters (console, JSON, plots) format these and
+compute nothing new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..base.stats import LatencyStats
+    from ..settings import RunSettings
+    from .config import RunConfig
+    from .measurement import Measurement
+    from .server import ServerFigures
+    from .validity import Validity
+
+
+@dataclass(frozen=True)
+class StreamFigures:
+    """One stream's figures, as assembled."""
+
+    index: int
+    cpus_planned: tuple[int, ...]  # what the plan asked for; empty = not pinned
+    cpus: tuple[int, ...]  # the affinity read back on the stream's thread
+    engine_threads: int
+    iterations: int
+    warmup_iterations: int
+    items_per_sec: float | None  # over the stream's own span; None when it finished nothing
+    items_per_sec_ci: tuple[float, float]
+    latency: LatencyStats
+    first_iteration_ms: float  # NaN when unknown (no iteration, or capped samples)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished (or interrupted) model benchmark.
+
+    Example::
+
+        >>> r = pinbench.benchmark("squeezenet", scenario="sync", time=0.5, warmup_time=0.2)
+        >>> r.items_per_sec, r.latency.median, r.validity.valid  # doctest: +SKIP
+    """
+
+    settings: RunSettings  # as requested
+    config: RunConfig  # as resolved
+    measurement: Measurement
+    items_per_sec: float  # batch_size * iterations / window (NaN when nothing finished)
+    items_per_sec_ci: tuple[float, float]  # 95%, batch means (see base.stats)
+    latency: LatencyStats  # ms per batch, over every stream
+    streams: tuple[StreamFigures, ...]
+    validity: Validity
+    server: ServerFigures | None = None  # the server scenario's figures
+    environment: dict[str, Any] = field(default_factory=dict)
+    clock: dict[str, float] = field(default_factory=dict)
+    core_cpus: list[list[int]] = field(default_factory=list)  # CPUs of each physical core
+    samples: dict[str, Any] | None = None  # where --export-samples wrote them
+
+    @property
+    def interrupted(self) -> bool:
+        return self.measurement.interrupted
+
+    @property
+    def iterations(self) -> int:
+        return self.measurement.iterations
+
+    @property
+    def seconds_ran(self) -> float:
+        return self.measurement.seconds

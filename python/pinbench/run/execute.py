@@ -1,0 +1,226 @@
+"""The second half of a benchmark: a layout planned over a Prepared model, the engine's instances
+built on the pinned stream threads, the window measured, the result assembled.
+
+Example::
+
+    >>> with prepare(settings) as p:  # doctest: +SKIP
+    ...     result = execute(p, settings, plan(p, settings))
+"""
+
+from __future__ import annotations
+
+import sys
+import time as clock
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from .. import _core
+from ..base.arrivals import arrival_schedule
+from ..base.errors import PinbenchError, RunError
+from ..base.logs import log
+from ..base.shapes import parse_input_shapes
+from ..base.system import capture_environment
+from ..result.config import RunConfig
+from ..result.samples import reference
+from ..result.server import server_warnings
+from .assemble import assemble
+from .instances import step_factory
+from .layout import plan_layout
+from .measure import StreamError, measure
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from ..engines.base import Engine
+    from ..result.measurement import Measurement
+    from ..result.record import Result
+    from ..result.search import StreamTuning
+    from ..settings import RunSettings
+    from .layout import Layout
+    from .prepare import Prepared
+
+OnStart = Callable[[float, float], None]  # (warmup seconds, measured seconds), before the run
+
+
+def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = None) -> Layout:
+    """The layout of ``settings`` on this machine; ``num_streams`` overrides the settings' (for
+    probes). UsageError when it cannot run here."""
+    lay = settings.layout
+    return plan_layout(
+        lay.scenario,
+        prepared.topology,
+        num_cores=lay.num_cores,
+        num_streams=num_streams if num_streams is not None else settings.fixed_streams,
+        pinning=lay.thread_pinning,
+        smt=lay.smt,
+        shared=prepared.engine_class.schedules_streams,
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the runner needs beyond the layout: phase lengths, caps and arrivals."""
+
+    warmup: float
+    duration: float
+    max_samples: int | None = None
+    arrivals_ns: NDArray[np.int64] | None = None
+    drain: float | None = None
+
+
+def measure_layout(
+    prepared: Prepared, settings: RunSettings, layout: Layout, window: Window
+) -> tuple[Engine, Measurement]:
+    """A fresh engine of the prepared class, its instances built on ``layout``'s pinned
+    threads, measured over ``window``. Engine failures raise as one-line errors."""
+    engine = prepared.engine_class(prepared.model, prepared.engine_options)
+    engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=prepared.shapes)
+    spinning = settings.engine.spinning
+    spin = spinning if spinning is not None else layout.scenario == "sync"
+    make_step = step_factory(engine, layout, prepared.make_inputs, spinning=spin)
+    try:
+        m = measure(
+            make_step,
+            streams=layout.num_streams,
+            cpus=[list(s.cpus) for s in layout.streams],
+            warmup=window.warmup,
+            duration=window.duration,
+            max_samples=window.max_samples,
+            iteration_timeout=settings.measure.iteration_timeout,
+            arrivals_ns=window.arrivals_ns,
+            drain=window.drain,
+            seed=settings.inputs.seed,
+        )
+    except StreamError as e:
+        raise engine_failure(e) from e.error
+    return engine, m
+
+
+def execute(
+    prepared: Prepared,
+    settings: RunSettings,
+    layout: Layout,
+    *,
+    on_start: OnStart | None = None,
+    auto_streams: StreamTuning | None = None,
+) -> Result:
+    """Runs ``layout`` for ``settings.measure`` and returns the assembled result.
+
+    RunError when no iteration finished (unless interrupted).
+    """
+    meas, server = settings.measure, settings.server
+    arrivals = None
+    if layout.scenario == "server":
+        assert server.qps is not None  # validated
+        arrivals = arrival_schedule(
+            server.qps, meas.time, distribution=server.arrivals, seed=settings.inputs.seed
+        )
+    _log_plan(layout, prepared, settings)
+    if on_start is not None:
+        on_start(meas.warmup_time, meas.time)
+    env = capture_environment().to_dict()  # before the run: the load average at the start
+    started = _now_iso()
+    wall_start, steady_start = clock.time_ns(), _core.now_ns()
+    window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
+    engine, m = measure_layout(prepared, settings, layout, window)
+    wall_end, steady_end = clock.time_ns(), _core.now_ns()
+    probe = _core.probe_clock(20_000)
+    clock_marks = {
+        "overhead_ns": probe.overhead_ns,
+        "resolution_ns": float(probe.resolution_ns),
+        "wall_start_ns": wall_start,
+        "wall_end_ns": wall_end,
+        "steady_start_ns": steady_start,
+        "steady_end_ns": steady_end,
+    }
+    config = run_config(prepared, settings, layout, engine, started, auto_streams)
+    out = settings.outputs
+    samples = reference(out.export_samples, out.export_path) if out.export_samples else None
+    result = assemble(
+        settings,
+        config,
+        m,
+        environment=env,
+        clock=clock_marks,
+        core_cpus=[list(c.cpus) for c in prepared.topology.cores],
+        samples=samples,
+    )
+    if result.server is not None:
+        for warning in server_warnings(result.server, meas.time):
+            log.warning("server: %s", warning)
+    if m.iterations == 0 and not m.interrupted:
+        raise RunError(
+            "no iteration finished in the measured window; extend the benchmark time with -t"
+        )
+    return result
+
+
+def run_config(
+    prepared: Prepared,
+    settings: RunSettings,
+    layout: Layout,
+    engine: Engine,
+    started: str,
+    auto_streams: StreamTuning | None = None,
+) -> RunConfig:
+    """What ran: the layout as planned and the engine as it resolved its options."""
+    model, shapes_text = prepared.model, settings.inputs.input_shapes
+    return RunConfig(
+        orig_model_path=model.orig_path,
+        model_path=str(model.source_path),
+        batch_size=prepared.batch_size,
+        input_shapes=parse_input_shapes(shapes_text) if shapes_text else None,
+        resolved_input_shapes=prepared.shapes,
+        input_source=prepared.input_source,
+        num_cores=layout.num_cores,
+        scenario=layout.scenario,
+        num_streams=layout.num_streams,
+        num_streams_reason=layout.num_streams_reason,
+        pinning=layout.pinning,
+        seconds_to_run=settings.measure.time,
+        warmup_seconds=settings.measure.warmup_time,
+        engine_name=engine.name,
+        engine_version=engine.version(),
+        engine_description=engine.describe(),
+        engine_options=engine.options(),
+        engine_instances=engine.instances_created,
+        scheduler=engine.scheduler(),
+        fraction_of_supported_ops=engine.fraction_of_supported_ops(),
+        stream_threads=[s.threads for s in layout.streams],
+        seed=settings.inputs.seed,
+        command_line=list(settings.command_line) or list(sys.argv),
+        timestamp=started,
+        auto_streams=auto_streams,
+    )
+
+
+def engine_failure(e: StreamError) -> Exception:
+    """A stream's failure as the one-line error the user sees: the engine's own error with the
+    stream named, or RunError."""
+    cause = e.error
+    if isinstance(cause, PinbenchError):
+        err: Exception = type(cause)(f"stream {e.stream}: {cause}")
+        return err
+    return RunError(str(e))
+
+
+def _log_plan(layout: Layout, prepared: Prepared, settings: RunSettings) -> None:
+    for i, slot in enumerate(layout.streams):
+        cpus = _core.format_cpu_list(list(slot.cpus)) if slot.cpus else "any (not pinned)"
+        log.info("stream %d: cpus %s, %d engine thread(s)", i, cpus, slot.threads)
+    log.info(
+        "%s on %s, %d stream(s), %s for %g s after %g s of warmup",
+        layout.scenario,
+        prepared.engine_class.name,
+        layout.num_streams,
+        layout.pinning,
+        settings.measure.time,
+        settings.measure.warmup_time,
+    )
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

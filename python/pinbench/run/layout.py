@@ -1,0 +1,130 @@
+"""The layout of a run: how many streams, which CPUs each, and how many engine threads.
+
+| scenario | streams | engine instances                | cores                              |
+|----------|---------|---------------------------------|------------------------------------|
+| sync     | 1       | 1                               | all selected cores                 |
+| async    | N       | one per stream, on its thread   | disjoint core groups, one a stream |
+| elastic  | N       | one, shared by all streams      | one pool over all selected cores   |
+| server   | N       | as async                        | as async; queries arrive open-loop |
+
+An engine with ``schedules_streams`` (DeepSparse) gets one shared instance in every scenario and
+maps the scenario onto its own scheduler; every stream then runs on all selected cores.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..base.errors import UsageError
+from ..settings import parse_scenario
+from .topology import plan_streams, union_cpus
+
+if TYPE_CHECKING:
+    from .._core import Topology
+
+
+@dataclass(frozen=True)
+class StreamSlot:
+    """What one stream runs on: its CPU set (empty = unpinned) and its engine thread count."""
+
+    cpus: tuple[int, ...]
+    threads: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The resolved shape of a run: what actually runs, recorded as such in the JSON."""
+
+    scenario: str
+    num_cores: int
+    num_streams: int
+    num_streams_reason: str
+    pinning: str
+    shared_instance: bool
+    streams: tuple[StreamSlot, ...]
+
+
+def default_num_streams(scenario: str, num_cores: int, shared: bool = False) -> tuple[int, str]:
+    """The number of streams when the user gives none, and why (``shared``: the engine
+    schedules the streams on one instance of its own)."""
+    if scenario == "sync":
+        return 1, "sync runs one stream"
+    if scenario in ("async", "server"):
+        each = (
+            "each one request in flight on the engine's multi-stream scheduler"
+            if shared
+            else "each with its own single-threaded engine instance"
+        )
+        return num_cores, (
+            f"one stream per physical core ({num_cores} selected), {each}; set -nstreams to change"
+        )
+    n = max(1, num_cores // 2)
+    return n, f"half the selected cores ({num_cores} // 2), as deepsparse.benchmark chose"
+
+
+def plan_layout(
+    scenario: str,
+    topo: Topology,
+    *,
+    num_cores: int | None,
+    num_streams: int | None,
+    pinning: str,
+    smt: bool = False,
+    shared: bool = False,
+) -> Layout:
+    """Plans streams and CPU sets for a scenario; UsageError when impossible.
+
+    ``shared``: the engine serves every scenario from one instance with its own scheduler
+    (``Engine.schedules_streams``); every stream then runs on all selected cores.
+    """
+    scenario = parse_scenario(scenario)
+    cores = len(topo.cores) if num_cores is None else num_cores
+    if cores < 1:
+        raise UsageError(f"-ncores must be at least 1, got {cores}")
+    if cores > len(topo.cores):
+        raise UsageError(
+            f"-ncores {cores}: only {len(topo.cores)} physical cores are available to this "
+            f"process (CPUs {_fmt(topo.allowed)})"
+        )
+    if num_streams is None:
+        streams, reason = default_num_streams(scenario, cores, shared)
+    else:
+        if num_streams < 1:
+            raise UsageError(f"-nstreams must be at least 1, got {num_streams}")
+        if num_streams > cores and scenario != "sync":
+            raise UsageError(
+                f"-nstreams {num_streams}: {scenario} runs at most one stream per selected core "
+                f"({cores}); lower -nstreams or raise -ncores"
+            )
+        streams, reason = (
+            (1, "sync runs one stream") if scenario == "sync" else (num_streams, "set by -nstreams")
+        )
+
+    if scenario in ("async", "server") and not shared:
+        plans = plan_streams(topo, streams, cores=cores, pinning=pinning, smt=smt)
+        sharing = Counter(tuple(p.cores) for p in plans)  # numa: streams of one node share it
+        slots = tuple(
+            StreamSlot(tuple(p.cpus), max(1, len(p.cores) // sharing[tuple(p.cores)]))
+            for p in plans
+        )
+    else:
+        whole = plan_streams(topo, 1, cores=cores, pinning=pinning, smt=smt)
+        cpus = tuple(union_cpus(whole))
+        slots = tuple(StreamSlot(cpus, cores) for _ in range(streams))
+    return Layout(
+        scenario=scenario,
+        num_cores=cores,
+        num_streams=streams,
+        num_streams_reason=reason,
+        pinning=pinning,
+        shared_instance=scenario == "elastic" or shared,
+        streams=slots,
+    )
+
+
+def _fmt(cpus: list[int]) -> str:
+    from .. import _core
+
+    return _core.format_cpu_list(cpus)

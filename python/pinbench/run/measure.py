@@ -1,0 +1,229 @@
+"""measure(): run a step on pinned native stream threads and get per-stream samples back.
+
+Example (a numpy matmul per stream, one stream per core)::
+
+    import numpy as np
+    import pinbench
+
+    def make_step(stream: int):
+        a = np.random.default_rng(stream).random((128, 128))  # made on the pinned thread
+        return lambda: a @ a
+
+    m = pinbench.measure(make_step, streams=2, warmup=0.2, duration=1.0)
+    for s in m.streams:
+        print(s.index, s.cpus, s.iterations, s.latency.median)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+
+from ..base.errors import UsageError
+from ..result.measurement import Measurement, StreamMeasurement, Totals
+from .topology import plan_streams, topology
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._core import NativeWork, RawRun, RunnerConfig, Topology
+
+StepFactory = Callable[[int], Callable[[], Any]]
+Work = Union[StepFactory, "NativeWork"]
+
+
+class StreamError(RuntimeError):
+    """A step or step factory raised in one stream; every stream was stopped.
+
+    The original exception is chained as ``__cause__``; ``stream``, ``phase`` ("pin", "factory",
+    "warmup" or "measure") and ``iteration`` (0-based within the phase, -1 for pin and factory)
+    say where.
+    """
+
+    def __init__(self, stream: int, phase: str, iteration: int, error: BaseException) -> None:
+        where = f"at iteration {iteration} ({phase})" if iteration >= 0 else f"in its {phase}"
+        super().__init__(f"stream {stream} failed {where}: {type(error).__name__}: {error}")
+        self.stream = stream
+        self.phase = phase
+        self.iteration = iteration
+        self.error = error
+
+
+def measure(
+    make_step: Work,
+    *,
+    streams: int = 1,
+    pinning: str = "core",
+    cores: int | None = None,
+    warmup: float = 0.5,
+    duration: float | None = 2.0,
+    iterations: int | None = None,
+    smt: bool = False,
+    cpus: Sequence[Sequence[int]] | None = None,
+    topo: Topology | None = None,
+    max_samples: int | None = None,
+    iteration_timeout: float | None = None,
+    arrivals_ns: NDArray[np.int64] | None = None,
+    drain: float | None = None,
+    seed: int = 0,
+) -> Measurement:
+    """Runs ``make_step(i)()`` in a closed loop on ``streams`` pinned native threads.
+
+    ``make_step(i)`` is called once on stream ``i``'s pinned thread and returns the zero-argument
+    step that is timed; a ``NativeWork`` (``pinbench.spin(ns)``, ``pinbench.noop()``) runs without
+    the GIL. Streams are planned by ``pinning`` over ``cores`` physical cores (all by default),
+    unless ``cpus`` gives each stream's CPU set explicitly (an empty set = not pinned).
+    ``warmup`` seconds run first, uncounted; then every stream measures until ``duration`` seconds
+    have passed (the iteration in flight finishes) or ``iterations`` per stream are done.
+
+    ``max_samples`` caps the samples stored per stream (16 bytes each, 24 in the open loop):
+    past it a uniform reservoir is kept and the totals stay exact. ``iteration_timeout`` seconds:
+    a step running longer ends the run with StreamError (cause TimeoutError); its thread is left
+    behind until the step returns. ``arrivals_ns`` (ascending ns offsets from the measure start)
+    switches to the open loop: the streams serve the arrivals as a queue, latency counts from each
+    arrival, and arrivals still queued ``drain`` seconds after the deadline are dropped.
+
+    Raises StreamError when a step or factory raises; Ctrl-C ends the run early and returns what
+    was measured with ``interrupted=True``.
+
+    Example::
+
+        >>> m = pinbench.measure(pinbench.spin(100_000), streams=1, warmup=0, duration=0.2)
+        >>> round(m.latency.median, 1)  # ms  # doctest: +SKIP
+        0.1
+    """
+    from .. import _core
+
+    stream_cpus = _stream_cpus(streams, pinning, cores, smt, cpus, topo)
+    _check_phases(warmup, duration, iterations)
+    if max_samples is not None and max_samples < 1:
+        raise UsageError(f"max_samples must be at least 1, got {max_samples}")
+    if iteration_timeout is not None and not iteration_timeout > 0:
+        raise UsageError(f"iteration timeout must be more than 0 s, got {iteration_timeout}")
+    if arrivals_ns is not None and duration is None:
+        raise UsageError("the open loop (arrivals) needs a duration")
+    config = _runner_config(
+        stream_cpus, warmup, duration, iterations, max_samples, iteration_timeout, seed
+    )
+    if arrivals_ns is not None:
+        config.mode = _core.LoopMode.open
+        config.arrivals_ns = np.asarray(arrivals_ns, dtype=np.int64)
+        config.drain_s = float(duration if drain is None and duration else drain or 0.0)
+    raw = _core.run_streams(make_step, config)
+    return _measurement(raw, stream_cpus, warmup, duration, iterations, arrivals_ns is not None)
+
+
+def _runner_config(
+    stream_cpus: list[list[int]],
+    warmup: float,
+    duration: float | None,
+    iterations: int | None,
+    max_samples: int | None,
+    iteration_timeout: float | None,
+    seed: int,
+) -> RunnerConfig:
+    from .. import _core
+
+    config = _core.RunnerConfig()
+    config.stream_cpus = stream_cpus
+    config.warmup_s = float(warmup)
+    config.duration_s = float(duration or 0.0)
+    config.max_iterations = int(iterations or 0)
+    config.max_samples = int(max_samples or 0)
+    config.iteration_timeout_s = float(iteration_timeout or 0.0)
+    config.seed = int(seed)
+    return config
+
+
+def _stream_cpus(
+    streams: int,
+    pinning: str,
+    cores: int | None,
+    smt: bool,
+    cpus: Sequence[Sequence[int]] | None,
+    topo: Topology | None,
+) -> list[list[int]]:
+    if cpus is not None:
+        if len(cpus) != streams and streams != 1:
+            raise UsageError(f"cpus gives {len(cpus)} CPU sets for {streams} streams")
+        return [sorted(int(c) for c in s) for s in cpus]
+    if not isinstance(streams, int) or streams < 1:
+        raise UsageError(f"number of streams must be at least 1, got {streams}")
+    plans = plan_streams(topo or topology(), streams, cores=cores, pinning=pinning, smt=smt)
+    return [list(p.cpus) for p in plans]
+
+
+def _check_phases(warmup: float, duration: float | None, iterations: int | None) -> None:
+    if not (isinstance(warmup, (int, float)) and math.isfinite(warmup) and warmup >= 0):
+        raise UsageError(f"warmup must be a number of seconds >= 0, got {warmup!r}")
+    if duration is not None and not (math.isfinite(duration) and duration > 0):
+        raise UsageError(f"duration must be a number of seconds > 0, got {duration!r}")
+    if iterations is not None and iterations < 1:
+        raise UsageError(f"iterations must be at least 1, got {iterations}")
+    if duration is None and iterations is None:
+        raise UsageError("give a duration, an iteration count, or both")
+
+
+def _measurement(
+    raw: RawRun,
+    stream_cpus: list[list[int]],
+    warmup: float,
+    duration: float | None,
+    iterations: int | None,
+    open_loop: bool,
+) -> Measurement:
+    if raw.failures:
+        stream, phase, iteration, error = raw.failures[0]
+        raise StreamError(stream, phase, iteration, error) from error
+    streams = [_stream(raw, i, stream_cpus[i], open_loop) for i in range(len(stream_cpus))]
+    return Measurement(
+        streams=streams,
+        warmup_s=float(warmup),
+        duration_s=duration,
+        iteration_cap=iterations,
+        interrupted=raw.interrupted,
+        interrupt=type(raw.interrupt).__name__ if raw.interrupt is not None else None,
+        measure_start_ns=raw.measure_start_ns,
+        deadline_ns=raw.deadline_ns if duration is not None else None,
+        arrivals_issued=raw.arrivals_issued if open_loop else None,
+        arrivals_dropped=raw.arrivals_dropped if open_loop else None,
+    )
+
+
+def _stream(raw: RawRun, i: int, planned: list[int], open_loop: bool) -> StreamMeasurement:
+    starts, ends, scheduled = raw.starts[i], raw.ends[i], raw.scheduled[i]
+    totals = Totals(*raw.totals[i])
+    if starts.size < totals.count:
+        # A reservoir is in no particular order: put the samples back in time order.
+        order = np.argsort(starts, kind="stable")
+        starts, ends = starts[order], ends[order]
+        scheduled = scheduled[order] if open_loop else scheduled
+    return StreamMeasurement(
+        index=i,
+        planned_cpus=tuple(planned),
+        cpus=tuple(raw.cpus[i]),
+        thread_id=int(raw.thread_ids[i]),
+        starts_ns=starts,
+        ends_ns=ends,
+        warmup_iterations=int(raw.warmup_iterations[i]),
+        totals=totals,
+        scheduled_ns=scheduled if open_loop else None,
+        abandoned=bool(raw.abandoned[i]),
+    )
+
+
+def spin(ns: int) -> NativeWork:
+    """A native step that busy-waits ``ns`` nanoseconds, without the GIL (for calibration)."""
+    from .. import _core
+
+    return _core.NativeWork.spin(int(ns))
+
+
+def noop() -> NativeWork:
+    """A native step that does nothing: what remains is the runner's own cost."""
+    from .. import _core
+
+    return _core.NativeWork.noop()

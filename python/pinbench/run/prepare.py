@@ -1,0 +1,122 @@
+"""The first half of a benchmark: the model resolved and loaded, the inputs planned, the engine
+class found and the machine read, once per model and input configuration.
+
+A search (auto streams, find-qps, a sweep at one batch size) runs many layouts over one Prepared.
+
+Example::
+
+    >>> settings = RunSettings.from_kwargs("squeezenet").validate()  # doctest: +SKIP
+    >>> with prepare(settings) as p:  # doctest: +SKIP
+    ...     print(p.model.describe_inputs(), p.batch_size)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..base.logs import log
+from ..engines import engine_class
+from ..engines.base import EngineOptions
+from ..model.data import load_inputs
+from ..model.inputs import generate_inputs
+from ..model.load import load_model
+from .topology import topology
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    import numpy as np
+
+    from .._core import Topology
+    from ..engines.base import Engine
+    from ..model.spec import LoadedModel
+    from ..settings import RunSettings
+
+MakeInputs = Callable[[int], dict[str, "np.ndarray"]]
+
+
+@dataclass
+class Prepared:
+    """A loaded model with its inputs' plan and engine class; ``close()`` removes temporary
+    copies (use it as a context manager)."""
+
+    settings: RunSettings  # the settings it was prepared for (model and inputs)
+    model: LoadedModel
+    engine_class: type[Engine]
+    engine_options: EngineOptions
+    make_inputs: MakeInputs  # stream index -> its inputs, made on that stream's thread
+    shapes: dict[str, list[int]]  # each input's shape as run
+    input_source: str  # "generated (seed N)" or "from FILE"
+    batch_size: int  # the batch that items/sec counts
+    topology: Topology
+
+    def close(self) -> None:
+        self.model.close()
+
+    def __enter__(self) -> Prepared:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def prepare(settings: RunSettings) -> Prepared:
+    """Resolves and loads the model, plans its inputs and finds the engine class.
+
+    REQUIRES: ``settings`` validated. Raises UsageError / RunError with one line.
+    """
+    topo = topology()
+    cls = engine_class(settings.engine.engine)
+    inputs = settings.inputs
+    loaded = load_model(
+        settings.model, batch_size=inputs.batch_size, input_shapes=inputs.input_shapes or None
+    )
+    try:
+        log.info("model %s: %s", loaded.orig_path, loaded.describe_inputs())
+        make_inputs, shapes, source = input_maker(loaded, settings)
+        # Without -b the model keeps its own dims (free ones get the documented defaults, batch
+        # 1), and the batch that items/sec counts is dim 0 of the first input as run.
+        batch = inputs.batch_size or batch_of(shapes)
+        log.info("inputs %s: %s", source, ", ".join(f"{k}{v}" for k, v in shapes.items()))
+        e = settings.engine
+        options = EngineOptions(e.providers, e.graph_optimization, e.spinning, e.precision)
+        return Prepared(settings, loaded, cls, options, make_inputs, shapes, source, batch, topo)
+    except BaseException:
+        loaded.close()
+        raise
+
+
+def batch_of(shapes: dict[str, list[int]]) -> int:
+    """The batch of inputs as run: dim 0 of the first input (1 for a scalar)."""
+    first = next(iter(shapes.values()), [])
+    return first[0] if first else 1
+
+
+def input_maker(
+    model: LoadedModel, settings: RunSettings
+) -> tuple[MakeInputs, dict[str, list[int]], str]:
+    """(make_inputs(stream), shapes, source). Inputs are made (or copied) on each stream thread,
+    so their memory is first touched on that stream's NUMA node."""
+    inputs = settings.inputs
+    if inputs.data:
+        given = load_inputs(inputs.data, model)
+        return (
+            lambda i: {k: v.copy() for k, v in given.items()},
+            {k: list(v.shape) for k, v in given.items()},
+            f"from {inputs.data}",
+        )
+    batch, seed, seq = inputs.batch_size or 1, inputs.seed, inputs.sequence_length
+
+    def make(i: int) -> dict[str, Any]:
+        return generate_inputs(model, batch_size=batch, seed=seed, seq_len=seq)
+
+    # Generated once here, to validate and report; each stream regenerates the same on its thread.
+    sample = make(0)
+    return make, {k: list(v.shape) for k, v in sample.items()}, f"generated (seed {seed})"

@@ -1,0 +1,387 @@
+"""RunSettings: every knob of a run, with its documented default, validated once.
+
+One frozen object goes from the command line (or ``pinbench.benchmark(**kwargs)``) to the runner;
+searches derive variants of it with ``dataclasses.replace``. It holds what was *requested*; what
+actually ran (streams chosen, CPUs, engine threads) is the result's ``RunConfig``. Both go to the
+JSON (``pinbench.requested`` and ``pinbench.config``).
+
+``validate()`` checks every value before anything is loaded and returns the normalised settings
+(scenario aliases resolved); it raises UsageError with one line. It does no I/O: whether an output
+path can be written is checked by the caller just before the run (``check_outputs``).
+
+Example::
+
+    >>> s = RunSettings.from_kwargs("squeezenet", scenario="sync", time=1.0).validate()
+    >>> s.layout.scenario, s.measure.time, s.measure.warmup_time
+    ('sync', 1.0, 2.0)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .base.errors import UsageError
+
+# The scenarios, by pinbench's names; the original's names are accepted on input.
+SCENARIOS: tuple[str, ...] = ("async", "sync", "elastic", "server")
+SCENARIO_ALIASES = {"singlestream": "sync", "multistream": "async"}
+PINNING_MODES: tuple[str, ...] = ("core", "numa", "none")
+GRAPH_OPTIMIZATION_LEVELS: tuple[str, ...] = ("disable", "basic", "extended", "all")
+PRECISIONS: tuple[str, ...] = ("f32", "bf16", "f16")
+ARRIVALS: tuple[str, ...] = ("poisson", "uniform")
+AUTO = "auto"
+DEFAULT_ENGINE = "onnxruntime"
+
+NumStreams = Union[int, str, None]  # a number, "auto", or None for the scenario's default
+
+
+@dataclass(frozen=True)
+class InputSettings:
+    """The model's inputs: shapes and where the values come from."""
+
+    batch_size: int | None = None  # -b: dim 0 of every input; None keeps the model's dims
+    input_shapes: str = ""  # -shapes text, positional or by name; "" = none
+    sequence_length: int | None = None  # -seq_len: free sequence dims (None: 128)
+    seed: int = 0  # --seed of the generated inputs (and of the arrival schedule)
+    data: str | None = None  # --data FILE.npz/.npy instead of generated inputs
+
+
+@dataclass(frozen=True)
+class MeasureSettings:
+    """How long, and how the runner stores and polices the iterations."""
+
+    time: float = 10.0  # -t: seconds measured
+    warmup_time: float = 2.0  # -w: seconds of warmup, uncounted
+    iteration_timeout: float | None = None  # seconds one inference may take; None: no limit
+    max_samples: int | None = None  # samples stored per stream; None: every iteration
+
+
+@dataclass(frozen=True)
+class LayoutSettings:
+    """Streams and cores as requested; the planner resolves them (``run.layout``)."""
+
+    scenario: str = "async"  # async | sync | elastic | server (or singlestream, multistream)
+    num_streams: NumStreams = None  # -nstreams: a number, "auto", or the scenario's default
+    num_cores: int | None = None  # -ncores: physical cores; None = all this process may use
+    thread_pinning: str = "core"  # core | numa | none
+    smt: bool = False  # give streams every hardware thread of their cores
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Which engine, and the options the user may set on it."""
+
+    engine: str | type = DEFAULT_ENGINE  # a name, file.py:Class, module:Class, or a class
+    providers: tuple[str, ...] = ()  # ONNX Runtime execution providers; () = CPU only
+    graph_optimization: str = "all"  # disable | basic | extended | all
+    spinning: bool | None = None  # intra-op threads spin; None = on for sync, off otherwise
+    precision: str | None = None  # OpenVINO inference precision; None = f32
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The server scenario's open-loop arrivals (``-s server --qps Q``)."""
+
+    qps: float | None = None  # arrival rate, queries (batches) per second
+    arrivals: str = "poisson"  # poisson (seeded by InputSettings.seed) | uniform
+    drain: float | None = None  # seconds the backlog is served after the deadline; None = -t
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Probes of ``-nstreams auto`` and the ``--find-qps`` search."""
+
+    probe_time: float = 1.0  # seconds of each probe
+    find_qps: bool = False  # search the highest server rate meeting latency_slo_ms
+    latency_slo_ms: float | None = None  # the target of --find-qps (and of a sweep)
+    percentile: float = 99.0  # the latency percentile that must meet the target
+    qps_tolerance: float = 0.02  # --find-qps ends when its bounds are this close (a share)
+    qps_max_trials: int = 10  # ... or after this many trials
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """Files the run writes; each is checked before the run and written atomically after it."""
+
+    export_path: str | None = None  # -x: the JSON
+    export_samples: str | None = None  # --export-samples FILE.npz|.csv
+    plot: str | None = None  # --plot FILE.png|.svg|.pdf
+
+
+@dataclass(frozen=True)
+class KvCacheSettings:
+    """deepsparse.benchmark's KV-cache options: accepted, recorded, and not used (they concern
+    DeepSparse's internal KV cache)."""
+
+    input_ids_length: int = 1
+    internal_kv_cache: bool | None = None  # None: not given
+    disable_kv_cache_overrides: bool = False
+    num_kv_cache_tokens: int | None = None
+    kv_cache_prev_num_tokens: int = 0
+    kv_cache_num_frozen_tokens: int = 0
+
+    def given(self) -> bool:
+        """True when any option differs from its default."""
+        return self != KvCacheSettings()
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Every knob of one benchmark run (see the module docstring)."""
+
+    model: str  # ONNX file, folder with model.onnx, built-in name, zoo:..., hf:...
+    inputs: InputSettings = field(default_factory=InputSettings)
+    measure: MeasureSettings = field(default_factory=MeasureSettings)
+    layout: LayoutSettings = field(default_factory=LayoutSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    outputs: OutputSettings = field(default_factory=OutputSettings)
+    kv_cache: KvCacheSettings = field(default_factory=KvCacheSettings)
+    command_line: tuple[str, ...] = ()  # as typed, for the record; () = this process's argv
+
+    @classmethod
+    def from_kwargs(cls, model: str, **kwargs: Any) -> RunSettings:
+        """Settings from ``benchmark()``'s flat keyword names (``time=``, ``scenario=``, ...).
+
+        Raises TypeError for a keyword that is not a setting, as a function call would.
+        """
+        return cls(model=model).with_kwargs(**kwargs)
+
+    def with_kwargs(self, **kwargs: Any) -> RunSettings:
+        """A copy with the flat keywords of ``from_kwargs`` applied."""
+        groups: dict[str, dict[str, Any]] = {}
+        top: dict[str, Any] = {}
+        for key, value in kwargs.items():
+            if key in _TOP_LEVEL:
+                top[key] = tuple(value) if key == "command_line" else value
+                continue
+            group = _GROUP_OF.get(key)
+            if group is None:
+                raise TypeError(f"unknown setting {key!r}")
+            if key == "providers" and value is not None:
+                value = tuple(value)
+            groups.setdefault(group, {})[key] = value
+        changed = {g: dataclasses.replace(getattr(self, g), **v) for g, v in groups.items()}
+        return dataclasses.replace(self, **changed, **top)
+
+    @property
+    def auto_streams(self) -> bool:
+        """True when ``-nstreams auto`` asks the probes to choose."""
+        return isinstance(self.layout.num_streams, str)
+
+    @property
+    def fixed_streams(self) -> int | None:
+        """The number of streams asked for, or None for auto and the scenario's default."""
+        n = self.layout.num_streams
+        return None if isinstance(n, str) else n
+
+    def validate(self) -> RunSettings:
+        """Every value checked (UsageError, one line); returns the normalised settings."""
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise UsageError("no model given; pass an .onnx file, a folder, or a built-in name")
+        layout = _validate_layout(self.layout)
+        _validate_inputs(self.inputs)
+        _validate_measure(self.measure)
+        _validate_engine(self.engine)
+        _validate_search(self.search, layout.scenario, self.server)
+        if not self.search.find_qps:  # the search sets the rate itself
+            _validate_server(self.server, layout.scenario)
+        return dataclasses.replace(self, layout=layout)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain JSON values (an engine given as a class by its name)."""
+        out: dict[str, Any] = {"model": self.model}
+        for name in _GROUPS:
+            out[name] = dataclasses.asdict(getattr(self, name))
+        engine = self.engine.engine
+        if isinstance(engine, type):
+            out["engine"]["engine"] = f"{engine.__module__}.{engine.__qualname__}"
+        out["engine"]["providers"] = list(self.engine.providers)
+        out["command_line"] = list(self.command_line)
+        return out
+
+
+_TOP_LEVEL = ("command_line",)
+_GROUPS = {
+    "inputs": InputSettings,
+    "measure": MeasureSettings,
+    "layout": LayoutSettings,
+    "engine": EngineSettings,
+    "server": ServerSettings,
+    "search": SearchSettings,
+    "outputs": OutputSettings,
+    "kv_cache": KvCacheSettings,
+}
+_GROUP_OF = {f.name: g for g, cls in _GROUPS.items() for f in dataclasses.fields(cls)}
+
+
+def parse_scenario(name: str) -> str:
+    """'async' / 'sync' / 'elastic' / 'server' (or the original's 'multistream' /
+    'singlestream'); UsageError otherwise.
+
+    >>> parse_scenario("singlestream")
+    'sync'
+    """
+    key = str(name).strip().lower()
+    key = SCENARIO_ALIASES.get(key, key)
+    if key not in SCENARIOS:
+        raise UsageError(f"unknown scenario {name!r}: expected async, sync, elastic or server")
+    return key
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _positive_int(value: object, what: str) -> None:
+    if value is not None and not (_is_int(value) and value >= 1):  # type: ignore[operator]
+        raise UsageError(f"{what} must be an integer of at least 1, got {value!r}")
+
+
+def _seconds(value: object, what: str, *, zero_ok: bool) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not zero_ok):  # type: ignore[operator]
+        rule = ">= 0" if zero_ok else "> 0"
+        raise UsageError(f"{what} must be a number of seconds {rule}, got {value!r}")
+
+
+def _validate_layout(layout: LayoutSettings) -> LayoutSettings:
+    scenario = parse_scenario(layout.scenario)
+    n = layout.num_streams
+    if isinstance(n, str):
+        if n.strip().lower() != AUTO:
+            raise UsageError(f"-nstreams must be an integer >= 1 or 'auto', got {n!r}")
+        n = AUTO
+    else:
+        _positive_int(n, "the number of streams (-nstreams)")
+    _positive_int(layout.num_cores, "the number of cores (-ncores)")
+    if layout.thread_pinning not in PINNING_MODES:
+        raise UsageError(
+            f"unknown pinning {layout.thread_pinning!r}: expected one of core, numa, none"
+        )
+    return dataclasses.replace(layout, scenario=scenario, num_streams=n)
+
+
+def _validate_inputs(inputs: InputSettings) -> None:
+    b = inputs.batch_size
+    if b is not None and not (_is_int(b) and b >= 1):
+        raise UsageError(f"batch size must be at least 1, got {b!r}")
+    _positive_int(inputs.sequence_length, "the sequence length (-seq_len)")
+    if not (_is_int(inputs.seed) and inputs.seed >= 0):
+        raise UsageError(f"--seed must be a non-negative integer, got {inputs.seed!r}")
+    if not isinstance(inputs.input_shapes, str):
+        raise UsageError(
+            f"input shapes must be text such as '[1,3,224,224]', got {inputs.input_shapes!r}"
+        )
+
+
+def _validate_measure(m: MeasureSettings) -> None:
+    _seconds(m.time, "time (-t)", zero_ok=False)
+    _seconds(m.warmup_time, "warmup time (-w)", zero_ok=True)
+    if m.iteration_timeout is not None:
+        _seconds(m.iteration_timeout, "the iteration timeout", zero_ok=False)
+    _positive_int(m.max_samples, "--max-samples")
+
+
+def _validate_engine(e: EngineSettings) -> None:
+    if e.graph_optimization not in GRAPH_OPTIMIZATION_LEVELS:
+        raise UsageError(
+            f"unknown graph optimization level {e.graph_optimization!r}: expected one "
+            f"of {', '.join(GRAPH_OPTIMIZATION_LEVELS)}"
+        )
+    if e.precision is not None and e.precision.lower() not in PRECISIONS:
+        raise UsageError(f"--precision {e.precision}: expected one of {', '.join(PRECISIONS)}")
+    if not isinstance(e.engine, (str, type)):
+        raise UsageError(f"engine must be a name or a class, got {e.engine!r}")
+
+
+def _validate_server(s: ServerSettings, scenario: str) -> None:
+    if scenario != "server":
+        if s.qps is not None:
+            raise UsageError(f"--qps applies to the server scenario: add -s server, not {scenario}")
+        return
+    if s.qps is None:
+        raise UsageError("the server scenario needs an arrival rate: add --qps QUERIES_PER_SEC")
+    q = s.qps
+    if isinstance(q, bool) or not isinstance(q, (int, float)) or not (math.isfinite(q) and q > 0):
+        raise UsageError(f"--qps must be a number of queries per second > 0, got {q!r}")
+    if str(s.arrivals).strip().lower() not in ARRIVALS:
+        raise UsageError(
+            f"unknown arrival distribution {s.arrivals!r}: expected poisson or uniform"
+        )
+    if s.drain is not None:
+        _seconds(s.drain, "the drain time", zero_ok=True)
+
+
+def _validate_target(percentile: object, slo: object) -> None:
+    if not (isinstance(percentile, (int, float)) and 0 < percentile < 100):
+        raise UsageError(f"--percentile must lie between 0 and 100, got {percentile!r}")
+    if slo is not None and not (isinstance(slo, (int, float)) and math.isfinite(slo) and slo > 0):
+        raise UsageError(f"--latency-slo must be more than 0 ms, got {slo!r}")
+
+
+def _validate_search(s: SearchSettings, scenario: str, server: ServerSettings) -> None:
+    _seconds(s.probe_time, "--probe-time", zero_ok=False)
+    _validate_target(s.percentile, s.latency_slo_ms)
+    tol = s.qps_tolerance
+    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
+        raise UsageError(f"the rate search's tolerance must lie between 0 and 1, got {tol!r}")
+    _positive_int(s.qps_max_trials, "the rate search's number of trials")
+    if not s.find_qps:
+        if s.latency_slo_ms is not None:
+            raise UsageError("--latency-slo is the target of --find-qps (or of pinbench sweep)")
+        return
+    if s.latency_slo_ms is None:
+        raise UsageError("--find-qps needs a target: add --latency-slo, e.g. 20ms")
+    if scenario not in ("server", "async"):
+        raise UsageError(f"--find-qps searches the server scenario's rate; drop -s {scenario}")
+    if server.qps is not None:
+        raise UsageError("--find-qps searches the rate itself; drop --qps")
+
+
+SWEEP_SCENARIOS: tuple[str, ...] = ("async", "elastic", "sync")
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """A grid of batch sizes x stream counts, each point one whole run of ``base``.
+
+    Example::
+
+        >>> base = RunSettings.from_kwargs("squeezenet", time=1.0, warmup_time=0.2)
+        >>> SweepSettings(base, batch_sizes=(1, 4), streams=(1, 2)).validate().streams
+        (1, 2)
+    """
+
+    base: RunSettings  # the flags every point shares (-t, -w, -e, -ncores, ...)
+    batch_sizes: tuple[int, ...] = (1,)
+    streams: tuple[int, ...] | None = None  # None: the candidates of -nstreams auto
+    latency_slo_ms: float | None = None  # the best point must meet it
+    percentile: float = 99.0  # the latency percentile of the table, frontier and target
+
+    def validate(self) -> SweepSettings:
+        """The grid deduplicated in the order given; UsageError for a value that cannot run."""
+        scenario = parse_scenario(self.base.layout.scenario)
+        if scenario not in SWEEP_SCENARIOS:
+            raise UsageError(
+                f"sweep -s {scenario}: choose async, elastic or sync (for the server scenario's "
+                "highest rate under a target use pinbench --find-qps)"
+            )
+        bs = tuple(dict.fromkeys(self.batch_sizes))
+        ns = None if self.streams is None else tuple(dict.fromkeys(self.streams))
+        if not bs or ns == ():
+            raise UsageError("sweep needs at least one batch size and one number of streams")
+        for v, flag in [*((b, "--batch") for b in bs), *((n, "--streams") for n in ns or ())]:
+            if not (_is_int(v) and v >= 1):
+                raise UsageError(f"sweep {flag}: {v!r} is not an integer >= 1")
+        if scenario == "sync" and ns not in (None, (1,)):
+            raise UsageError("sweep -s sync runs one stream: give --streams 1, or -s async")
+        _validate_target(self.percentile, self.latency_slo_ms)
+        base = self.base.validate()
+        if base.inputs.batch_size is not None or base.layout.num_streams is not None:
+            raise UsageError("sweep sets the batch size and the streams of each point itself")
+        return dataclasses.replace(self, base=base, batch_sizes=bs, streams=ns)
