@@ -1,0 +1,101 @@
+"""The JSON and the console of a run keep what they held before the package was layered.
+
+``tests/fixtures/results/before_layers/`` holds four runs recorded with the flat package (the
+commands are in each file's ``command_line``). The same commands run again must give every key
+the fixtures have, in the same places, and the same configuration; keys added since are listed
+here, each with the change that added it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import FIXTURES
+
+BEFORE = FIXTURES / "results" / "before_layers"
+# Keys added since the fixtures were recorded (a path prefix each).
+ADDED = ("pinbench.requested",)
+# Configuration that must be the same; the rest are measurements or describe the machine.
+SAME_TOP = ("batch_size", "input_shapes", "num_cores", "scenario", "scheduler", "seconds_to_run",
+            "num_streams", "fraction_of_supported_ops", "orig_model_path")  # fmt: skip
+OPAQUE = ("pinbench.environment.packages",)  # keyed by what is installed
+
+
+def key_paths(value: Any, prefix: str = "") -> set[str]:
+    """Every key's dotted path; list elements share the path ``name[]``."""
+    if prefix in OPAQUE:
+        return set()
+    out: set[str] = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            path = f"{prefix}.{k}" if prefix else k
+            out |= {path} | key_paths(v, path)
+    elif isinstance(value, list):
+        for v in value:
+            out |= key_paths(v, f"{prefix}[]")
+    return out
+
+
+def run(name: str, tmp_path: Path) -> tuple[dict[str, Any], str]:
+    fixture = json.loads((BEFORE / f"{name}.json").read_text())
+    argv = fixture["pinbench"]["command_line"][1:]
+    argv[argv.index("-x") + 1] = str(tmp_path / f"{name}.json")
+    r = subprocess.run(
+        [sys.executable, "-m", "pinbench", *argv],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    return json.loads((tmp_path / f"{name}.json").read_text()), r.stdout
+
+
+def labels(console: str) -> list[str]:
+    """The labels in order, each once: how many "Reason:" lines a verdict has is measured."""
+    found = [line.split(": ", 1)[0] for line in console.splitlines() if ": " in line]
+    return list(dict.fromkeys(found))
+
+
+@pytest.mark.parametrize("name", ["async", "server", "auto", "sync"])
+def test_same_keys_same_configuration_same_console(name: str, tmp_path: Path) -> None:
+    before = json.loads((BEFORE / f"{name}.json").read_text())
+    now, console = run(name, tmp_path)
+    old_keys, new_keys = key_paths(before), key_paths(now)
+    assert old_keys - new_keys == set()
+    assert {k for k in new_keys - old_keys if not k.startswith(ADDED)} == set()
+    measured = {"num_streams"} if name == "auto" else set()  # the probes chose it
+    for key in set(SAME_TOP) - measured:
+        assert now[key] == before[key], key
+    old_config, new_config = before["pinbench"]["config"], now["pinbench"]["config"]
+    for key in set(old_config) - {"num_streams_reason", "engine"} - measured:
+        assert new_config[key] == old_config[key], key
+
+    # The reason's words, without the figures the probes measured.
+    def words(text: str) -> str:
+        return re.sub(r"[0-9.]+", "#", text)
+
+    assert words(new_config["num_streams_reason"]) == words(old_config["num_streams_reason"])
+    old_engine, new_engine = old_config["engine"], new_config["engine"]
+    same = set(old_engine) - {"version"} - ({"instances", "options"} if measured else set())
+    assert {k: new_engine[k] for k in same} == {k: old_engine[k] for k in same}
+    if "server" in before["pinbench"]:
+        for key in ("qps_requested", "arrivals", "arrivals_seed", "drain_seconds"):
+            assert now["pinbench"]["server"][key] == before["pinbench"]["server"][key]
+    assert labels(console) == labels((BEFORE / f"{name}.txt").read_text())
+
+
+def test_the_comparison_sees_a_missing_key() -> None:
+    before = json.loads((BEFORE / "async.json").read_text())
+    changed = json.loads(json.dumps(before))
+    del changed["pinbench"]["streams"][0]["latency_ms"]["median_ci"]
+    changed["pinbench"]["extra"] = 1
+    assert key_paths(before) - key_paths(changed) == set()  # stream 1 still has it
+    for s in changed["pinbench"]["streams"]:
+        s["latency_ms"].pop("median_ci", None)
+    assert key_paths(before) - key_paths(changed) == {"pinbench.streams[].latency_ms.median_ci"}
+    assert key_paths(changed) - key_paths(before) == {"pinbench.extra"}
