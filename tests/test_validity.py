@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
+from onnx import TensorProto
 
 import pinbench
+from pinbench.base.cpu_time import (
+    TICKS_PER_SECOND,
+    CpuReading,
+    read_cpu_busy,
+    read_process_ticks,
+    read_thread_ticks,
+)
 from pinbench.base.stats import LatencyStats
 from pinbench.result import validity
+from pinbench.result.interference import Interference, measure_interference
+from pinbench.result.measurement import Measurement, StreamMeasurement, Totals
 from pinbench.result.validity import Reason, Validity
 
 from made_results import squeezenet_async
+from onnx_factory import make_identity_model
 
 
 def latency(mean: float, std: float, median: float | None = None) -> LatencyStats:
@@ -23,10 +40,24 @@ def rules(reasons: list[Reason]) -> list[str]:
     return [r.rule for r in reasons]
 
 
-def test_high_variance_at_10_percent_of_the_mean() -> None:
-    assert rules(validity.high_variance(latency(10.0, 1.0))) == ["high_variance"]
-    assert validity.high_variance(latency(10.0, 0.99)) == []
-    assert "10%" in validity.high_variance(latency(10.0, 2.5))[0].message
+def test_too_few_iterations_for_the_headline_figures() -> None:
+    (reason,) = validity.too_few_iterations(29)
+    assert reason.rule == "too_few_iterations" and "at least 30" in reason.message
+    assert validity.too_few_iterations(30) == []
+
+
+def test_unstable_throughput_at_10_percent_between_slices() -> None:
+    assert rules(validity.unstable(0.10)) == ["unstable"]
+    assert validity.unstable(0.099) == []
+    assert validity.unstable(math.nan) == []  # too short to judge: no verdict
+
+
+def test_a_skewed_latency_is_a_note_not_a_reason() -> None:
+    skewed = latency(10.0, 5.0, median=8.0)  # a tail of slow iterations
+    assert rules(validity.latency_spread(skewed)) == ["latency_spread"]
+    steady = Measurement([_steady_stream(0, 2000, 1_000_000)], 0.0, 1.0, None, False, None, 0, 0)
+    v = validity.assess(steady, skewed, {}, {}, [], throughput_cv=0.02, load=_quiet())
+    assert v.valid and rules(list(v.notes)) == ["latency_spread"]
 
 
 @pytest.mark.parametrize(
@@ -37,12 +68,14 @@ def test_iterations_needed_per_percentile(p: float, needed: int) -> None:
     assert validity.needed_iterations(p) == needed
 
 
-def test_too_few_iterations_names_the_percentiles() -> None:
-    (reason,) = validity.too_few_iterations(999)
-    assert reason.rule == "too_few_iterations"
-    assert "p99 (1000)" in reason.message and "p99.9 (10000)" in reason.message
-    assert "p97" not in reason.message
-    assert validity.too_few_iterations(10_000) == []
+def test_percentiles_with_too_few_samples_are_unreliable_not_invalid() -> None:
+    marked = validity.unreliable_percentiles(999)
+    assert [u.percentile for u in marked] == [99.0, 99.9]
+    assert [u.needed for u in marked] == [1000, 10000]
+    assert validity.unreliable_percentiles(10_000) == ()
+    steady = Measurement([_steady_stream(0, 999, 1_000_000)], 0.0, 1.0, None, False, None, 0, 0)
+    v = validity.assess(steady, latency(1.0, 0.01), {}, {}, [], throughput_cv=0.01, load=_quiet())
+    assert v.valid and v.unreliable_at(99.0) and not v.unreliable_at(90.0)
 
 
 def test_latencies_near_the_clock_resolution() -> None:
@@ -55,14 +88,14 @@ def test_latencies_near_the_clock_resolution() -> None:
 @pytest.mark.parametrize(("governor", "fires"), [("powersave", True), ("mixed", True),
                                                  ("schedutil", True), ("performance", False),
                                                  (None, False)])  # fmt: skip
-def test_governor(governor: str | None, fires: bool) -> None:
+def test_governor_is_a_note(governor: str | None, fires: bool) -> None:
     assert bool(validity.governor({"governor": governor})) == fires
 
 
 @pytest.mark.parametrize(
     ("load", "cpus", "fires"), [(3.0, 4, True), (0.9, 2, False), (10.0, 64, False), (17, 64, True)]
 )
-def test_load_at_start(load: float, cpus: int, fires: bool) -> None:
+def test_load_at_start_is_a_note(load: float, cpus: int, fires: bool) -> None:
     env = {"load_average": [load, 0.0, 0.0], "allowed_cpus": list(range(cpus))}
     assert bool(validity.load_at_start(env)) == fires
 
@@ -104,19 +137,119 @@ def test_wall_clock_disagreeing_by_more_than_1_percent() -> None:
 
 def test_verdict_and_its_json() -> None:
     assert Validity(()).valid and Validity(()).verdict == "valid"
-    v = Validity((Reason("governor", "slow"),))
+    v = Validity((Reason("unstable", "slow"),), (Reason("governor", "g"),))
     d = v.to_dict()
-    assert d["valid"] is False and d["reasons"] == [{"rule": "governor", "message": "slow"}]
+    assert d["valid"] is False and d["reasons"] == [{"rule": "unstable", "message": "slow"}]
+    assert d["notes"] == [{"rule": "governor", "message": "g"}]
     assert d["rules_checked"] == list(validity.RULES)
+    assert d["notes_checked"] == list(validity.NOTES)
 
 
 def test_assess_a_real_run() -> None:
     r = squeezenet_async()
     assert set(rules(list(r.validity.reasons))) <= set(validity.RULES)
+    assert set(rules(list(r.validity.notes))) <= set(validity.NOTES)
     assert r.clock["steady_start_ns"] <= r.measurement.window_ns[0]  # type: ignore[index]
     assert "wall_clock" not in rules(list(r.validity.reasons))
+    assert r.interference is not None
+    assert math.isfinite(r.throughput_cv) or r.iterations < 10  # 2 slices of 5 iterations
     env = {**r.environment, "governor": "powersave"}
     again = validity.assess(r.measurement, r.latency, r.clock, env, r.core_cpus)
-    assert "governor" in rules(list(again.reasons))
-    slowed = dataclasses.replace(r, environment=env, validity=again)
+    assert "governor" in rules(list(again.notes))
+    slowed = dataclasses.replace(r, validity=Validity((Reason("unstable", "u"),)))
     assert pinbench.json_document(slowed)["pinbench"]["validity"]["valid"] is False
+
+
+# --- interference --------------------------------------------------------------------------------
+
+HZ = TICKS_PER_SECOND
+
+
+def _steady_stream(index: int, n: int, period_ns: int) -> StreamMeasurement:
+    starts = np.arange(n, dtype=np.int64) * period_ns + 1_000_000_000
+    ends = starts + period_ns
+    lat = ends - starts
+    totals = Totals(n, int(lat.sum()), float((lat.astype(float) ** 2).sum()), period_ns, period_ns,
+                    int(starts[0]), int(ends[-1]))  # fmt: skip
+    return StreamMeasurement(index, (index,), (index,), 100 + index, starts, ends, 0, totals)
+
+
+def _reading(t_s: float, busy: dict[int, int], process: int, threads: dict[int, int]) -> CpuReading:
+    return CpuReading(int(t_s * 1e9), busy, process, threads)
+
+
+def _quiet() -> Interference:
+    readings = [
+        _reading(0.5, {0: 0, 1: 0}, 0, {100: 0, 101: 0}),
+        _reading(3.5, {0: 3 * HZ, 1: 3 * HZ}, 6 * HZ, {100: 3 * HZ, 101: 3 * HZ}),
+    ]
+    load = measure_interference(readings, {100: [0], 101: [1]}, (10**9, 3 * 10**9), [[0], [1]])
+    assert load is not None
+    return load
+
+
+def test_a_quiet_run_has_no_interference_and_is_valid() -> None:
+    load = _quiet()
+    assert [g.other_share for g in load.groups] == [0.0, 0.0]
+    assert [g.own_share for g in load.groups] == [1.0, 1.0]
+    m = Measurement(
+        [_steady_stream(0, 2000, 1_000_000), _steady_stream(1, 2000, 1_000_000)],
+        0.0, 1.0, None, False, None, 0, 0,
+    )  # fmt: skip
+    v = validity.assess(m, latency(1.0, 0.01), {}, {}, [], throughput_cv=0.01, load=load)
+    assert v.valid and v.notes == ()
+
+
+def test_other_work_on_one_streams_cpu_is_measured_and_named() -> None:
+    # CPU 1 was busy all along, but stream 1's thread had only 60% of it; a thread of this
+    # process that ended before the last reading (stream 0's) is counted through the total.
+    readings = [
+        _reading(0.5, {0: 0, 1: 0}, 0, {100: 0, 101: 0, 7: 0}),
+        _reading(2.0, {0: 150, 1: 150}, 150 + 90 + 2, {100: 150, 101: 90, 7: 2}),
+        _reading(3.5, {0: 3 * HZ, 1: 3 * HZ}, 300 + 180 + 4, {101: 180, 7: 4}),
+    ]
+    affinity = {100: [0], 101: [1], 7: [0, 1]}
+    load = measure_interference(readings, affinity, (10**9, 3 * 10**9), [[0], [1]])
+    assert load is not None and load.seconds == pytest.approx(3.0)
+    by_cpu = {g.cpus: g for g in load.groups}
+    assert by_cpu[(0,)].other_share == pytest.approx(0.0, abs=0.01)  # its own thread's
+    assert by_cpu[(1,)].other_share == pytest.approx(118 / 300, abs=0.01)
+    (reason,) = validity.interference(load)
+    assert reason.rule == "interference" and "CPU 1 (stream 1)" in reason.message
+    assert "CPU 0" not in reason.message
+    assert validity.interference(None) == []  # unknown: no verdict
+
+
+def test_readings_that_cannot_be_made_give_no_interference() -> None:
+    assert measure_interference([], {}, (0, 1), [[0]]) is None
+    one = [_reading(0.0, {0: 0}, 0, {})]
+    assert measure_interference(one, {}, (0, 1), [[0]]) is None
+    assert measure_interference(one * 2, {}, None, [[0]]) is None
+
+
+def test_the_counters_are_read_here() -> None:
+    assert read_cpu_busy() and read_thread_ticks()
+    assert read_cpu_busy("/nonexistent") == {} and read_thread_ticks("/nonexistent") == {}
+    assert read_process_ticks("/nonexistent") == 0
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs: one to hog")
+def test_a_cpu_hog_on_one_streams_cpu_is_measured_and_named(tmp_path: Path) -> None:
+    model = make_identity_model(tmp_path, [("x", TensorProto.FLOAT, [1, 64])])
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    hog = subprocess.Popen(
+        [sys.executable, "-c", f"import os; os.sched_setaffinity(0, {{{cpus[1]}}})\nwhile 1: pass"]
+    )
+    try:
+        r = pinbench.benchmark(str(model), num_streams=2, num_cores=2, time=1.5, warmup_time=0.2)
+    finally:
+        hog.kill()
+        hog.wait()
+    load = r.interference
+    assert load is not None
+    by_stream = {g.streams: g for g in load.groups}
+    hogged = next(g for g in load.groups if cpus[1] in g.cpus)
+    assert hogged.other_share > 0.2  # the hog had its share of that CPU
+    assert hogged.other_share > max(g.other_share for g in by_stream.values() if g is not hogged)
+    reason = next(x for x in r.validity.reasons if x.rule == "interference")
+    assert f"CPU {cpus[1]} (stream {hogged.streams[0]})" in reason.message

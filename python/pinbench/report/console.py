@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, TextIO
 from ..result.search import cores_label
 from .tables import table_lines
 
+# The percentiles the console prints (the JSON has them all).
+CONSOLE_PERCENTILES = (90.0, 99.0)
+
 if TYPE_CHECKING:
     from ..result.record import Result
     from ..result.search import QpsSearch, StreamTuning, Sweep, SweepPoint
@@ -84,11 +87,16 @@ def extra_lines(result: Result) -> list[str]:
     firsts = [v for v in firsts if math.isfinite(v)]
     lines = [
         f"Throughput 95% CI (items/sec): {_interval(result.items_per_sec_ci)}",
+        f"Throughput CV over slices: {_number(result.throughput_cv)}",
         f"Latency Median 95% CI (ms/batch): {_interval(lat.median_ci)}",
         f"Latency CV (std/mean): {lat.cv:.4f}",
     ]
     if firsts:
         lines.append(f"Latency First Iteration (ms/batch): {_firsts(firsts)}")
+    shown = [p for p in CONSOLE_PERCENTILES if validity.unreliable_at(p)]
+    if shown:
+        lines.append(f"Percentiles Unreliable: {_unreliable(result, shown)}")
+    lines.append(f"Interference (other work on the streams' CPUs): {_interference(result)}")
     reasons = len(validity.reasons)
     lines.append(
         "Verdict: valid"
@@ -96,7 +104,32 @@ def extra_lines(result: Result) -> list[str]:
         else f"Verdict: invalid ({reasons} reason{'s' if reasons > 1 else ''})"
     )
     lines.extend(f"Reason: {r.message}" for r in validity.reasons)
+    lines.extend(f"Note: {r.message}" for r in validity.notes)
     return lines
+
+
+def _number(v: float) -> str:
+    return f"{v:.4f}" if math.isfinite(v) else "n/a"
+
+
+def _unreliable(result: Result, percentiles: list[float]) -> str:
+    needed = {u.percentile: u.needed for u in result.validity.unreliable}
+    named = ", ".join(f"p{p:g} (needs {needed[p]})" for p in percentiles)
+    return f"{named}: {result.iterations} iterations leave fewer than 10 samples beyond them"
+
+
+def _interference(result: Result) -> str:
+    load = result.interference
+    if load is None or not load.groups:
+        return "unknown"
+    worst = load.worst
+    assert worst is not None
+    if len(load.groups) == 1:
+        return f"{worst.other_share:.1%}"
+    streams = ", ".join(map(str, worst.streams))
+    return (
+        f"{worst.other_share:.1%} at most (stream{'s' if len(worst.streams) > 1 else ''} {streams})"
+    )
 
 
 def auto_streams_lines(t: StreamTuning) -> list[str]:

@@ -23,6 +23,7 @@ from ..base.version import pinbench_version
 from ..result.search import QPS_HEADROOM
 
 if TYPE_CHECKING:
+    from ..result.interference import Interference
     from ..result.record import Result, StreamFigures
     from ..result.search import QpsSearch, StreamTuning, Sweep
     from ..result.server import ServerFigures
@@ -111,12 +112,14 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
             "seconds_ran": m.seconds,
             "window_ns": list(window) if window else None,
             "items_per_sec_ci": list(result.items_per_sec_ci),
+            "throughput_cv": result.throughput_cv,
             "latency_ms": result.latency.to_dict(),
             "first_iteration_ms": [s.first_iteration_ms for s in result.streams],
         },
         "streams": [_stream_dict(s) for s in result.streams],
         "statistics": _statistics_methods(),
         "validity": result.validity.to_dict(),
+        "interference": interference_dict(result.interference),
         "samples": result.samples,
         "clock": result.clock,
         "environment": result.environment,
@@ -142,6 +145,28 @@ def _stream_dict(s: StreamFigures) -> dict[str, Any]:
         "items_per_sec_ci": list(s.items_per_sec_ci),
         "latency_ms": s.latency.to_dict(),
         "first_iteration_ms": s.first_iteration_ms,
+    }
+
+
+def interference_dict(load: Interference | None) -> dict[str, Any] | None:
+    if load is None:
+        return None
+    return {
+        "method": "per-CPU busy ticks (/proc/stat) less this process's threads' ticks, over the "
+        "readings that bracket the window",
+        "seconds": load.seconds,
+        "ticks_per_second": load.ticks_per_second,
+        "groups": [
+            {
+                "cpus": list(g.cpus),
+                "streams": list(g.streams),
+                "busy_share": g.busy_share,
+                "own_share": g.own_share,
+                "other_share": g.other_share,
+                "other_ticks": g.other_ticks,
+            }
+            for g in load.groups
+        ],
     }
 
 

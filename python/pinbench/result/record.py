@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..base.stats import LatencyStats
     from ..settings import RunSettings
     from .config import RunConfig
+    from .interference import Interference
     from .measurement import Measurement
     from .server import ServerFigures
     from .validity import Validity
@@ -54,6 +55,8 @@ class Result:
     latency: LatencyStats  # ms per batch, over every stream
     streams: tuple[StreamFigures, ...]
     validity: Validity
+    throughput_cv: float = float("nan")  # std / mean of the throughput over the window's slices
+    interference: Interference | None = None  # other work on the streams' CPUs; None: unknown
     server: ServerFigures | None = None  # the server scenario's figures
     environment: dict[str, Any] = field(default_factory=dict)
     clock: dict[str, float] = field(default_factory=dict)

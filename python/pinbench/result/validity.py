@@ -1,21 +1,36 @@
-"""Whether a run's numbers can be trusted: one small rule per function, each returning reasons.
+"""Whether a run's headline figures can be trusted: one small rule per function.
 
-A run is **valid** when no rule gives a reason. The rules and their thresholds:
+The verdict judges what the headline figures (throughput, mean, median) can be trusted for. A run
+is **valid** when no rule gives a *reason*; *notes* inform without invalidating, and percentiles
+with too few samples beyond them are marked *unreliable* on their own, not held against the run.
 
-- ``high_variance``: latency std >= 10% of the mean (pyperf's rule), over all iterations;
-- ``too_few_iterations``: a reported percentile p needs ``ceil(10 / (1 - p/100))`` iterations, so
-  that at least 10 samples lie beyond it (p99 needs 1000, p99.9 needs 10000);
+Reasons (each rule's threshold in its constant):
+
+- ``too_few_iterations``: fewer than ``MIN_ITERATIONS`` (30) measured iterations: too few for a
+  mean or a median to mean much, and for the throughput's interval;
+- ``unstable``: the throughput over the window's slices (the batch means of its confidence
+  interval, ``base.stats``: one slice per second, 10 to 60 of them) varies by ``CV_LIMIT`` (10%,
+  pyperf's limit) or more of its mean. The latency's own spread is not used: a small model's
+  latency distribution is skewed by nature (a few slow iterations), and that does not make its
+  throughput or median less repeatable;
+- ``interference``: other work took ``INTERFERENCE_LIMIT`` (5%) or more of one group of the
+  streams' CPUs during the window, and at least ``INTERFERENCE_MIN_TICKS`` clock ticks
+  (``result.interference``: per-CPU counters against this process's own threads);
 - ``clock_resolution``: median latency below 100x the clock's resolution or read overhead
   (whichever is larger): each latency's timing error may then exceed 1%;
-- ``governor``: the CPU frequency governor is known and is not ``performance``;
-- ``load_at_start``: the 1-minute load average at the start exceeds max(1, 0.25 per allowed CPU)
-  (the threshold of ``system.warnings_for``);
 - ``smt_siblings``: two streams run on different hardware threads of the same physical core
   (streams given the very same CPUs, as in ``elastic``, share them by design and do not count);
 - ``wall_clock``: over the ``measure()`` call, the steady clock's elapsed time and the wall
   clock's differ by more than 1%, or the measured window lies outside that call's steady interval.
 
-Rules whose input is unknown (no cpufreq, no readings) give no reason.
+Notes: ``governor`` (the frequency governor is known and is not ``performance``), ``load_at_start``
+(the 1-minute load average exceeded max(1, 0.25 per allowed CPU): it lags by minutes, so it is at
+most a hint; interference is what was measured), ``latency_spread`` (latency std >= 10% of the
+mean: the distribution is wide or skewed), ``interference_unknown`` (no CPU counters).
+
+Unreliable percentiles: a percentile p needs ``ceil(10 / (1 - p/100))`` iterations so that at least
+10 samples lie beyond it (p90 needs 100, p99 1000, p99.9 10000); one with fewer is marked where it
+is shown (console, JSON, plot). Rules whose input is unknown give no reason.
 """
 
 from __future__ import annotations
@@ -31,27 +46,31 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from ..base.stats import LatencyStats
+    from .interference import Interference
     from .measurement import Measurement
 
+MIN_ITERATIONS = 30
 CV_LIMIT = 0.10
+INTERFERENCE_LIMIT = 0.05
+INTERFERENCE_MIN_TICKS = 2
 TAIL_SAMPLES = 10
 CLOCK_FACTOR = 100.0
 WALL_CLOCK_LIMIT = 0.01
 
 RULES: tuple[str, ...] = (
-    "high_variance",
     "too_few_iterations",
+    "unstable",
+    "interference",
     "clock_resolution",
-    "governor",
-    "load_at_start",
     "smt_siblings",
     "wall_clock",
 )
+NOTES: tuple[str, ...] = ("governor", "load_at_start", "latency_spread", "interference_unknown")
 
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a run may not be trusted: the rule's name and one line for a person."""
+    """Why a run may not be trusted (or, as a note, what to know): the rule and one line."""
 
     rule: str
     message: str
@@ -61,10 +80,20 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Unreliable:
+    """A percentile with fewer than ``needed`` iterations: too few samples lie beyond it."""
+
+    percentile: float
+    needed: int
+
+
+@dataclass(frozen=True)
 class Validity:
-    """The verdict: valid when there is no reason."""
+    """The verdict: valid when there is no reason. Notes and unreliable percentiles inform."""
 
     reasons: tuple[Reason, ...]
+    notes: tuple[Reason, ...] = ()
+    unreliable: tuple[Unreliable, ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -74,48 +103,75 @@ class Validity:
     def verdict(self) -> str:
         return "valid" if self.valid else "invalid"
 
+    def unreliable_at(self, percentile: float) -> bool:
+        return any(u.percentile == percentile for u in self.unreliable)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
             "reasons": [r.to_dict() for r in self.reasons],
+            "notes": [r.to_dict() for r in self.notes],
+            "unreliable_percentiles": [
+                {"percentile": u.percentile, "needed_iterations": u.needed} for u in self.unreliable
+            ],
             "rules_checked": list(RULES),
+            "notes_checked": list(NOTES),
         }
 
 
 # --- the rules -----------------------------------------------------------------------------------
 
 
-def high_variance(latency: LatencyStats, limit: float = CV_LIMIT) -> list[Reason]:
-    cv = latency.cv
-    if math.isfinite(cv) and cv >= limit:
-        return [
-            Reason(
-                "high_variance",
-                f"latency std is {cv:.0%} of the mean (limit {limit:.0%}): the run is unstable",
-            )
-        ]
-    return []
-
-
-def needed_iterations(p: float, tail: int = TAIL_SAMPLES) -> int:
-    """Iterations for ``tail`` samples to lie beyond percentile ``p``: ceil(tail / (1 - p/100))."""
-    return math.ceil(round(tail / (1.0 - p / 100.0), 6))
-
-
-def too_few_iterations(
-    iterations: int, percentiles: Sequence[float] = PERCENTILES, tail: int = TAIL_SAMPLES
-) -> list[Reason]:
-    short = [p for p in percentiles if iterations < needed_iterations(p, tail)]
-    if not short:
+def too_few_iterations(iterations: int, minimum: int = MIN_ITERATIONS) -> list[Reason]:
+    if iterations >= minimum:
         return []
-    names = ", ".join(f"p{p:g} ({needed_iterations(p, tail)})" for p in short)
     return [
         Reason(
             "too_few_iterations",
-            f"{iterations} iterations are too few for {names}: a percentile needs {tail} "
-            "samples beyond it; run longer with -t",
+            f"{iterations} iterations are too few for the headline figures (at least "
+            f"{minimum}): run longer with -t",
         )
     ]
+
+
+def unstable(throughput_cv: float, limit: float = CV_LIMIT) -> list[Reason]:
+    if not (math.isfinite(throughput_cv) and throughput_cv >= limit):
+        return []
+    return [
+        Reason(
+            "unstable",
+            f"throughput varies by {throughput_cv:.0%} between slices of the window (limit "
+            f"{limit:.0%}): the run was not steady",
+        )
+    ]
+
+
+def interference(
+    load: Interference | None,
+    limit: float = INTERFERENCE_LIMIT,
+    min_ticks: int = INTERFERENCE_MIN_TICKS,
+) -> list[Reason]:
+    if load is None:
+        return []
+    hit = [g for g in load.groups if g.other_share >= limit and g.other_ticks >= min_ticks]
+    if not hit:
+        return []
+    parts = ", ".join(
+        f"{g.other_share:.0%} of CPU{'s' if len(g.cpus) > 1 else ''} {_cpus(g.cpus)} "
+        f"(stream{'s' if len(g.streams) > 1 else ''} {', '.join(map(str, g.streams))})"
+        for g in hit
+    )
+    return [
+        Reason(
+            "interference",
+            f"other work took {parts} during the window (limit {limit:.0%}): the streams shared "
+            "their cores",
+        )
+    ]
+
+
+def _cpus(cpus: Sequence[int]) -> str:
+    return ",".join(map(str, cpus)) if len(cpus) <= 8 else f"{cpus[0]}-{cpus[-1]}"
 
 
 def clock_resolution(
@@ -129,34 +185,6 @@ def clock_resolution(
             "clock_resolution",
             f"median latency {median_ms * 1e6:.0f} ns is below {factor:g}x the clock's "
             f"resolution/overhead ({grain:.0f} ns): timing error may exceed {100 / factor:g}%",
-        )
-    ]
-
-
-def governor(environment: Mapping[str, Any]) -> list[Reason]:
-    g = environment.get("governor")
-    if g is None or g == "performance":
-        return []
-    what = "differs between CPUs" if g == "mixed" else f"is '{g}'"
-    return [
-        Reason(
-            "governor",
-            f"CPU frequency governor {what}, not 'performance': clock speeds may vary",
-        )
-    ]
-
-
-def load_at_start(environment: Mapping[str, Any]) -> list[Reason]:
-    load = environment.get("load_average") or [0.0]
-    cpus = len(environment.get("allowed_cpus") or [])
-    limit = max(1.0, LOAD_PER_CPU_LIMIT * cpus)
-    if not cpus or float(load[0]) <= limit:
-        return []
-    return [
-        Reason(
-            "load_at_start",
-            f"load average was {float(load[0]):.2f} at the start (limit {limit:g} for {cpus} "
-            "CPUs): other work may have shared the cores",
         )
     ]
 
@@ -214,6 +242,69 @@ def wall_clock(
     return []
 
 
+# --- notes ---------------------------------------------------------------------------------------
+
+
+def governor(environment: Mapping[str, Any]) -> list[Reason]:
+    g = environment.get("governor")
+    if g is None or g == "performance":
+        return []
+    what = "differs between CPUs" if g == "mixed" else f"is '{g}'"
+    return [
+        Reason(
+            "governor",
+            f"CPU frequency governor {what}, not 'performance': clock speeds may vary",
+        )
+    ]
+
+
+def load_at_start(environment: Mapping[str, Any]) -> list[Reason]:
+    load = environment.get("load_average") or [0.0]
+    cpus = len(environment.get("allowed_cpus") or [])
+    limit = max(1.0, LOAD_PER_CPU_LIMIT * cpus)
+    if not cpus or float(load[0]) <= limit:
+        return []
+    return [
+        Reason(
+            "load_at_start",
+            f"load average was {float(load[0]):.2f} at the start (limit {limit:g} for {cpus} "
+            "CPUs): other work may have shared the cores",
+        )
+    ]
+
+
+def latency_spread(latency: LatencyStats, limit: float = CV_LIMIT) -> list[Reason]:
+    cv = latency.cv
+    if not (math.isfinite(cv) and cv >= limit):
+        return []
+    return [
+        Reason(
+            "latency_spread",
+            f"latency std is {cv:.0%} of the mean: a wide or skewed distribution (the "
+            "percentiles describe it; the throughput and the median are judged apart)",
+        )
+    ]
+
+
+# --- unreliable percentiles ----------------------------------------------------------------------
+
+
+def needed_iterations(p: float, tail: int = TAIL_SAMPLES) -> int:
+    """Iterations for ``tail`` samples to lie beyond percentile ``p``: ceil(tail / (1 - p/100))."""
+    return math.ceil(round(tail / (1.0 - p / 100.0), 6))
+
+
+def unreliable_percentiles(
+    iterations: int, percentiles: Sequence[float] = PERCENTILES, tail: int = TAIL_SAMPLES
+) -> tuple[Unreliable, ...]:
+    """The percentiles with fewer than ``tail`` samples beyond them."""
+    return tuple(
+        Unreliable(p, needed_iterations(p, tail))
+        for p in percentiles
+        if iterations < needed_iterations(p, tail)
+    )
+
+
 # --- the verdict ---------------------------------------------------------------------------------
 
 
@@ -223,15 +314,30 @@ def assess(
     clock: Mapping[str, float],
     environment: Mapping[str, Any],
     core_cpus: Sequence[Sequence[int]],
+    *,
+    throughput_cv: float = math.nan,
+    load: Interference | None = None,
 ) -> Validity:
-    """Every rule over a finished run's measurement, statistics, clock and environment."""
+    """Every rule and note over a finished run's measurement, statistics, clock, environment,
+    the spread of its throughput over slices and the interference measured on its CPUs."""
     reasons = [
-        *high_variance(lat),
         *too_few_iterations(m.iterations),
+        *unstable(throughput_cv),
+        *interference(load),
         *clock_resolution(lat.median, clock),
-        *governor(environment),
-        *load_at_start(environment),
         *smt_siblings([s.cpus for s in m.streams], core_cpus),
         *wall_clock(clock, m.window_ns),
     ]
-    return Validity(tuple(reasons))
+    notes = [
+        *governor(environment),
+        *load_at_start(environment),
+        *latency_spread(lat),
+    ]
+    if load is None:
+        notes.append(
+            Reason(
+                "interference_unknown",
+                "the CPU counters could not be read: interference on the streams' CPUs is unknown",
+            )
+        )
+    return Validity(tuple(reasons), tuple(notes), unreliable_percentiles(m.iterations))

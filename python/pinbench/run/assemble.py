@@ -6,13 +6,16 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..base.stats import throughput_ci
+from ..base.stats import batch_count, batch_rates, cv, throughput_ci
 from ..result.record import Result, StreamFigures
 from ..result.server import server_figures
 from ..result.validity import assess
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from ..result.config import RunConfig
+    from ..result.interference import Interference
     from ..result.measurement import Measurement, StreamMeasurement
     from ..settings import RunSettings
 
@@ -26,14 +29,16 @@ def assemble(
     clock: dict[str, float],
     core_cpus: list[list[int]],
     samples: dict[str, Any] | None = None,
+    load: Interference | None = None,
 ) -> Result:
     """The Result of a measurement: throughput and its interval, latency statistics, per-stream
-    figures, the server scenario's figures and the verdict."""
+    figures, the server scenario's figures, the interference measured and the verdict."""
     batch = config.batch_size
     seconds = m.seconds
-    lo, hi = throughput_ci(
-        [(s.starts_ns, s.ends_ns) for s in m.streams], m.window_ns, weights=weights(m.streams)
-    )
+    pairs = [(s.starts_ns, s.ends_ns) for s in m.streams]
+    lo, hi = throughput_ci(pairs, m.window_ns, weights=weights(m.streams))
+    stored = sum(int(s.starts_ns.size) for s in m.streams)
+    throughput_cv = slice_cv(pairs, m.window_ns, stored, weights(m.streams))
     latency = m.latency
     server = None
     if config.scenario == "server":
@@ -49,7 +54,11 @@ def assemble(
         items_per_sec_ci=(lo * batch, hi * batch),
         latency=latency,
         streams=tuple(stream_figures(s, config.stream_threads[s.index], batch) for s in m.streams),
-        validity=assess(m, latency, clock, environment, core_cpus),
+        throughput_cv=throughput_cv,
+        validity=assess(
+            m, latency, clock, environment, core_cpus, throughput_cv=throughput_cv, load=load
+        ),
+        interference=load,
         server=server,
         environment=environment,
         clock=clock,
@@ -75,6 +84,22 @@ def stream_figures(s: StreamMeasurement, threads: int, batch: int) -> StreamFigu
         latency=s.latency,
         first_iteration_ms=first_iteration_ms(s),
     )
+
+
+def slice_cv(
+    pairs: list[tuple[NDArray[Any], NDArray[Any]]],
+    window_ns: tuple[int, int] | None,
+    iterations: int,
+    stream_weights: list[float],
+) -> float:
+    """The coefficient of variation of the throughput over the slices of the throughput's
+    interval (NaN with fewer than 2 slices)."""
+    if window_ns is None:
+        return math.nan
+    slices = batch_count((window_ns[1] - window_ns[0]) / 1e9, iterations)
+    if slices < 2:
+        return math.nan
+    return cv(batch_rates(pairs, window_ns, slices, stream_weights))
 
 
 def first_iteration_ms(s: StreamMeasurement) -> float:

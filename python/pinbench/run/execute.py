@@ -23,12 +23,14 @@ from ..base.logs import log
 from ..base.shapes import parse_input_shapes
 from ..base.system import capture_environment
 from ..result.config import RunConfig
+from ..result.interference import measure_interference
 from ..result.samples import reference
 from ..result.server import server_warnings
 from .assemble import assemble
 from .instances import step_factory
 from .layout import plan_layout
 from .measure import StreamError, measure
+from .sampler import WindowSampler
 
 if TYPE_CHECKING:
     import numpy as np
@@ -125,7 +127,8 @@ def execute(
     started = _now_iso()
     wall_start, steady_start = clock.time_ns(), _core.now_ns()
     window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
-    engine, m = measure_layout(prepared, settings, layout, window)
+    with WindowSampler() as sampler:
+        engine, m = measure_layout(prepared, settings, layout, window)
     wall_end, steady_end = clock.time_ns(), _core.now_ns()
     probe = _core.probe_clock(20_000)
     clock_marks = {
@@ -147,6 +150,9 @@ def execute(
         clock=clock_marks,
         core_cpus=[list(c.cpus) for c in prepared.topology.cores],
         samples=samples,
+        load=measure_interference(
+            sampler.readings, sampler.affinity, m.window_ns, [s.cpus for s in m.streams]
+        ),
     )
     if result.server is not None:
         for warning in server_warnings(result.server, meas.time):

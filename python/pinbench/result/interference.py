@@ -1,0 +1,130 @@
+"""Interference: the CPU time that other work took on the streams' CPUs during the window.
+
+For each group of CPUs the streams were pinned to (unpinned streams: every CPU), over the readings
+that bracket the measured window (the last one before its start, the first one after its end):
+
+    other = busy ticks of those CPUs - ticks of this process's threads that may only run there
+            - a share of this process's other threads' ticks (by the group's share of the CPUs)
+
+Busy time is user, nice, system, irq, softirq and steal (``base.cpu_time``); ``other`` is what other
+processes, the kernel, and a hypervisor (steal) took from the streams. Threads that ended before
+the last reading (the streams' own) are counted through the process's total, which keeps them,
+shared among the groups in proportion to their threads' time. Shares are of the bracket's length
+times the group's CPUs; the resolution is one clock tick (10 ms), so short windows are coarse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..base.cpu_time import TICKS_PER_SECOND
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from ..base.cpu_time import CpuReading
+
+
+@dataclass(frozen=True)
+class CpuGroupLoad:
+    """How busy one group of stream CPUs was, and who kept it busy, as shares of its capacity."""
+
+    cpus: tuple[int, ...]
+    streams: tuple[int, ...]  # the streams pinned to exactly these CPUs
+    busy_share: float
+    own_share: float  # this process's threads
+    other_share: float  # everything else: interference
+    other_ticks: int
+
+
+@dataclass(frozen=True)
+class Interference:
+    """Interference over the window, per group of stream CPUs."""
+
+    groups: tuple[CpuGroupLoad, ...]
+    seconds: float  # the bracket's length (at least the window's)
+    bracket_ns: tuple[int, int]
+    ticks_per_second: int = TICKS_PER_SECOND
+
+    @property
+    def worst(self) -> CpuGroupLoad | None:
+        return max(self.groups, key=lambda g: g.other_share, default=None)
+
+
+def measure_interference(
+    readings: Sequence[CpuReading],
+    affinity: Mapping[int, Sequence[int]],
+    window_ns: tuple[int, int] | None,
+    stream_cpus: Sequence[Sequence[int]],
+) -> Interference | None:
+    """The interference over ``window_ns``; None when the counters could not be read."""
+    if window_ns is None or len(readings) < 2 or not readings[0].busy:
+        return None
+    start = max(
+        (r for r in readings if r.t_ns <= window_ns[0]), key=lambda r: r.t_ns, default=readings[0]
+    )
+    end = min(
+        (r for r in readings if r.t_ns >= window_ns[1]), key=lambda r: r.t_ns, default=readings[-1]
+    )
+    seconds = (end.t_ns - start.t_ns) / 1e9
+    if seconds <= 0:
+        return None
+    inside = [r for r in readings if start.t_ns <= r.t_ns <= end.t_ns]
+    every_cpu = tuple(sorted(start.busy))
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, cpus in enumerate(stream_cpus):
+        groups.setdefault(tuple(sorted(cpus)) or every_cpu, []).append(i)
+    own, unattributed, ended = _own_ticks(inside, start, end, affinity, list(groups))
+    lost = max(0, end.process - start.process - sum(own.values()) - unattributed)
+    ended_total = sum(ended.values())
+    union = {c for g in groups for c in g}
+    loads = []
+    for cpus, streams in groups.items():
+        capacity = seconds * TICKS_PER_SECOND * len(cpus)
+        busy = sum(end.busy.get(c, 0) - start.busy.get(c, 0) for c in cpus)
+        mine = own[cpus] + (lost * ended[cpus] / ended_total if ended_total else 0.0)
+        mine += unattributed * len(cpus) / len(union) if union else 0.0
+        other = max(0.0, busy - mine)
+        loads.append(
+            CpuGroupLoad(
+                cpus,
+                tuple(streams),
+                busy / capacity,
+                min(mine, busy) / capacity,
+                other / capacity,
+                round(other),
+            )
+        )
+    return Interference(tuple(loads), seconds, (start.t_ns, end.t_ns))
+
+
+def _own_ticks(
+    inside: Sequence[CpuReading],
+    start: CpuReading,
+    end: CpuReading,
+    affinity: Mapping[int, Sequence[int]],
+    groups: Sequence[tuple[int, ...]],
+) -> tuple[dict[tuple[int, ...], int], int, dict[tuple[int, ...], int]]:
+    """Ticks of this process's threads during the bracket: per group (threads that may run only
+    on its CPUs), the rest, and per group those of threads that ended before the last reading
+    (their time after their own last reading is in the process's total only: it goes to their
+    groups). A thread's last reading stands for its total."""
+    last: dict[int, int] = {}
+    for r in inside:
+        last.update(r.threads)
+    own = dict.fromkeys(groups, 0)
+    ended = dict.fromkeys(groups, 0)
+    rest = 0
+    for tid, ticks in last.items():
+        delta = ticks - start.threads.get(tid, 0)
+        allowed = set(affinity.get(tid, ()))
+        home = [g for g in groups if allowed and allowed <= set(g)]
+        if not home:
+            rest += delta
+            continue
+        group = min(home, key=len)
+        own[group] += delta
+        if tid not in end.threads:
+            ended[group] += max(delta, 1)
+    return own, rest, ended
