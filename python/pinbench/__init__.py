@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .base.errors import PinbenchError, RunError, UsageError
 
 if TYPE_CHECKING:
-    from .api import benchmark, benchmark_model, find_qps, json_document, run_sweep
+    from .api import ab, benchmark, benchmark_model, find_qps, json_document, run_sweep
     from .base.stats import LatencyStats
     from .result.measurement import Measurement, StreamMeasurement
     from .result.record import Result
@@ -37,6 +37,7 @@ __all__ = [
     "StreamMeasurement",
     "SweepSettings",
     "UsageError",
+    "ab",
     "benchmark",
     "benchmark_model",
     "find_qps",
@@ -61,6 +62,7 @@ _LAZY: dict[str, str] = {
     "Result": "result.record",
     "RunSettings": "settings",
     "SweepSettings": "settings",
+    "ab": "api",
     "benchmark": "api",
     "benchmark_model": "api",
     "find_qps": "api",

@@ -15,19 +15,22 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
-from .base.errors import RunError
+from .base.errors import RunError, UsageError
 from .base.files import check_output_path, write_json_atomic
 from .base.logs import log
-from .report.json import deepsparse_document, document, sweep_document
+from .report.json import ab_document, deepsparse_document, document, sweep_document
 from .report.plot import check_plot_path
+from .result.ab import METRICS
 from .result.samples import check_samples_path, write_samples
 from .run.prepare import prepare
-from .search.auto_streams import benchmark_streams
+from .search.ab import run_ab as search_ab
 from .search.find_qps import find_qps as search_rate
+from .search.repeat import run_benchmark
 from .search.sweep import run_sweep as search_grid
 from .settings import DEFAULT_ENGINE, RunSettings, SweepSettings
 
 if TYPE_CHECKING:
+    from .result.ab import AbResult
     from .result.record import Result
     from .result.search import Sweep
     from .run.execute import OnStart
@@ -68,7 +71,7 @@ def run(settings: RunSettings, *, on_start: OnStart | None = None, plot: bool = 
         if s.search.find_qps:
             result = search_rate(prepared, s, on_start=on_start)
         else:
-            result = benchmark_streams(prepared, s, on_start=on_start)
+            result = run_benchmark(prepared, s, on_start=on_start)
     write_outputs(result, s.outputs)
     if plot and s.outputs.plot:
         write_plot(result, s.outputs.plot)
@@ -200,6 +203,39 @@ def sweep(grid: SweepSettings, *, export_path: str | None = None) -> Sweep:
     if export_path:
         write_json_atomic(sweep_document(result), export_path)
         log.info("sweep written to %s", export_path)
+    return result
+
+
+def ab(
+    a: RunSettings,
+    b: RunSettings,
+    *,
+    rounds: int = 6,
+    metric: str = "items_per_sec",
+    alpha: float = 0.05,
+    flags: tuple[str, str] = ("", ""),
+    export_path: str | None = None,
+) -> AbResult:
+    """An interleaved A/B comparison of two settings (ABBA... rounds; see ``pinbench.result.ab``);
+    writes its JSON to ``export_path`` when given.
+
+    Example::
+
+        >>> a = pinbench.RunSettings.from_kwargs("squeezenet", time=1, num_streams=1)
+        >>> b = dataclasses.replace(a, layout=dataclasses.replace(a.layout, num_streams=2))
+        >>> pinbench.ab(a, b, rounds=4).comparison.ratio  # doctest: +SKIP
+    """
+    a, b = a.validate(), b.validate()
+    if metric not in METRICS:
+        raise UsageError(f"--metric {metric}: expected one of {', '.join(METRICS)}")
+    if rounds < 1:
+        raise UsageError(f"rounds must be at least 1, got {rounds}")
+    if export_path:
+        check_output_path(export_path)
+    result = search_ab(a, b, rounds=rounds, metric=metric, alpha=alpha, flags=flags)
+    if export_path:
+        write_json_atomic(ab_document(result), export_path)
+        log.info("A/B written to %s", export_path)
     return result
 
 

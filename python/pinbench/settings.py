@@ -57,6 +57,7 @@ class MeasureSettings:
     warmup_time: float = 2.0  # -w: seconds of warmup, uncounted
     iteration_timeout: float | None = None  # seconds one inference may take; None: no limit
     max_samples: int | None = None  # samples stored per stream; None: every iteration
+    repeat: int = 1  # -r: repetitions, each a fresh warmup, instances and window
 
 
 @dataclass(frozen=True)
@@ -285,6 +286,7 @@ def _validate_measure(m: MeasureSettings) -> None:
     if m.iteration_timeout is not None:
         _seconds(m.iteration_timeout, "the iteration timeout", zero_ok=False)
     _positive_int(m.max_samples, "--max-samples")
+    _positive_int(m.repeat, "the number of repetitions (-r)")
 
 
 def _validate_engine(e: EngineSettings) -> None:

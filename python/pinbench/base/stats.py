@@ -178,6 +178,51 @@ def t_quantile(p: float, df: int) -> float:
     return float(z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4)
 
 
+def t_two_sided_p(t: float, df: int) -> float:
+    """Two-sided p-value of Student's t statistic ``t`` with ``df`` degrees of freedom:
+    ``I_{df/(df+t^2)}(df/2, 1/2)``, the regularized incomplete beta function.
+
+    >>> round(t_two_sided_p(2.776, 4), 3)
+    0.05
+    """
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
+    if not math.isfinite(t):
+        return 0.0 if math.isinf(t) else math.nan
+    return regularized_beta(df / (df + t * t), df / 2.0, 0.5)
+
+
+def regularized_beta(x: float, a: float, b: float) -> float:
+    """``I_x(a, b)`` by its continued fraction (Lentz's method), to about 1e-12."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = a * math.log(x) + b * math.log1p(-x) - _log_beta(a, b)
+    if x > (a + 1.0) / (a + b + 2.0):  # the fraction converges fast on the other side
+        return 1.0 - regularized_beta(1.0 - x, b, a)
+    tiny, c, d = 1e-300, 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        for num in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-13:
+            break
+    return math.exp(log_front) * h / a
+
+
+def _log_beta(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
 def mean_ci(values: ArrayLike, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Student-t interval of the mean of (roughly independent) values; NaN below 2 values."""
     x = np.asarray(values, dtype=np.float64).ravel()

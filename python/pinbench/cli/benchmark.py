@@ -172,6 +172,15 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
     """The flags pinbench adds."""
     extra = parser.add_argument_group("pinbench options")
     extra.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0)")
+    extra.add_argument(
+        "-r",
+        "--repeat",
+        type=types.positive_int,
+        default=1,
+        metavar="N",
+        help="repetitions, each a fresh warmup, engine instances and window; the figures are "
+        "the median repetition's, with the spread across them (1)",
+    )
     extra.add_argument("--data", default=None, help="inputs from a .npz (by name) or .npy file")
     extra.add_argument(
         "--providers",
@@ -293,6 +302,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         warmup_time=args.warmup_time,
         iteration_timeout=args.iteration_timeout,
         max_samples=args.max_samples,
+        repeat=args.repeat,
         scenario=args.scenario,
         num_streams=args.num_streams,
         num_cores=args.num_cores,
@@ -359,6 +369,10 @@ def main(argv: Sequence[str]) -> int:
             write_plot(result, args.plot)
         except PinbenchError as e:
             return fail(PROG, str(e), e.exit_code, args.debug)
-    if not result.interrupted:
-        return 0
-    return interrupt_code(result.measurement.interrupt)
+    if result.interrupted:
+        return interrupt_code(result.measurement.interrupt)
+    search = result.config.find_qps
+    if search is not None and not search.confirmed:
+        target = f"p{search.percentile:g} <= {search.latency_slo_ms:g} ms"
+        return fail(PROG, f"--find-qps: no rate met {target} in every confirmation run", 1, False)
+    return 0

@@ -13,6 +13,7 @@ import math
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from ..result.ab import metric_value
 from ..result.search import cores_label
 from .tables import table_lines
 
@@ -20,7 +21,9 @@ from .tables import table_lines
 CONSOLE_PERCENTILES = (90.0, 99.0)
 
 if TYPE_CHECKING:
+    from ..result.ab import AbResult
     from ..result.record import Result
+    from ..result.repetitions import Repetitions
     from ..result.search import QpsSearch, StreamTuning, Sweep, SweepPoint
     from ..result.server import ServerFigures
 
@@ -31,6 +34,8 @@ def result_lines(result: Result) -> list[str]:
     if result.server is not None:
         out += server_lines(result.server)
     out += extra_lines(result)
+    if result.repetitions is not None:
+        out += repetitions_lines(result.repetitions)
     c = result.config
     if c.auto_streams is not None:
         out += auto_streams_lines(c.auto_streams)
@@ -132,6 +137,33 @@ def _interference(result: Result) -> str:
     )
 
 
+def repetitions_lines(reps: Repetitions) -> list[str]:
+    """The spread across repetitions, and one row per repetition."""
+    thr, med = reps.items_per_sec, reps.median_ms
+    rows = [
+        (
+            "*" if r.index == reps.representative else "",
+            str(r.index + 1),
+            f"{r.items_per_sec:.4f}",
+            f"{r.median_ms:.4f}",
+            f"{r.p99_ms:.4f}",
+            str(r.iterations),
+            "valid" if r.valid else f"invalid ({', '.join(r.reasons)})",
+        )
+        for r in reps.runs
+    ]
+    header = ("", "repetition", "items/sec", "median ms", "p99 ms", "iterations", "verdict")
+    return [
+        f"Repetitions: {len(reps.runs)} (the figures above are repetition "
+        f"{reps.representative + 1}, the median by throughput; * marks it)",
+        f"Repetitions Throughput (items/sec): median {thr.median:.4f}, mean 95% CI "
+        f"{_interval(thr.ci95)}, min {thr.min:.4f}, max {thr.max:.4f}, cv {thr.cv:.4f}",
+        f"Repetitions Latency Median (ms/batch): median {med.median:.4f}, mean 95% CI "
+        f"{_interval(med.ci95)}, min {med.min:.4f}, max {med.max:.4f}",
+        *table_lines(header, rows),
+    ]
+
+
 def auto_streams_lines(t: StreamTuning) -> list[str]:
     """The table of what ``-nstreams auto`` probed."""
     rows = [
@@ -174,12 +206,51 @@ def find_qps_lines(q: QpsSearch) -> list[str]:
         f"Max Rate Under Target (queries/sec): {best} ({p} <= {q.latency_slo_ms:g} ms; "
         f"closed-loop capacity {q.capacity_qps:.4f})",
     ]
-    if q.final_latency_ms is not None:
-        verdict = "meets" if q.final_meets else "misses"
-        out.append(
-            f"Max Rate Confirmation: {p} {q.final_latency_ms:.4f} ms over -t, {verdict} the target"
+    if q.confirmations:
+        runs = "; ".join(
+            f"{t.qps:.1f} q/s {p} {t.latency_ms:.4f} ms {'meets' if t.meets else 'misses'}"
+            for t in q.confirmations
         )
+        held = "confirmed" if q.confirmed else "NOT confirmed: no rate held in every run"
+        out.append(f"Max Rate Confirmation: {held} ({runs})")
     return [*out, *table_lines(header, rows)]
+
+
+def ab_lines(ab: AbResult) -> list[str]:
+    """An A/B run: the two sides, each round's figures, and the ratio with its test."""
+    c = ab.comparison
+    unit = "items/sec" if c.metric == "items_per_sec" else f"{c.metric} ms"
+    rows = []
+    for k, (a, b) in enumerate(zip(ab.a_runs, ab.b_runs)):
+        va, vb = metric_value(a, c.metric), metric_value(b, c.metric)
+        first = ab.order[2 * k] if 2 * k < len(ab.order) else "a"
+        rows.append(
+            (
+                str(k + 1),
+                "AB" if first == "a" else "BA",
+                f"{va:.4f}",
+                f"{vb:.4f}",
+                f"{vb / va:.4f}" if va else "n/a",
+            )
+        )
+    header = ("round", "order", f"A {unit}", f"B {unit}", "B/A")
+    if not math.isfinite(c.p_value):
+        verdict = "not tested (fewer than 2 rounds)"
+    else:
+        better = c.worse_by < 0
+        how = f"B is {'better' if better else 'worse'} by {abs(c.worse_by):.1%}"
+        verdict = (
+            f"p {c.p_value:.4f}: {'significant' if c.significant else 'not significant'} "
+            f"at {c.alpha:g} ({how})"
+        )
+    return [
+        f"A/B: {ab.model}, {c.rounds} rounds (ABBA order), metric {c.metric}"
+        + (" (interrupted)" if ab.interrupted else ""),
+        f"  A: {ab.a_flags or '(the shared flags only)'}",
+        f"  B: {ab.b_flags or '(the shared flags only)'}",
+        *table_lines(header, rows),
+        f"Ratio B/A ({c.metric}): {_number(c.ratio)}, 95% CI {_interval(c.ci95)}, {verdict}",
+    ]
 
 
 def sweep_lines(sweep: Sweep) -> list[str]:

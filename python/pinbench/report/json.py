@@ -23,14 +23,17 @@ from ..base.version import pinbench_version
 from ..result.search import QPS_HEADROOM
 
 if TYPE_CHECKING:
+    from ..result.ab import AbResult
     from ..result.interference import Interference
     from ..result.record import Result, StreamFigures
+    from ..result.repetitions import Across, Repetitions
     from ..result.search import QpsSearch, StreamTuning, Sweep
     from ..result.server import ServerFigures
 
 # History in docs/results.md. 3: the requested settings beside what ran.
 SCHEMA_VERSION = 3
 SWEEP_SCHEMA_VERSION = 1
+AB_SCHEMA_VERSION = 1
 
 
 def document(result: Result) -> dict[str, Any]:
@@ -126,6 +129,8 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
     }
     if result.server is not None:
         out["server"] = server_dict(result.server)
+    if result.repetitions is not None:
+        out["repetitions"] = repetitions_dict(result.repetitions)
     if c.auto_streams is not None:
         out["auto_streams"] = auto_streams_dict(c.auto_streams)
     if c.find_qps is not None:
@@ -227,7 +232,59 @@ def find_qps_dict(q: QpsSearch) -> dict[str, Any]:
             "latency_ms": q.final_latency_ms,
             "meets": q.final_meets,
         }
+    out["confirmations"] = [dataclasses.asdict(t) for t in q.confirmations]
+    out["confirmed"] = q.confirmed
     return out
+
+
+def repetitions_dict(reps: Repetitions) -> dict[str, Any]:
+    def across(a: Across) -> dict[str, Any]:
+        return dataclasses.asdict(a) | {"ci95": list(a.ci95)}
+
+    return {
+        "count": len(reps.runs),
+        "representative": reps.representative,
+        "method": "the top-level figures are the representative repetition's: the median by "
+        "items/sec (the lower middle for an even count); ci95 is Student t's interval of the "
+        "mean over the repetitions",
+        "instances_rebuilt": reps.instances_rebuilt,
+        "runs": [dataclasses.asdict(r) | {"reasons": list(r.reasons)} for r in reps.runs],
+        "items_per_sec": across(reps.items_per_sec),
+        "mean_ms": across(reps.mean_ms),
+        "median_ms": across(reps.median_ms),
+    }
+
+
+def ab_document(ab: AbResult) -> dict[str, Any]:
+    """The JSON of ``pinbench ab -x``: both sides' runs (each the document of ``pinbench -x``),
+    the order they ran in, and the comparison."""
+    c = ab.comparison
+    out = {
+        "kind": "pinbench ab",
+        "schema_version": AB_SCHEMA_VERSION,
+        "timestamp": ab.timestamp or now_iso(),
+        "command_line": list(ab.command_line),
+        "model": ab.model,
+        "metric": c.metric,
+        "interrupted": ab.interrupted,
+        "a": {"flags": ab.a_flags, "runs": [document(r) for r in ab.a_runs]},
+        "b": {"flags": ab.b_flags, "runs": [document(r) for r in ab.b_runs]},
+        "order": list(ab.order),
+        "comparison": {
+            "metric": c.metric,
+            "ratio": c.ratio,
+            "ci95": list(c.ci95),
+            "p_value": c.p_value,
+            "significant": c.significant,
+            "rounds": c.rounds,
+            "alpha": c.alpha,
+            "higher_is_better": c.higher_is_better,
+            "method": "paired rounds (ABBA order); one-sample Student t test of log(B/A) per "
+            "round; ratio = the geometric mean",
+        },
+    }
+    finite: dict[str, Any] = finite_values(out)
+    return finite
 
 
 def sweep_document(sweep: Sweep) -> dict[str, Any]:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .config import RunConfig
     from .interference import Interference
     from .measurement import Measurement
+    from .repetitions import Repetitions
     from .server import ServerFigures
     from .validity import Validity
 
@@ -58,6 +59,7 @@ class Result:
     throughput_cv: float = float("nan")  # std / mean of the throughput over the window's slices
     interference: Interference | None = None  # other work on the streams' CPUs; None: unknown
     server: ServerFigures | None = None  # the server scenario's figures
+    repetitions: Repetitions | None = None  # -r N: every repetition; these figures are one
     environment: dict[str, Any] = field(default_factory=dict)
     clock: dict[str, float] = field(default_factory=dict)
     core_cpus: list[list[int]] = field(default_factory=list)  # CPUs of each physical core

@@ -82,8 +82,10 @@ class QpsSearch:
     best_qps: float | None
     tolerance: float = QPS_TOLERANCE
     max_trials: int = QPS_MAX_TRIALS
-    final_latency_ms: float | None = None  # the final -t run's percentile latency
-    final_meets: bool | None = None  # whether that run met the target with nothing dropped
+    final_latency_ms: float | None = None  # the reported run's percentile latency
+    final_meets: bool | None = None  # whether the last confirmation met the target
+    confirmations: tuple[QpsTrial, ...] = ()  # full -t runs at the answer (and below it)
+    confirmed: bool = False  # best_qps held in every confirmation run at it
 
 
 @dataclass(frozen=True)

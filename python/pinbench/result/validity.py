@@ -13,6 +13,8 @@ Reasons (each rule's threshold in its constant):
   pyperf's limit) or more of its mean. The latency's own spread is not used: a small model's
   latency distribution is skewed by nature (a few slow iterations), and that does not make its
   throughput or median less repeatable;
+- ``unstable_repetitions``: with ``-r N``, the throughput varies by ``CV_LIMIT`` or more
+  between repetitions (the machine drifted between runs);
 - ``interference``: other work took ``INTERFERENCE_LIMIT`` (5%) or more of one group of the
   streams' CPUs during the window, and at least ``INTERFERENCE_MIN_TICKS`` clock ticks
   (``result.interference``: per-CPU counters against this process's own threads);
@@ -60,6 +62,7 @@ WALL_CLOCK_LIMIT = 0.01
 RULES: tuple[str, ...] = (
     "too_few_iterations",
     "unstable",
+    "unstable_repetitions",
     "interference",
     "clock_resolution",
     "smt_siblings",
@@ -142,6 +145,18 @@ def unstable(throughput_cv: float, limit: float = CV_LIMIT) -> list[Reason]:
             "unstable",
             f"throughput varies by {throughput_cv:.0%} between slices of the window (limit "
             f"{limit:.0%}): the run was not steady",
+        )
+    ]
+
+
+def unstable_repetitions(throughput_cv: float, limit: float = CV_LIMIT) -> list[Reason]:
+    if not (math.isfinite(throughput_cv) and throughput_cv >= limit):
+        return []
+    return [
+        Reason(
+            "unstable_repetitions",
+            f"throughput varies by {throughput_cv:.0%} between repetitions (limit {limit:.0%}): "
+            "the machine drifted between runs",
         )
     ]
 

@@ -19,14 +19,12 @@ from typing import TYPE_CHECKING
 from ..base.errors import RunError, UsageError
 from ..base.logs import log
 from ..result.search import TIE_TOLERANCE, StreamProbe, StreamTuning, cores_label
-from ..run.execute import Window, execute, measure_layout, plan
+from ..run.execute import Window, measure_layout, plan
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from ..result.measurement import Measurement
-    from ..result.record import Result
-    from ..run.execute import OnStart
     from ..run.layout import Layout
     from ..run.prepare import Prepared
     from ..settings import RunSettings
@@ -126,16 +124,3 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
     )
     log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
     return layout, tuning
-
-
-def benchmark_streams(
-    prepared: Prepared, settings: RunSettings, *, on_start: OnStart | None = None
-) -> Result:
-    """One run of ``settings`` over ``prepared``: with the streams it names, or, for
-    ``-nstreams auto``, those the probes choose."""
-    if settings.auto_streams:
-        layout, tuning = choose_layout(prepared, settings)
-        return execute(prepared, settings, layout, on_start=on_start, auto_streams=tuning)
-    layout = plan(prepared, settings)
-    log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
-    return execute(prepared, settings, layout, on_start=on_start)

@@ -13,8 +13,11 @@ A search over the server scenario's arrival rate for the highest rate whose late
    machine's probe may be low); then bisection between the highest passing and the lowest
    failing rate, until they are within ``tolerance`` (2%) of each other or ``max_trials`` (10)
    trials have run.
-3. the best rate that met the target is run again for the full ``-t``: that run is the result
-   (console and JSON), with the trials in ``pinbench.find_qps``.
+3. confirmation: the best rate that met the target runs ``CONFIRMATIONS`` (2) more times for the
+   full ``-t``, and each must meet it too; when one misses, the rate steps down by 5% and is
+   confirmed again, at most 3 times. The first run at the rate that held is the result (console
+   and JSON), with the trials and the confirmations in ``pinbench.find_qps``. An answer that no
+   confirmation held is reported as unconfirmed (the command exits 1).
 
 Every run is over one prepared model: the model is loaded once. The tail of a short trial is
 noisy, so the answer is good to a few percent, not to a query.
@@ -31,7 +34,11 @@ from ..base.logs import log, quiet_logs
 from ..result.search import QPS_HEADROOM, QPS_MAX_TRIALS, QPS_TOLERANCE, QpsSearch, QpsTrial
 from ..result.validity import needed_iterations
 from ..settings import OutputSettings
-from .auto_streams import benchmark_streams
+from .repeat import run_benchmark
+
+CONFIRMATIONS = 2  # runs of the full -t at the answer; each must meet the target
+STEP_DOWN = 0.95  # the rate after a missed confirmation, times the one that missed
+MAX_STEPS_DOWN = 3
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -95,7 +102,7 @@ def variant(
     return dataclasses.replace(
         s,
         layout=dataclasses.replace(s.layout, scenario=scenario, num_streams=num_streams),
-        measure=dataclasses.replace(s.measure, time=time, warmup_time=warmup),
+        measure=dataclasses.replace(s.measure, time=time, warmup_time=warmup, repeat=1),
         server=dataclasses.replace(s.server, qps=qps),
         search=dataclasses.replace(s.search, find_qps=False, latency_slo_ms=None),
         outputs=OutputSettings(),
@@ -133,7 +140,7 @@ def find_qps(
             num_streams=streams,
         )
         with quiet_logs():
-            r = benchmark_streams(prepared, run)
+            r = run_benchmark(prepared, run)
         return _trial(r, rate, seconds, percentile, slo)
 
     trials = bisect_rate(
@@ -147,34 +154,30 @@ def find_qps(
             f"{lowest.qps:.1f} queries/s, gave {lowest.latency_ms:.3f} ms"
         )
     best = max(t.qps for t in passed)
-    log.info("find-qps: %.1f queries/s; confirming for %g s", best, time)
-    final_settings = dataclasses.replace(
-        variant(
-            settings, scenario="server", time=time, warmup=warmup, qps=best, num_streams=streams
-        ),
-        outputs=settings.outputs,
-    )
-    final = benchmark_streams(prepared, final_settings, on_start=on_start)
-    confirmed = latency_at(final.measurement, percentile)
-    meets = bool(confirmed <= slo and not final.measurement.arrivals_dropped)
-    if not meets:
-        log.warning(
-            "find-qps: over the full -t, p%g was %.3f ms at %.1f queries/s, above the target: "
-            "short trials see less of the queue's tail; raise --probe-time",
-            percentile,
-            confirmed,
-            best,
+
+    def confirm(rate: float) -> tuple[Result, QpsTrial]:
+        run = dataclasses.replace(
+            variant(
+                settings, scenario="server", time=time, warmup=warmup, qps=rate, num_streams=streams
+            ),
+            outputs=settings.outputs,
         )
+        r = run_benchmark(prepared, run, on_start=on_start)
+        return r, _trial(r, rate, time, percentile, slo)
+
+    final, confirmations, confirmed = _confirm(confirm, best, percentile, slo, time)
     record = QpsSearch(
         slo,
         percentile,
         capacity,
         tuple(trials),
-        best,
+        confirmed if confirmed is not None else best,
         search.qps_tolerance,
         search.qps_max_trials,
-        final_latency_ms=confirmed,
-        final_meets=meets,
+        final_latency_ms=latency_at(final.measurement, percentile),
+        final_meets=confirmations[-1].meets,
+        confirmations=tuple(confirmations),
+        confirmed=confirmed is not None,
     )
     reason = (
         capacity_run.config.num_streams_reason
@@ -190,6 +193,49 @@ def find_qps(
     return dataclasses.replace(final, config=config, settings=settings)
 
 
+def _confirm(
+    confirm: Callable[[float], tuple[Result, QpsTrial]],
+    best: float,
+    percentile: float,
+    slo: float,
+    time: float,
+) -> tuple[Result, list[QpsTrial], float | None]:
+    """The search's answer confirmed by ``CONFIRMATIONS`` runs of the full ``-t``, each of which
+    must meet the target; when one misses, the rate steps down by ``STEP_DOWN`` and is confirmed
+    again, at most ``MAX_STEPS_DOWN`` times. Returns the first run at the rate that held (or the
+    last run), every confirmation run, and the confirmed rate (None: none held)."""
+    rate, done = best, []
+    first: Result | None = None
+    for step in range(MAX_STEPS_DOWN + 1):
+        log.info(
+            "find-qps: %.1f queries/s; confirming with %d runs of %g s", rate, CONFIRMATIONS, time
+        )
+        held, first = True, None
+        for _ in range(CONFIRMATIONS):
+            r, t = confirm(rate)
+            done.append(t)
+            first = first or r
+            if r.interrupted:
+                return first, done, None
+            if not t.meets:
+                held = False
+                break
+        assert first is not None
+        if held:
+            return first, done, rate
+        if step < MAX_STEPS_DOWN:
+            log.warning(
+                "find-qps: over the full -t, p%g was %.3f ms at %.1f queries/s, above the "
+                "target (short trials see less of the queue's tail); stepping down",
+                percentile,
+                done[-1].latency_ms,
+                rate,
+            )
+            rate *= STEP_DOWN
+    assert first is not None
+    return first, done, None
+
+
 def _capacity_run(prepared: Prepared, settings: RunSettings, warmup: float) -> Result:
     """The closed-loop run whose rate bounds every open loop's; RunError when even its median
     misses the target (queueing can only add to it)."""
@@ -201,7 +247,7 @@ def _capacity_run(prepared: Prepared, settings: RunSettings, warmup: float) -> R
         warmup=warmup,
         num_streams=settings.layout.num_streams,
     )
-    run = benchmark_streams(prepared, closed)
+    run = run_benchmark(prepared, closed)
     log.info(
         "find-qps: closed-loop capacity %.1f queries/s on %d stream(s), median %.3f ms",
         run.iterations / run.seconds_ran,

@@ -1,0 +1,123 @@
+"""``pinbench ab MODEL [flags] --a "FLAGS" --b "FLAGS" [-r N]``: an interleaved A/B comparison.
+
+The flags before and after ``--a``/``--b`` are the main command's and shared by both sides; each
+side adds its own (they win where they repeat a shared one). See ``pinbench.result.ab`` for the
+order of the runs and the test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+from ..base.errors import PinbenchError, UsageError
+from ..result.ab import ALPHA, METRICS
+from . import types
+from .benchmark import build_parser as build_benchmark_parser
+from .benchmark import settings_from_args
+from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+    from ..settings import RunSettings
+
+PROG = "pinbench ab"
+ROUNDS = 6
+
+
+def build_parser() -> OneLineParser:
+    p = OneLineParser(
+        prog=PROG,
+        description="Run two configurations alternately (ABBA...) and test B against A across "
+        "the paired rounds. Every flag of pinbench is accepted and shared by both sides.",
+        epilog='example: pinbench ab squeezenet -t 2 --a "-nstreams 1" --b "-nstreams 2" -r 6',
+        allow_abbrev=False,
+    )
+    p.add_argument("--a", default="", metavar="FLAGS", help="side A's own flags, quoted")
+    p.add_argument("--b", default="", metavar="FLAGS", help="side B's own flags, quoted")
+    p.add_argument(
+        "-r",
+        "--rounds",
+        type=types.positive_int,
+        default=ROUNDS,
+        help=f"rounds, each one run of A and one of B ({ROUNDS})",
+    )
+    p.add_argument(
+        "--metric",
+        choices=list(METRICS),
+        default="items_per_sec",
+        help="what is compared: items_per_sec (default), median or mean latency",
+    )
+    p.add_argument("--alpha", type=types.level, default=ALPHA, help=f"significance level ({ALPHA})")
+    p.add_argument(
+        "--fail-if-slower",
+        type=types.percent,
+        default=None,
+        metavar="PCT",
+        help="exit 1 when B is worse than A by PCT%% or more and significantly",
+    )
+    p.add_argument("-x", "--export_path", default=None, help="write both sides' runs as JSON")
+    return p
+
+
+def side_settings(shared: Sequence[str], own: str, side: str) -> RunSettings:
+    """One side's RunSettings: the shared flags, then its own."""
+    argv = [*shared, *shlex.split(own)]
+    args = build_benchmark_parser().parse_args(argv)
+    if args.export_path or args.export_samples or args.plot or args.find_qps or args.repeat > 1:
+        raise UsageError(
+            f"--{side} {own!r}: -x, --export-samples, --plot, --find-qps and -r belong to "
+            "pinbench ab itself, not to a side"
+        )
+    return settings_from_args(args, ["ab", *argv]).validate()
+
+
+def main(argv: Sequence[str]) -> int:
+    """``pinbench ab``: 0 ok, 1 B worse beyond --fail-if-slower (or a failure), 2 usage."""
+    args, shared = build_parser().parse_known_args(list(argv))
+    quiet, debug = "-q" in shared or "--quiet" in shared, "--debug" in shared
+    signal.signal(signal.SIGTERM, raise_terminated)
+    setup_logging(quiet, debug)
+    from ..api import ab
+
+    try:
+        a, b = side_settings(shared, args.a, "a"), side_settings(shared, args.b, "b")
+        a = dataclasses.replace(a, command_line=("pinbench", "ab", *argv))
+        result = ab(
+            a,
+            b,
+            rounds=args.rounds,
+            metric=args.metric,
+            alpha=args.alpha,
+            flags=(args.a, args.b),
+            export_path=args.export_path,
+        )
+    except PinbenchError as e:
+        return fail(PROG, str(e), e.exit_code, debug)
+    except KeyboardInterrupt as e:
+        return fail(PROG, "interrupted before a round finished", interrupt_code(e), debug)
+    return _report(result, args)
+
+
+def _report(result: object, args: argparse.Namespace) -> int:
+    from ..report.console import ab_lines
+    from ..result.ab import AbResult
+
+    assert isinstance(result, AbResult)
+    print("\n".join(ab_lines(result)))
+    if result.interrupted:
+        return interrupt_code(result.a_runs[-1].measurement.interrupt if result.a_runs else None)
+    c = result.comparison
+    pct = args.fail_if_slower
+    if pct is not None and c.significant and c.worse_by * 100.0 >= pct:
+        print(
+            f"{PROG}: B is worse than A by {c.worse_by:.1%} (>= {pct:g}%), p {c.p_value:.4f}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

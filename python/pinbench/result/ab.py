@@ -1,0 +1,110 @@
+"""An interleaved A/B comparison (``pinbench ab``): two configurations run alternately, round
+after round, so that both see the same drift of the machine, and their ratio tested across the
+paired rounds.
+
+Round k runs A then B when k is even, B then A when it is odd (ABBAAB...), each run a whole
+benchmark (a fresh warmup, fresh instances, its own window). For a metric m (``items_per_sec``,
+or ``median`` / ``mean`` latency) the rounds give paired ratios ``r_k = m(B_k) / m(A_k)``;
+their logs are tested with a one-sample Student t test (two-sided) against 0:
+
+- ``ratio``: the geometric mean of the ``r_k``;
+- ``ci95``: ``exp(mean(log r) +- t(0.975, n-1) * sd(log r) / sqrt(n))``;
+- ``p_value``: of the t statistic ``mean(log r) / (sd(log r) / sqrt(n))``, n-1 degrees of freedom;
+- ``significant``: ``p_value < alpha`` (0.05 by default).
+
+Pairing removes the drift the two sides share; what is left is the noise between runs, which is
+what a change must beat.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..base.stats import t_quantile, t_two_sided_p
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .record import Result
+
+METRICS = {"items_per_sec": True, "median": False, "mean": False}  # -> higher is better
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """B against A over paired rounds."""
+
+    metric: str
+    ratio: float  # B / A, the geometric mean over the rounds
+    ci95: tuple[float, float]
+    p_value: float
+    significant: bool
+    rounds: int
+    alpha: float
+    higher_is_better: bool
+
+    @property
+    def worse_by(self) -> float:
+        """How much worse B is than A, as a fraction (negative: better)."""
+        return 1.0 - self.ratio if self.higher_is_better else self.ratio - 1.0
+
+
+@dataclass(frozen=True)
+class AbResult:
+    """Every run of both sides, the order they ran in, and the comparison."""
+
+    model: str
+    a_flags: str
+    b_flags: str
+    a_runs: tuple[Result, ...]
+    b_runs: tuple[Result, ...]
+    order: tuple[str, ...]  # "a" / "b", as they ran
+    comparison: Comparison
+    interrupted: bool = False
+    timestamp: str = ""
+    command_line: tuple[str, ...] = ()
+
+
+def metric_value(r: Result, metric: str) -> float:
+    """The figure of one run that a comparison compares."""
+    if metric == "items_per_sec":
+        return r.items_per_sec
+    return r.latency.median if metric == "median" else r.latency.mean
+
+
+def round_order(rounds: int) -> list[tuple[str, str]]:
+    """The order of each round: AB, BA, AB, ...
+
+    >>> round_order(3)
+    [('a', 'b'), ('b', 'a'), ('a', 'b')]
+    """
+    return [("a", "b") if k % 2 == 0 else ("b", "a") for k in range(rounds)]
+
+
+def compare_paired(
+    a: Sequence[float], b: Sequence[float], metric: str, alpha: float = ALPHA
+) -> Comparison:
+    """The t test of the paired log ratios ``log(b_k / a_k)`` (see the module docstring)."""
+    logs = [
+        math.log(y / x)
+        for x, y in zip(a, b)
+        if x > 0 and y > 0 and math.isfinite(x) and math.isfinite(y)
+    ]
+    n = len(logs)
+    higher = METRICS[metric]
+    nan = math.nan
+    if n < 2:
+        ratio = math.exp(logs[0]) if logs else nan
+        return Comparison(metric, ratio, (nan, nan), nan, False, n, alpha, higher)
+    mean = sum(logs) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in logs) / (n - 1))
+    half = t_quantile(0.975, n - 1) * sd / math.sqrt(n)
+    if sd == 0.0:
+        p = 1.0 if mean == 0.0 else 0.0
+    else:
+        p = t_two_sided_p(mean / (sd / math.sqrt(n)), n - 1)
+    ci = (math.exp(mean - half), math.exp(mean + half))
+    return Comparison(metric, math.exp(mean), ci, p, p < alpha, n, alpha, higher)

@@ -1,0 +1,89 @@
+"""``pinbench ab``: two configurations run alternately, ABBAAB..., compared across the paired
+rounds (``result.ab``). Each side's model is loaded once; every run is a whole benchmark with a
+fresh warmup, fresh engine instances and a window of its own; ``-nstreams auto`` is probed once
+per side, before the first round."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from ..base.logs import log, quiet_logs
+from ..result.ab import AbResult, compare_paired, metric_value, round_order
+from ..run.execute import execute, plan
+from ..run.prepare import prepare
+from .auto_streams import choose_layout
+
+if TYPE_CHECKING:
+    from ..result.record import Result
+    from ..result.search import StreamTuning
+    from ..run.layout import Layout
+    from ..run.prepare import Prepared
+    from ..settings import RunSettings
+
+
+def run_ab(
+    a: RunSettings,
+    b: RunSettings,
+    *,
+    rounds: int,
+    metric: str = "items_per_sec",
+    alpha: float = 0.05,
+    flags: tuple[str, str] = ("", ""),
+) -> AbResult:
+    """``rounds`` rounds of A and B (REQUIRES: both validated); an interrupt ends the rounds
+    with what was measured (a round is kept only when both of its runs finished)."""
+    sides = {"a": a, "b": b}
+    runs: dict[str, list[Result]] = {"a": [], "b": []}
+    order: list[str] = []
+    interrupted = False
+    with contextlib.ExitStack() as stack:
+        with quiet_logs():
+            prepared = {k: stack.enter_context(prepare(s)) for k, s in sides.items()}
+        layouts = {k: _layout(prepared[k], s) for k, s in sides.items()}
+        for k, pair in enumerate(round_order(rounds)):
+            done = []
+            for side in pair:
+                layout, tuning = layouts[side]
+                with quiet_logs():
+                    r = execute(prepared[side], sides[side], layout, auto_streams=tuning)
+                done.append((side, r))
+                order.append(side)
+                if r.interrupted:
+                    interrupted = True
+                    break
+            if interrupted:
+                break
+            for side, r in done:
+                runs[side].append(r)
+            log.info(
+                "ab round %d/%d: %s",
+                k + 1,
+                rounds,
+                ", ".join(f"{s.upper()} {metric_value(r, metric):.4g}" for s, r in done),
+            )
+    comparison = compare_paired(
+        [metric_value(r, metric) for r in runs["a"]],
+        [metric_value(r, metric) for r in runs["b"]],
+        metric,
+        alpha,
+    )
+    return AbResult(
+        model=a.model,
+        a_flags=flags[0],
+        b_flags=flags[1],
+        a_runs=tuple(runs["a"]),
+        b_runs=tuple(runs["b"]),
+        order=tuple(order),
+        comparison=comparison,
+        interrupted=interrupted,
+        timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        command_line=a.command_line,
+    )
+
+
+def _layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, StreamTuning | None]:
+    if settings.auto_streams:
+        return choose_layout(prepared, settings)
+    return plan(prepared, settings), None

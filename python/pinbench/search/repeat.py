@@ -1,0 +1,77 @@
+"""``-r N`` / ``--repeat N``: the same layout run N times, each repetition a fresh warmup, fresh
+engine instances and a window of its own (``result.repetitions``). ``-nstreams auto`` probes once,
+before the first repetition; every repetition then runs the layout it chose."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import TYPE_CHECKING
+
+from ..base.logs import log, quiet_logs
+from ..result.repetitions import RepetitionFigures, summarize
+from ..result.validity import unstable_repetitions
+from ..run.execute import execute, plan
+from .auto_streams import choose_layout
+
+if TYPE_CHECKING:
+    from ..result.record import Result
+    from ..run.execute import OnStart
+    from ..run.prepare import Prepared
+    from ..settings import RunSettings
+
+
+def run_benchmark(
+    prepared: Prepared, settings: RunSettings, *, on_start: OnStart | None = None
+) -> Result:
+    """One benchmark of ``settings`` over ``prepared``: with the streams it names, or those
+    ``-nstreams auto``'s probes choose; ``settings.measure.repeat`` times. With repetitions, the
+    representative one's Result holding every repetition in ``repetitions``. An interrupt ends
+    the repetitions with what was done."""
+    tuning = None
+    if settings.auto_streams:
+        layout, tuning = choose_layout(prepared, settings)
+    else:
+        layout = plan(prepared, settings)
+        log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
+    repeat = settings.measure.repeat
+    results: list[Result] = []
+    for k in range(repeat):
+        quiet = quiet_logs() if k else contextlib.nullcontext()
+        with quiet:
+            r = execute(
+                prepared, settings, layout, on_start=None if k else on_start, auto_streams=tuning
+            )
+        results.append(r)
+        if repeat > 1:
+            log.info("repetition %d/%d: %.1f items/s", k + 1, repeat, r.items_per_sec)
+        if r.interrupted:
+            break
+    return with_repetitions(results) if repeat > 1 else results[0]
+
+
+def with_repetitions(results: list[Result]) -> Result:
+    """The representative result of ``results``, holding them all; its verdict gains a reason
+    when the throughput drifted between repetitions."""
+    reps = summarize([figures(i, r) for i, r in enumerate(results)])
+    chosen = results[reps.representative]
+    validity = chosen.validity
+    extra = unstable_repetitions(reps.items_per_sec.cv) if len(results) > 1 else []
+    if extra:
+        validity = dataclasses.replace(validity, reasons=(*validity.reasons, *extra))
+    return dataclasses.replace(chosen, repetitions=reps, validity=validity)
+
+
+def figures(index: int, r: Result) -> RepetitionFigures:
+    lat = r.latency
+    return RepetitionFigures(
+        index=index,
+        items_per_sec=r.items_per_sec,
+        mean_ms=lat.mean,
+        median_ms=lat.median,
+        p99_ms=lat.percentiles.get(99.0, float("nan")),
+        iterations=r.iterations,
+        seconds=r.seconds_ran,
+        valid=r.validity.valid,
+        reasons=tuple(x.rule for x in r.validity.reasons),
+    )
