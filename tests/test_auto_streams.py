@@ -129,6 +129,19 @@ def test_cli_prints_and_exports_the_table(tmp_path: Path, tiny: str) -> None:
     assert auto["chosen"] == 1 and [c["num_streams"] for c in auto["candidates"]] == [1, 2]
     assert auto["candidates"][0]["cores_per_stream"] == [2]
     assert auto["candidates"][0]["items_per_sec"] > auto["candidates"][1]["items_per_sec"]
+    assert auto["runner_up"] == 2 and auto["within_noise"] is False  # 2x apart: not noise
+    lo, hi = auto["candidates"][0]["items_per_sec_ci"]
+    assert lo <= auto["candidates"][0]["items_per_sec"] <= hi
+
+
+def test_runner_up_and_noise() -> None:
+    from pinbench.result.search import overlaps, runner_up
+
+    assert runner_up([10.0, 30.0, 20.0], 1, [0, 1, 2]) == 2
+    assert runner_up([10.0, 30.0, 20.0], 1, [0, 1]) == 0
+    assert runner_up([10.0], 0, [0]) is None
+    assert overlaps((1.0, 3.0), (2.5, 4.0)) and not overlaps((1.0, 2.0), (2.5, 4.0))
+    assert not overlaps((math.nan, 1.0), (0.0, 2.0))  # unknown: no claim
 
 
 def test_cli_rejects_a_bad_stream_count(tiny: str) -> None:

@@ -141,6 +141,57 @@ def test_schema_1_is_still_read(tmp_path: Path) -> None:
     assert "no samples or CIs" in r.stdout and "+0.0%" in r.stdout
 
 
+def test_one_run_a_side_says_it_cannot_tell_change_from_drift(tmp_path: Path) -> None:
+    a = write_run(tmp_path, "a", 5.0, seed=1)
+    b = write_run(tmp_path, "b", 5.0, seed=2)
+    r = pinbench("compare", str(a), str(b), cwd=tmp_path)
+    assert r.returncode == 0 and "cannot tell a change from the machine's drift" in r.stdout
+
+
+def test_a_run_judged_invalid_does_not_fail_the_gate(tmp_path: Path) -> None:
+    a = write_run(tmp_path, "a", 5.0, seed=1)
+    b = write_run(tmp_path, "b", 10.0, seed=2)  # half the throughput, but disturbed:
+    data = json.loads(b.read_text())
+    data["pinbench"]["validity"] = {
+        "valid": False,
+        "reasons": [{"rule": "interference", "message": "other work took 50% of CPU 1"}],
+    }
+    b.write_text(json.dumps(data))
+    r = pinbench("compare", str(a), str(b), "--fail-if-slower", "20", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "invalid: interference" in r.stdout and "slower" in r.stdout
+
+
+def with_repetitions(path: Path, throughputs: list[float], medians: list[float]) -> Path:
+    """The run of ``path`` with repetitions of the given figures (the first as its own)."""
+    data = json.loads(path.read_text())
+    data["benchmark_result"]["items_per_sec"] = throughputs[0]
+    data["benchmark_result"]["median"] = medians[0]
+    runs = [{"items_per_sec": t, "median_ms": m} for t, m in zip(throughputs, medians)]
+    data["pinbench"]["repetitions"] = {"count": len(runs), "representative": 0, "runs": runs}
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_repetitions_are_tested_across_runs(tmp_path: Path) -> None:
+    a = with_repetitions(write_run(tmp_path, "a", 5.0, seed=1), [100, 102, 98, 101, 99],
+                         [5.0, 4.9, 5.1, 5.0, 5.0])  # fmt: skip
+    slower = with_repetitions(write_run(tmp_path, "b", 5.0, seed=2), [80, 82, 79, 81, 80],
+                              [6.2, 6.1, 6.3, 6.2, 6.2])  # fmt: skip
+    c = changes(a, slower)
+    assert c["items_per_sec"].across_runs and c["items_per_sec"].significant  # type: ignore[attr-defined]
+    assert c["items_per_sec"].test.startswith("t across repetitions")  # type: ignore[attr-defined]
+    r = pinbench("compare", str(a), str(slower), "--fail-if-slower", "10", cwd=tmp_path)
+    assert r.returncode == 1 and "drift" not in r.stdout, r.stdout
+    # 20% lower in its first repetition, but no lower across them: no significant change.
+    noisy = with_repetitions(write_run(tmp_path, "c", 5.0, seed=3), [80, 120, 95, 110, 100],
+                             [6.2, 4.1, 5.3, 4.6, 5.0])  # fmt: skip
+    c = changes(a, noisy)
+    assert c["items_per_sec"].significant is False  # type: ignore[attr-defined]
+    r = pinbench("compare", str(a), str(noisy), "--fail-if-slower", "10", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def test_unknown_significance_fails_on_the_threshold_alone(tmp_path: Path) -> None:
     slow = json.loads(SCHEMA1.read_text())
     slow["benchmark_result"]["items_per_sec"] /= 2

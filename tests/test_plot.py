@@ -76,3 +76,33 @@ def test_help_imports_neither_numpy_nor_matplotlib() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout + r.stderr
+
+
+def test_histogram_bins_follow_the_sample_count() -> None:
+    np = pytest.importorskip("numpy")
+    from pinbench.report.plot import histogram_bins
+
+    rng = np.random.default_rng(0)
+    few, many = rng.normal(10, 1, 50), rng.normal(10, 1, 100_000)
+    assert 10 <= len(histogram_bins(few)) - 1 < len(histogram_bins(many)) - 1 <= 120
+    assert histogram_bins(np.full(20, 3.0)) == 10  # every latency the same
+
+
+def test_unreliable_percentiles_are_drawn_as_such() -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from pinbench.report.plot import _histogram
+
+    r = squeezenet_async()  # 0.3 s: far fewer than the 10,000 iterations p99.9 needs
+    ax = Figure().add_subplot()
+    _histogram(ax, r)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    p999 = next(x for x in labels if x.startswith("p99.9 "))
+    assert "unreliable" in p999
+    p50 = next(x for x in labels if x.startswith("p50 "))
+    assert ("unreliable" in p50) == r.validity.unreliable_at(50.0)
+    styles = {line.get_label(): (line.get_color(), line.get_linestyle()) for line in ax.lines}
+    assert len({v for k, v in styles.items() if k.startswith("p")}) == len(
+        [k for k in styles if k.startswith("p")]
+    )  # every percentile line told apart

@@ -244,3 +244,38 @@ def test_find_qps_refuses_a_target_below_one_inference(tiny: str) -> None:
     with pytest.raises(RunError, match="one inference alone"):
         pinbench.find_qps(tiny, latency_slo_ms=1.0, engine=PARALLEL, num_streams=1, probe_time=0.1,
                  time=0.2, warmup_time=0.0)  # fmt: skip
+
+
+class _Run:
+    interrupted = False
+
+
+def test_a_confirmation_that_misses_steps_down_and_confirms_again() -> None:
+    from pinbench.search.find_qps import CONFIRMATIONS, MAX_STEPS_DOWN, STEP_DOWN, _confirm
+
+    def holds_below(limit: float) -> Any:
+        def confirm(rate: float) -> tuple[Any, QpsTrial]:
+            return _Run(), QpsTrial(rate, 1.0, rate, 1.0, 1.0, 1, 0, rate <= limit)
+
+        return confirm
+
+    _, runs, rate = _confirm(holds_below(200.0), 100.0, 99.0, 5.0, 1.0)
+    assert rate == 100.0 and len(runs) == CONFIRMATIONS  # held at once
+    _, runs, rate = _confirm(holds_below(92.0), 100.0, 99.0, 5.0, 1.0)
+    assert rate == pytest.approx(100.0 * STEP_DOWN**2)  # 95 missed, 90.25 held
+    assert [t.meets for t in runs] == [False, False, True, True]
+    _, runs, rate = _confirm(holds_below(1.0), 100.0, 99.0, 5.0, 1.0)
+    assert rate is None and len(runs) == MAX_STEPS_DOWN + 1  # each rate missed at once
+
+
+def test_an_answer_no_confirmation_holds_exits_1(tmp_path: Path, tiny: str) -> None:
+    # Fast for 0.25 s, then ten times slower: the short trials pass, the long runs miss.
+    out = tmp_path / "r.json"
+    r = cli(tiny, "-e", f"{SLEEPERS}:SlowsDownSleeper", "-nstreams", "1", "--find-qps",
+            "--latency-slo", "6ms", "--percentile", "50", "--probe-time", "0.1", "-t", "0.6",
+            "-w", "0", "-x", str(out))  # fmt: skip
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Max Rate Confirmation: NOT confirmed" in r.stdout
+    assert r.stderr.strip().splitlines()[-1].startswith("pinbench: error: --find-qps: no rate met")
+    search = json.loads(out.read_text())["pinbench"]["find_qps"]
+    assert search["confirmed"] is False and not any(c["meets"] for c in search["confirmations"])

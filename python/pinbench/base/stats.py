@@ -178,18 +178,38 @@ def t_quantile(p: float, df: int) -> float:
     return float(z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4)
 
 
-def t_two_sided_p(t: float, df: int) -> float:
+def t_two_sided_p(t: float, df: float) -> float:
     """Two-sided p-value of Student's t statistic ``t`` with ``df`` degrees of freedom:
     ``I_{df/(df+t^2)}(df/2, 1/2)``, the regularized incomplete beta function.
 
     >>> round(t_two_sided_p(2.776, 4), 3)
     0.05
     """
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
+    if not df > 0:
+        raise ValueError(f"degrees of freedom must be > 0, got {df}")
     if not math.isfinite(t):
         return 0.0 if math.isinf(t) else math.nan
     return regularized_beta(df / (df + t * t), df / 2.0, 0.5)
+
+
+def welch_t_test(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
+    """(t, two-sided p) of Welch's unequal-variance t test of mean(y) against mean(x); p is NaN
+    below 2 values a side, and 1.0 when neither side varies and the means agree.
+
+    >>> round(welch_t_test([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])[1], 4)
+    0.0161
+    """
+    nx, ny = len(x), len(y)
+    if nx < 2 or ny < 2:
+        return math.nan, math.nan
+    mx, my = sum(x) / nx, sum(y) / ny
+    vx = sum((v - mx) ** 2 for v in x) / (nx - 1) / nx
+    vy = sum((v - my) ** 2 for v in y) / (ny - 1) / ny
+    if vx + vy == 0.0:
+        return (0.0, 1.0) if mx == my else (math.copysign(math.inf, my - mx), 0.0)
+    t = (my - mx) / math.sqrt(vx + vy)
+    df = (vx + vy) ** 2 / (vx**2 / (nx - 1) + vy**2 / (ny - 1))
+    return t, t_two_sided_p(t, df)
 
 
 def regularized_beta(x: float, a: float, b: float) -> float:

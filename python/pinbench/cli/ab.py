@@ -77,9 +77,30 @@ def side_settings(shared: Sequence[str], own: str, side: str) -> RunSettings:
     return settings_from_args(args, ["ab", *argv]).validate()
 
 
+def take_sides(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """``--a FLAGS`` and ``--b FLAGS`` taken out of ``argv`` before argparse sees them: their
+    values start with '-' and may hold flags of pinbench ab's own (``-x``, ``-r``).
+
+    >>> take_sides(["m.onnx", "--a", "-x y", "--b=-r 2", "-t", "1"])
+    (['m.onnx', '-t', '1'], {'a': '-x y', 'b': '-r 2'})
+    """
+    rest: list[str] = []
+    sides: dict[str, str] = {}
+    items = iter(argv)
+    for item in items:
+        name, eq, value = item.partition("=")
+        if name in ("--a", "--b"):
+            sides[name[2:]] = value if eq else next(items, "")
+        else:
+            rest.append(item)
+    return rest, sides
+
+
 def main(argv: Sequence[str]) -> int:
     """``pinbench ab``: 0 ok, 1 B worse beyond --fail-if-slower (or a failure), 2 usage."""
-    args, shared = build_parser().parse_known_args(list(argv))
+    rest, sides = take_sides(argv)
+    args, shared = build_parser().parse_known_args(rest)
+    args.a, args.b = sides.get("a", ""), sides.get("b", "")
     quiet, debug = "-q" in shared or "--quiet" in shared, "--debug" in shared
     signal.signal(signal.SIGTERM, raise_terminated)
     setup_logging(quiet, debug)

@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 ALPHA = 0.01
+DRIFT_NOTE = (
+    "note: one run a side: the test is within each run and cannot tell a change from the "
+    "machine's drift between runs; give both runs -r N (repetitions), or use pinbench ab"
+)
 
 
 def build_parser() -> OneLineParser:
@@ -46,7 +50,7 @@ def main(argv: Sequence[str]) -> int:
     """``pinbench compare``: 0 ok, 1 a slowdown beyond --fail-if-slower, 2 usage errors."""
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     from ..report.compare import describe, table
-    from ..result.compare import compare_runs, load_run
+    from ..result.compare import compare_runs, load_run, within_runs_only
 
     try:
         base = load_run(args.baseline)
@@ -59,6 +63,8 @@ def main(argv: Sequence[str]) -> int:
     for other in others:
         changes = compare_runs(base, other, args.alpha)
         lines += ["", *table(base, other, changes)]
+        if within_runs_only(changes):
+            lines.append(DRIFT_NOTE)
         if args.fail_if_slower is not None:
             slow += [
                 f"{other.path}: {c.label} {c.change:+.1%}"

@@ -179,8 +179,14 @@ def auto_streams_lines(t: StreamTuning) -> list[str]:
         for p in t.probes
     ]
     header = ("", "streams", "cores/stream", "items/sec", "median ms", "p99 ms", "iterations")
+    noise = (
+        f"; the runner-up, {t.runner_up} stream(s), is within the measured noise (95% intervals "
+        "overlap)"
+        if t.within_noise
+        else ""
+    )
     return [
-        f"Auto Streams: {t.chosen} (probes of {t.probe_seconds:g} s; * chosen)",
+        f"Auto Streams: {t.chosen} (probes of {t.probe_seconds:g} s; * chosen){noise}",
         *table_lines(header, rows),
     ]
 
@@ -294,9 +300,15 @@ def sweep_lines(sweep: Sweep) -> list[str]:
         out.append(f"{target}: none of the {len(sweep.points)} configurations")
     else:
         b = sweep.points[sweep.best]
+        noise = ""
+        if sweep.within_noise and sweep.runner_up is not None:
+            noise = (
+                f"; the runner-up, {sweep.points[sweep.runner_up].label()}, is within the "
+                "measured noise (95% intervals overlap)"
+            )
         out.append(
             f"{target}: batch {b.batch_size}, {b.num_streams} stream(s): "
-            f"{b.items_per_sec:.4f} items/sec, {p} {b.latency_ms:.4f} ms"
+            f"{b.items_per_sec:.4f} items/sec, {p} {b.latency_ms:.4f} ms{noise}"
         )
     return out
 

@@ -207,8 +207,15 @@ def auto_streams_dict(t: StreamTuning) -> dict[str, Any]:
         "warmup_seconds": t.warmup_seconds,
         "tolerance": t.tolerance,
         "chosen": t.chosen,
+        "runner_up": t.runner_up,
+        "within_noise": t.within_noise,
         "candidates": [
-            dataclasses.asdict(p) | {"cores_per_stream": list(p.cores_per_stream)} for p in t.probes
+            dataclasses.asdict(p)
+            | {
+                "cores_per_stream": list(p.cores_per_stream),
+                "items_per_sec_ci": list(p.items_per_sec_ci),
+            }
+            for p in t.probes
         ],
     }
 
@@ -320,6 +327,8 @@ def sweep_document(sweep: Sweep) -> dict[str, Any]:
         ],
         "pareto": list(sweep.frontier),
         "best": sweep.best,
+        "runner_up": sweep.runner_up,
+        "best_within_noise": sweep.within_noise,
         "results": [document(p.result) if p.result else None for p in sweep.points],
     }
     finite: dict[str, Any] = finite_values(out)

@@ -24,7 +24,14 @@ if TYPE_CHECKING:
     from ..result.record import Result
 
 FORMATS = (".png", ".svg", ".pdf")
-_MARKED = ((50.0, "p50"), (90.0, "p90"), (99.0, "p99"), (99.9, "p99.9"))
+# Each percentile's own colour and line style, so that the lines are told apart.
+_MARKED = (
+    (50.0, "p50", "#2ca02c", "-"),
+    (90.0, "p90", "#ff7f0e", "--"),
+    (99.0, "p99", "#d62728", "-."),
+    (99.9, "p99.9", "#9467bd", (0, (5, 1, 1, 1, 1, 1))),
+)
+_MIN_BINS, _MAX_BINS = 10, 120
 _SLICES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01)  # seconds; the widest giving 10 slices
 
 
@@ -43,7 +50,7 @@ def plot_result(result: Result, path: str | os.PathLike[str]) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    reasons = len(result.validity.reasons)
+    reasons = len(result.validity.reasons) + len(result.validity.notes)
     fig = Figure(figsize=(13, 9.5 + 0.15 * reasons), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(3, 2, height_ratios=(1.15, 1.0, 0.06 + 0.035 * reasons))
@@ -83,6 +90,19 @@ def _verdict(ax: Any, result: Result) -> None:
         lines += [f"  - {_shorten(r.message, 160)}" for r in validity.reasons]
         text, color = "\n".join(lines), "#b42318"
     ax.text(0.0, 1.0, text, color=color, fontsize=9, va="top", ha="left", transform=ax.transAxes)
+    if validity.notes:  # below the verdict, in grey: they inform, they do not judge
+        notes = "\n".join(f"note: {_shorten(r.message, 160)}" for r in validity.notes)
+        ax.annotate(
+            notes,
+            xy=(0.0, 1.0),
+            xycoords="axes fraction",
+            color="0.35",
+            fontsize=8,
+            va="top",
+            ha="left",
+            xytext=(0, -12 * (text.count("\n") + 1)),
+            textcoords="offset points",
+        )
 
 
 def _shorten(text: str, width: int) -> str:
@@ -104,21 +124,42 @@ def _histogram(ax: Any, result: Result) -> None:
     if ms.size == 0:
         ax.set_title("latency: no iteration")
         return
-    hi = float(ms.max())
-    lo = float(ms.min())
-    bins = np.linspace(lo, hi, 121) if hi > lo else 10
-    ax.hist(ms, bins=bins, color="#4c72b0", alpha=0.85, log=True)
-    styles = ("-", "--", "-.", ":")
-    for (p, name), style in zip(_MARKED, styles):
+    ax.hist(ms, bins=histogram_bins(ms), color="#4c72b0", alpha=0.85, log=True)
+    for p, name, color, style in _MARKED:
         v = lat.percentiles.get(p, math.nan)
-        if math.isfinite(v):
-            ax.axvline(v, color="#c44e52", ls=style, lw=1.2, label=f"{name} {v:.3f} ms")
+        if not math.isfinite(v):
+            continue
+        if result.validity.unreliable_at(p):  # drawn faint, and said so
+            ax.axvline(
+                v,
+                color=color,
+                ls=":",
+                lw=1.0,
+                alpha=0.45,
+                label=f"{name} {v:.3f} ms (unreliable: too few samples)",
+            )
+        else:
+            ax.axvline(v, color=color, ls=style, lw=1.4, label=f"{name} {v:.3f} ms")
     ax.axvline(lat.mean, color="#222222", lw=0.8, alpha=0.6, label=f"mean {lat.mean:.3f} ms")
     ax.set_xlabel("latency (ms per batch)")
     ax.set_ylabel("iterations (log scale)")
     ax.set_title(f"latency histogram, all streams (std {lat.std:.3f} ms, cv {lat.cv:.1%})")
     ax.legend(fontsize=8, loc="upper right")
     ax.grid(alpha=0.3)
+
+
+def histogram_bins(ms: Any) -> Any:
+    """Bin edges fitted to the sample count (Freedman-Diaconis: a width of 2 IQR / n^(1/3)),
+    between 10 and 120 bins; 10 when every latency is the same."""
+    import numpy as np
+
+    lo, hi = float(ms.min()), float(ms.max())
+    if not hi > lo:
+        return _MIN_BINS
+    q1, q3 = np.percentile(ms, (25.0, 75.0))
+    width = 2.0 * float(q3 - q1) / ms.size ** (1.0 / 3.0)
+    count = math.ceil((hi - lo) / width) if width > 0 else _MAX_BINS
+    return np.linspace(lo, hi, min(max(count, _MIN_BINS), _MAX_BINS) + 1)
 
 
 def _over_time(ax: Any, result: Result) -> None:
@@ -161,7 +202,15 @@ def _over_time(ax: Any, result: Result) -> None:
             ax.plot([], [], color=color, lw=1.6, label=f"stream {s.index} (cpus {_cpus(s.cpus)})")
     p99 = result.latency.percentiles.get(99.0, math.nan)
     if math.isfinite(p99):
-        ax.axhline(p99, color="#c44e52", ls="--", lw=1, label=f"p99 {p99:.3f} ms")
+        faint = result.validity.unreliable_at(99.0)
+        ax.axhline(
+            p99,
+            color="#d62728",
+            ls=":" if faint else "-.",
+            lw=1,
+            alpha=0.45 if faint else 1.0,
+            label=f"p99 {p99:.3f} ms" + (" (unreliable)" if faint else ""),
+        )
     ax.set_xlabel("time into the measured window (s), at each iteration's end")
     ax.set_ylabel("latency (ms per batch)")
     ax.set_title("latency over time, per stream")

@@ -24,7 +24,27 @@ def plot_sweep(sweep: Sweep, path: str | os.PathLike[str]) -> None:
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     pts = sweep.points
-    ax.scatter([p.latency_ms for p in pts], [p.items_per_sec for p in pts], color="0.55", zorder=2)
+    valid = [p for p in pts if p.valid]
+    invalid = [p for p in pts if not p.valid]
+    if valid:
+        ax.scatter(
+            [p.latency_ms for p in valid],
+            [p.items_per_sec for p in valid],
+            color="0.45",
+            zorder=2,
+            label="verdict valid",
+        )
+    if invalid:  # ringed in red, above the frontier: the verdict did not trust their figures
+        ax.scatter(
+            [p.latency_ms for p in invalid],
+            [p.items_per_sec for p in invalid],
+            s=140,
+            facecolors="none",
+            edgecolors="tab:red",
+            linewidths=1.6,
+            zorder=5,
+            label="verdict invalid",
+        )
     for p in pts:
         ax.annotate(
             p.label(), (p.latency_ms, p.items_per_sec), xytext=(4, 4), textcoords="offset points"

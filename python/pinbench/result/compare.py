@@ -1,20 +1,22 @@
 """Runs compared (``pinbench compare A.json B.json [...]``): how each run differs from the first,
 and whether it matters.
 
-For throughput and median latency, a change is **significant** when:
+For throughput and median latency, a change is tested:
 
-- both runs have raw samples (``--export-samples``, found through the JSON's ``pinbench.samples``):
-  a two-sided Mann-Whitney U test at ``--alpha`` (default 0.01) on the per-iteration latencies
-  (median latency) or on the throughput of each slice of the window (the batch means of
-  ``stats.throughput_ci``);
-- otherwise, when both JSONs carry 95% confidence intervals (schema 2 on): the intervals do not
-  overlap (a conservative test);
-- otherwise (schema 1) significance is unknown, shown as ``?``.
+- **across repetitions** when both files hold two or more (``pinbench -r N``): Welch's t test of
+  the repetitions' log values at ``--alpha`` (default 0.01). Each repetition has a warmup and a
+  window of its own, so their spread is the noise between runs: what a change must beat;
+- otherwise **within each run**, which cannot tell a change from the machine's drift between
+  the two runs (said so in the output): a two-sided Mann-Whitney U test on the raw samples when
+  both have them (``--export-samples``, found through ``pinbench.samples``: the per-iteration
+  latencies, or the throughput of each slice of the window), else whether the 95% confidence
+  intervals overlap (schema 2 on), else (schema 1) unknown, ``?``.
 
-``--fail-if-slower PCT`` exits 1 when a run's throughput fell by PCT% or more, or its median
-latency rose by PCT% or more, and that change is significant or its significance unknown. The
-practical threshold PCT keeps a tiny but significant difference (many samples make any systematic
-difference significant) from failing a CI job. Usage errors exit 2 with one line.
+``--fail-if-slower PCT`` exits 1 when a run's throughput fell, or its median latency rose, by
+PCT% or more, and the data can support it: across repetitions, the change must also be
+significant; with one run a side, where no test can tell change from drift, both runs must have
+been judged valid (a run disturbed by other work does not fail the gate: its verdict says why).
+Choose PCT above this machine's run-to-run noise. Usage errors exit 2 with one line.
 """
 
 from __future__ import annotations
@@ -59,9 +61,14 @@ class Run:
     valid: bool | None
     reasons: tuple[str, ...]
     samples: list[StreamSamples] | None
+    repetitions: dict[str, tuple[float, ...]] | None = None  # metric -> one value a repetition
 
     def value(self, key: str) -> float:
         return float(getattr(self, key))
+
+    def repeated(self, key: str) -> tuple[float, ...]:
+        """The metric's value in each repetition; () for a single run."""
+        return (self.repetitions or {}).get(key, ())
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,8 @@ class Change:
     test: str  # how significance was judged, for a person
     significant: bool | None  # None: unknown
     tested: bool
+    across_runs: bool = False  # the test spans repetitions (between runs), not one run each
+    both_valid: bool = True  # both runs' verdicts were valid
 
     @property
     def verdict(self) -> str:
@@ -89,13 +98,18 @@ class Change:
         return "slower" if self.worse_by > 0 else "faster"
 
     def slower_beyond(self, pct: float) -> bool:
-        """A slowdown of ``pct`` percent or more, significant or of unknown significance."""
-        return (
-            self.tested
-            and self.significant is not False
-            and math.isfinite(self.worse_by)
-            and self.worse_by * 100.0 >= pct
-        )
+        """Whether ``--fail-if-slower pct`` fails on this change: what the data can support.
+
+        With repetitions on both sides: a slowdown of ``pct`` percent or more that the test
+        across repetitions finds significant. With one run a side, no test can tell a change
+        from the machine's drift between runs (a test inside each run says nothing about it):
+        a slowdown of ``pct`` percent or more between two runs that were both judged valid.
+        """
+        if not (self.tested and math.isfinite(self.worse_by) and self.worse_by * 100.0 >= pct):
+            return False
+        if self.across_runs:
+            return self.significant is True
+        return self.both_valid
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -145,7 +159,19 @@ def _run(path: str, data: dict[str, Any]) -> Run:
         valid=None if validity is None else bool(validity["valid"]),
         reasons=tuple(r["rule"] for r in (validity or {}).get("reasons", [])),
         samples=_samples(pb.get("samples"), path),
+        repetitions=_repetitions(pb.get("repetitions")),
     )
+
+
+def _repetitions(entry: Any) -> dict[str, tuple[float, ...]] | None:
+    """Each repetition's throughput and median latency, when the run has two or more."""
+    runs = entry.get("runs") if isinstance(entry, dict) else None
+    if not isinstance(runs, list) or len(runs) < 2:
+        return None
+    return {
+        "items_per_sec": tuple(_float(r.get("items_per_sec")) for r in runs),
+        "median": tuple(_float(r.get("median_ms")) for r in runs),
+    }
 
 
 def _float(value: Any) -> float:
@@ -181,9 +207,35 @@ def compare_runs(base: Run, other: Run, alpha: float = ALPHA) -> list[Change]:
         a, b = base.value(key), other.value(key)
         change = b / a - 1.0 if a and math.isfinite(a) and math.isfinite(b) else math.nan
         worse_by = -change if higher_better else change
-        test, significant = _significance(key, base, other, alpha) if tested else ("", None)
-        out.append(Change(key, label, a, b, change, worse_by, test, significant, tested))
+        across = tested and len(base.repeated(key)) >= 2 and len(other.repeated(key)) >= 2
+        significant: bool | None
+        if across:
+            test, significant = _across_repetitions(key, base, other, alpha)
+        else:
+            test, significant = _significance(key, base, other, alpha) if tested else ("", None)
+        both_valid = base.valid is not False and other.valid is not False
+        out.append(
+            Change(
+                key, label, a, b, change, worse_by, test, significant, tested, across, both_valid
+            )
+        )
     return out
+
+
+def _across_repetitions(key: str, base: Run, other: Run, alpha: float) -> tuple[str, bool]:
+    """Welch's t test of the repetitions' log values: the noise between runs is the noise."""
+    from ..base.stats import welch_t_test
+
+    x = [math.log(v) for v in base.repeated(key) if v > 0 and math.isfinite(v)]
+    y = [math.log(v) for v in other.repeated(key) if v > 0 and math.isfinite(v)]
+    _, p = welch_t_test(x, y)
+    shown = "p<0.001" if p < 0.001 else f"p={p:.3f}"
+    return f"t across repetitions {shown} ({len(x)} vs {len(y)})", bool(p < alpha)
+
+
+def within_runs_only(changes: list[Change]) -> bool:
+    """True when no tested change spans repetitions: one run a side."""
+    return not any(c.across_runs for c in changes if c.tested)
 
 
 def _significance(key: str, base: Run, other: Run, alpha: float) -> tuple[str, bool | None]:

@@ -3,6 +3,7 @@ sweep's grid. Plain records; ``pinbench.search`` fills them, the reporters show 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,20 @@ class StreamProbe:
     seconds: float
     median_ms: float
     p99_ms: float
+    items_per_sec_ci: tuple[float, float] = (float("nan"), float("nan"))
+
+
+def overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """True when two intervals share a point (False when either is unknown)."""
+    if not all(map(math.isfinite, (*a, *b))):
+        return False
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def runner_up(values: list[float], best: int, eligible: list[int]) -> int | None:
+    """The index of the highest value after ``best`` among ``eligible`` (None without one)."""
+    rest = [i for i in eligible if i != best and math.isfinite(values[i])]
+    return max(rest, key=lambda i: values[i], default=None)
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,8 @@ class StreamTuning:
     probe_seconds: float
     warmup_seconds: float
     tolerance: float = TIE_TOLERANCE
+    runner_up: int | None = None  # the next best number of streams
+    within_noise: bool = False  # the runner-up's 95% interval overlaps the chosen one's
 
     @property
     def best_probe(self) -> StreamProbe:
@@ -117,5 +134,7 @@ class Sweep:
     frontier: tuple[int, ...]  # by increasing latency
     best: int | None  # None: no point meets the target
     seconds: float = 0.0  # -t of each point
+    runner_up: int | None = None  # the next fastest point meeting the target
+    within_noise: bool = False  # its 95% interval overlaps the best one's
     timestamp: str = ""
     command_line: tuple[str, ...] = ()

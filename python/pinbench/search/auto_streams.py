@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import RunError, UsageError
 from ..base.logs import log
-from ..result.search import TIE_TOLERANCE, StreamProbe, StreamTuning, cores_label
+from ..base.stats import throughput_ci
+from ..result.search import (
+    TIE_TOLERANCE,
+    StreamProbe,
+    StreamTuning,
+    cores_label,
+    overlaps,
+    runner_up,
+)
+from ..run.assemble import weights
 from ..run.execute import Window, measure_layout, plan
 
 if TYPE_CHECKING:
@@ -55,6 +64,8 @@ def choose_streams(probes: Sequence[StreamProbe], tolerance: float = TIE_TOLERAN
 def probe_for(layout: Layout, m: Measurement, batch_size: int) -> StreamProbe:
     """A StreamProbe from a probe's measurement."""
     lat = m.latency
+    pairs = [(s.starts_ns, s.ends_ns) for s in m.streams]
+    lo, hi = throughput_ci(pairs, m.window_ns, weights=weights(m.streams))
     return StreamProbe(
         num_streams=layout.num_streams,
         cores_per_stream=tuple(s.threads for s in layout.streams),
@@ -63,6 +74,7 @@ def probe_for(layout: Layout, m: Measurement, batch_size: int) -> StreamProbe:
         seconds=m.seconds,
         median_ms=lat.median,
         p99_ms=lat.percentiles.get(99.0, math.nan),
+        items_per_sec_ci=(lo * batch_size, hi * batch_size),
     )
 
 
@@ -102,7 +114,18 @@ def auto_layout(
         if m.interrupted:
             raise KeyboardInterrupt
     best = choose_streams(probes, tolerance)
-    tuning = StreamTuning(tuple(probes), best.num_streams, probe_time, probe_warmup, tolerance)
+    thr = [p.items_per_sec for p in probes]
+    second = runner_up(thr, probes.index(best), list(range(len(probes))))
+    noise = second is not None and overlaps(best.items_per_sec_ci, probes[second].items_per_sec_ci)
+    tuning = StreamTuning(
+        tuple(probes),
+        best.num_streams,
+        probe_time,
+        probe_warmup,
+        tolerance,
+        runner_up=None if second is None else probes[second].num_streams,
+        within_noise=noise,
+    )
     chosen = dataclasses.replace(layouts[best.num_streams], num_streams_reason=tuning.reason())
     return chosen, tuning
 

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..base.logs import log, quiet_logs
-from ..result.search import Sweep, SweepPoint
+from ..result.search import Sweep, SweepPoint, overlaps, runner_up
 from ..run.execute import execute, plan
 from ..run.layout import plan_layout
 from ..run.prepare import prepare
@@ -149,6 +149,13 @@ def run_sweep(sweep: SweepSettings) -> Sweep:
                     raise KeyboardInterrupt
     thr = [p.items_per_sec for p in points]
     lat = [p.latency_ms for p in points]
+    best = best_point(thr, lat, sweep.latency_slo_ms)
+    slo = sweep.latency_slo_ms
+    eligible = [i for i in range(len(points)) if slo is None or lat[i] <= slo]
+    second = None if best is None else runner_up(thr, best, eligible)
+    noise = (
+        best is not None and second is not None and overlaps(_ci(points[best]), _ci(points[second]))
+    )
     return Sweep(
         model=sweep.base.model,
         scenario=sweep.base.layout.scenario,
@@ -156,11 +163,18 @@ def run_sweep(sweep: SweepSettings) -> Sweep:
         latency_slo_ms=sweep.latency_slo_ms,
         points=tuple(points),
         frontier=tuple(pareto_front(thr, lat)),
-        best=best_point(thr, lat, sweep.latency_slo_ms),
+        best=best,
+        runner_up=second,
+        within_noise=noise,
         seconds=sweep.base.measure.time,
         timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         command_line=sweep.base.command_line,
     )
+
+
+def _ci(point: SweepPoint) -> tuple[float, float]:
+    nan = float("nan")
+    return point.result.items_per_sec_ci if point.result is not None else (nan, nan)
 
 
 def _point(r: Result, batch: int, percentile: float) -> SweepPoint:
