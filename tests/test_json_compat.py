@@ -27,6 +27,9 @@ ADDED = (
     "pinbench.result.throughput_cv",  # ... its stability over slices
     "pinbench.validity.notes",  # ... notes and unreliable percentiles apart from reasons
     "pinbench.validity.unreliable_percentiles",
+    "pinbench.auto_streams.runner_up",  # ... and the noise beside a search's answer
+    "pinbench.auto_streams.within_noise",
+    "pinbench.auto_streams.candidates[].items_per_sec_ci",
 )
 # Console lines added since, by label.
 ADDED_LABELS = {

@@ -28,7 +28,9 @@ examples:
   pinbench squeezenet                      built-in model, async, one stream per core
   pinbench model.onnx -s sync -t 5 -w 1    one stream over all cores
   pinbench model.onnx -b 8 -shapes "input_ids:[8,256],attention_mask:[8,256]" -x out.json
+  pinbench model.onnx -r 5 -x base.json   five repetitions: the median one, and the spread
   pinbench compare base.json new.json --fail-if-slower 5   compare runs (see compare --help)
+  pinbench ab model.onnx --a "-nstreams 1" --b "-nstreams 2"   interleaved A/B (see ab --help)
   pinbench model.onnx -nstreams auto       probe stream counts, run the fastest
   pinbench model.onnx -s server --qps 200  open-loop Poisson arrivals, latency incl. queueing
   pinbench model.onnx --find-qps --latency-slo 20ms   highest rate with p99 <= 20 ms
