@@ -1,7 +1,7 @@
 """Every ONNX model the `onnx` wheel ships, through `pinbench -t 0.1 -w 0`: each must run or end
 with a one-line error that names the cause; never a traceback, never a changed model file.
 
-    python benchmarks/odd_models.py [--jobs 2] [--limit N] [--show errors|all]
+    python benchmarks/odd_models.py [--jobs 2] [--every K] [--limit N] [--show errors|all]
 
 Prints one line per model that did not run (its error), then the counts. Exit status 1 when any
 model produced a traceback, a crash, a hang or a multi-line error, or a file changed.
@@ -64,9 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--limit", type=int, default=0, help="only the first N models")
+    p.add_argument("--every", type=int, default=1, help="every K-th model only (a sample)")
     p.add_argument("--show", choices=["errors", "all"], default="errors")
     args = p.parse_args(argv)
-    todo = models()[: args.limit or None]
+    todo = models()[:: max(1, args.every)][: args.limit or None]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         outcomes = list(pool.map(judge, todo))
     counts: dict[str, int] = {}
