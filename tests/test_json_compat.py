@@ -24,6 +24,7 @@ BEFORE = FIXTURES / "results" / "before_layers"
 ADDED = (
     "pinbench.requested",  # RunSettings beside config (the layered package)
     "pinbench.interference",  # the verdict's measured interference
+    "pinbench.cpu_frequency",  # ... and the CPUs' clock
     "pinbench.result.throughput_cv",  # ... its stability over slices
     "pinbench.validity.notes",  # ... notes and unreliable percentiles apart from reasons
     "pinbench.validity.unreliable_percentiles",
@@ -36,6 +37,7 @@ ADDED_LABELS = {
     "Throughput CV over slices",
     "Percentiles Unreliable",
     "Interference (other work on the streams' CPUs)",
+    "CPU Frequency (MHz)",
     "Note",
 }
 # Configuration that must be the same; the rest are measurements or describe the machine.

@@ -30,6 +30,7 @@ class CpuReading:
     busy: dict[int, int]  # CPU -> busy ticks since boot
     process: int  # utime + stime ticks of this process, its ended threads included
     threads: dict[int, int] = field(default_factory=dict)  # tid -> utime + stime ticks
+    mhz: dict[int, float] | None = None  # CPU -> current frequency, when read at this reading
 
 
 def read_cpu_busy(proc_root: str = "/proc") -> dict[int, int]:

@@ -102,6 +102,7 @@ def extra_lines(result: Result) -> list[str]:
     if shown:
         lines.append(f"Percentiles Unreliable: {_unreliable(result, shown)}")
     lines.append(f"Interference (other work on the streams' CPUs): {_interference(result)}")
+    lines.append(f"CPU Frequency (MHz): {_frequency(result)}")
     reasons = len(validity.reasons)
     lines.append(
         "Verdict: valid"
@@ -121,6 +122,17 @@ def _unreliable(result: Result, percentiles: list[float]) -> str:
     needed = {u.percentile: u.needed for u in result.validity.unreliable}
     named = ", ".join(f"p{p:g} (needs {needed[p]})" for p in percentiles)
     return f"{named}: {result.iterations} iterations leave fewer than 10 samples beyond them"
+
+
+def _frequency(result: Result) -> str:
+    freq = result.frequency
+    if freq is None:
+        return "unknown (no cpufreq)"
+    lows = min(c.min_mhz for c in freq.cpus)
+    mean = sum(c.mean_mhz for c in freq.cpus) / len(freq.cpus)
+    highs = max(c.max_mhz for c in freq.cpus)
+    cpus = f"{len(freq.cpus)} CPU{'s' if len(freq.cpus) > 1 else ''}"
+    return f"min {lows:.0f} / mean {mean:.0f} / max {highs:.0f} over {cpus} ({freq.source})"
 
 
 def _interference(result: Result) -> str:

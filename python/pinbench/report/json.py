@@ -24,6 +24,7 @@ from ..result.search import QPS_HEADROOM
 
 if TYPE_CHECKING:
     from ..result.ab import AbResult
+    from ..result.frequency import Frequencies
     from ..result.interference import Interference
     from ..result.record import Result, StreamFigures
     from ..result.repetitions import Across, Repetitions
@@ -123,6 +124,7 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
         "statistics": _statistics_methods(),
         "validity": result.validity.to_dict(),
         "interference": interference_dict(result.interference),
+        "cpu_frequency": frequency_dict(result.frequency),
         "samples": result.samples,
         "clock": result.clock,
         "environment": result.environment,
@@ -150,6 +152,17 @@ def _stream_dict(s: StreamFigures) -> dict[str, Any]:
         "items_per_sec_ci": list(s.items_per_sec_ci),
         "latency_ms": s.latency.to_dict(),
         "first_iteration_ms": s.first_iteration_ms,
+    }
+
+
+def frequency_dict(freq: Frequencies | None) -> dict[str, Any] | None:
+    if freq is None:
+        return None
+    return {
+        "source": freq.source,
+        "unit": "MHz",
+        "method": "read at the window's ends and every 0.5 s between, outside the streams' threads",
+        "cpus": [dataclasses.asdict(c) for c in freq.cpus],
     }
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..base.stats import LatencyStats
     from ..settings import RunSettings
     from .config import RunConfig
+    from .frequency import Frequencies
     from .interference import Interference
     from .measurement import Measurement
     from .repetitions import Repetitions
@@ -58,6 +59,7 @@ class Result:
     validity: Validity
     throughput_cv: float = float("nan")  # std / mean of the throughput over the window's slices
     interference: Interference | None = None  # other work on the streams' CPUs; None: unknown
+    frequency: Frequencies | None = None  # the streams' CPUs' clock; None: unknown
     server: ServerFigures | None = None  # the server scenario's figures
     repetitions: Repetitions | None = None  # -r N: every repetition; these figures are one
     environment: dict[str, Any] = field(default_factory=dict)

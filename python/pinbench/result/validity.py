@@ -18,6 +18,9 @@ Reasons (each rule's threshold in its constant):
 - ``interference``: other work took ``INTERFERENCE_LIMIT`` (5%) or more of one group of the
   streams' CPUs during the window, and at least ``INTERFERENCE_MIN_TICKS`` clock ticks
   (``result.interference``: per-CPU counters against this process's own threads);
+- ``frequency``: the streams' CPUs ran at clock frequencies more than ``FREQUENCY_LIMIT`` (10%)
+  apart (their means), or one of them dropped by more than 10% during the window (its lowest
+  reading against its first; ``result.frequency``); unknown frequencies give no reason;
 - ``clock_resolution``: median latency below 100x the clock's resolution or read overhead
   (whichever is larger): each latency's timing error may then exceed 1%;
 - ``smt_siblings``: two streams run on different hardware threads of the same physical core
@@ -48,10 +51,12 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from ..base.stats import LatencyStats
+    from .frequency import Frequencies
     from .interference import Interference
     from .measurement import Measurement
 
 MIN_ITERATIONS = 30
+FREQUENCY_LIMIT = 0.10
 CV_LIMIT = 0.10
 INTERFERENCE_LIMIT = 0.05
 INTERFERENCE_MIN_TICKS = 2
@@ -64,11 +69,18 @@ RULES: tuple[str, ...] = (
     "unstable",
     "unstable_repetitions",
     "interference",
+    "frequency",
     "clock_resolution",
     "smt_siblings",
     "wall_clock",
 )
-NOTES: tuple[str, ...] = ("governor", "load_at_start", "latency_spread", "interference_unknown")
+NOTES: tuple[str, ...] = (
+    "governor",
+    "load_at_start",
+    "latency_spread",
+    "interference_unknown",
+    "frequency_unknown",
+)
 
 
 @dataclass(frozen=True)
@@ -183,6 +195,35 @@ def interference(
             "their cores",
         )
     ]
+
+
+def frequency(freq: Frequencies | None, limit: float = FREQUENCY_LIMIT) -> list[Reason]:
+    if freq is None or not freq.cpus:
+        return []
+    out = []
+    means = [c.mean_mhz for c in freq.cpus]
+    if len(means) > 1 and (max(means) - min(means)) / max(means) > limit:
+        lo = min(freq.cpus, key=lambda c: c.mean_mhz)
+        hi = max(freq.cpus, key=lambda c: c.mean_mhz)
+        out.append(
+            Reason(
+                "frequency",
+                f"the streams' CPUs ran at different clock frequencies: CPU {lo.cpu} at "
+                f"{lo.mean_mhz:.0f} MHz, CPU {hi.cpu} at {hi.mean_mhz:.0f} MHz (more than "
+                f"{limit:.0%} apart)",
+            )
+        )
+    dropped = [c for c in freq.cpus if c.first_mhz > 0 and c.min_mhz < c.first_mhz * (1 - limit)]
+    if dropped:
+        c = max(dropped, key=lambda c: 1 - c.min_mhz / c.first_mhz)
+        out.append(
+            Reason(
+                "frequency",
+                f"CPU {c.cpu}'s clock dropped from {c.first_mhz:.0f} to {c.min_mhz:.0f} MHz during "
+                f"the window (more than {limit:.0%}): thermal or power limits slowed it",
+            )
+        )
+    return out
 
 
 def _cpus(cpus: Sequence[int]) -> str:
@@ -332,6 +373,7 @@ def assess(
     *,
     throughput_cv: float = math.nan,
     load: Interference | None = None,
+    freq: Frequencies | None = None,
 ) -> Validity:
     """Every rule and note over a finished run's measurement, statistics, clock, environment,
     the spread of its throughput over slices and the interference measured on its CPUs."""
@@ -339,6 +381,7 @@ def assess(
         *too_few_iterations(m.iterations),
         *unstable(throughput_cv),
         *interference(load),
+        *frequency(freq),
         *clock_resolution(lat.median, clock),
         *smt_siblings([s.cpus for s in m.streams], core_cpus),
         *wall_clock(clock, m.window_ns),
@@ -348,6 +391,14 @@ def assess(
         *load_at_start(environment),
         *latency_spread(lat),
     ]
+    if freq is None:
+        notes.append(
+            Reason(
+                "frequency_unknown",
+                "the CPUs' clock frequency could not be read (no cpufreq, as on most virtual "
+                "machines): a frequency drop would go unseen",
+            )
+        )
     if load is None:
         notes.append(
             Reason(

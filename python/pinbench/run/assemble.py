@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from ..result.config import RunConfig
+    from ..result.frequency import Frequencies
     from ..result.interference import Interference
     from ..result.measurement import Measurement, StreamMeasurement
     from ..settings import RunSettings
@@ -30,6 +31,7 @@ def assemble(
     core_cpus: list[list[int]],
     samples: dict[str, Any] | None = None,
     load: Interference | None = None,
+    freq: Frequencies | None = None,
 ) -> Result:
     """The Result of a measurement: throughput and its interval, latency statistics, per-stream
     figures, the server scenario's figures, the interference measured and the verdict."""
@@ -56,9 +58,17 @@ def assemble(
         streams=tuple(stream_figures(s, config.stream_threads[s.index], batch) for s in m.streams),
         throughput_cv=throughput_cv,
         validity=assess(
-            m, latency, clock, environment, core_cpus, throughput_cv=throughput_cv, load=load
+            m,
+            latency,
+            clock,
+            environment,
+            core_cpus,
+            throughput_cv=throughput_cv,
+            load=load,
+            freq=freq,
         ),
         interference=load,
+        frequency=freq,
         server=server,
         environment=environment,
         clock=clock,

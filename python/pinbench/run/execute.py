@@ -23,6 +23,7 @@ from ..base.logs import log
 from ..base.shapes import parse_input_shapes
 from ..base.system import capture_environment
 from ..result.config import RunConfig
+from ..result.frequency import measure_frequencies
 from ..result.interference import measure_interference
 from ..result.samples import reference
 from ..result.server import server_warnings
@@ -127,7 +128,8 @@ def execute(
     started = _now_iso()
     wall_start, steady_start = clock.time_ns(), _core.now_ns()
     window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
-    with WindowSampler() as sampler:
+    watched = sorted({c for s in layout.streams for c in s.cpus}) or list(prepared.topology.allowed)
+    with WindowSampler(cpus=watched) as sampler:
         engine, m = measure_layout(prepared, settings, layout, window)
     wall_end, steady_end = clock.time_ns(), _core.now_ns()
     probe = _core.probe_clock(20_000)
@@ -153,6 +155,7 @@ def execute(
         load=measure_interference(
             sampler.readings, sampler.affinity, m.window_ns, [s.cpus for s in m.streams]
         ),
+        freq=measure_frequencies(sampler.readings, m.window_ns, sampler.frequency_source),
     )
     if result.server is not None:
         for warning in server_warnings(result.server, meas.time):

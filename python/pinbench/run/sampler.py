@@ -26,25 +26,39 @@ from ..base.cpu_time import (
     read_thread_ticks,
     thread_affinity,
 )
+from ..base.cpufreq import UNKNOWN, read_frequencies
 
 if TYPE_CHECKING:
     from types import TracebackType
 
 DEFAULT_INTERVAL_S = 0.1
+FREQUENCY_EVERY = 5  # readings: the clock frequencies every 0.5 s (a file per CPU each time)
 
 
 class WindowSampler:
-    """Reads the CPU counters at ``start()``, every ``interval`` seconds, and at ``stop()``."""
+    """Reads the CPU counters at ``start()``, every ``interval`` seconds, and at ``stop()``; and
+    the current frequency of ``cpus`` (those the streams run on) at both ends and every
+    ``FREQUENCY_EVERY`` readings between."""
 
-    def __init__(self, interval: float = DEFAULT_INTERVAL_S, proc_root: str = "/proc") -> None:
+    def __init__(
+        self,
+        interval: float = DEFAULT_INTERVAL_S,
+        proc_root: str = "/proc",
+        *,
+        cpus: list[int] | None = None,
+        sysfs_root: str = "/sys",
+    ) -> None:
         self.interval = interval
         self.proc_root = proc_root
+        self.sysfs_root = sysfs_root
+        self.cpus = list(cpus or [])
+        self.frequency_source = UNKNOWN
         self.readings: list[CpuReading] = []
         self.affinity: dict[int, list[int]] = {}  # tid -> CPUs, read when the thread is first seen
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def read(self) -> CpuReading:
+    def read(self, *, frequencies: bool = False) -> CpuReading:
         """One reading now; a thread seen for the first time has its affinity read too."""
         root = self.proc_root
         threads = read_thread_ticks(root)
@@ -53,10 +67,14 @@ class WindowSampler:
                 cpus = thread_affinity(tid, root)
                 if cpus is not None:
                     self.affinity[tid] = cpus
-        return CpuReading(_core.now_ns(), read_cpu_busy(root), read_process_ticks(root), threads)
+        mhz = None
+        if frequencies and self.cpus:
+            mhz, self.frequency_source = read_frequencies(self.cpus, self.sysfs_root, root)
+        t = _core.now_ns()
+        return CpuReading(t, read_cpu_busy(root), read_process_ticks(root), threads, mhz)
 
     def start(self) -> None:
-        self.readings.append(self.read())
+        self.readings.append(self.read(frequencies=True))
         self._thread = threading.Thread(target=self._run, name="pinbench-sampler", daemon=True)
         self._thread.start()
 
@@ -64,11 +82,13 @@ class WindowSampler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        self.readings.append(self.read())
+        self.readings.append(self.read(frequencies=True))
 
     def _run(self) -> None:
+        n = 0
         while not self._stop.wait(self.interval):
-            self.readings.append(self.read())
+            n += 1
+            self.readings.append(self.read(frequencies=n % FREQUENCY_EVERY == 0))
 
     def __enter__(self) -> WindowSampler:
         self.start()
