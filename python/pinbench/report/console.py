@@ -17,6 +17,7 @@ from ..result.search import cores_label
 from .tables import table_lines
 
 if TYPE_CHECKING:
+    from ..result.config import InstancePlan
     from ..result.record import Result
     from ..result.search import QpsSearch, StreamTuning, Sweep, SweepPoint
     from ..result.server import ServerFigures
@@ -89,6 +90,8 @@ def extra_lines(result: Result) -> list[str]:
     ]
     if firsts:
         lines.append(f"Latency First Iteration (ms/batch): {_firsts(firsts)}")
+    if result.config.instances is not None:
+        lines.append(instances_line(result.config.instances))
     reasons = len(validity.reasons)
     lines.append(
         "Verdict: valid"
@@ -97,6 +100,17 @@ def extra_lines(result: Result) -> list[str]:
     )
     lines.extend(f"Reason: {r.message}" for r in validity.reasons)
     return lines
+
+
+_KIND_WORDS = {"node": "per NUMA node", "stream": "per stream", "shared": "shared by all"}
+
+
+def instances_line(plan: InstancePlan) -> str:
+    """``Engine Instances: 2 for 8 streams (2 per NUMA node)``."""
+    streams = len(plan.of_stream)
+    kinds = ", ".join(f"{n} {_KIND_WORDS.get(k, k)}" for k, n in plan.kinds.items())
+    s = "s" if streams != 1 else ""
+    return f"Engine Instances: {len(plan.instances)} for {streams} stream{s} ({kinds})"
 
 
 def auto_streams_lines(t: StreamTuning) -> list[str]:

@@ -23,6 +23,7 @@ from ..base.version import pinbench_version
 from ..result.search import QPS_HEADROOM
 
 if TYPE_CHECKING:
+    from ..result.config import InstancePlan
     from ..result.record import Result, StreamFigures
     from ..result.search import QpsSearch, StreamTuning, Sweep
     from ..result.server import ServerFigures
@@ -121,6 +122,8 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
         "clock": result.clock,
         "environment": result.environment,
     }
+    if c.instances is not None:
+        out["config"]["instances"] = instances_dict(c.instances)
     if result.server is not None:
         out["server"] = server_dict(result.server)
     if c.auto_streams is not None:
@@ -142,6 +145,28 @@ def _stream_dict(s: StreamFigures) -> dict[str, Any]:
         "items_per_sec_ci": list(s.items_per_sec_ci),
         "latency_ms": s.latency.to_dict(),
         "first_iteration_ms": s.first_iteration_ms,
+        "instance": s.instance,
+    }
+
+
+def instances_dict(plan: InstancePlan) -> dict[str, Any]:
+    """``pinbench.config.instances``: the engine instances, which stream stepped which, why."""
+    return {
+        "requested": plan.requested,
+        "count": len(plan.instances),
+        "kinds": plan.kinds,
+        "of_stream": list(plan.of_stream),
+        "instances": [
+            {
+                "index": i.index,
+                "kind": i.kind,
+                "streams": list(i.streams),
+                "node": i.node,
+                "cpus": list(i.cpus),
+                "reason": i.reason,
+            }
+            for i in plan.instances
+        ],
     }
 
 

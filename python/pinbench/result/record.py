@@ -34,6 +34,7 @@ class StreamFigures:
     items_per_sec_ci: tuple[float, float]
     latency: LatencyStats
     first_iteration_ms: float  # NaN when unknown (no iteration, or capped samples)
+    instance: int | None = None  # the index of the engine instance it stepped (RunConfig)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,10 @@ def assemble(
         items_per_sec=batch * m.iterations / seconds if seconds > 0 else math.nan,
         items_per_sec_ci=(lo * batch, hi * batch),
         latency=latency,
-        streams=tuple(stream_figures(s, config.stream_threads[s.index], batch) for s in m.streams),
+        streams=tuple(
+            stream_figures(s, config.stream_threads[s.index], batch, _instance_of(config, s.index))
+            for s in m.streams
+        ),
         validity=assess(m, latency, clock, environment, core_cpus),
         server=server,
         environment=environment,
@@ -58,7 +61,14 @@ def assemble(
     )
 
 
-def stream_figures(s: StreamMeasurement, threads: int, batch: int) -> StreamFigures:
+def _instance_of(config: RunConfig, stream: int) -> int | None:
+    plan = config.instances
+    return plan.of_stream[stream] if plan is not None else None
+
+
+def stream_figures(
+    s: StreamMeasurement, threads: int, batch: int, instance: int | None = None
+) -> StreamFigures:
     """One stream's figures: over its own span, from its first start to its last end."""
     span = (int(s.starts_ns[0]), int(s.ends_ns[-1])) if s.starts_ns.size else None
     window = (s.ends_ns[-1] - s.starts_ns[0]) / 1e9 if s.iterations and s.starts_ns.size else 0.0
@@ -74,6 +84,7 @@ def stream_figures(s: StreamMeasurement, threads: int, batch: int) -> StreamFigu
         items_per_sec_ci=(lo * batch, hi * batch),
         latency=s.latency,
         first_iteration_ms=first_iteration_ms(s),
+        instance=instance,
     )
 
 

@@ -48,7 +48,7 @@ OnStart = Callable[[float, float], None]  # (warmup seconds, measured seconds), 
 def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = None) -> Layout:
     """The layout of ``settings`` on this machine; ``num_streams`` overrides the settings' (for
     probes). UsageError when it cannot run here."""
-    lay = settings.layout
+    lay, cls = settings.layout, prepared.engine_class
     return plan_layout(
         lay.scenario,
         prepared.topology,
@@ -56,7 +56,10 @@ def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = No
         num_streams=num_streams if num_streams is not None else settings.fixed_streams,
         pinning=lay.thread_pinning,
         smt=lay.smt,
-        shared=prepared.engine_class.schedules_streams,
+        shared=cls.schedules_streams,
+        instances=lay.instances,
+        inline_sharing=cls.shares_inline_instances,
+        engine=cls.name,
     )
 
 
@@ -194,6 +197,7 @@ def run_config(
         command_line=list(settings.command_line) or list(sys.argv),
         timestamp=started,
         auto_streams=auto_streams,
+        instances=layout.instances,
     )
 
 
