@@ -10,10 +10,13 @@ import argparse
 import os
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING, NoReturn
 
 from ..base.errors import PinbenchError
+from ..base.process import process_start_ns
 from ..base.version import pinbench_version
+from ..result.startup import StartMarks
 from ..settings import ARRIVALS, INSTANCE_MODES, RunSettings, SearchSettings
 from . import types
 from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
@@ -332,6 +335,8 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
 def main(argv: Sequence[str]) -> int:
     """Runs the main command; returns the exit code (0 ok, 1 run-time failure, 2 usage,
     130 Ctrl-C, 143 SIGTERM)."""
+    start = StartMarks("process start", process_start_ns())
+    start.mark("interpreter", time.monotonic_ns())
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     from ..api import run, write_plot
     from ..report.console import print_result
@@ -342,7 +347,8 @@ def main(argv: Sequence[str]) -> int:
     progress = Progress()
     try:
         settings = settings_from_args(args, argv)
-        result = run(settings, on_start=None if args.quiet else progress.start, plot=False)
+        on_start = None if args.quiet else progress.start
+        result = run(settings, on_start=on_start, plot=False, start=start)
     except PinbenchError as e:
         return fail(PROG, str(e), e.exit_code, args.debug)
     except KeyboardInterrupt as e:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..result.record import Result
     from ..result.search import QpsSearch, StreamTuning, Sweep, SweepPoint
     from ..result.server import ServerFigures
+    from ..result.startup import Startup
 
 
 def result_lines(result: Result) -> list[str]:
@@ -92,6 +93,8 @@ def extra_lines(result: Result) -> list[str]:
         lines.append(f"Latency First Iteration (ms/batch): {_firsts(firsts)}")
     if result.config.instances is not None:
         lines.append(instances_line(result.config.instances))
+    if result.startup is not None:
+        lines.append(startup_line(result.startup))
     reasons = len(validity.reasons)
     lines.append(
         "Verdict: valid"
@@ -111,6 +114,15 @@ def instances_line(plan: InstancePlan) -> str:
     kinds = ", ".join(f"{n} {_KIND_WORDS.get(k, k)}" for k, n in plan.kinds.items())
     s = "s" if streams != 1 else ""
     return f"Engine Instances: {len(plan.instances)} for {streams} stream{s} ({kinds})"
+
+
+def startup_line(s: Startup) -> str:
+    """``Start-up: 1.234 s to the first measured iteration (model 0.010 s, ...)``."""
+    parts = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in s.parts)
+    return (
+        f"Start-up: {s.seconds_to_first_iteration:.3f} s from the {s.origin} to the first "
+        f"measured iteration ({parts})"
+    )
 
 
 def auto_streams_lines(t: StreamTuning) -> list[str]:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..result.record import Result, StreamFigures
     from ..result.search import QpsSearch, StreamTuning, Sweep
     from ..result.server import ServerFigures
+    from ..result.startup import Startup
 
 # History in docs/results.md. 3: the requested settings beside what ran.
 SCHEMA_VERSION = 3
@@ -124,6 +125,8 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
     }
     if c.instances is not None:
         out["config"]["instances"] = instances_dict(c.instances)
+    if result.startup is not None:
+        out["startup"] = startup_dict(result.startup)
     if result.server is not None:
         out["server"] = server_dict(result.server)
     if c.auto_streams is not None:
@@ -146,6 +149,16 @@ def _stream_dict(s: StreamFigures) -> dict[str, Any]:
         "latency_ms": s.latency.to_dict(),
         "first_iteration_ms": s.first_iteration_ms,
         "instance": s.instance,
+    }
+
+
+def startup_dict(s: Startup) -> dict[str, Any]:
+    """``pinbench.startup``: seconds from the command (or call) to the first iterations."""
+    return {
+        "from": s.origin,
+        "seconds_to_first_iteration": s.seconds_to_first_iteration,
+        "seconds_to_first_warmup_iteration": s.seconds_to_first_warmup_iteration,
+        "parts_seconds": dict(s.parts),
     }
 
 

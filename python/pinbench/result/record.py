@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .config import RunConfig
     from .measurement import Measurement
     from .server import ServerFigures
+    from .startup import Startup
     from .validity import Validity
 
 
@@ -60,6 +61,7 @@ class Result:
     clock: dict[str, float] = field(default_factory=dict)
     core_cpus: list[list[int]] = field(default_factory=list)  # CPUs of each physical core
     samples: dict[str, Any] | None = None  # where --export-samples wrote them
+    startup: Startup | None = None  # from the command (or call) to the first measured iteration
 
     @property
     def interrupted(self) -> bool:

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 from ..base.stats import throughput_ci
 from ..result.record import Result, StreamFigures
 from ..result.server import server_figures
+from ..result.startup import STARTUP_PARTS, Startup
 from ..result.validity import assess
 
 if TYPE_CHECKING:
     from ..result.config import RunConfig
     from ..result.measurement import Measurement, StreamMeasurement
+    from ..result.startup import StartMarks
     from ..settings import RunSettings
 
 
@@ -26,6 +28,7 @@ def assemble(
     clock: dict[str, float],
     core_cpus: list[list[int]],
     samples: dict[str, Any] | None = None,
+    start: StartMarks | None = None,
 ) -> Result:
     """The Result of a measurement: throughput and its interval, latency statistics, per-stream
     figures, the server scenario's figures and the verdict."""
@@ -58,7 +61,26 @@ def assemble(
         clock=clock,
         core_cpus=core_cpus,
         samples=samples,
+        startup=startup(start) if start is not None else None,
     )
+
+
+def startup(start: StartMarks) -> Startup | None:
+    """The start-up figures from its marks; None when the measurement never began."""
+    end = start.marks.get("warmup")
+    if end is None:
+        return None
+    parts: list[tuple[str, float]] = []
+    last = start.origin_ns
+    for name, _ in STARTUP_PARTS:
+        ns = start.marks.get(name)
+        if ns is None or ns < last:
+            continue  # not reached on this path (the API has no "interpreter" part)
+        parts.append((name, (ns - last) / 1e9))
+        last = ns
+    warmup = dict(parts).get("warmup", 0.0)
+    total = (end - start.origin_ns) / 1e9
+    return Startup(start.origin, total, total - warmup, tuple(parts))
 
 
 def _instance_of(config: RunConfig, stream: int) -> int | None:

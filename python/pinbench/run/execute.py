@@ -75,15 +75,25 @@ class Window:
 
 
 def measure_layout(
-    prepared: Prepared, settings: RunSettings, layout: Layout, window: Window
+    prepared: Prepared,
+    settings: RunSettings,
+    layout: Layout,
+    window: Window,
+    marks: dict[str, int] | None = None,
 ) -> tuple[Engine, Measurement]:
     """A fresh engine of the prepared class, its instances built on ``layout``'s pinned
-    threads, measured over ``window``. Engine failures raise as one-line errors."""
+    threads, measured over ``window``. Engine failures raise as one-line errors. ``marks``
+    gets the start-up marks of this run (``searches``: before the engine was made,
+    ``engine``: when the runner started)."""
+    if marks is not None:
+        marks["searches"] = clock.monotonic_ns()
     engine = prepared.engine_class(prepared.model, prepared.engine_options)
     engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=prepared.shapes)
     spinning = settings.engine.spinning
     spin = spinning if spinning is not None else layout.scenario == "sync"
     make_step = step_factory(engine, layout, prepared.make_inputs, spinning=spin)
+    if marks is not None:
+        marks["engine"] = clock.monotonic_ns()
     try:
         m = measure(
             make_step,
@@ -128,7 +138,14 @@ def execute(
     started = _now_iso()
     wall_start, steady_start = clock.time_ns(), _core.now_ns()
     window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
-    engine, m = measure_layout(prepared, settings, layout, window)
+    marks: dict[str, int] = {}
+    engine, m = measure_layout(prepared, settings, layout, window, marks)
+    start = prepared.start
+    for name, ns in marks.items():
+        start.mark(name, ns)
+    if m.warmup_start_ns and m.measure_start_ns:
+        start.mark("instances", m.warmup_start_ns)
+        start.mark("warmup", m.measure_start_ns)
     wall_end, steady_end = clock.time_ns(), _core.now_ns()
     probe = _core.probe_clock(20_000)
     clock_marks = {
@@ -150,6 +167,7 @@ def execute(
         clock=clock_marks,
         core_cpus=[list(c.cpus) for c in prepared.topology.cores],
         samples=samples,
+        start=start,
     )
     if result.server is not None:
         for warning in server_warnings(result.server, meas.time):
