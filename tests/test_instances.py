@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import onnxruntime as ort
@@ -275,3 +275,36 @@ def test_cli_shared_instances_leave_the_model_alone_and_say_so(tmp_path: Path) -
     assert [s["instance"] for s in d["pinbench"]["streams"]] == inst["of_stream"]
     assert d["pinbench"]["config"]["engine"]["instances"] == nodes
     assert f"Engine Instances: {nodes} for {NCORES} streams" in r.stdout
+
+
+class _Counting(OnnxRuntimeEngine):
+    """ONNX Runtime, recording when instances_built ran against the steps."""
+
+    events: ClassVar[list[str]] = []
+    shares_inline_instances = False  # as a user engine that does not say
+
+    def instances_built(self) -> None:
+        self.events.append("built")
+
+    def bind(self, instance: Any, inputs: dict[str, np.ndarray]) -> Any:
+        step = super().bind(instance, inputs)
+        self.events.append("bound")
+
+        def run() -> object:
+            if self.events[-1] != "step":
+                self.events.append("step")
+            return step()
+
+        return run
+
+
+def test_instances_built_runs_once_after_every_bind_and_before_the_clock() -> None:
+    _Counting.events = []
+    r = pinbench.benchmark(
+        "squeezenet", engine=_Counting, num_streams=NCORES, time=0.2, warmup_time=0.05
+    )
+    assert _Counting.events[: NCORES + 1] == ["bound"] * NCORES + ["built"]
+    assert _Counting.events.count("built") == 1
+    # An engine that does not declare inline sharing keeps an instance per stream under auto.
+    assert r.config.engine_instances == NCORES
+    assert r.config.instances is not None and r.config.instances.kinds == {"stream": NCORES}

@@ -21,6 +21,9 @@ An engine is made once per run on the main thread (it loads nothing heavy there)
    arrays by input name, in the model's input order, made on that thread). It returns the
    zero-argument **step** the runner times. It should run the step once itself, so that an engine
    that rejects the inputs fails here, with a message naming the input, before any timing starts.
+   ``instances_built()`` is called once every stream's step is made, before the clock runs (on
+   the thread of the last stream to finish): the engine drops what the steps do not need (a
+   model object it compiled from, say), so that it is not held through the measurement.
 3. ``describe()``, ``version()`` and ``options()`` say what the engine is and which options it
    resolved; ``scheduler()`` and ``fraction_of_supported_ops()`` fill the original's JSON keys of
    those names. ``instances_created`` counts the instances built. All go into the report and JSON.
@@ -142,6 +145,11 @@ class Engine(ABC):
     @abstractmethod
     def options(self) -> dict[str, object]:
         """The options as resolved (providers, thread counts, optimisation level...)."""
+
+    def instances_built(self) -> None:
+        """Every instance is built and bound: release what the steps do not need (default:
+        nothing). Called once, before the clock runs."""
+        return
 
     def describe(self) -> str:
         """A multi-line description, as the original's ``engine`` JSON key holds."""

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from .. import _core
+from ..base import allocator
 from ..base.arrivals import arrival_schedule
 from ..base.errors import PinbenchError, RunError
 from ..base.logs import log
@@ -109,6 +110,8 @@ def measure_layout(
         )
     except StreamError as e:
         raise engine_failure(e) from e.error
+    finally:
+        allocator.built()  # also when a factory failed before the last one returned
     return engine, m
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..base import allocator
 from ..result.config import EngineInstance, InstancePlan
 
 if TYPE_CHECKING:
@@ -130,10 +131,15 @@ def step_factory(
     spinning: bool,
 ) -> Callable[[int], Step]:
     """make_step(i) for the runner: builds (or shares) stream i's instance on its thread, then
-    binds the stream's own inputs to it."""
+    binds the stream's own inputs to it. The allocator returns freed memory at once until the
+    last stream's step is made (``base.allocator``; the caller calls ``allocator.built()``
+    again if the run fails before that)."""
     plan = layout.instances
     built: dict[int, Any] = {}
     locks = [threading.Lock() for _ in plan.instances]
+    pending = [layout.num_streams]
+    pending_lock = threading.Lock()
+    allocator.building()
 
     def instance_for(i: int) -> Any:
         k = plan.of_stream[i]
@@ -145,7 +151,15 @@ def step_factory(
             return built[k]
 
     def make_step(i: int) -> Step:
-        instance = instance_for(i)
-        return engine.bind(instance, make_inputs(i))
+        try:
+            instance = instance_for(i)
+            return engine.bind(instance, make_inputs(i))
+        finally:
+            with pending_lock:
+                pending[0] -= 1
+                last = pending[0] == 0
+            if last:  # every stream's factory has returned: before the clock runs
+                engine.instances_built()
+                allocator.built()
 
     return make_step
