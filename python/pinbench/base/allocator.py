@@ -4,9 +4,9 @@ Building an instance allocates and frees the model's size several times over (th
 the file, converts the weights, prepacks them). glibc's ``malloc`` serves blocks of 128 KiB and
 more with ``mmap`` at first, but each such block freed raises that threshold to its size (up to
 32 MiB), after which blocks of weights come from the thread's heap and, once freed, stay in it:
-measured on a model of 128 MB of weights, a session built on a stream thread left 60-170 MB
-more resident than the same build under a fixed threshold, and with a session per stream each
-stream's heap kept its own.
+measured on a model of 128 MB of weights, a session built on a stream thread peaked about 80 MB
+higher than the same build under a fixed threshold, and with a session per stream each stream's
+heap kept its own.
 
 So while instances are built, the threshold is fixed at 128 KiB (every large block is mapped
 and unmapped: nothing freed stays resident); once every stream's factory has returned, before

@@ -1,5 +1,12 @@
 """OpenVINO on its CPU plugin: one compiled model per stream (async, sync) or one shared (elastic).
 
+``--instances auto`` keeps one compiled model per stream (``shares_inline_instances`` is False):
+the CPU plugin runs a request on its own executor threads, not on the caller's, so one compiled
+model shared by the one-core streams of a node ran their requests one after the other (two
+streams on 2 cores, each its own infer request: 68 against 86-89 items/s for light SqueezeNet,
+33 against 56 for 8 MatMul layers of 2048x2048; with ``NUM_STREAMS`` 2 and the node's CPUs for
+its executors, worse still). ``--instances node`` shares it anyway, to save memory.
+
 | scenario | compiled models | ``NUM_STREAMS`` | ``INFERENCE_NUM_THREADS`` | infer requests |
 |---|---|---|---|---|
 | sync | 1 | 1 | all selected cores | 1 |
