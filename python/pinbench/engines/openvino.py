@@ -70,6 +70,12 @@ def import_openvino() -> Any:
     return openvino
 
 
+def _infer(request: Any, held: list[Any]) -> object:
+    """One inference; ``held`` keeps the input tensors (and their arrays) alive. Outputs are
+    views of OpenVINO's own tensors (``share_outputs``): nothing is copied per step."""
+    return request.infer(share_outputs=True)
+
+
 class OpenVinoEngine(Engine):
     """OpenVINO, CPU plugin; see the module docstring for the scenario table."""
 
@@ -169,15 +175,18 @@ class OpenVinoEngine(Engine):
         import numpy as np
 
         request = instance.create_infer_request()
+        # The request reads these arrays in place but keeps no reference to them (nor to the
+        # Python tensors): the step holds them, or they would be freed under it.
+        held: list[Any] = []
         for name, array in inputs.items():
             try:  # shared: the request reads the stream's own array; nothing is copied per step
                 tensor = self._ov.Tensor(np.ascontiguousarray(array), shared_memory=True)
                 request.set_tensor(name, tensor)
+                held.append(tensor)
             except Exception as e:
                 what = f"input '{name}' {array.dtype}{list(array.shape)}"
                 raise RunError(self._rejected(what, e)) from e
-        # Outputs are returned as views of OpenVINO's tensors: nothing is copied per step either.
-        step: Step = functools.partial(request.infer, share_outputs=True)
+        step: Step = functools.partial(_infer, request, held)
         try:
             step()  # fail here, with a clear message, rather than in the timed loop
         except Exception as e:
