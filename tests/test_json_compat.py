@@ -23,9 +23,9 @@ BEFORE = FIXTURES / "results" / "before_layers"
 # Keys added since the fixtures were recorded (a path prefix each).
 ADDED = (
     "pinbench.requested",
-    "pinbench.config.instances",  # the engine instances per NUMA node (issue 12)
+    "pinbench.config.instances",  # the engine instances, one per NUMA node where shared
     "pinbench.streams[].instance",
-    "pinbench.startup",  # the time to the first measured iteration (issue 12)
+    "pinbench.startup",  # the time to the first measured iteration
 )
 ADDED_LABELS = ("Engine Instances", "Start-up")  # console lines added since, as ADDED
 # Configuration that must be the same; the rest are measurements or describe the machine.
@@ -88,7 +88,7 @@ def test_same_keys_same_configuration_same_console(name: str, tmp_path: Path) ->
     assert words(new_config["num_streams_reason"]) == words(old_config["num_streams_reason"])
     old_engine, new_engine = old_config["engine"], new_config["engine"]
     # How many instances (sessions) ran changed on purpose: one-core streams share one per
-    # NUMA node since issue 12 (pinbench.config.instances says which and why).
+    # NUMA node since then (pinbench.config.instances says which and why).
     same = set(old_engine) - {"version", "instances"} - ({"options"} if measured else set())
     drop = ("sessions",)
 
