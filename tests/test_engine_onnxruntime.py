@@ -45,9 +45,15 @@ def task_cpus(tid: int) -> str:
     return status.split("Cpus_allowed_list:")[1].split()[0]
 
 
-@pytest.mark.parametrize("scenario", ["sync", "async", "elastic"])
+NODES = len(pinbench.topology().nodes)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "instances"),
+    [("sync", "auto"), ("async", "auto"), ("async", "stream"), ("elastic", "auto")],
+)
 def test_affinity_inside_each_stream_and_session_count(
-    scenario: str, monkeypatch: pytest.MonkeyPatch
+    scenario: str, instances: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[int, set[int]] = {}
     sessions: list[int] = []
@@ -72,14 +78,17 @@ def test_affinity_inside_each_stream_and_session_count(
     monkeypatch.setattr(OnnxRuntimeEngine, "create_instance", create)
     monkeypatch.setattr(OnnxRuntimeEngine, "bind", bind)
     streams = None if scenario == "sync" else NCORES
-    r = pinbench.benchmark("squeezenet", scenario=scenario, num_streams=streams, **FAST)
+    r = pinbench.benchmark(
+        "squeezenet", scenario=scenario, num_streams=streams, instances=instances, **FAST
+    )
     m = r.measurement
     assert len(m.streams) == (1 if scenario == "sync" else NCORES)
     for s in m.streams:
         assert seen[s.thread_id] == set(s.planned_cpus) == set(s.cpus)
     allowed = set(os.sched_getaffinity(0))
     if scenario == "async":
-        assert sessions == [1] * NCORES
+        # auto: the one-core streams of each NUMA node share one session.
+        assert sessions == [1] * (NCORES if instances == "stream" else NODES)
         assert set().union(*seen.values()) == allowed
         assert sum(len(c) for c in seen.values()) == NCORES  # disjoint
     else:

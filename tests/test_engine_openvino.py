@@ -160,3 +160,26 @@ def test_importing_openvino_sends_no_telemetry(tmp_path: Path) -> None:
     r = cli("squeezenet", "-q", env=env)
     assert r.returncode == 0, r.stderr
     assert not (tmp_path / "intel").exists()
+
+
+def test_the_step_keeps_its_inputs_alive() -> None:
+    # The infer request reads the arrays in place and holds no reference to them: the step must,
+    # or the inputs are freed under it once the stream's factory returns.
+    import numpy as np
+
+    with load_model("squeezenet") as model:
+        from pinbench.engines.openvino import OpenVinoEngine
+
+        engine = OpenVinoEngine(model, EngineOptions())
+        layout = plan_layout("sync", pinbench.topology(), num_cores=None, num_streams=None,
+                             pinning="none")  # fmt: skip
+        engine.prepare(layout, batch_size=1, input_shapes={"data_0": [1, 3, 224, 224]})
+        array = np.random.default_rng(0).random((1, 3, 224, 224), dtype=np.float32)
+        step = engine.bind(engine.create_instance(1, spinning=False), {"data_0": array})
+        expected = [np.array(o) for o in step().values()]  # type: ignore[attr-defined]
+        refs = sys.getrefcount(array)
+        del array
+        assert refs > 2  # the step holds it (beyond this frame and getrefcount's argument)
+        got = [np.array(o) for o in step().values()]  # type: ignore[attr-defined]
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a, b)

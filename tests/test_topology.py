@@ -158,3 +158,17 @@ def test_cpu_list_round_trip() -> None:
     assert _core.format_cpu_list([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8"
     with pytest.raises(ValueError, match="malformed"):
         _core.parse_cpu_list("3-1")
+
+
+def test_two_sockets_four_nodes_96_cores() -> None:
+    # Sub-NUMA clustering: each socket of 48 cores (96 hardware threads) is two nodes.
+    topo = pinbench.topology(sysfs("2s_96c_4n"))
+    assert len(topo.allowed) == 192 and len(topo.cores) == 96 and topo.smt
+    assert topo.sockets == [0, 1] and topo.nodes == [0, 1, 2, 3]
+    assert [len(topo.cores_of_node(n)) for n in topo.nodes] == [24] * 4
+    assert topo.cores[30].cpus == [30, 126]
+    assert {c.node for c in topo.cpus if c.id in (30, 126)} == {1}
+    plans = cpus_of(pinbench.plan_streams(topo, 4))
+    assert plans == [list(range(24 * n, 24 * n + 24)) for n in range(4)]  # one node each
+    numa = cpus_of(pinbench.plan_streams(topo, 8, pinning="numa"))
+    assert numa[1] == numa[5] == list(range(24, 48))  # stream i on node i mod 4

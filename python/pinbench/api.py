@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import RunError, UsageError
@@ -22,6 +23,7 @@ from .report.json import ab_document, deepsparse_document, document, sweep_docum
 from .report.plot import check_plot_path
 from .result.ab import METRICS
 from .result.samples import check_samples_path, write_samples
+from .result.startup import StartMarks
 from .run.prepare import prepare
 from .search.ab import run_ab as search_ab
 from .search.find_qps import find_qps as search_rate
@@ -56,18 +58,28 @@ def benchmark(
     also be a class. ``on_start(warmup_s, measure_s)`` is called just before the run.
     Usage errors raise UsageError, engine failures RunError, both with a one-line message.
     """
-    return run(_settings(model, settings, kwargs), on_start=on_start)
+    start = StartMarks("call", time.monotonic_ns())
+    return run(_settings(model, settings, kwargs), on_start=on_start, start=start)
 
 
-def run(settings: RunSettings, *, on_start: OnStart | None = None, plot: bool = True) -> Result:
+def run(
+    settings: RunSettings,
+    *,
+    on_start: OnStart | None = None,
+    plot: bool = True,
+    start: StartMarks | None = None,
+) -> Result:
     """Validates ``settings``, checks its outputs can be written, runs (a fixed layout,
     ``-nstreams auto`` or ``--find-qps``) and writes the outputs. ``plot=False`` leaves the plot
-    to the caller (``write_plot``), e.g. to print the result first."""
+    to the caller (``write_plot``), e.g. to print the result first. ``start``: where the
+    result's start-up is counted from (default: this call; the command line passes the
+    process's start)."""
+    start = start or StartMarks("call", time.monotonic_ns())
     s = settings.validate()
     check_outputs(s.outputs)
     if s.kv_cache.given():
         log.warning("KV-cache options apply to DeepSparse's internal KV cache only; ignored")
-    with prepare(s) as prepared:
+    with prepare(s, start) as prepared:
         if s.search.find_qps:
             result = search_rate(prepared, s, on_start=on_start)
         else:

@@ -32,6 +32,9 @@ PINNING_MODES: tuple[str, ...] = ("core", "numa", "none")
 GRAPH_OPTIMIZATION_LEVELS: tuple[str, ...] = ("disable", "basic", "extended", "all")
 PRECISIONS: tuple[str, ...] = ("f32", "bf16", "f16")
 ARRIVALS: tuple[str, ...] = ("poisson", "uniform")
+# --instances: auto (one per NUMA node for one-core streams where the engine runs them inline,
+# else one per stream), node, stream. See pinbench.run.instances.
+INSTANCE_MODES: tuple[str, ...] = ("auto", "stream", "node")
 AUTO = "auto"
 DEFAULT_ENGINE = "onnxruntime"
 
@@ -69,6 +72,7 @@ class LayoutSettings:
     num_cores: int | None = None  # -ncores: physical cores; None = all this process may use
     thread_pinning: str = "core"  # core | numa | none
     smt: bool = False  # give streams every hardware thread of their cores
+    instances: str = "auto"  # engine instances: auto | stream | node (see run.instances)
 
 
 @dataclass(frozen=True)
@@ -264,7 +268,12 @@ def _validate_layout(layout: LayoutSettings) -> LayoutSettings:
         raise UsageError(
             f"unknown pinning {layout.thread_pinning!r}: expected one of core, numa, none"
         )
-    return dataclasses.replace(layout, scenario=scenario, num_streams=n)
+    instances = str(layout.instances).strip().lower()
+    if instances not in INSTANCE_MODES:
+        raise UsageError(
+            f"unknown --instances {layout.instances!r}: expected one of {', '.join(INSTANCE_MODES)}"
+        )
+    return dataclasses.replace(layout, scenario=scenario, num_streams=n, instances=instances)
 
 
 def _validate_inputs(inputs: InputSettings) -> None:

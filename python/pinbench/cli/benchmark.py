@@ -10,11 +10,14 @@ import argparse
 import os
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING, NoReturn
 
 from ..base.errors import PinbenchError
+from ..base.process import process_start_ns
 from ..base.version import pinbench_version
-from ..settings import ARRIVALS, RunSettings, SearchSettings
+from ..result.startup import StartMarks
+from ..settings import ARRIVALS, INSTANCE_MODES, RunSettings, SearchSettings
 from . import types
 from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
 
@@ -211,6 +214,13 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
         "--smt", action="store_true", help="give each stream every hardware thread of its cores"
     )
     extra.add_argument(
+        "--instances",
+        choices=INSTANCE_MODES,
+        default="auto",
+        help="engine instances: auto (default) = one per NUMA node for one-core streams where "
+        "the engine runs them inline (ONNX Runtime), else one per stream; node; stream",
+    )
+    extra.add_argument(
         "--iteration-timeout",
         type=types.positive_float,
         default=None,
@@ -310,6 +320,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         num_cores=args.num_cores,
         thread_pinning=args.thread_pinning,
         smt=args.smt,
+        instances=args.instances,
         engine=args.engine,
         providers=tuple(p.strip() for p in args.providers.split(",") if p.strip()),
         graph_optimization=args.graph_optimization,
@@ -336,6 +347,8 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
 def main(argv: Sequence[str]) -> int:
     """Runs the main command; returns the exit code (0 ok, 1 run-time failure, 2 usage,
     130 Ctrl-C, 143 SIGTERM)."""
+    start = StartMarks("process start", process_start_ns())
+    start.mark("interpreter", time.monotonic_ns())
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     from ..api import run, write_plot
     from ..report.console import print_result
@@ -346,7 +359,8 @@ def main(argv: Sequence[str]) -> int:
     progress = Progress()
     try:
         settings = settings_from_args(args, argv)
-        result = run(settings, on_start=None if args.quiet else progress.start, plot=False)
+        on_start = None if args.quiet else progress.start
+        result = run(settings, on_start=on_start, plot=False, start=start)
     except PinbenchError as e:
         return fail(PROG, str(e), e.exit_code, args.debug)
     except KeyboardInterrupt as e:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError, RunError
 from ..base.logs import log
-from ..settings import RunSettings, SweepSettings
+from ..settings import INSTANCE_MODES, RunSettings, SweepSettings
 from . import types
 from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
 
@@ -61,6 +61,9 @@ def build_parser() -> OneLineParser:
     p.add_argument("-ncores", "--num_cores", type=int, default=None, help="physical cores")
     p.add_argument("-pin", "--thread_pinning", default="core", choices=["none", "core", "numa"])
     p.add_argument("-e", "--engine", default="onnxruntime", help="as for pinbench")
+    p.add_argument(
+        "--instances", choices=INSTANCE_MODES, default="auto", help="as for pinbench (auto)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0)")
     p.add_argument("-x", "--export_path", default=None, help="write the sweep as JSON")
     p.add_argument("--plot", default=None, metavar="FILE.png", help="draw the sweep")
@@ -79,6 +82,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSe
         num_cores=args.num_cores,
         thread_pinning=args.thread_pinning,
         engine=args.engine,
+        instances=args.instances,
         seed=args.seed,
         command_line=("pinbench", "sweep", *argv),
     )

@@ -11,11 +11,19 @@ An engine is made once per run on the main thread (it loads nothing heavy there)
    the number of physical cores of the stream's group. In the ``elastic`` scenario one instance is
    made, on the first stream's thread, pinned to every selected core, and shared. An engine with
    ``schedules_streams = True`` (DeepSparse) gets that shared instance in every scenario and maps
-   the scenario onto its own scheduler: each stream is then one request in flight on it.
+   the scenario onto its own scheduler: each stream is then one request in flight on it. An
+   engine with ``shares_inline_instances = True`` (ONNX Runtime) runs a one-core stream's
+   inference inline, on the calling thread, and may be stepped by many threads at once: under
+   ``--instances auto`` the one-core streams of a NUMA node then share one instance, built by
+   the first of them on its thread (the run's ``Layout.instances`` says which stream steps
+   which).
 2. ``bind(instance, inputs)`` is called on each stream thread with that stream's inputs (numpy
    arrays by input name, in the model's input order, made on that thread). It returns the
    zero-argument **step** the runner times. It should run the step once itself, so that an engine
    that rejects the inputs fails here, with a message naming the input, before any timing starts.
+   ``instances_built()`` is called once every stream's step is made, before the clock runs (on
+   the thread of the last stream to finish): the engine drops what the steps do not need (a
+   model object it compiled from, say), so that it is not held through the measurement.
 3. ``describe()``, ``version()`` and ``options()`` say what the engine is and which options it
    resolved; ``scheduler()`` and ``fraction_of_supported_ops()`` fill the original's JSON keys of
    those names. ``instances_created`` counts the instances built. All go into the report and JSON.
@@ -92,6 +100,12 @@ class Engine(ABC):
     # onto a scheduler of its own (DeepSparse). Every stream then runs on all selected cores and
     # is one request in flight on the shared instance.
     schedules_streams: ClassVar[bool] = False
+    # True: with one thread (``create_instance(1, ...)``) an instance runs each inference inline
+    # on the calling thread, and several threads may step one instance at once, each through
+    # its own ``bind``. ``--instances auto`` then shares one instance among the one-core streams
+    # of each NUMA node; False (the safe default for engines that do not say) gives each stream
+    # its own. ``--instances node`` shares them anyway.
+    shares_inline_instances: ClassVar[bool] = False
 
     # Set by prepare(); REQUIRES prepare() before create_instance() for engines that read them.
     layout: LayoutView
@@ -131,6 +145,11 @@ class Engine(ABC):
     @abstractmethod
     def options(self) -> dict[str, object]:
         """The options as resolved (providers, thread counts, optimisation level...)."""
+
+    def instances_built(self) -> None:
+        """Every instance is built and bound: release what the steps do not need (default:
+        nothing). Called once, before the clock runs."""
+        return
 
     def describe(self) -> str:
         """A multi-line description, as the original's ``engine`` JSON key holds."""

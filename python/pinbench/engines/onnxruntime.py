@@ -1,4 +1,5 @@
-"""ONNX Runtime: one InferenceSession per stream (async, sync) or one shared (elastic)."""
+"""ONNX Runtime: one InferenceSession per stream of a core group, one per NUMA node for the
+one-core streams of that node (``--instances auto``), or one shared (elastic)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,16 @@ class OnnxRuntimeEngine(Engine):
     Each instance is an InferenceSession with ``intra_op_num_threads`` = the stream's cores (so ONNX
     Runtime does not pin its threads itself: they inherit the stream's CPU set), one inter-op
     thread, sequential execution, and spinning off unless asked (spinning pools steal cores from
-    the other streams). Inputs are bound once with I/O binding.
+    the other streams). Inputs are bound once with I/O binding, one binding per stream.
+
+    With one intra-op thread a session has no pool: ``run`` executes on the calling thread, and
+    ``InferenceSession.run`` may be called by many threads at once. So one session serves all
+    the one-core streams of a NUMA node (``shares_inline_instances``), each stream running it on
+    its own pinned thread through its own binding.
     """
 
     name = "onnxruntime"
+    shares_inline_instances = True
 
     def __init__(self, model: LoadedModel, options: EngineOptions) -> None:
         super().__init__(model, options)

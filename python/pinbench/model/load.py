@@ -1,6 +1,7 @@
 """``load_model``: a model spec resolved, its inputs read, and ``-b`` / ``-shapes`` applied to a
 temporary copy (see ``overrides``); ``LoadedModel.path`` names that copy and ``close()`` removes
-it. The user's file is only ever read."""
+it. The user's file is only ever read, and only its structure: no tensor data is loaded, and
+nothing of the file stays in memory once ``load_model`` returns (see ``onnx_wire``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from ..base.shapes import format_shapes
 from .dims import plan_specs
 from .graph import default_opset, index_bounds, input_specs, read_model
 from .overrides import (
-    apply_overrides,
     check_batch_size,
+    overridden_shapes,
     overridden_specs,
     shapes_by_name,
     write_copy,
@@ -36,20 +37,21 @@ def load_model(
     if input_shapes is not None and not input_shapes.strip():
         input_shapes = None  # the original's default is "": no override
     source = resolve_model_path(spec)
-    proto = read_model(spec, source)
-    original = input_specs(proto.graph)
+    info = read_model(spec, source)
+    assert info.graph is not None  # read_model checked it
+    original = input_specs(info.graph)
     by_name = shapes_by_name(input_shapes, original, batch_size) if input_shapes is not None else {}
     specs = overridden_specs(original, batch_size, by_name)
     # Inputs that -shapes leaves alone show their free dims as -1 here (ONNX's "any").
     applied = (
         [[d if isinstance(d, int) else -1 for d in s.shape] for s in specs] if by_name else None
     )
-    outputs = [output.name for output in proto.graph.output]
-    bounds = index_bounds(proto.graph, [s.name for s in original])
+    outputs = [output.name for output in info.graph.outputs]
+    bounds = index_bounds(info.graph, [s.name for s in original])
     temp_dir, path = None, source
     if batch_size is not None or by_name:
-        apply_overrides(proto, specs, batch_size is not None, bool(by_name))
-        temp_dir, path = write_copy(spec, proto, source)
+        changed = overridden_shapes(info, specs, batch_size is not None, bool(by_name))
+        temp_dir, path = write_copy(spec, info, source, *changed)
     return LoadedModel(
         orig_path=spec,
         source_path=source,
@@ -58,8 +60,8 @@ def load_model(
         outputs=outputs,
         batch_size=batch_size,
         input_shapes=applied,
-        opset=default_opset(proto),
-        ir_version=int(proto.ir_version),
+        opset=default_opset(info),
+        ir_version=info.ir_version,
         original_inputs=original,
         index_bounds=bounds,
         shape_overrides=by_name,

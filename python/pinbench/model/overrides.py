@@ -1,6 +1,7 @@
 """``-b`` and ``-shapes`` applied to a copy of the model, never to the user's file.
 
-Overrides are applied to an in-memory copy of the graph and written to a temporary folder, with
+Overrides are written into a copy in a temporary folder (``onnx_wire.write_with_shapes``: only
+the graph's input and output shapes are re-encoded, every other byte is copied as it is), with
 the external data files hard-linked (or, across file systems, copied) beside it.
 
 The rule when both are given: ``-shapes`` sets the whole shape of every input it names, and ``-b``
@@ -16,15 +17,20 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..base.errors import RunError, UsageError, shorten
 from .dims import plan_specs
 from .graph import dims_of, external_locations
+from .onnx_wire import WireError, write_with_shapes
 from .spec import Dim, InputSpec
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from .onnx_wire import ModelInfo
+
+Shapes = dict[str, tuple[Dim, ...]]  # graph input or output name -> its new shape
 
 
 def check_batch_size(batch_size: int) -> None:
@@ -120,28 +126,21 @@ def overridden_specs(
     return out
 
 
-def _set_dims(value_info: Any, shape: Sequence[Dim]) -> None:
-    tensor_shape = value_info.type.tensor_type.shape
-    del tensor_shape.dim[:]
-    for value in shape:
-        dim = tensor_shape.dim.add()
-        if isinstance(value, int):
-            dim.dim_value = value
-        elif isinstance(value, str):
-            dim.dim_param = value
-
-
-def apply_overrides(
-    proto: Any, specs: Sequence[InputSpec], batch_changed: bool, shapes_changed: bool
-) -> None:
-    """Write ``specs``' shapes into ``proto`` and free the output dims they may change."""
+def overridden_shapes(
+    info: ModelInfo, specs: Sequence[InputSpec], batch_changed: bool, shapes_changed: bool
+) -> tuple[Shapes, Shapes]:
+    """(inputs, outputs): the new shape of every graph input that ``specs`` describe, and the
+    outputs with the fixed dims that the new input shapes may change freed."""
+    assert info.graph is not None  # read_model checked it
     by_name = {spec.name: spec for spec in specs}
-    for value_info in proto.graph.input:
+    inputs: Shapes = {}
+    for value_info in info.graph.inputs:
         spec = by_name.get(value_info.name)
         if spec is not None and spec.rank_known and spec.elem_type:
-            _set_dims(value_info, spec.shape)
-    for value_info in proto.graph.output:
-        if value_info.type.WhichOneof("value") != "tensor_type":
+            inputs[value_info.name] = tuple(spec.shape)
+    outputs: Shapes = {}
+    for value_info in info.graph.outputs:
+        if value_info.kind != "tensor":
             continue
         shape, rank_known = dims_of(value_info)
         if not rank_known or not shape:
@@ -156,9 +155,8 @@ def apply_overrides(
                 "batch" if i == 0 else None if isinstance(d, int) else d
                 for i, d in enumerate(freed)
             ]
-        _set_dims(value_info, freed)
-    # Shapes inferred for intermediate values from the old input shapes would now conflict.
-    proto.graph.ClearField("value_info")
+        outputs[value_info.name] = tuple(freed)
+    return inputs, outputs
 
 
 def _link_or_copy(target: Path, link: Path) -> None:
@@ -177,9 +175,12 @@ def _link_or_copy(target: Path, link: Path) -> None:
         shutil.copy2(real, link)
 
 
-def write_copy(spec: str, proto: Any, source: Path) -> tuple[Path, Path]:
-    """Write ``proto`` into a new temporary folder beside links to its external data."""
-    locations = external_locations(proto)
+def write_copy(
+    spec: str, info: ModelInfo, source: Path, inputs: Shapes, outputs: Shapes
+) -> tuple[Path, Path]:
+    """Write a copy of ``source`` with the new ``inputs`` and ``outputs`` shapes (and no
+    inferred ``value_info``) into a new temporary folder, beside links to its external data."""
+    locations = external_locations(info)
     temp_dir = Path(tempfile.mkdtemp(prefix="pinbench-"))
     try:
         for location in locations:
@@ -197,11 +198,11 @@ def write_copy(spec: str, proto: Any, source: Path) -> tuple[Path, Path]:
                 )
             _link_or_copy(data, temp_dir / relative)
         path = temp_dir / source.name
-        path.write_bytes(proto.SerializeToString())
+        write_with_shapes(source, path, inputs, outputs)
     except UsageError:
         shutil.rmtree(temp_dir, ignore_errors=True)
         raise
-    except (OSError, ValueError) as exc:
+    except (OSError, WireError, ValueError) as exc:
         shutil.rmtree(temp_dir, ignore_errors=True)
         raise RunError(
             f"cannot write the overridden copy of model {spec!r} to {temp_dir}: {shorten(exc)}"

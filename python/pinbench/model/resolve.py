@@ -55,9 +55,14 @@ def builtin_model_path(name: str) -> Path | None:
 
 
 def _light_dir() -> Path:
-    import onnx
+    # Found without importing onnx (about a second, most of it ml_dtypes): its package folder.
+    import importlib.util
 
-    return Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
+    found = importlib.util.find_spec("onnx")
+    origin = found.origin if found is not None else None
+    if origin is None:
+        raise UsageError("the built-in models ship with the onnx package, which is not installed")
+    return Path(origin).parent / "backend" / "test" / "data" / "light"
 
 
 def resolve_model_path(spec: str) -> Path:

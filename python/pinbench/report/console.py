@@ -22,10 +22,12 @@ CONSOLE_PERCENTILES = (90.0, 99.0)
 
 if TYPE_CHECKING:
     from ..result.ab import AbResult
+    from ..result.config import InstancePlan
     from ..result.record import Result
     from ..result.repetitions import Repetitions
     from ..result.search import QpsSearch, StreamTuning, Sweep, SweepPoint
     from ..result.server import ServerFigures
+    from ..result.startup import Startup
 
 
 def result_lines(result: Result) -> list[str]:
@@ -103,6 +105,10 @@ def extra_lines(result: Result) -> list[str]:
         lines.append(f"Percentiles Unreliable: {_unreliable(result, shown)}")
     lines.append(f"Interference (other work on the streams' CPUs): {_interference(result)}")
     lines.append(f"CPU Frequency (MHz): {_frequency(result)}")
+    if result.config.instances is not None:
+        lines.append(instances_line(result.config.instances))
+    if result.startup is not None:
+        lines.append(startup_line(result.startup))
     reasons = len(validity.reasons)
     lines.append(
         "Verdict: valid"
@@ -174,6 +180,26 @@ def repetitions_lines(reps: Repetitions) -> list[str]:
         f"{_interval(med.ci95)}, min {med.min:.4f}, max {med.max:.4f}",
         *table_lines(header, rows),
     ]
+
+
+_KIND_WORDS = {"node": "per NUMA node", "stream": "per stream", "shared": "shared by all"}
+
+
+def instances_line(plan: InstancePlan) -> str:
+    """``Engine Instances: 2 for 8 streams (2 per NUMA node)``."""
+    streams = len(plan.of_stream)
+    kinds = ", ".join(f"{n} {_KIND_WORDS.get(k, k)}" for k, n in plan.kinds.items())
+    s = "s" if streams != 1 else ""
+    return f"Engine Instances: {len(plan.instances)} for {streams} stream{s} ({kinds})"
+
+
+def startup_line(s: Startup) -> str:
+    """``Start-up: 1.234 s to the first measured iteration (model 0.010 s, ...)``."""
+    parts = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in s.parts)
+    return (
+        f"Start-up: {s.seconds_to_first_iteration:.3f} s from the {s.origin} to the first "
+        f"measured iteration ({parts})"
+    )
 
 
 def auto_streams_lines(t: StreamTuning) -> list[str]:

@@ -24,12 +24,14 @@ from ..result.search import QPS_HEADROOM
 
 if TYPE_CHECKING:
     from ..result.ab import AbResult
+    from ..result.config import InstancePlan
     from ..result.frequency import Frequencies
     from ..result.interference import Interference
     from ..result.record import Result, StreamFigures
     from ..result.repetitions import Across, Repetitions
     from ..result.search import QpsSearch, StreamTuning, Sweep
     from ..result.server import ServerFigures
+    from ..result.startup import Startup
 
 # History in docs/results.md. 3: the requested settings beside what ran.
 SCHEMA_VERSION = 3
@@ -129,6 +131,10 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
         "clock": result.clock,
         "environment": result.environment,
     }
+    if c.instances is not None:
+        out["config"]["instances"] = instances_dict(c.instances)
+    if result.startup is not None:
+        out["startup"] = startup_dict(result.startup)
     if result.server is not None:
         out["server"] = server_dict(result.server)
     if result.repetitions is not None:
@@ -152,6 +158,38 @@ def _stream_dict(s: StreamFigures) -> dict[str, Any]:
         "items_per_sec_ci": list(s.items_per_sec_ci),
         "latency_ms": s.latency.to_dict(),
         "first_iteration_ms": s.first_iteration_ms,
+        "instance": s.instance,
+    }
+
+
+def startup_dict(s: Startup) -> dict[str, Any]:
+    """``pinbench.startup``: seconds from the command (or call) to the first iterations."""
+    return {
+        "from": s.origin,
+        "seconds_to_first_iteration": s.seconds_to_first_iteration,
+        "seconds_to_first_warmup_iteration": s.seconds_to_first_warmup_iteration,
+        "parts_seconds": dict(s.parts),
+    }
+
+
+def instances_dict(plan: InstancePlan) -> dict[str, Any]:
+    """``pinbench.config.instances``: the engine instances, which stream stepped which, why."""
+    return {
+        "requested": plan.requested,
+        "count": len(plan.instances),
+        "kinds": plan.kinds,
+        "of_stream": list(plan.of_stream),
+        "instances": [
+            {
+                "index": i.index,
+                "kind": i.kind,
+                "streams": list(i.streams),
+                "node": i.node,
+                "cpus": list(i.cpus),
+                "reason": i.reason,
+            }
+            for i in plan.instances
+        ],
     }
 
 

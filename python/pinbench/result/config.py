@@ -19,6 +19,40 @@ DEEPSPARSE_SCENARIO = {
 
 
 @dataclass(frozen=True)
+class EngineInstance:
+    """One engine instance of a run: the streams it served, where it was built, and why.
+
+    ``kind``: ``stream`` (a stream's own), ``node`` (shared by the one-core streams of one NUMA
+    node, or of no node when they are not pinned) or ``shared`` (one for every stream: the
+    elastic scenario, or an engine that schedules the streams itself).
+    """
+
+    index: int
+    kind: str
+    streams: tuple[int, ...]  # the streams that stepped it, ascending
+    node: int | None  # the NUMA node of its streams' CPUs; None when unpinned or several
+    cpus: tuple[int, ...]  # the union of its streams' CPU sets (empty: not pinned)
+    reason: str
+
+
+@dataclass(frozen=True)
+class InstancePlan:
+    """Which engine instance each stream steps (``pinbench.run.instances.plan_instances``)."""
+
+    requested: str  # --instances: auto | stream | node
+    instances: tuple[EngineInstance, ...]
+    of_stream: tuple[int, ...]  # stream i -> the index of its instance
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        """How many instances of each kind, e.g. ``{"node": 2}``."""
+        out: dict[str, int] = {}
+        for instance in self.instances:
+            out[instance.kind] = out.get(instance.kind, 0) + 1
+        return out
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """What was resolved: every value here is what actually ran."""
 
@@ -48,6 +82,7 @@ class RunConfig:
     fraction_of_supported_ops: float | None = None  # as the engine reports it (DeepSparse only)
     auto_streams: StreamTuning | None = None  # what -nstreams auto tried
     find_qps: QpsSearch | None = None  # what --find-qps tried
+    instances: InstancePlan | None = None  # which engine instance each stream stepped
 
     @property
     def deepsparse_scenario(self) -> str:

@@ -92,6 +92,7 @@ class Measurement:
     arrivals_issued: int | None = None  # open loop: arrivals served
     arrivals_dropped: int | None = None  # open loop: due before the deadline, never served
     extra: dict[str, Any] = field(default_factory=dict)
+    warmup_start_ns: int = 0  # when every factory had returned and the warmup began (0: never)
 
     @property
     def iterations(self) -> int:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .measurement import Measurement
     from .repetitions import Repetitions
     from .server import ServerFigures
+    from .startup import Startup
     from .validity import Validity
 
 
@@ -37,6 +38,7 @@ class StreamFigures:
     items_per_sec_ci: tuple[float, float]
     latency: LatencyStats
     first_iteration_ms: float  # NaN when unknown (no iteration, or capped samples)
+    instance: int | None = None  # the index of the engine instance it stepped (RunConfig)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Result:
     clock: dict[str, float] = field(default_factory=dict)
     core_cpus: list[list[int]] = field(default_factory=list)  # CPUs of each physical core
     samples: dict[str, Any] | None = None  # where --export-samples wrote them
+    startup: Startup | None = None  # from the command (or call) to the first measured iteration
 
     @property
     def interrupted(self) -> bool:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..base.stats import batch_count, batch_rates, cv, throughput_ci
 from ..result.record import Result, StreamFigures
 from ..result.server import server_figures
+from ..result.startup import STARTUP_PARTS, Startup
 from ..result.validity import assess
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from ..result.frequency import Frequencies
     from ..result.interference import Interference
     from ..result.measurement import Measurement, StreamMeasurement
+    from ..result.startup import StartMarks
     from ..settings import RunSettings
 
 
@@ -32,6 +34,7 @@ def assemble(
     samples: dict[str, Any] | None = None,
     load: Interference | None = None,
     freq: Frequencies | None = None,
+    start: StartMarks | None = None,
 ) -> Result:
     """The Result of a measurement: throughput and its interval, latency statistics, per-stream
     figures, the server scenario's figures, the interference measured and the verdict."""
@@ -55,7 +58,10 @@ def assemble(
         items_per_sec=batch * m.iterations / seconds if seconds > 0 else math.nan,
         items_per_sec_ci=(lo * batch, hi * batch),
         latency=latency,
-        streams=tuple(stream_figures(s, config.stream_threads[s.index], batch) for s in m.streams),
+        streams=tuple(
+            stream_figures(s, config.stream_threads[s.index], batch, _instance_of(config, s.index))
+            for s in m.streams
+        ),
         throughput_cv=throughput_cv,
         validity=assess(
             m,
@@ -74,10 +80,36 @@ def assemble(
         clock=clock,
         core_cpus=core_cpus,
         samples=samples,
+        startup=startup(start) if start is not None else None,
     )
 
 
-def stream_figures(s: StreamMeasurement, threads: int, batch: int) -> StreamFigures:
+def startup(start: StartMarks) -> Startup | None:
+    """The start-up figures from its marks; None when the measurement never began."""
+    end = start.marks.get("warmup")
+    if end is None:
+        return None
+    parts: list[tuple[str, float]] = []
+    last = start.origin_ns
+    for name, _ in STARTUP_PARTS:
+        ns = start.marks.get(name)
+        if ns is None or ns < last:
+            continue  # not reached on this path (the API has no "interpreter" part)
+        parts.append((name, (ns - last) / 1e9))
+        last = ns
+    warmup = dict(parts).get("warmup", 0.0)
+    total = (end - start.origin_ns) / 1e9
+    return Startup(start.origin, total, total - warmup, tuple(parts))
+
+
+def _instance_of(config: RunConfig, stream: int) -> int | None:
+    plan = config.instances
+    return plan.of_stream[stream] if plan is not None else None
+
+
+def stream_figures(
+    s: StreamMeasurement, threads: int, batch: int, instance: int | None = None
+) -> StreamFigures:
     """One stream's figures: over its own span, from its first start to its last end."""
     span = (int(s.starts_ns[0]), int(s.ends_ns[-1])) if s.starts_ns.size else None
     window = (s.ends_ns[-1] - s.starts_ns[0]) / 1e9 if s.iterations and s.starts_ns.size else 0.0
@@ -93,6 +125,7 @@ def stream_figures(s: StreamMeasurement, threads: int, batch: int) -> StreamFigu
         items_per_sec_ci=(lo * batch, hi * batch),
         latency=s.latency,
         first_iteration_ms=first_iteration_ms(s),
+        instance=instance,
     )
 
 

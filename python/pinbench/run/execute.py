@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from .. import _core
+from ..base import allocator
 from ..base.arrivals import arrival_schedule
 from ..base.errors import PinbenchError, RunError
 from ..base.logs import log
@@ -51,7 +52,7 @@ OnStart = Callable[[float, float], None]  # (warmup seconds, measured seconds), 
 def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = None) -> Layout:
     """The layout of ``settings`` on this machine; ``num_streams`` overrides the settings' (for
     probes). UsageError when it cannot run here."""
-    lay = settings.layout
+    lay, cls = settings.layout, prepared.engine_class
     return plan_layout(
         lay.scenario,
         prepared.topology,
@@ -59,7 +60,10 @@ def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = No
         num_streams=num_streams if num_streams is not None else settings.fixed_streams,
         pinning=lay.thread_pinning,
         smt=lay.smt,
-        shared=prepared.engine_class.schedules_streams,
+        shared=cls.schedules_streams,
+        instances=lay.instances,
+        inline_sharing=cls.shares_inline_instances,
+        engine=cls.name,
     )
 
 
@@ -75,15 +79,25 @@ class Window:
 
 
 def measure_layout(
-    prepared: Prepared, settings: RunSettings, layout: Layout, window: Window
+    prepared: Prepared,
+    settings: RunSettings,
+    layout: Layout,
+    window: Window,
+    marks: dict[str, int] | None = None,
 ) -> tuple[Engine, Measurement]:
     """A fresh engine of the prepared class, its instances built on ``layout``'s pinned
-    threads, measured over ``window``. Engine failures raise as one-line errors."""
+    threads, measured over ``window``. Engine failures raise as one-line errors. ``marks``
+    gets the start-up marks of this run (``searches``: before the engine was made,
+    ``engine``: when the runner started)."""
+    if marks is not None:
+        marks["searches"] = clock.monotonic_ns()
     engine = prepared.engine_class(prepared.model, prepared.engine_options)
     engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=prepared.shapes)
     spinning = settings.engine.spinning
     spin = spinning if spinning is not None else layout.scenario == "sync"
     make_step = step_factory(engine, layout, prepared.make_inputs, spinning=spin)
+    if marks is not None:
+        marks["engine"] = clock.monotonic_ns()
     try:
         m = measure(
             make_step,
@@ -99,6 +113,8 @@ def measure_layout(
         )
     except StreamError as e:
         raise engine_failure(e) from e.error
+    finally:
+        allocator.built()  # also when a factory failed before the last one returned
     return engine, m
 
 
@@ -129,8 +145,15 @@ def execute(
     wall_start, steady_start = clock.time_ns(), _core.now_ns()
     window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
     watched = sorted({c for s in layout.streams for c in s.cpus}) or list(prepared.topology.allowed)
+    marks: dict[str, int] = {}
     with WindowSampler(cpus=watched) as sampler:
-        engine, m = measure_layout(prepared, settings, layout, window)
+        engine, m = measure_layout(prepared, settings, layout, window, marks)
+    start = prepared.start
+    for name, ns in marks.items():
+        start.mark(name, ns)
+    if m.warmup_start_ns and m.measure_start_ns:
+        start.mark("instances", m.warmup_start_ns)
+        start.mark("warmup", m.measure_start_ns)
     wall_end, steady_end = clock.time_ns(), _core.now_ns()
     probe = _core.probe_clock(20_000)
     clock_marks = {
@@ -156,6 +179,7 @@ def execute(
             sampler.readings, sampler.affinity, m.window_ns, [s.cpus for s in m.streams]
         ),
         freq=measure_frequencies(sampler.readings, m.window_ns, sampler.frequency_source),
+        start=start,
     )
     if result.server is not None:
         for warning in server_warnings(result.server, meas.time):
@@ -203,6 +227,7 @@ def run_config(
         command_line=list(settings.command_line) or list(sys.argv),
         timestamp=started,
         auto_streams=auto_streams,
+        instances=layout.instances,
     )
 
 

@@ -1,11 +1,34 @@
-"""Which engine instance each stream steps: built on the stream's pinned thread, or shared.
+"""Which engine instance each stream steps, and where it is built.
 
-| scenario | engine instances |
-|----------|------------------|
-| sync     | 1                |
-| async    | one per stream, built on its pinned thread |
-| elastic  | one, shared by all streams, built on the first stream's thread |
-| server   | as async |
+An instance holds the model's weights (and the engine's prepacked copies of them), so one per
+stream multiplies the model's memory by the streams. A stream of one core needs no intra-op
+pool: an engine that runs inline on the calling thread (ONNX Runtime with one intra-op thread)
+can serve all the one-core streams of a NUMA node from one instance, each stream stepping it on
+its own pinned thread with its own inputs and binding. ``--instances`` chooses:
+
+| ``--instances``    | one-core streams                                   | core groups |
+|--------------------|----------------------------------------------------|-------------|
+| ``auto`` (default) | one per NUMA node if the engine runs inline, else  | one each    |
+|                    | one each (``Engine.shares_inline_instances``)      |             |
+| ``node``           | one per NUMA node                                  | one each    |
+| ``stream``         | one each                                           | one each    |
+
+A stream of a core group always keeps its own instance: its intra-op pool runs on its cores.
+The elastic scenario, and an engine that schedules the streams itself (DeepSparse), have one
+instance for every stream whatever ``--instances`` says. Streams that are not pinned share one
+instance when they share (they have no node).
+
+A shared instance is built by the first of its streams to reach its factory, on that stream's
+pinned thread (a CPU of its node, so that the kernel's first-touch policy puts the weights in
+that node's memory), while the node's other streams wait for it; every instance of its own is
+built on its stream's thread.
+
+Example::
+
+    >>> layout = plan_layout("async", topology(), num_cores=None, num_streams=2,
+    ...                      pinning="core", instances="node")  # doctest: +SKIP
+    >>> [i.kind for i in layout.instances.instances]  # doctest: +SKIP
+    ['node']
 """
 
 from __future__ import annotations
@@ -13,13 +36,91 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..base import allocator
+from ..result.config import EngineInstance, InstancePlan
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     import numpy as np
 
+    from .._core import Topology
     from ..engines.base import Engine, Step
-    from .layout import Layout
+    from .layout import Layout, StreamSlot
+
+
+def plan_instances(
+    streams: Sequence[StreamSlot],
+    topo: Topology,
+    *,
+    scenario: str = "async",
+    requested: str = "auto",
+    engine_schedules: bool = False,
+    inline_sharing: bool = False,
+    engine: str = "the engine",
+) -> InstancePlan:
+    """The instance of every stream, by the table in the module docstring.
+
+    ``engine_schedules``: the engine schedules every stream on one instance of its own
+    (``Engine.schedules_streams``). ``inline_sharing``: the engine runs a one-core stream
+    inline and one instance may be stepped by many threads at once
+    (``Engine.shares_inline_instances``, what ``auto`` asks of it).
+    """
+    one = None
+    if engine_schedules:
+        one = "shared", f"{engine} schedules every stream on one instance of its own"
+    elif scenario == "elastic":
+        one = "shared", "elastic: every stream shares one instance over all selected cores"
+    elif scenario == "sync":
+        one = "stream", "sync runs one stream"
+    if one is not None:
+        cpus = tuple(sorted({c for s in streams for c in s.cpus}))
+        every = tuple(range(len(streams)))
+        only = EngineInstance(0, one[0], every, _node_of(cpus, topo), cpus, one[1])
+        return InstancePlan(requested, (only,), (0,) * len(streams))
+    share = requested == "node" or (requested == "auto" and inline_sharing)
+    groups: dict[tuple[str, int | None] | int, list[int]] = {}
+    reasons: dict[tuple[str, int | None] | int, str] = {}
+    for i, slot in enumerate(streams):
+        key: tuple[str, int | None] | int = i
+        if slot.threads > 1:
+            reason = f"a group of {slot.threads} cores: its intra-op pool runs on its own cores"
+        elif not share:
+            reason = (
+                "--instances stream"
+                if requested == "stream"
+                else f"{engine} does not run inline on the stream's thread, so each one-core "
+                "stream has its own (--instances node shares them)"
+            )
+        else:
+            node = _node_of(slot.cpus, topo) if slot.cpus else None
+            key = ("node", node)
+            where = f"NUMA node {node}" if node is not None else "no node (not pinned)"
+            why = "--instances node" if requested == "node" else f"{engine} runs inline"
+            reason = (
+                f"the one-core streams of {where} share one instance ({why}): each steps it on "
+                "its own pinned thread with its own inputs"
+            )
+        groups.setdefault(key, []).append(i)
+        reasons[key] = reason
+    instances: list[EngineInstance] = []
+    of_stream = [0] * len(streams)
+    for index, (key, members) in enumerate(groups.items()):
+        cpus = tuple(sorted({c for m in members for c in streams[m].cpus}))
+        kind = "node" if isinstance(key, tuple) else "stream"
+        instances.append(
+            EngineInstance(index, kind, tuple(members), _node_of(cpus, topo), cpus, reasons[key])
+        )
+        for m in members:
+            of_stream[m] = index
+    return InstancePlan(requested, tuple(instances), tuple(of_stream))
+
+
+def _node_of(cpus: Sequence[int], topo: Topology) -> int | None:
+    """The one NUMA node all of ``cpus`` belong to, or None (none given, or several)."""
+    node_of_cpu = {c.id: c.node for c in topo.cpus}
+    nodes = {node_of_cpu.get(c) for c in cpus}
+    return nodes.pop() if len(nodes) == 1 else None
 
 
 def step_factory(
@@ -29,22 +130,36 @@ def step_factory(
     *,
     spinning: bool,
 ) -> Callable[[int], Step]:
-    """make_step(i) for the runner: builds (or shares) the engine instance on stream i's thread."""
-    shared: list[Any] = []
-    shared_lock = threading.Lock()
+    """make_step(i) for the runner: builds (or shares) stream i's instance on its thread, then
+    binds the stream's own inputs to it. The allocator returns freed memory at once until the
+    last stream's step is made (``base.allocator``; the caller calls ``allocator.built()``
+    again if the run fails before that)."""
+    plan = layout.instances
+    built: dict[int, Any] = {}
+    locks = [threading.Lock() for _ in plan.instances]
+    pending = [layout.num_streams]
+    pending_lock = threading.Lock()
+    allocator.building()
 
     def instance_for(i: int) -> Any:
-        threads = layout.streams[i].threads
-        if not layout.shared_instance:
-            return engine.create_instance(threads, spinning=spinning)
-        # The first stream to get here builds the shared instance, on its pinned thread.
-        with shared_lock:
-            if not shared:
-                shared.append(engine.create_instance(threads, spinning=spinning))
-            return shared[0]
+        k = plan.of_stream[i]
+        # The first of the instance's streams to get here builds it, on its pinned thread; the
+        # others of a shared instance wait for it.
+        with locks[k]:
+            if k not in built:
+                built[k] = engine.create_instance(layout.streams[i].threads, spinning=spinning)
+            return built[k]
 
     def make_step(i: int) -> Step:
-        instance = instance_for(i)
-        return engine.bind(instance, make_inputs(i))
+        try:
+            instance = instance_for(i)
+            return engine.bind(instance, make_inputs(i))
+        finally:
+            with pending_lock:
+                pending[0] -= 1
+                last = pending[0] == 0
+            if last:  # every stream's factory has returned: before the clock runs
+                engine.instances_built()
+                allocator.built()
 
     return make_step

@@ -7,8 +7,10 @@
 | elastic  | N       | one, shared by all streams      | one pool over all selected cores   |
 | server   | N       | as async                        | as async; queries arrive open-loop |
 
-An engine with ``schedules_streams`` (DeepSparse) gets one shared instance in every scenario and
-maps the scenario onto its own scheduler; every stream then runs on all selected cores.
+"One per stream" is the rule for streams of a core group; one-core streams share one instance
+per NUMA node when ``--instances`` (auto, node) says so (``pinbench.run.instances``). An engine
+with ``schedules_streams`` (DeepSparse) gets one shared instance in every scenario and maps the
+scenario onto its own scheduler; every stream then runs on all selected cores.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
-from ..settings import parse_scenario
+from ..settings import INSTANCE_MODES, parse_scenario
+from .instances import plan_instances
 from .topology import plan_streams, union_cpus
 
 if TYPE_CHECKING:
     from .._core import Topology
+    from ..result.config import InstancePlan
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,9 @@ class Layout:
     num_streams: int
     num_streams_reason: str
     pinning: str
-    shared_instance: bool
+    shared_instance: bool  # one instance serves every stream (elastic, or the engine's scheduler)
     streams: tuple[StreamSlot, ...]
+    instances: InstancePlan  # which engine instance each stream steps, and why
 
 
 def default_num_streams(scenario: str, num_cores: int, shared: bool = False) -> tuple[int, str]:
@@ -73,13 +78,22 @@ def plan_layout(
     pinning: str,
     smt: bool = False,
     shared: bool = False,
+    instances: str = "auto",
+    inline_sharing: bool = False,
+    engine: str = "the engine",
 ) -> Layout:
-    """Plans streams and CPU sets for a scenario; UsageError when impossible.
+    """Plans streams, CPU sets and engine instances for a scenario; UsageError when impossible.
 
     ``shared``: the engine serves every scenario from one instance with its own scheduler
     (``Engine.schedules_streams``); every stream then runs on all selected cores.
+    ``instances`` (auto | stream | node) and ``inline_sharing`` (``Engine.
+    shares_inline_instances``) choose the instances of the other cases (``run.instances``).
     """
     scenario = parse_scenario(scenario)
+    if instances not in INSTANCE_MODES:
+        raise UsageError(
+            f"unknown --instances {instances!r}: expected one of {', '.join(INSTANCE_MODES)}"
+        )
     cores = len(topo.cores) if num_cores is None else num_cores
     if cores < 1:
         raise UsageError(f"-ncores must be at least 1, got {cores}")
@@ -113,6 +127,15 @@ def plan_layout(
         whole = plan_streams(topo, 1, cores=cores, pinning=pinning, smt=smt)
         cpus = tuple(union_cpus(whole))
         slots = tuple(StreamSlot(cpus, cores) for _ in range(streams))
+    plan = plan_instances(
+        slots,
+        topo,
+        scenario=scenario,
+        requested=instances,
+        engine_schedules=shared,
+        inline_sharing=inline_sharing,
+        engine=engine,
+    )
     return Layout(
         scenario=scenario,
         num_cores=cores,
@@ -121,6 +144,7 @@ def plan_layout(
         pinning=pinning,
         shared_instance=scenario == "elastic" or shared,
         streams=slots,
+        instances=plan,
     )
 
 

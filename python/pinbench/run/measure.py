@@ -187,6 +187,7 @@ def _measurement(
         interrupted=raw.interrupted,
         interrupt=type(raw.interrupt).__name__ if raw.interrupt is not None else None,
         measure_start_ns=raw.measure_start_ns,
+        warmup_start_ns=raw.warmup_start_ns,
         deadline_ns=raw.deadline_ns if duration is not None else None,
         arrivals_issued=raw.arrivals_issued if open_loop else None,
         arrivals_dropped=raw.arrivals_dropped if open_loop else None,

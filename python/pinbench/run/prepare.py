@@ -12,8 +12,9 @@ Example::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..base.logs import log
@@ -22,6 +23,7 @@ from ..engines.base import EngineOptions
 from ..model.data import load_inputs
 from ..model.inputs import generate_inputs
 from ..model.load import load_model
+from ..result.startup import StartMarks
 from .topology import topology
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ class Prepared:
     input_source: str  # "generated (seed N)" or "from FILE"
     batch_size: int  # the batch that items/sec counts
     topology: Topology
+    # Where the start-up is counted from, and its marks so far (model read, ...).
+    start: StartMarks = field(default_factory=lambda: StartMarks("call", time.monotonic_ns()))
 
     def close(self) -> None:
         self.model.close()
@@ -67,11 +71,15 @@ class Prepared:
         self.close()
 
 
-def prepare(settings: RunSettings) -> Prepared:
+def prepare(settings: RunSettings, start: StartMarks | None = None) -> Prepared:
     """Resolves and loads the model, plans its inputs and finds the engine class.
 
-    REQUIRES: ``settings`` validated. Raises UsageError / RunError with one line.
+    ``start``: where the start-up is counted from (default: this call); the ``imports`` and
+    ``model`` marks are set on it. REQUIRES: ``settings`` validated. Raises UsageError /
+    RunError with one line.
     """
+    start = start or StartMarks("call", time.monotonic_ns())
+    start.mark("imports", time.monotonic_ns())
     topo = topology()
     cls = engine_class(settings.engine.engine)
     inputs = settings.inputs
@@ -87,7 +95,10 @@ def prepare(settings: RunSettings) -> Prepared:
         log.info("inputs %s: %s", source, ", ".join(f"{k}{v}" for k, v in shapes.items()))
         e = settings.engine
         options = EngineOptions(e.providers, e.graph_optimization, e.spinning, e.precision)
-        return Prepared(settings, loaded, cls, options, make_inputs, shapes, source, batch, topo)
+        start.mark("model", time.monotonic_ns())
+        return Prepared(
+            settings, loaded, cls, options, make_inputs, shapes, source, batch, topo, start
+        )
     except BaseException:
         loaded.close()
         raise

@@ -59,7 +59,10 @@ def with_repetitions(results: list[Result]) -> Result:
     extra = unstable_repetitions(reps.items_per_sec.cv) if len(results) > 1 else []
     if extra:
         validity = dataclasses.replace(validity, reasons=(*validity.reasons, *extra))
-    return dataclasses.replace(chosen, repetitions=reps, validity=validity)
+    # The start-up is the first repetition's: the time to the run's first measured iteration.
+    return dataclasses.replace(
+        chosen, repetitions=reps, validity=validity, startup=results[0].startup
+    )
 
 
 def figures(index: int, r: Result) -> RepetitionFigures:
