@@ -109,7 +109,8 @@ def test_sweep_command_table_json_and_plot(tmp_path: Path, tiny: str) -> None:
     assert lines[0].startswith("Sweep: ") and "4 configurations" in lines[0]
     assert "p90 ms" in lines[1] and "pareto" in lines[1]
     assert any(line.startswith("Pareto Frontier (items/sec, p90 ms): b1 s1 (") for line in lines)
-    assert lines[-1].startswith("Best Under Target (p90 <= 4.5 ms): batch 1, 1 stream(s), 2 core(s)")
+    best = "Best Under Target (p90 <= 4.5 ms): batch 1, 1 stream(s), 2 core(s)"
+    assert lines[-1].startswith(best)
     assert "sweep 4/4" in r.stderr
     data = json.loads(out.read_text())
     assert data["kind"] == "pinbench sweep" and data["latency_slo_ms"] == SLO_MS

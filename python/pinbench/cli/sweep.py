@@ -36,13 +36,20 @@ def build_parser() -> OneLineParser:
 
     p = OneLineParser(
         prog=PROG,
-        description="Run a grid of models x engines x core counts x scenarios x batch sizes x "
-        "stream counts; print the table, each model's Pareto frontier of throughput against "
+        description="Run a grid of models x engines x core counts x scenarios x batch sizes x\n"
+        "stream counts; print the table, each model's Pareto frontier of throughput against\n"
         "tail latency, and each model's best configuration under a target.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
+    add_grid_flags(p)
+    add_run_flags(p)
+    return p
+
+
+def add_grid_flags(p: argparse.ArgumentParser) -> None:
+    """The axes of the grid."""
     p.add_argument(
         "models",
         nargs="+",
@@ -95,6 +102,10 @@ def build_parser() -> OneLineParser:
         "e.g. 1,2,4 (default: the divisors of the cores and the powers of two up to "
         "them; sync runs 1)",
     )
+
+
+def add_run_flags(p: argparse.ArgumentParser) -> None:
+    """What every point shares, the target, and the outputs."""
     p.add_argument(
         "--latency-slo",
         type=types.latency_ms,
@@ -138,7 +149,6 @@ def build_parser() -> OneLineParser:
     p.add_argument("--plot", default=None, metavar="FILE.png", help="draw the sweep")
     p.add_argument("-q", "--quiet", action="store_true", help="only the table, no logs")
     p.add_argument("--debug", action="store_true", help="tracebacks on errors")
-    return p
 
 
 def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSettings:
