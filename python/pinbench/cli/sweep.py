@@ -194,9 +194,9 @@ def main(argv: Sequence[str]) -> int:
         )
     except PinbenchError as e:
         return fail(PROG, str(e), e.exit_code, args.debug)
-    except KeyboardInterrupt as e:  # before the first point: nothing measured, nothing written
+    except KeyboardInterrupt as e:  # while checking the grid, or writing the files
         return fail(
-            PROG, "interrupted before the first configuration ran", interrupt_code(e), args.debug
+            PROG, "interrupted before the results were written", interrupt_code(e), args.debug
         )
     from ..report.console import sweep_lines
 
