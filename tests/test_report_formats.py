@@ -206,3 +206,17 @@ def test_bad_files_are_one_line_usage_errors(
         assert code == 2 and out == "", (args, err)
         assert err.count("\n") == 1 and needle in err, (args, err)
     assert docs.run.read_text() == before
+
+
+def test_help_of_report_and_sweep_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, pinbench.cli.report as r, pinbench.cli.sweep as s\n"
+        "for c in (r, s):\n"
+        "    try:\n        c.build_parser().parse_args(['--help'])\n"
+        "    except SystemExit:\n        pass\n"
+        "heavy = ('numpy', 'onnx', 'onnxruntime', 'pinbench._core')\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       check=False)  # fmt: skip
+    assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout + r.stderr

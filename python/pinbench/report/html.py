@@ -24,6 +24,7 @@ from . import figures
 from .rows import (
     ab_round_rows,
     ab_rows,
+    ab_sequence,
     ab_verdict,
     best_text,
     environment_rows,
@@ -102,18 +103,24 @@ def html_page(docs: Sequence[Document], title: str = "pinbench report") -> str:
     )
 
 
-def _verdicts(runs: Sequence[RunDoc]) -> str:
+def _verdicts(runs: Sequence[RunDoc], names: Sequence[str] | None = None) -> str:
+    """Each run's verdict with its reasons; ``names`` label the runs (by default their files)."""
+    if names is None:
+        names = (
+            [f"run {k + 1} ({r.path or r.model})" for k, r in enumerate(runs)]
+            if len(runs) > 1
+            else ["Verdict"]
+        )
     items = []
-    for k, r in enumerate(runs):
-        name = f"run {k + 1} ({_e(r.path or r.model)})" if len(runs) > 1 else "Verdict"
+    for name, r in zip(names, runs):
         if r.valid is None:
-            items.append(f"<li>{name}: no verdict (the file predates it)</li>")
+            items.append(f"<li>{_e(name)}: no verdict (the file predates it)</li>")
             continue
         word = "valid" if r.valid else "invalid"
         cut = ", interrupted" if r.interrupted else ""
         reasons = "".join(f"<li>{_e(m)}</li>" for _, m in r.reasons)
         items.append(
-            f'<li>{name}: <span class="{word}">{word}</span>{cut}'
+            f'<li>{_e(name)}: <span class="{word}">{word}</span>{cut}'
             + (f"<ul>{reasons}</ul>" if reasons else "")
             + "</li>"
         )
@@ -203,7 +210,9 @@ def sweep_section(doc: SweepDoc) -> str:
 def ab_section(doc: AbDoc) -> str:
     sig = doc.comparison.significant
     judged = "significant" if sig else "no significant change" if sig is False else "not tested"
-    runs = [*doc.a.runs, *doc.b.runs]
+    sequence = ab_sequence(doc)
+    runs = [run for _, run in sequence]
+    names = [f"run {k + 1} ({side})" for k, (side, _) in enumerate(sequence)]
     parts = [
         f"<section><h2>A/B: {_e(doc.model)}</h2>",
         f"<p><strong>{_e(judged)}</strong>: {_e(ab_verdict(doc))}</p>",
@@ -212,9 +221,9 @@ def ab_section(doc: AbDoc) -> str:
         "<h3>Runs in order</h3>",
         table(*ab_round_rows(doc)),
         "<h3>Verdicts</h3>",
-        _verdicts(runs),
+        _verdicts(runs, names),
         "<h3>Environment</h3>",
-        table(*environment_rows(runs[:1])),
+        table(*environment_rows(runs)),
         "</section>",
     ]
     return "\n".join(parts)

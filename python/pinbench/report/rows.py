@@ -216,11 +216,13 @@ def environment_rows(runs: Sequence[RunDoc]) -> Rows:
         *("governor", "smt_active", "load_average", "kernel", "os", "python", "pinbench_version"),
         "packages",
     )
-    envs = [r.environment for r in runs if r.environment]
-    distinct = [e for k, e in enumerate(envs) if e not in envs[:k]] or [{}]
-    header = (
-        ("", *(f"run {k + 1}" for k in range(len(distinct)))) if len(distinct) > 1 else ("", "")
-    )
+    envs = [r.environment for r in runs]
+    distinct = [e for k, e in enumerate(envs) if e and e not in envs[:k]] or [{}]
+    if len(distinct) == 1:
+        header: tuple[str, ...] = ("", "value")
+    else:  # each column names the runs that saw it (the load average alone often differs)
+        seen_by = [", ".join(str(k + 1) for k, e in enumerate(envs) if e == d) for d in distinct]
+        header = ("", *(f"run {runs_}" for runs_ in seen_by))
     rows = [(key, *(_env_value(e.get(key)) for e in distinct)) for key in keys]
     return header, [r for r in rows if any(cell != "n/a" for cell in r[1:])]
 
