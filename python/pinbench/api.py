@@ -14,11 +14,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import RunError, UsageError
 from .base.files import check_output_path, write_json_atomic
 from .base.logs import log
+from .report.csvfile import per_model_paths
 from .report.json import ab_document, deepsparse_document, document, sweep_document
 from .report.plot import check_plot_path
 from .result.ab import METRICS
@@ -28,10 +31,13 @@ from .run.prepare import prepare
 from .search.ab import run_ab as search_ab
 from .search.find_qps import find_qps as search_rate
 from .search.repeat import run_benchmark
+from .search.sweep import check_grid
 from .search.sweep import run_sweep as search_grid
 from .settings import DEFAULT_ENGINE, RunSettings, SweepSettings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .result.ab import AbResult
     from .result.record import Result
     from .result.search import Sweep
@@ -177,16 +183,25 @@ def run_sweep(
     model: str | None = None,
     settings: RunSettings | None = None,
     *,
-    batch_sizes: tuple[int, ...] | list[int] = (1,),
-    streams: tuple[int, ...] | list[int] | None = None,
+    batch_sizes: Sequence[int] = (1,),
+    streams: Sequence[int] | None = None,
     latency_slo_ms: float | None = None,
     percentile: float = 99.0,
+    models: Sequence[str] = (),
+    engines: Sequence[str | type] = (),
+    cores: Sequence[int | str] = (),
+    scenarios: Sequence[str] = (),
+    csv_path: str | None = None,
+    csv_dir: str | None = None,
     **kwargs: Any,
 ) -> Sweep:
-    """Every (batch size, streams) configuration run as one benchmark; the table, the Pareto
-    frontier and the best point (see ``pinbench.search.sweep``). Keywords as for
-    ``benchmark()``; ``time`` defaults to 5 s and ``warmup_time`` to 1 s per point.
-    ``export_path`` writes the sweep's JSON.
+    """Every configuration of models x engines x cores x scenarios x batch sizes x streams run
+    as one benchmark; each model's table, Pareto frontier and best point (see
+    ``pinbench.search.sweep``). Keywords as for ``benchmark()``; ``time`` defaults to 5 s and
+    ``warmup_time`` to 1 s per point. An empty axis takes the base settings' value (``model``,
+    ``engine=``, ``num_cores=``, ``scenario=``); ``cores`` may hold ``"max"``. ``export_path``
+    writes the sweep's JSON, ``csv_path`` one CSV of every point (deepsparse.benchmark_sweep's
+    columns), ``csv_dir`` one CSV per model.
 
     Example::
 
@@ -196,25 +211,39 @@ def run_sweep(
     kwargs.setdefault("time", 5.0)
     kwargs.setdefault("warmup_time", 1.0)
     export = kwargs.pop("export_path", None)
+    if model is None and settings is None and models:
+        model = models[0]
     grid = SweepSettings(
         _settings(model, settings, kwargs),
         batch_sizes=tuple(batch_sizes),
         streams=None if streams is None else tuple(streams),
         latency_slo_ms=latency_slo_ms,
         percentile=percentile,
+        models=tuple(models),
+        engines=tuple(engines),
+        cores=tuple(cores),
+        scenarios=tuple(scenarios),
     )
-    return sweep(grid, export_path=export)
+    return sweep(grid, export_path=export, csv_path=csv_path, csv_dir=csv_dir)
 
 
-def sweep(grid: SweepSettings, *, export_path: str | None = None) -> Sweep:
-    """Runs a validated sweep and writes its JSON to ``export_path`` when given."""
+def sweep(
+    grid: SweepSettings,
+    *,
+    export_path: str | None = None,
+    csv_path: str | None = None,
+    csv_dir: str | None = None,
+    plot: str | None = None,
+) -> Sweep:
+    """Runs a sweep: validated, its grid and outputs checked before anything runs, then its
+    JSON (``export_path``), CSV (``csv_path``, ``csv_dir``) and plot written, also after an
+    interrupt (the points measured so far)."""
     grid = grid.validate()
-    if export_path:
-        check_output_path(export_path)
-    result = search_grid(grid)
-    if export_path:
-        write_json_atomic(sweep_document(result), export_path)
-        log.info("sweep written to %s", export_path)
+    checked = check_grid(grid)
+    outputs = SweepOutputs(export_path, csv_path, csv_dir, plot)
+    stamp = outputs.check(checked.models)
+    result = search_grid(grid, checked)
+    outputs.write(result, stamp)
     return result
 
 
@@ -249,6 +278,79 @@ def ab(
         write_json_atomic(ab_document(result), export_path)
         log.info("A/B written to %s", export_path)
     return result
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepOutputs:
+    """A sweep's files: each checked before the run (writable, and never one of the models or
+    another output), each written atomically after it."""
+
+    export_path: str | None = None
+    csv_path: str | None = None
+    csv_dir: str | None = None
+    plot: str | None = None
+
+    def check(self, models: Sequence[str]) -> str:
+        """UsageError when an output cannot be written or would replace an input; returns the
+        time stamp of the ``csv_dir`` file names."""
+        stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+        named: list[tuple[str, str]] = []
+        if self.export_path:
+            named.append(("-x", self.export_path))
+        if self.csv_path:
+            named.append(("--csv", self.csv_path))
+        if self.plot:
+            check_plot_path(self.plot)
+            named.append(("--plot", self.plot))
+        if self.csv_dir:
+            Path(self.csv_dir).mkdir(parents=True, exist_ok=True)  # as benchmark_sweep did
+            named += [
+                ("--csv-dir", str(p)) for p in per_model_paths(models, self.csv_dir, stamp).values()
+            ]
+        for flag, path in named:
+            check_output_path(path, flag=flag)
+        inputs = {Path(m).resolve() for m in models if Path(m).exists()}
+        seen: dict[Path, str] = {}
+        for flag, path in named:
+            where = Path(path).resolve()
+            if where in inputs:
+                raise UsageError(f"{flag} {path}: is a model of the sweep; give another name")
+            if where in seen:
+                raise UsageError(f"{flag} {path}: {seen[where]} writes there too")
+            seen[where] = flag
+        return stamp
+
+    def write(self, result: Sweep, stamp: str) -> None:
+        from .report.csvfile import write_csv
+        from .result.documents import read_sweep
+
+        doc = sweep_document(result)
+        if self.export_path:
+            write_json_atomic(doc, self.export_path)
+            log.info("sweep written to %s", self.export_path)
+        if self.csv_path or self.csv_dir:
+            loaded = read_sweep(doc)
+            if self.csv_path:
+                write_csv(self.csv_path, [loaded])
+                log.info("CSV written to %s", self.csv_path)
+            if self.csv_dir:
+                paths = per_model_paths([m.model for m in result.models], self.csv_dir, stamp)
+                for m in result.models:
+                    write_csv(paths[m.model], [loaded], m.points)
+                log.info("one CSV per model written to %s", self.csv_dir)
+        if self.plot:
+            write_sweep_plot(result, self.plot)
+
+
+def write_sweep_plot(result: Sweep, path: str) -> None:
+    """Draws ``pinbench sweep --plot``; RunError (one line) when drawing fails."""
+    from .report.plot_sweep import plot_sweep  # matplotlib: only when a plot is asked for
+
+    try:
+        plot_sweep(result, path)
+    except Exception as e:
+        raise RunError(f"--plot {path}: {type(e).__name__}: {e}") from e
+    log.info("plot written to %s", path)
 
 
 def json_document(result: Result) -> dict[str, Any]:

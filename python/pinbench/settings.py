@@ -355,33 +355,42 @@ def _validate_search(s: SearchSettings, scenario: str, server: ServerSettings) -
 
 
 SWEEP_SCENARIOS: tuple[str, ...] = ("async", "elastic", "sync")
+MAX_CORES = "max"  # --cores max: every physical core this process may use
 
 
 @dataclass(frozen=True)
 class SweepSettings:
-    """A grid of batch sizes x stream counts, each point one whole run of ``base``.
+    """A grid of models x engines x core counts x scenarios x batch sizes x stream counts, each
+    point one whole run of ``base`` (its -t, -w, -pin, --seed, ...).
+
+    An empty axis takes ``base``'s value alone: ``models=()`` runs ``base.model``, ``engines=()``
+    ``base.engine.engine``, ``cores=()`` ``base.layout.num_cores`` (all cores when None) and
+    ``scenarios=()`` ``base.layout.scenario``. A folder among ``models`` that holds no
+    ``model.onnx`` stands for every ``.onnx`` file under it (``pinbench.search.sweep``). ``sync``
+    points run one stream whatever ``streams`` says.
 
     Example::
 
         >>> base = RunSettings.from_kwargs("squeezenet", time=1.0, warmup_time=0.2)
-        >>> SweepSettings(base, batch_sizes=(1, 4), streams=(1, 2)).validate().streams
-        (1, 2)
+        >>> s = SweepSettings(base, batch_sizes=(1, 4), streams=(1, 2), cores=(1, "max"))
+        >>> s.validate().cores, s.validate().engines
+        ((1, 'max'), ('onnxruntime',))
     """
 
-    base: RunSettings  # the flags every point shares (-t, -w, -e, -ncores, ...)
+    base: RunSettings  # the flags every point shares (-t, -w, -pin, --seed, ...)
     batch_sizes: tuple[int, ...] = (1,)
     streams: tuple[int, ...] | None = None  # None: the candidates of -nstreams auto
-    latency_slo_ms: float | None = None  # the best point must meet it
+    latency_slo_ms: float | None = None  # each model's best point must meet it
     percentile: float = 99.0  # the latency percentile of the table, frontier and target
+    models: tuple[str, ...] = ()  # () = base.model alone
+    engines: tuple[str | type, ...] = ()  # () = base.engine.engine alone
+    cores: tuple[int | str, ...] = ()  # physical cores per point, or "max"; () = base's
+    scenarios: tuple[str, ...] = ()  # async, elastic, sync; () = base.layout.scenario alone
 
     def validate(self) -> SweepSettings:
-        """The grid deduplicated in the order given; UsageError for a value that cannot run."""
-        scenario = parse_scenario(self.base.layout.scenario)
-        if scenario not in SWEEP_SCENARIOS:
-            raise UsageError(
-                f"sweep -s {scenario}: choose async, elastic or sync (for the server scenario's "
-                "highest rate under a target use pinbench --find-qps)"
-            )
+        """Every axis checked and deduplicated in the order given, empty axes filled from
+        ``base``; UsageError (one line) for a value that cannot run anywhere."""
+        scenarios = _sweep_scenarios(self.scenarios or (self.base.layout.scenario,))
         bs = tuple(dict.fromkeys(self.batch_sizes))
         ns = None if self.streams is None else tuple(dict.fromkeys(self.streams))
         if not bs or ns == ():
@@ -389,10 +398,64 @@ class SweepSettings:
         for v, flag in [*((b, "--batch") for b in bs), *((n, "--streams") for n in ns or ())]:
             if not (_is_int(v) and v >= 1):
                 raise UsageError(f"sweep {flag}: {v!r} is not an integer >= 1")
-        if scenario == "sync" and ns not in (None, (1,)):
+        if scenarios == ("sync",) and ns not in (None, (1,)):
             raise UsageError("sweep -s sync runs one stream: give --streams 1, or -s async")
         _validate_target(self.percentile, self.latency_slo_ms)
-        base = self.base.validate()
+        if self.cores and self.base.layout.num_cores is not None:
+            raise UsageError("sweep: give the cores once, with --cores (or -ncores), not both")
+        base = dataclasses.replace(
+            self.base, layout=dataclasses.replace(self.base.layout, scenario=scenarios[0])
+        ).validate()
         if base.inputs.batch_size is not None or base.layout.num_streams is not None:
             raise UsageError("sweep sets the batch size and the streams of each point itself")
-        return dataclasses.replace(self, base=base, batch_sizes=bs, streams=ns)
+        cores = _sweep_cores(self.cores or (base.layout.num_cores or MAX_CORES,))
+        return dataclasses.replace(
+            self,
+            # the axes hold the cores now: validate() again finds them given once
+            base=dataclasses.replace(base, layout=dataclasses.replace(base.layout, num_cores=None)),
+            batch_sizes=bs,
+            streams=ns,
+            models=_sweep_models(self.models or (base.model,)),
+            engines=_sweep_engines(self.engines or (base.engine.engine,)),
+            cores=cores,
+            scenarios=scenarios,
+        )
+
+
+def _sweep_scenarios(given: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for name in given:
+        scenario = parse_scenario(name)
+        if scenario not in SWEEP_SCENARIOS:
+            raise UsageError(
+                f"sweep -s {scenario}: choose async, elastic or sync (for the server scenario's "
+                "highest rate under a target use pinbench --find-qps)"
+            )
+        out.append(scenario)
+    return tuple(dict.fromkeys(out))
+
+
+def _sweep_models(given: tuple[str, ...]) -> tuple[str, ...]:
+    for m in given:
+        if not isinstance(m, str) or not m.strip():
+            raise UsageError("sweep: every model must be a file, a folder or a built-in name")
+    return tuple(dict.fromkeys(given))
+
+
+def _sweep_engines(given: tuple[str | type, ...]) -> tuple[str | type, ...]:
+    for e in given:
+        if not (isinstance(e, type) or (isinstance(e, str) and e.strip())):
+            raise UsageError(f"sweep --engines: {e!r} is not an engine name or class")
+    return tuple(dict.fromkeys(e.strip() if isinstance(e, str) else e for e in given))
+
+
+def _sweep_cores(given: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    out: list[int | str] = []
+    for c in given:
+        if isinstance(c, str) and c.strip().lower() == MAX_CORES:
+            out.append(MAX_CORES)
+        elif _is_int(c) and c >= 1:  # type: ignore[operator]
+            out.append(c)
+        else:
+            raise UsageError(f"sweep --cores: {c!r} is not an integer >= 1 or 'max'")
+    return tuple(dict.fromkeys(out))

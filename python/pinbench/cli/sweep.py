@@ -1,4 +1,5 @@
-"""``pinbench sweep MODEL --batch 1,8,32 --streams 1,2,4 [--latency-slo 20ms]``: the command.
+"""``pinbench sweep MODEL [MODEL...|FOLDER] [--engines a,b] [--cores 1,4,max] [-s sync,async]
+[--batch 1,8] [--streams 1,2,4] [--latency-slo 20ms]``: the command.
 
 Its arguments become one SweepSettings, run by ``pinbench.api.sweep``; see
 ``pinbench.search.sweep`` for what it measures and picks.
@@ -10,8 +11,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from ..base.errors import PinbenchError, RunError
-from ..base.logs import log
+from ..base.errors import PinbenchError, UsageError
 from ..settings import INSTANCE_MODES, RunSettings, SweepSettings
 from . import types
 from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
@@ -23,30 +23,95 @@ if TYPE_CHECKING:
     from ..result.search import Sweep
 
 PROG = "pinbench sweep"
+EPILOG = """\
+examples:
+  pinbench sweep model.onnx --batch 1,8 --streams 1,2 --latency-slo 20ms
+  pinbench sweep a.onnx b.onnx --engines onnxruntime,openvino --cores 1,max --csv sweep.csv
+  pinbench sweep models/ -s sync --cores "1, 4, max" --batch 1,16,32 --csv-dir results/
+"""
 
 
 def build_parser() -> OneLineParser:
+    import argparse
+
     p = OneLineParser(
         prog=PROG,
-        description="Run a grid of batch sizes and stream counts; print the table, the Pareto "
-        "frontier of throughput against tail latency, and the best configuration under a target.",
+        description="Run a grid of models x engines x core counts x scenarios x batch sizes x\n"
+        "stream counts; print the table, each model's Pareto frontier of throughput against\n"
+        "tail latency, and each model's best configuration under a target.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
+    add_grid_flags(p)
+    add_run_flags(p)
+    return p
+
+
+def add_grid_flags(p: argparse.ArgumentParser) -> None:
+    """The axes of the grid."""
     p.add_argument(
-        "model_path", help="as for pinbench: ONNX file, folder, built-in name, zoo:, hf:"
+        "models",
+        nargs="+",
+        metavar="MODEL",
+        help="as for pinbench: ONNX file, "
+        "folder (without model.onnx: every .onnx file under it), built-in name, zoo:, "
+        "hf:",
     )
     p.add_argument(
-        "--batch", type=types.int_list, default=[1], help="batch sizes, e.g. 1,8,32 (default 1)"
+        "-e",
+        "--engines",
+        "--engine",
+        dest="engines",
+        type=types.name_list,
+        default=None,
+        help="engines, e.g. onnxruntime,openvino (default onnxruntime)",
+    )
+    p.add_argument(
+        "--cores",
+        "-ncores",
+        "--num_cores",
+        dest="cores",
+        type=types.cores_list,
+        default=None,
+        help='physical cores per point, e.g. "1, 4, max" (max: every '
+        "core this process may use; the default)",
+    )
+    p.add_argument(
+        "-s",
+        "--scenario",
+        "--scenarios",
+        dest="scenarios",
+        type=types.name_list,
+        default=None,
+        help="async (default), elastic, sync, or several: sync,async",
+    )
+    p.add_argument(
+        "--batch",
+        "--batch-sizes",
+        dest="batch",
+        type=types.int_list,
+        default=[1],
+        help="batch sizes, e.g. 1,8,32 (default 1)",
     )
     p.add_argument(
         "--streams",
         type=types.int_list,
         default=None,
-        help="numbers of streams, e.g. 1,2,4 (default: the divisors of the cores and the powers "
-        "of two up to them)",
+        help="numbers of streams, "
+        "e.g. 1,2,4 (default: the divisors of the cores and the powers of two up to "
+        "them; sync runs 1)",
     )
+
+
+def add_run_flags(p: argparse.ArgumentParser) -> None:
+    """What every point shares, the target, and the outputs."""
     p.add_argument(
-        "--latency-slo", type=types.latency_ms, default=None, metavar="TIME", help="e.g. 20ms"
+        "--latency-slo",
+        type=types.latency_ms,
+        default=None,
+        metavar="TIME",
+        help="e.g. 20ms: each model's best point must meet it",
     )
     p.add_argument(
         "--percentile",
@@ -55,33 +120,47 @@ def build_parser() -> OneLineParser:
         metavar="P",
         help="the latency percentile of the table, the frontier and the target (99)",
     )
-    p.add_argument("-s", "--scenario", default="async", help="async (default), elastic or sync")
-    p.add_argument("-t", "--time", type=float, default=5.0, help="seconds per configuration (5)")
-    p.add_argument("-w", "--warmup_time", type=float, default=1.0, help="seconds of warmup (1)")
-    p.add_argument("-ncores", "--num_cores", type=int, default=None, help="physical cores")
+    p.add_argument(
+        "-t", "--time", type=types.positive_float, default=5.0, help="seconds per configuration (5)"
+    )
+    p.add_argument(
+        "-w",
+        "--warmup_time",
+        type=types.non_negative_float,
+        default=1.0,
+        help="seconds of warmup (1)",
+    )
     p.add_argument("-pin", "--thread_pinning", default="core", choices=["none", "core", "numa"])
-    p.add_argument("-e", "--engine", default="onnxruntime", help="as for pinbench")
     p.add_argument(
         "--instances", choices=INSTANCE_MODES, default="auto", help="as for pinbench (auto)"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0)")
     p.add_argument("-x", "--export_path", default=None, help="write the sweep as JSON")
+    p.add_argument(
+        "--csv",
+        default=None,
+        metavar="FILE.csv",
+        help="write every point as one "
+        "CSV (deepsparse.benchmark_sweep's columns; the Model column tells models apart)",
+    )
+    p.add_argument(
+        "--csv-dir",
+        default=None,
+        metavar="DIR",
+        help="write one CSV per model into DIR, as deepsparse.benchmark_sweep did",
+    )
     p.add_argument("--plot", default=None, metavar="FILE.png", help="draw the sweep")
     p.add_argument("-q", "--quiet", action="store_true", help="only the table, no logs")
     p.add_argument("--debug", action="store_true", help="tracebacks on errors")
-    return p
 
 
 def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSettings:
     """The one SweepSettings of a command line."""
     base = RunSettings.from_kwargs(
-        args.model_path,
-        scenario=args.scenario,
+        args.models[0],
         time=args.time,
         warmup_time=args.warmup_time,
-        num_cores=args.num_cores,
         thread_pinning=args.thread_pinning,
-        engine=args.engine,
         instances=args.instances,
         seed=args.seed,
         command_line=("pinbench", "sweep", *argv),
@@ -92,45 +171,73 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSe
         streams=None if args.streams is None else tuple(args.streams),
         latency_slo_ms=args.latency_slo,
         percentile=args.percentile,
+        models=tuple(args.models),
+        engines=tuple(args.engines or ()),
+        cores=tuple(args.cores or ()),
+        scenarios=tuple(args.scenarios or ()),
     )
 
 
 def main(argv: Sequence[str]) -> int:
-    """``pinbench sweep``: 0 ok, 1 a run-time failure or no point meeting the target, 2 usage."""
-    args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
-    from ..api import sweep
-    from ..report.console import sweep_lines
-    from ..report.plot import check_plot_path
-
+    """``pinbench sweep``: 0 ok; 1 a point failed, or a model has no point meeting the target;
+    2 usage; 130 / 143 after Ctrl-C / SIGTERM, once the points measured are written."""
+    # SIGTERM raises like Ctrl-C from the start: a sweep killed while loading still ends cleanly.
     signal.signal(signal.SIGTERM, raise_terminated)
+    args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     setup_logging(args.quiet, args.debug)
     try:
+        from ..api import sweep
+
         grid = settings_from_args(args, argv).validate()
-        if args.plot:
-            check_plot_path(args.plot)
-        result = sweep(grid, export_path=args.export_path)
-        if args.plot:
-            _plot(result, args.plot)
+        result = sweep(
+            grid,
+            export_path=args.export_path,
+            csv_path=args.csv,
+            csv_dir=args.csv_dir,
+            plot=args.plot,
+        )
     except PinbenchError as e:
         return fail(PROG, str(e), e.exit_code, args.debug)
-    except KeyboardInterrupt as e:
-        return fail(PROG, "interrupted", interrupt_code(e), args.debug)
+    except KeyboardInterrupt as e:  # while checking the grid, or writing the files
+        return fail(
+            PROG, "interrupted before the results were written", interrupt_code(e), args.debug
+        )
+    from ..report.console import sweep_lines
+
     print("\n".join(sweep_lines(result)))
-    if result.best is None and result.latency_slo_ms is not None:
+    return _exit_code(result)
+
+
+def _exit_code(result: Sweep) -> int:
+    if result.interrupted:
         print(
-            f"{PROG}: error: no configuration meets p{result.percentile:g} <= "
-            f"{result.latency_slo_ms:g} ms",
+            f"{PROG}: error: interrupted after {len(result.points)} of {result.planned} "
+            "configurations; those measured are written",
             file=sys.stderr,
         )
-        return 1
-    return 0
+        return interrupt_code(result.interrupt)
+    code = 0
+    if result.failed:
+        print(
+            f"{PROG}: error: {len(result.failed)} of {len(result.points)} configurations "
+            "failed (see the table)",
+            file=sys.stderr,
+        )
+        code = 1
+    if result.latency_slo_ms is not None:
+        missing = [m.model for m in result.models if m.best is None]
+        if missing:
+            print(
+                f"{PROG}: error: no configuration meets p{result.percentile:g} <= "
+                f"{result.latency_slo_ms:g} ms" + _for(missing, result),
+                file=sys.stderr,
+            )
+            code = 1
+    return code
 
 
-def _plot(result: Sweep, path: str) -> None:
-    from ..report.plot_sweep import plot_sweep  # matplotlib: only when a plot is asked for
+def _for(missing: list[str], result: Sweep) -> str:
+    return "" if len(result.models) == 1 else f" for {', '.join(missing)}"
 
-    try:
-        plot_sweep(result, path)
-    except Exception as e:
-        raise RunError(f"--plot {path}: {type(e).__name__}: {e}") from e
-    log.info("plot written to %s", path)
+
+__all__ = ["UsageError", "build_parser", "main", "settings_from_args"]

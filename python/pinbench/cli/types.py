@@ -105,3 +105,32 @@ def level(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a level between 0 and 1")
     return value
+
+
+def name_list(text: str) -> list[str]:
+    """``sync,async`` or ``onnxruntime, openvino``: a comma-separated list of names."""
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of names")
+    return values
+
+
+def cores_list(text: str) -> list[int | str]:
+    """``1, 4, max``: numbers of physical cores (integers >= 1) or ``max``."""
+    out: list[int | str] = []
+    for v in (v.strip().lower() for v in text.split(",") if v.strip()):
+        if v == "max":
+            out.append(v)
+            continue
+        try:
+            n = int(v)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a comma-separated list of core counts (integers >= 1 or max)"
+            )
+        out.append(n)
+    if not out:
+        raise argparse.ArgumentTypeError(f"{text!r} lists no core count")
+    return out

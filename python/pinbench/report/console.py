@@ -21,11 +21,13 @@ from .tables import table_lines
 CONSOLE_PERCENTILES = (90.0, 99.0)
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..result.ab import AbResult
     from ..result.config import InstancePlan
     from ..result.record import Result
     from ..result.repetitions import Repetitions
-    from ..result.search import QpsSearch, StreamTuning, Sweep, SweepPoint
+    from ..result.search import QpsSearch, StreamTuning, Sweep, SweepModel, SweepPoint
     from ..result.server import ServerFigures
     from ..result.startup import Startup
 
@@ -298,61 +300,117 @@ def ab_lines(ab: AbResult) -> list[str]:
 
 
 def sweep_lines(sweep: Sweep) -> list[str]:
-    """A sweep's table, its Pareto frontier and its best point."""
+    """A sweep's table, then per model its Pareto frontier and best point; failed points with
+    their errors; a last line when the sweep was interrupted."""
     p = f"p{sweep.percentile:g}"
-    rows = [
-        (
-            str(pt.batch_size),
-            str(pt.num_streams),
-            f"{pt.items_per_sec:.4f}",
-            f"{pt.median_ms:.4f}",
-            f"{pt.latency_ms:.4f}",
-            str(pt.iterations),
-            "valid" if pt.valid else "invalid",
-            "*" if i in sweep.frontier else "",
-            _meets(pt, sweep.latency_slo_ms),
-        )
-        for i, pt in enumerate(sweep.points)
-    ]
-    header = (
-        *("batch", "streams", "items/sec", "median ms", f"{p} ms", "iterations", "verdict"),
-        *("pareto", "meets" if sweep.latency_slo_ms is not None else ""),
-    )
-    front = ", ".join(
-        f"{sweep.points[i].label()} ({sweep.points[i].items_per_sec:.1f}, "
-        f"{sweep.points[i].latency_ms:.3f})"
-        for i in sweep.frontier
-    )
+    models = f"{len(sweep.models)} models" if len(sweep.models) > 1 else sweep.model
     out = [
-        f"Sweep: {sweep.model}, {sweep.scenario}, {len(sweep.points)} configurations, "
-        f"{sweep.seconds:g} s each",
-        *table_lines(header, rows),
-        f"Pareto Frontier (items/sec, {p} ms): {front or 'none'}",
+        f"Sweep: {models}, {sweep.scenario}, {len(sweep.points)} configurations, "
+        f"{sweep.seconds:g} s each"
     ]
+    for m in sweep.models:
+        if len(sweep.models) > 1:
+            out.append(f"Model: {m.model} ({len(m.points)} configurations)")
+        out += _sweep_table(sweep, m.points)
+        front = ", ".join(
+            f"{sweep.label(i)} ({sweep.points[i].items_per_sec:.1f}, "
+            f"{sweep.points[i].latency_ms:.3f})"
+            for i in m.frontier
+        )
+        out.append(f"Pareto Frontier (items/sec, {p} ms): {front or 'none'}")
+        out.append(_best_line(sweep, m))
+    out += _failures(sweep)
+    if sweep.interrupted:
+        out.append(f"Interrupted: after {len(sweep.points)} of {sweep.planned} configurations")
+    return out
+
+
+def _sweep_table(sweep: Sweep, indices: Sequence[int]) -> list[str]:
+    rows = []
+    for i in indices:
+        pt = sweep.points[i]
+        verdict = (
+            "failed"
+            if pt.error
+            else "interrupted"
+            if pt.interrupted
+            else "valid"
+            if pt.valid
+            else "invalid"
+        )
+        figures = (
+            ("-", "-", "-", "-")
+            if pt.error
+            else (f"{pt.items_per_sec:.4f}", f"{pt.median_ms:.4f}", f"{pt.latency_ms:.4f}",
+                  str(pt.iterations))
+        )  # fmt: skip
+        rows.append(
+            (
+                pt.engine,
+                str(pt.num_cores),
+                pt.scenario,
+                str(pt.batch_size),
+                str(pt.num_streams),
+                *figures,
+                verdict,
+                "*" if i in sweep.frontier else "",
+                _meets(pt, sweep.latency_slo_ms),
+            )
+        )
+    header = (
+        *("engine", "cores", "scenario", "batch", "streams", "items/sec", "median ms"),
+        *(f"p{sweep.percentile:g} ms", "iterations", "verdict", "pareto"),
+        "meets" if sweep.latency_slo_ms is not None else "",
+    )
+    return table_lines(header, rows)
+
+
+def _best_line(sweep: Sweep, model: SweepModel) -> str:
+    p = f"p{sweep.percentile:g}"
     target = (
         f"Best Under Target ({p} <= {sweep.latency_slo_ms:g} ms)"
         if sweep.latency_slo_ms is not None
         else "Best (highest throughput)"
     )
-    if sweep.best is None:
-        out.append(f"{target}: none of the {len(sweep.points)} configurations")
-    else:
-        b = sweep.points[sweep.best]
-        noise = ""
-        if sweep.within_noise and sweep.runner_up is not None:
-            noise = (
-                f"; the runner-up, {sweep.points[sweep.runner_up].label()}, is within the "
-                "measured noise (95% intervals overlap)"
-            )
-        out.append(
-            f"{target}: batch {b.batch_size}, {b.num_streams} stream(s): "
-            f"{b.items_per_sec:.4f} items/sec, {p} {b.latency_ms:.4f} ms{noise}"
+    if model.best is None:
+        return f"{target}: none of the {len(model.points)} configurations"
+    b = sweep.points[model.best]
+    noise = ""
+    if model.within_noise and model.runner_up is not None:
+        noise = (
+            f"; the runner-up, {sweep.label(model.runner_up)}, is within the measured noise "
+            "(95% intervals overlap)"
         )
+    return (
+        f"{target}: batch {b.batch_size}, {b.num_streams} stream(s), {b.num_cores} core(s), "
+        f"{b.scenario}, {b.engine}: {b.items_per_sec:.4f} items/sec, {p} {b.latency_ms:.4f} ms"
+        f"{noise}"
+    )
+
+
+def _failures(sweep: Sweep) -> list[str]:
+    """One line per distinct error of a model: a model that does not load fails all its points
+    with one error, said once."""
+    groups: dict[tuple[str, str], list[SweepPoint]] = {}
+    for i in sweep.failed:
+        pt = sweep.points[i]
+        groups.setdefault((pt.model, pt.error or ""), []).append(pt)
+    out = []
+    for (model, error), pts in groups.items():
+        if len(pts) == 1:
+            pt = pts[0]
+            where = (
+                f"{model}, {pt.engine}, {pt.num_cores} core(s), {pt.scenario}, "
+                f"batch {pt.batch_size}, {pt.num_streams} stream(s)"
+            )
+        else:
+            where = f"{model}, {len(pts)} configurations"
+        out.append(f"Failed: {where}: {error}")
     return out
 
 
 def _meets(point: SweepPoint, slo: float | None) -> str:
-    if slo is None:
+    if slo is None or not point.ok:
         return ""
     return "yes" if point.latency_ms <= slo else "no"
 

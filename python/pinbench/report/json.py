@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 # History in docs/results.md. 3: the requested settings beside what ran.
 SCHEMA_VERSION = 3
-SWEEP_SCHEMA_VERSION = 1
+# 2: models, engines, core counts and scenarios as axes; failed points as rows; interrupts.
+SWEEP_SCHEMA_VERSION = 2
 AB_SCHEMA_VERSION = 1
 
 
@@ -346,44 +347,74 @@ def ab_document(ab: AbResult) -> dict[str, Any]:
 
 
 def sweep_document(sweep: Sweep) -> dict[str, Any]:
-    """The JSON of ``pinbench sweep -x``: the table, the frontier, the best point and every
-    point's full result."""
+    """The JSON of ``pinbench sweep -x``: the grid, every point's row (its figures or its error),
+    each model's frontier and best point, and every measured point's full result."""
     out = {
         "kind": "pinbench sweep",
         "schema_version": SWEEP_SCHEMA_VERSION,
         "timestamp": sweep.timestamp or now_iso(),
         "command_line": list(sweep.command_line),
-        "model": sweep.model,
-        "scenario": sweep.scenario,
+        "model": sweep.models[0].model if sweep.models else None,
+        "scenario": sweep.scenarios[0] if sweep.scenarios else None,
         "seconds_per_point": sweep.seconds,
+        "warmup_seconds": sweep.warmup_seconds,
         "percentile": sweep.percentile,
         "latency_slo_ms": sweep.latency_slo_ms,
+        "interrupted": sweep.interrupted,
+        "interrupt": sweep.interrupt,
+        "points_planned": sweep.planned,
+        "points_failed": len(sweep.failed),
         "grid": {
-            "batch_sizes": sorted({p.batch_size for p in sweep.points}),
+            "models": [m.model for m in sweep.models],
+            "engines": list(sweep.engines),
+            "num_cores": list(sweep.cores),
+            "scenarios": list(sweep.scenarios),
+            "batch_sizes": list(sweep.batch_sizes),
             "num_streams": sorted({p.num_streams for p in sweep.points}),
         },
-        "points": [
+        "points": [_sweep_point(sweep, i) for i in range(len(sweep.points))],
+        "models": [
             {
-                "batch_size": p.batch_size,
-                "num_streams": p.num_streams,
-                "items_per_sec": p.items_per_sec,
-                "latency_ms": p.latency_ms,
-                "median_ms": p.median_ms,
-                "iterations": p.iterations,
-                "valid": p.valid,
-                "pareto": i in sweep.frontier,
-                "best": i == sweep.best,
+                "model": m.model,
+                "points": list(m.points),
+                "pareto": list(m.frontier),
+                "best": m.best,
+                "runner_up": m.runner_up,
+                "best_within_noise": m.within_noise,
             }
-            for i, p in enumerate(sweep.points)
+            for m in sweep.models
         ],
         "pareto": list(sweep.frontier),
         "best": sweep.best,
-        "runner_up": sweep.runner_up,
-        "best_within_noise": sweep.within_noise,
         "results": [document(p.result) if p.result else None for p in sweep.points],
     }
     finite: dict[str, Any] = finite_values(out)
     return finite
+
+
+def _sweep_point(sweep: Sweep, i: int) -> dict[str, Any]:
+    p = sweep.points[i]
+    return {
+        "model": p.model,
+        "engine": p.engine,
+        "num_cores": p.num_cores,
+        "scenario": p.scenario,
+        "batch_size": p.batch_size,
+        "num_streams": p.num_streams,
+        "input_shapes": p.input_shapes,
+        "items_per_sec": p.items_per_sec,
+        "latency_ms": p.latency_ms,
+        "mean_ms": p.mean_ms,
+        "median_ms": p.median_ms,
+        "std_ms": p.std_ms,
+        "iterations": p.iterations,
+        "valid": p.valid,
+        "pareto": i in sweep.frontier,
+        "best": any(m.best == i for m in sweep.models),
+        "error": p.error,
+        "interrupted": p.interrupted,
+        "command": list(p.command),
+    }
 
 
 def _statistics_methods() -> dict[str, Any]:

@@ -1,16 +1,16 @@
-"""``pinbench sweep --plot``: throughput against tail latency, with the frontier, the target and
-the best point."""
+"""``pinbench sweep --plot``: throughput against tail latency per model, with its frontier,
+the target and its best point (one panel per model: throughput is not compared across models)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..base.files import write_atomically
 
 if TYPE_CHECKING:
     import os
 
-    from ..result.search import Sweep
+    from ..result.search import Sweep, SweepModel
 
 
 def plot_sweep(sweep: Sweep, path: str | os.PathLike[str]) -> None:
@@ -20,24 +20,34 @@ def plot_sweep(sweep: Sweep, path: str | os.PathLike[str]) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9, 6), dpi=110, layout="constrained")
+    n = max(1, len(sweep.models))
+    fig = Figure(figsize=(9, 6 * n), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    for k, model in enumerate(sweep.models):
+        _panel(fig.add_subplot(n, 1, k + 1), sweep, model)
+    out = Path(path)
+    write_atomically(
+        out, lambda f: fig.savefig(f, format=out.suffix.lower().lstrip(".")), binary=True
+    )
+
+
+def _panel(ax: Any, sweep: Sweep, model: SweepModel) -> None:
     pts = sweep.points
-    valid = [p for p in pts if p.valid]
-    invalid = [p for p in pts if not p.valid]
+    ok = [i for i in model.points if pts[i].ok]
+    valid = [i for i in ok if pts[i].valid]
+    invalid = [i for i in ok if not pts[i].valid]
     if valid:
         ax.scatter(
-            [p.latency_ms for p in valid],
-            [p.items_per_sec for p in valid],
+            [pts[i].latency_ms for i in valid],
+            [pts[i].items_per_sec for i in valid],
             color="0.45",
             zorder=2,
             label="verdict valid",
         )
     if invalid:  # ringed in red, above the frontier: the verdict did not trust their figures
         ax.scatter(
-            [p.latency_ms for p in invalid],
-            [p.items_per_sec for p in invalid],
+            [pts[i].latency_ms for i in invalid],
+            [pts[i].items_per_sec for i in invalid],
             s=140,
             facecolors="none",
             edgecolors="tab:red",
@@ -45,11 +55,14 @@ def plot_sweep(sweep: Sweep, path: str | os.PathLike[str]) -> None:
             zorder=5,
             label="verdict invalid",
         )
-    for p in pts:
+    for i in ok:
         ax.annotate(
-            p.label(), (p.latency_ms, p.items_per_sec), xytext=(4, 4), textcoords="offset points"
+            sweep.label(i),
+            (pts[i].latency_ms, pts[i].items_per_sec),
+            xytext=(4, 4),
+            textcoords="offset points",
         )
-    front = [pts[i] for i in sweep.frontier]
+    front = [pts[i] for i in model.frontier]
     ax.plot(
         [p.latency_ms for p in front],
         [p.items_per_sec for p in front],
@@ -60,8 +73,8 @@ def plot_sweep(sweep: Sweep, path: str | os.PathLike[str]) -> None:
     )
     if sweep.latency_slo_ms is not None:
         ax.axvline(sweep.latency_slo_ms, color="tab:red", ls="--", label="latency target")
-    if sweep.best is not None:
-        b = pts[sweep.best]
+    if model.best is not None:
+        b = pts[model.best]
         best = "best under the target" if sweep.latency_slo_ms is not None else "best"
         ax.scatter(
             [b.latency_ms],
@@ -75,10 +88,6 @@ def plot_sweep(sweep: Sweep, path: str | os.PathLike[str]) -> None:
     pname = f"p{sweep.percentile:g}"
     ax.set_xlabel(f"latency {pname} (ms/batch)")
     ax.set_ylabel("throughput (items/s)")
-    ax.set_title(f"{sweep.model}: {sweep.scenario}, {sweep.seconds:g} s per configuration")
+    ax.set_title(f"{model.model}: {sweep.scenario}, {sweep.seconds:g} s per configuration")
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
-    out = Path(path)
-    write_atomically(
-        out, lambda f: fig.savefig(f, format=out.suffix.lower().lstrip(".")), binary=True
-    )

@@ -107,7 +107,8 @@ class QpsSearch:
 
 @dataclass(frozen=True)
 class SweepPoint:
-    """One configuration of a sweep's grid, as measured."""
+    """One configuration of a sweep's grid, as measured, or the one-line error that stopped it
+    (then its figures are NaN and ``result`` is None)."""
 
     batch_size: int
     num_streams: int
@@ -117,24 +118,90 @@ class SweepPoint:
     iterations: int
     valid: bool
     result: Result | None = field(default=None, compare=False, repr=False)
+    model: str = ""
+    engine: str = ""  # as given to --engines (a name, file.py:Class, ...)
+    scenario: str = ""
+    num_cores: int = 0
+    mean_ms: float = math.nan
+    std_ms: float = math.nan
+    input_shapes: dict[str, list[int]] = field(default_factory=dict)  # as run; {} if unknown
+    command: tuple[str, ...] = ()  # the pinbench command that runs this point alone
+    error: str | None = None  # one line: why the point has no figures
+    interrupted: bool = False  # its measurement was cut short by Ctrl-C or SIGTERM
+
+    @property
+    def ok(self) -> bool:
+        """Measured to the end: a candidate for the frontier and the best point."""
+        return self.error is None and not self.interrupted
 
     def label(self) -> str:
         return f"b{self.batch_size} s{self.num_streams}"
 
 
 @dataclass(frozen=True)
-class Sweep:
-    """A finished sweep: the points in grid order, the frontier and the best point (indices)."""
+class SweepModel:
+    """One model's share of a sweep: its points, frontier and best point (indices into
+    ``Sweep.points``)."""
 
     model: str
-    scenario: str
+    points: tuple[int, ...]
+    frontier: tuple[int, ...]  # by increasing latency
+    best: int | None  # None: no point meets the target (or none was measured)
+    runner_up: int | None = None  # the next fastest point meeting the target
+    within_noise: bool = False  # its 95% interval overlaps the best one's
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A finished (or interrupted) sweep: the points in grid order and, per model, the frontier
+    and the best point. Throughput is not compared across models (their items differ)."""
+
+    models: tuple[SweepModel, ...]
+    scenarios: tuple[str, ...]
+    engines: tuple[str, ...]
+    cores: tuple[int, ...]
+    batch_sizes: tuple[int, ...]
     percentile: float
     latency_slo_ms: float | None
     points: tuple[SweepPoint, ...]
-    frontier: tuple[int, ...]  # by increasing latency
-    best: int | None  # None: no point meets the target
+    planned: int  # configurations in the grid; more than len(points) after an interrupt
     seconds: float = 0.0  # -t of each point
-    runner_up: int | None = None  # the next fastest point meeting the target
-    within_noise: bool = False  # its 95% interval overlaps the best one's
+    warmup_seconds: float = 0.0  # -w of each point
     timestamp: str = ""
     command_line: tuple[str, ...] = ()
+    interrupt: str | None = None  # the exception that stopped it (KeyboardInterrupt, ...)
+
+    @property
+    def interrupted(self) -> bool:
+        return self.interrupt is not None
+
+    @property
+    def model(self) -> str:
+        """The model swept, or the models joined by commas."""
+        return ", ".join(m.model for m in self.models)
+
+    @property
+    def scenario(self) -> str:
+        return ",".join(self.scenarios)
+
+    @property
+    def frontier(self) -> tuple[int, ...]:
+        """Every point on its own model's frontier, model by model."""
+        return tuple(i for m in self.models for i in m.frontier)
+
+    @property
+    def best(self) -> int | None:
+        """The best point of a one-model sweep; with several models None (see ``models``)."""
+        return self.models[0].best if len(self.models) == 1 else None
+
+    @property
+    def failed(self) -> tuple[int, ...]:
+        return tuple(i for i, p in enumerate(self.points) if p.error is not None)
+
+    def label(self, i: int) -> str:
+        """A point's short name: the axes that vary in this sweep, then batch and streams."""
+        p = self.points[i]
+        parts = [p.engine] if len(self.engines) > 1 else []
+        parts += [f"c{p.num_cores}"] if len(self.cores) > 1 else []
+        parts += [p.scenario] if len(self.scenarios) > 1 else []
+        return " ".join([*parts, p.label()])

@@ -1,43 +1,68 @@
-"""``pinbench sweep MODEL --batch 1,8,32 --streams 1,2,4 [--latency-slo 20ms]``: the grid, its
-Pareto frontier of throughput against tail latency, and the best configuration under a target.
+"""``pinbench sweep MODEL [MODEL...|FOLDER] [--engines a,b] [--cores 1,4,max] [-s sync,async]
+[--batch 1,8] [--streams 1,2,4] [--latency-slo 20ms]``: the grid, each model's Pareto frontier of
+throughput against tail latency, and each model's best configuration under a target.
 
-Every (batch, streams) pair of the grid is one whole benchmark (the scenario's engine layout,
-``-t`` seconds after ``-w`` of warmup), run in grid order; the model is loaded once per batch
-size. Each point keeps its throughput (items/s), its median and its latency at
-``--percentile`` (99 by default; numpy's linear interpolation, as everywhere in pinbench).
+The grid is every combination of model x engine x core count x scenario x batch size x stream
+count (``sync`` points run one stream; without ``--streams`` the stream counts are those of
+``-nstreams auto`` on each core count). A folder without ``model.onnx`` stands for every ``.onnx``
+file under it, sorted (deepsparse.benchmark_sweep took a folder so). ``--cores max`` is every
+physical core this process may use. Before anything runs, every model is found, every engine
+imported and every point's layout planned on this machine: a grid that cannot run here is a
+usage error, not a failure an hour in.
 
-- **Pareto frontier**: the points that no other point beats on both counts, i.e. none has at
-  least their throughput and at most their latency with one of the two strictly better.
+Every point is one whole benchmark (the scenario's engine layout, ``-t`` seconds after ``-w`` of
+warmup), run in grid order: model, batch size, engine, cores, scenario, streams. The model is
+loaded once per (model, batch size) and serves every engine and layout of that pair. Each point
+keeps its throughput (items/s), mean, median, std and its latency at ``--percentile`` (99 by
+default; numpy's linear interpolation, as everywhere in pinbench).
+
+A point that fails (the model does not load, the engine refuses it) becomes a row with its
+one-line error, and the sweep goes on. Ctrl-C or SIGTERM ends the sweep: the points finished so
+far (and the one cut short, marked interrupted) are the result, written and printed as usual.
+
+Per model:
+
+- **Pareto frontier**: the points that no other point of the model beats on both counts, i.e.
+  none has at least their throughput and at most their latency with one of the two strictly
+  better. Failed and interrupted points take no part.
 - **Best**: under ``--latency-slo``, the highest throughput among the points whose percentile
   latency meets the target (ties: the lower latency); without a target, the highest throughput.
-  When no point meets the target the command says so and exits 1.
-
-``-x FILE.json`` writes the table, the frontier, the best point and every point's full result
-(the same JSON as ``pinbench -x``); ``--plot FILE.png`` draws throughput against latency with the
-frontier and the target (extra ``pinbench[plot]``).
+  Throughput is never compared across models: their items differ.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..base.errors import PinbenchError, UsageError, shorten
 from ..base.logs import log, quiet_logs
-from ..result.search import Sweep, SweepPoint, overlaps, runner_up
+from ..engines import engine_class
+from ..model.resolve import MODEL_FILE, resolve_model_path
+from ..result.search import Sweep, SweepModel, SweepPoint, overlaps, runner_up
 from ..run.execute import execute, plan
 from ..run.layout import plan_layout
 from ..run.prepare import prepare
 from ..run.topology import topology
+from ..settings import MAX_CORES
 from .auto_streams import stream_candidates
 from .find_qps import latency_at
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ..engines.base import Engine
     from ..result.record import Result
-    from ..settings import SweepSettings
+    from ..run.prepare import Prepared
+    from ..settings import RunSettings, SweepSettings
+
+ERROR_CHARS = 200  # a failed point's error, on one line
+REMOTE = ("zoo:", "hf:")
 
 
 def pareto_front(throughput: Sequence[float], latency: Sequence[float]) -> list[int]:
@@ -77,40 +102,110 @@ def best_point(
     return max(ok, key=lambda i: (throughput[i], -latency[i]))
 
 
+# --- the grid ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One configuration as planned."""
+
+    model: str
+    engine: str | type
+    num_cores: int
+    scenario: str
+    batch_size: int
+    num_streams: int
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The grid as checked against this machine: the axes resolved, the points in run order."""
+
+    models: tuple[str, ...]  # folders expanded
+    engines: tuple[str | type, ...]
+    cores: tuple[int, ...]  # "max" resolved
+    points: tuple[GridPoint, ...]
+    classes: dict[str | type, type[Engine]]  # each engine's class, imported once
+
+
+def expand_models(specs: Sequence[str]) -> tuple[str, ...]:
+    """The models of the grid: a folder without ``model.onnx`` becomes every ``.onnx`` file
+    under it (sorted); anything else stays as given. UsageError for a folder with none."""
+    out: list[str] = []
+    for spec in specs:
+        folder = Path(spec).expanduser()
+        if spec.startswith(REMOTE) or not folder.is_dir() or (folder / MODEL_FILE).is_file():
+            out.append(spec)
+            continue
+        found = sorted(str(f) for f in folder.rglob("*.onnx") if f.is_file())
+        if not found:
+            raise UsageError(f"sweep: folder {spec!r} holds no .onnx file")
+        out.extend(found)
+    return tuple(dict.fromkeys(out))
+
+
+def grid_streams(sweep: SweepSettings, scenario: str, cores: int) -> tuple[int, ...]:
+    """The stream counts of one (scenario, cores) cell: 1 for sync, else as given, else auto's
+    candidates on those cores."""
+    if scenario == "sync":
+        return (1,)
+    if sweep.streams is not None:
+        return sweep.streams
+    return tuple(stream_candidates(cores))
+
+
+def check_grid(sweep: SweepSettings) -> Grid:
+    """Every model found, every engine imported and every point's layout planned on this machine
+    before anything runs; UsageError (one line) otherwise.
+
+    REQUIRES: ``sweep`` validated.
+    """
+    topo, lay = topology(), sweep.base.layout
+    models = expand_models(sweep.models)
+    for m in models:
+        if not m.startswith(REMOTE):  # a remote model is fetched when its turn comes
+            resolve_model_path(m)
+    classes = {e: engine_class(e) for e in sweep.engines}
+    allowed = len(topo.cores)
+    cores = tuple(dict.fromkeys(allowed if c == MAX_CORES else int(c) for c in sweep.cores))
+    cells: list[tuple[str | type, int, str, int]] = []
+    for engine, c, scenario in itertools.product(sweep.engines, cores, sweep.scenarios):
+        for n in grid_streams(sweep, scenario, c):
+            plan_layout(
+                scenario,
+                topo,
+                num_cores=c,
+                num_streams=n,
+                pinning=lay.thread_pinning,
+                smt=lay.smt,
+                shared=classes[engine].schedules_streams,
+            )
+            cells.append((engine, c, scenario, n))
+    points = tuple(
+        GridPoint(model, engine, c, scenario, b, n)
+        for model, b in itertools.product(models, sweep.batch_sizes)
+        for engine, c, scenario, n in cells
+    )
+    return Grid(models, sweep.engines, cores, points, classes)
+
+
 # --- running it ----------------------------------------------------------------------------------
 
 
-def grid_streams(sweep: SweepSettings) -> tuple[int, ...]:
-    """The stream counts of the grid: as given, else auto's candidates on the selected cores
-    (1 for sync)."""
-    if sweep.streams is not None:
-        return sweep.streams
-    if sweep.base.layout.scenario == "sync":
-        return (1,)
-    return tuple(stream_candidates(sweep.base.layout.num_cores or len(topology().cores)))
+class _Stopped(Exception):
+    """A point's measurement was interrupted: the sweep ends after recording it."""
+
+    def __init__(self, interrupt: str) -> None:
+        super().__init__(interrupt)
+        self.interrupt = interrupt
 
 
-def check_grid(sweep: SweepSettings) -> tuple[int, ...]:
-    """Every point's layout planned on this machine before anything runs; UsageError otherwise.
-    Returns the stream counts."""
-    topo, lay = topology(), sweep.base.layout
-    streams = grid_streams(sweep)
-    for n in streams:
-        plan_layout(
-            lay.scenario,
-            topo,
-            num_cores=lay.num_cores,
-            num_streams=n,
-            pinning=lay.thread_pinning,
-            smt=lay.smt,
-        )
-    return streams
+def run_sweep(sweep: SweepSettings, grid: Grid | None = None) -> Sweep:
+    """Runs every configuration of the grid and picks each model's best.
 
-
-def run_sweep(sweep: SweepSettings) -> Sweep:
-    """Runs every (batch, streams) configuration and picks the best.
-
-    REQUIRES: ``sweep`` validated. The grid is checked against the machine before anything runs.
+    REQUIRES: ``sweep`` validated. The grid is checked against the machine before anything runs
+    (``check_grid``; pass its Grid to skip a second check). Ctrl-C or SIGTERM ends the sweep
+    with the points measured so far (``Sweep.interrupt`` names the exception).
 
     Example::
 
@@ -118,73 +213,209 @@ def run_sweep(sweep: SweepSettings) -> Sweep:
         >>> s = run_sweep(SweepSettings(base, batch_sizes=(1, 4), streams=(1, 2)).validate())
         >>> s.points[s.best].num_streams  # doctest: +SKIP
     """
-    streams = check_grid(sweep)
+    grid = grid if grid is not None else check_grid(sweep)
     points: list[SweepPoint] = []
-    total = len(sweep.batch_sizes) * len(streams)
-    for b in sweep.batch_sizes:
-        at_batch = dataclasses.replace(
-            sweep.base, inputs=dataclasses.replace(sweep.base.inputs, batch_size=b)
+    interrupt: str | None = None
+    try:
+        for (model, batch), group in itertools.groupby(
+            grid.points, key=lambda p: (p.model, p.batch_size)
+        ):
+            _run_group(sweep, grid, model, batch, list(group), points)
+    except _Stopped as e:
+        interrupt = e.interrupt
+    except KeyboardInterrupt as e:  # between points, or while loading a model
+        interrupt = type(e).__name__
+    if interrupt is not None:
+        log.warning(
+            "sweep interrupted after %d of %d configurations", len(points), len(grid.points)
         )
+    return _assemble(sweep, grid, points, interrupt)
+
+
+def _run_group(
+    sweep: SweepSettings,
+    grid: Grid,
+    model: str,
+    batch: int,
+    group: list[GridPoint],
+    points: list[SweepPoint],
+) -> None:
+    """The points of one (model, batch size): the model loaded once for all of them."""
+    base = sweep.base
+    at_batch = dataclasses.replace(
+        base,
+        model=model,
+        inputs=dataclasses.replace(base.inputs, batch_size=batch),
+        engine=dataclasses.replace(base.engine, engine=group[0].engine),
+    )
+    try:
         with quiet_logs():
             prepared = prepare(at_batch)
-        with prepared:
-            for n in streams:
-                settings = dataclasses.replace(
-                    at_batch, layout=dataclasses.replace(at_batch.layout, num_streams=n)
-                )
-                with quiet_logs():
-                    r = execute(prepared, settings, plan(prepared, settings))
-                points.append(_point(r, b, sweep.percentile))
-                log.info(
-                    "sweep %d/%d: batch %d, %d stream(s): %.1f items/s, p%g %.3f ms",
-                    len(points),
-                    total,
-                    b,
-                    points[-1].num_streams,
-                    points[-1].items_per_sec,
-                    sweep.percentile,
-                    points[-1].latency_ms,
-                )
-                if r.interrupted:
-                    raise KeyboardInterrupt
-    thr = [p.items_per_sec for p in points]
-    lat = [p.latency_ms for p in points]
-    best = best_point(thr, lat, sweep.latency_slo_ms)
-    slo = sweep.latency_slo_ms
-    eligible = [i for i in range(len(points)) if slo is None or lat[i] <= slo]
-    second = None if best is None else runner_up(thr, best, eligible)
-    noise = (
-        best is not None and second is not None and overlaps(_ci(points[best]), _ci(points[second]))
+    except Exception as e:
+        for p in group:
+            _record(points, _failed(p, sweep, e), len(grid.points), sweep.percentile)
+        return
+    with prepared:
+        for p in group:
+            point = _measure(p, sweep, grid, prepared, at_batch)
+            _record(points, point, len(grid.points), sweep.percentile)
+            if points[-1].interrupted:
+                assert points[-1].result is not None
+                raise _Stopped(points[-1].result.measurement.interrupt or "KeyboardInterrupt")
+
+
+def point_settings(p: GridPoint, at_batch: RunSettings) -> RunSettings:
+    """The settings of one point: the batch's, with its engine, cores, scenario and streams."""
+    return dataclasses.replace(
+        at_batch,
+        engine=dataclasses.replace(at_batch.engine, engine=p.engine),
+        layout=dataclasses.replace(
+            at_batch.layout, scenario=p.scenario, num_cores=p.num_cores, num_streams=p.num_streams
+        ),
     )
+
+
+def _measure(
+    p: GridPoint, sweep: SweepSettings, grid: Grid, prepared: Prepared, at_batch: RunSettings
+) -> SweepPoint:
+    settings = point_settings(p, at_batch)
+    with_engine = dataclasses.replace(prepared, engine_class=grid.classes[p.engine])
+    try:
+        with quiet_logs():
+            r = execute(with_engine, settings, plan(with_engine, settings))
+    except Exception as e:
+        return _failed(p, sweep, e)
+    return _point(r, p, sweep)
+
+
+def _record(points: list[SweepPoint], point: SweepPoint, total: int, percentile: float) -> None:
+    """Appends ``point`` and logs its progress line."""
+    points.append(point)
+    where = (
+        f"sweep {len(points)}/{total}: {point.model}, {point.engine}, {point.num_cores} core(s), "
+        f"{point.scenario}, batch {point.batch_size}, {point.num_streams} stream(s)"
+    )
+    if point.error is not None:
+        log.warning("%s: failed: %s", where, point.error)
+    else:
+        log.info(
+            "%s: %.1f items/s, p%g %.3f ms%s",
+            where,
+            point.items_per_sec,
+            percentile,
+            point.latency_ms,
+            " (interrupted)" if point.interrupted else "",
+        )
+
+
+def _engine_label(engine: str | type) -> str:
+    return engine if isinstance(engine, str) else f"{engine.__module__}.{engine.__qualname__}"
+
+
+def point_command(p: GridPoint, sweep: SweepSettings) -> tuple[str, ...]:
+    """The pinbench command that runs point ``p`` alone, with the sweep's shared flags."""
+    b, lay = sweep.base, sweep.base.layout
+    cmd = ["pinbench", p.model, "-e", _engine_label(p.engine), "-b", str(p.batch_size)]
+    cmd += ["-ncores", str(p.num_cores), "-s", p.scenario, "-nstreams", str(p.num_streams)]
+    cmd += ["-t", f"{b.measure.time:g}", "-w", f"{b.measure.warmup_time:g}"]
+    if lay.thread_pinning != "core":
+        cmd += ["-pin", lay.thread_pinning]
+    if b.inputs.seed:
+        cmd += ["--seed", str(b.inputs.seed)]
+    return tuple(cmd)
+
+
+def _failed(p: GridPoint, sweep: SweepSettings, e: Exception) -> SweepPoint:
+    if isinstance(e, PinbenchError):
+        error = shorten(e, ERROR_CHARS)
+    else:  # a defect, not the user's: say what it was; --debug shows where
+        log.debug("sweep point failed", exc_info=True)
+        error = shorten(f"internal error: {type(e).__name__}: {e}", ERROR_CHARS)
+    return SweepPoint(
+        batch_size=p.batch_size,
+        num_streams=p.num_streams,
+        items_per_sec=math.nan,
+        latency_ms=math.nan,
+        median_ms=math.nan,
+        iterations=0,
+        valid=False,
+        model=p.model,
+        engine=_engine_label(p.engine),
+        scenario=p.scenario,
+        num_cores=p.num_cores,
+        command=point_command(p, sweep),
+        error=error,
+    )
+
+
+def _point(r: Result, p: GridPoint, sweep: SweepSettings) -> SweepPoint:
+    return SweepPoint(
+        batch_size=p.batch_size,
+        num_streams=r.config.num_streams,
+        items_per_sec=r.items_per_sec,
+        latency_ms=latency_at(r.measurement, sweep.percentile),
+        median_ms=r.latency.median,
+        iterations=r.iterations,
+        valid=r.validity.valid,
+        result=r,
+        model=p.model,
+        engine=_engine_label(p.engine),
+        scenario=r.config.scenario,
+        num_cores=r.config.num_cores,
+        mean_ms=r.latency.mean,
+        std_ms=r.latency.std,
+        input_shapes=dict(r.config.resolved_input_shapes),
+        command=point_command(p, sweep),
+        interrupted=r.interrupted,
+    )
+
+
+def _assemble(
+    sweep: SweepSettings, grid: Grid, points: list[SweepPoint], interrupt: str | None
+) -> Sweep:
+    models = []
+    for model in grid.models:
+        own = [i for i, p in enumerate(points) if p.model == model]
+        ok = [i for i in own if points[i].ok]
+        thr = [points[i].items_per_sec for i in ok]
+        lat = [points[i].latency_ms for i in ok]
+        best = best_point(thr, lat, sweep.latency_slo_ms)
+        slo = sweep.latency_slo_ms
+        eligible = [i for i in range(len(ok)) if slo is None or lat[i] <= slo]
+        second = None if best is None else runner_up(thr, best, eligible)
+        noise = (
+            best is not None
+            and second is not None
+            and overlaps(_ci(points[ok[best]]), _ci(points[ok[second]]))
+        )
+        models.append(
+            SweepModel(
+                model=model,
+                points=tuple(own),
+                frontier=tuple(ok[i] for i in pareto_front(thr, lat)),
+                best=None if best is None else ok[best],
+                runner_up=None if second is None else ok[second],
+                within_noise=noise,
+            )
+        )
     return Sweep(
-        model=sweep.base.model,
-        scenario=sweep.base.layout.scenario,
+        models=tuple(models),
+        scenarios=sweep.scenarios,
+        engines=tuple(_engine_label(e) for e in grid.engines),
+        cores=grid.cores,
+        batch_sizes=sweep.batch_sizes,
         percentile=sweep.percentile,
         latency_slo_ms=sweep.latency_slo_ms,
         points=tuple(points),
-        frontier=tuple(pareto_front(thr, lat)),
-        best=best,
-        runner_up=second,
-        within_noise=noise,
+        planned=len(grid.points),
         seconds=sweep.base.measure.time,
+        warmup_seconds=sweep.base.measure.warmup_time,
         timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         command_line=sweep.base.command_line,
+        interrupt=interrupt,
     )
 
 
 def _ci(point: SweepPoint) -> tuple[float, float]:
     nan = float("nan")
     return point.result.items_per_sec_ci if point.result is not None else (nan, nan)
-
-
-def _point(r: Result, batch: int, percentile: float) -> SweepPoint:
-    return SweepPoint(
-        batch_size=batch,
-        num_streams=r.config.num_streams,
-        items_per_sec=r.items_per_sec,
-        latency_ms=latency_at(r.measurement, percentile),
-        median_ms=r.latency.median,
-        iterations=r.iterations,
-        valid=r.validity.valid,
-        result=r,
-    )

@@ -1,0 +1,154 @@
+"""CSV: ``pinbench sweep --csv`` / ``--csv-dir`` and ``pinbench report --format csv``.
+
+The first twelve columns are deepsparse.benchmark_sweep's, same names and order, so a
+spreadsheet made for it reads pinbench's: Model, Engine, Batch Size, Num Cores, Scenario,
+Num Streams, Items per second, Mean Latency, Median Latency, Std Latency (ms per batch),
+Input Shape, Command. pinbench adds Iterations, Verdict (valid, invalid, interrupted, failed) and
+Error (the one-line error of a point that failed; its figures are then empty). Input Shape is
+every input as run in ``-shapes`` syntax (``x:[1,3,224,224],mask:[1,128]``); Command is the
+pinbench command that runs the row alone (for a run, its command line as typed). A run, a sweep
+and an A/B file all give these columns; an A/B file adds Side (A or B), in the order run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..base.files import write_atomically
+from ..result.documents import AbDoc, RunDoc, SweepDoc
+from .rows import model_label
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    from ..result.documents import Document, SweepRow
+
+ORIGINAL_COLUMNS = (
+    *("Model", "Engine", "Batch Size", "Num Cores", "Scenario", "Num Streams"),
+    *("Items per second", "Mean Latency", "Median Latency", "Std Latency", "Input Shape"),
+    "Command",
+)
+COLUMNS = (*ORIGINAL_COLUMNS, "Iterations", "Verdict", "Error")
+
+
+def shapes_text(shapes: dict[str, list[int]]) -> str:
+    """``{"x": [1, 4]}`` -> ``x:[1,4]``, the ``-shapes`` syntax."""
+    return ",".join(f"{k}:[{','.join(str(d) for d in v)}]" for k, v in shapes.items())
+
+
+def _figure(v: float) -> str:
+    return repr(v) if math.isfinite(v) else ""
+
+
+def sweep_row(p: SweepRow) -> list[str]:
+    verdict = (
+        "failed"
+        if p.error is not None
+        else "interrupted"
+        if p.interrupted
+        else "valid"
+        if p.valid
+        else "invalid"
+    )
+    return [
+        p.model,
+        p.engine,
+        str(p.batch_size),
+        str(p.num_cores),
+        p.scenario,
+        str(p.num_streams),
+        _figure(p.items_per_sec),
+        _figure(p.mean_ms),
+        _figure(p.median_ms),
+        _figure(p.std_ms),
+        shapes_text(p.input_shapes),
+        shlex.join(p.command),
+        str(p.iterations),
+        verdict,
+        p.error or "",
+    ]
+
+
+def run_row(r: RunDoc) -> list[str]:
+    verdict = "" if r.valid is None else "valid" if r.valid else "invalid"
+    return [
+        r.model,
+        r.engine,
+        str(r.batch_size),
+        str(r.num_cores),
+        r.scenario,
+        str(r.num_streams),
+        _figure(r.items_per_sec),
+        _figure(r.mean_ms),
+        _figure(r.median_ms),
+        _figure(r.std_ms),
+        shapes_text(r.input_shapes),
+        shlex.join(r.command_line),
+        str(r.iterations),
+        "interrupted" if r.interrupted else verdict,
+        "",
+    ]
+
+
+def rows_of(doc: Document, indices: Sequence[int] | None = None) -> list[list[str]]:
+    """The rows of one document (a sweep's points ``indices`` only, when given)."""
+    if isinstance(doc, SweepDoc):
+        chosen = range(len(doc.points)) if indices is None else indices
+        return [sweep_row(doc.points[i]) for i in chosen]
+    if isinstance(doc, AbDoc):
+        return [
+            [*run_row(r), name] for name, side in (("A", doc.a), ("B", doc.b)) for r in side.runs
+        ]
+    return [run_row(doc)]
+
+
+def csv_text(docs: Sequence[Document], indices: Sequence[int] | None = None) -> str:
+    """The CSV of ``docs``: one header, then every document's rows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    ab = any(isinstance(d, AbDoc) for d in docs)
+    writer.writerow([*COLUMNS, "Side"] if ab else COLUMNS)
+    for doc in docs:
+        for row in rows_of(doc, indices):
+            writer.writerow([*row, ""] if ab and len(row) == len(COLUMNS) else row)
+    return out.getvalue()
+
+
+def write_csv(
+    path: str | os.PathLike[str], docs: Sequence[Document], indices: Sequence[int] | None = None
+) -> None:
+    """``csv_text(docs, indices)`` written atomically to ``path``."""
+    text = csv_text(docs, indices)
+
+    def write(f: Any) -> None:
+        f.write(text)
+
+    write_atomically(path, write, binary=False)
+
+
+def per_model_paths(
+    models: Sequence[str], folder: str | os.PathLike[str], stamp: str
+) -> dict[str, Path]:
+    """``--csv-dir``: one file per model, named as deepsparse.benchmark_sweep named them,
+    ``benchmark_<model>_<YYYYmmdd_HHMMSS>.csv`` (the model by its short name, ``_2``... added
+    when two models share one)."""
+    out: dict[str, Path] = {}
+    taken: set[str] = set()
+    for m in models:
+        name, k = f"benchmark_{_safe(model_label(m))}_{stamp}", 2
+        unique = name
+        while unique in taken:
+            unique, k = f"{name}_{k}", k + 1
+        taken.add(unique)
+        out[m] = Path(folder) / f"{unique}.csv"
+    return out
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "model"

@@ -1,0 +1,153 @@
+"""What a dashboard tracks, read from the documents: per benchmark its throughput and median
+latency with their 95% intervals (``bmf``, ``github``).
+
+A benchmark is named ``MODEL ENGINE SCENARIO sS cC bB`` (streams, cores, batch), the model by its
+short name (``report.rows.model_label``) so that runs from different folders keep one name; two
+documents giving the same name are told apart by their file names. For a run the intervals are
+``pinbench.result.items_per_sec_ci`` and ``latency_ms.median_ci``; for a sweep, each measured
+point's own (from its full result); for an A/B file each side's median over its runs, bounded by
+the lowest and highest run, and the ratio B / A with its interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..result.documents import AbDoc, RunDoc, SweepDoc
+from .rows import model_label, side_value, verdict
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..result.documents import AbSide, Document
+
+Bounds = tuple[float, float] | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One benchmark as a dashboard sees it; NaN where a figure is missing."""
+
+    name: str
+    items_per_sec: float
+    items_per_sec_ci: Bounds
+    median_ms: float
+    median_ci: Bounds
+    note: str  # iterations, verdict: for a person reading the dashboard
+    ratio: float = math.nan  # A/B only: B / A of the comparison's metric
+    ratio_ci: Bounds = None
+
+
+def _name(model: str, engine: str, scenario: str, streams: int, cores: int, batch: int) -> str:
+    return f"{model_label(model)} {engine} {scenario} s{streams} c{cores} b{batch}"
+
+
+def run_entry(run: RunDoc) -> Entry:
+    return Entry(
+        name=_name(
+            run.model, run.engine, run.scenario, run.num_streams, run.num_cores, run.batch_size
+        ),
+        items_per_sec=run.items_per_sec,
+        items_per_sec_ci=run.items_per_sec_ci,
+        median_ms=run.median_ms,
+        median_ci=run.median_ci,
+        note=f"{run.iterations} iterations in {run.seconds:.3g} s; {verdict(run)}",
+    )
+
+
+def sweep_entries(doc: SweepDoc) -> list[Entry]:
+    out = []
+    for i, p in enumerate(doc.points):
+        if p.error is not None or p.interrupted:
+            continue
+        run = doc.runs[i] if i < len(doc.runs) else None
+        out.append(
+            Entry(
+                name=_name(p.model, p.engine, p.scenario, p.num_streams, p.num_cores, p.batch_size),
+                items_per_sec=p.items_per_sec,
+                items_per_sec_ci=run.items_per_sec_ci if run else None,
+                median_ms=p.median_ms,
+                median_ci=run.median_ci if run else None,
+                note=f"{p.iterations} iterations; {'valid' if p.valid else 'invalid'}"
+                + ("; Pareto frontier" if p.pareto else "")
+                + ("; best" if p.best else ""),
+            )
+        )
+    return out
+
+
+def _spread(side: AbSide, key: str) -> Bounds:
+    values = [getattr(r, key) for r in side.runs if math.isfinite(getattr(r, key))]
+    return (min(values), max(values)) if values else None
+
+
+def ab_entries(doc: AbDoc) -> list[Entry]:
+    model = model_label(doc.model)
+    out = [
+        Entry(
+            name=f"{model} {name}: {side.flags or '(no flags)'}",
+            items_per_sec=side_value(side, "items_per_sec"),
+            items_per_sec_ci=_spread(side, "items_per_sec"),
+            median_ms=side_value(side, "median_ms"),
+            median_ci=_spread(side, "median_ms"),
+            note=f"median of {len(side.runs)} runs, bounds the lowest and highest run",
+        )
+        for name, side in (("A", doc.a), ("B", doc.b))
+    ]
+    c = doc.comparison
+    out.append(
+        Entry(
+            name=f"{model} B/A",
+            items_per_sec=math.nan,
+            items_per_sec_ci=None,
+            median_ms=math.nan,
+            median_ci=None,
+            note=f"{c.metric}, {c.rounds} rounds, p = {c.p_value:.3g}",
+            ratio=c.ratio,
+            ratio_ci=c.ci95,
+        )
+    )
+    return out
+
+
+def entries(docs: Sequence[Document]) -> list[Entry]:
+    """Every benchmark of ``docs``, names made unique."""
+    found: list[tuple[str, Entry]] = []
+    for doc in docs:
+        if isinstance(doc, RunDoc):
+            made = [run_entry(doc)]
+        elif isinstance(doc, SweepDoc):
+            made = sweep_entries(doc)
+        else:
+            made = ab_entries(doc)
+        found += [(doc.path, e) for e in made]
+    return _unique(found)
+
+
+def _unique(found: list[tuple[str, Entry]]) -> list[Entry]:
+    names = [e.name for _, e in found]
+    out, seen = [], set()
+    for path, e in found:
+        name = e.name
+        if names.count(name) > 1 and path:
+            name = f"{name} ({Path(path).stem})"
+        k, base = 2, name
+        while name in seen:
+            name, k = f"{base} #{k}", k + 1
+        seen.add(name)
+        out.append(Entry(name, *(getattr(e, f) for f in _FIELDS)))
+    return out
+
+
+_FIELDS = (
+    "items_per_sec",
+    "items_per_sec_ci",
+    "median_ms",
+    "median_ci",
+    "note",
+    "ratio",
+    "ratio_ci",
+)

@@ -1,0 +1,84 @@
+"""``pinbench report --format markdown``: GitHub-flavoured Markdown tables for a README or a pull
+request: one row per run; for a sweep its table per model with the frontier and the best point;
+for an A/B run its comparison, verdict and rounds.
+
+Example::
+
+    >>> print(markdown([load_document("base.json"), load_document("new.json")]))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..result.documents import AbDoc, RunDoc, SweepDoc
+from .rows import ab_round_rows, ab_rows, ab_verdict, best_text, run_rows, sweep_rows
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..result.documents import Document
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table; numbers right-aligned (by the header's cells that name a figure)."""
+    align = ["---:" if _numeric(rows, k) else "---" for k in range(len(header))]
+    return [_line(header), _line(align), *(_line(r) for r in rows)]
+
+
+def _numeric(rows: Sequence[Sequence[str]], k: int) -> bool:
+    cells = [r[k] for r in rows if r[k] not in ("", "n/a")]
+    return bool(cells) and all(c.replace(".", "", 1).lstrip("-").isdigit() for c in cells)
+
+
+def _line(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _cell(text: str) -> str:
+    """Pipes and line breaks would end the cell or the table."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def markdown(docs: Sequence[Document]) -> str:
+    """The report of ``docs``: consecutive runs share one table; each sweep and A/B its own."""
+    parts: list[list[str]] = []
+    runs: list[RunDoc] = []
+    for doc in [*docs, None]:
+        if isinstance(doc, RunDoc):
+            runs.append(doc)
+            continue
+        if runs:
+            parts.append(table(*run_rows(runs)))
+            runs = []
+        if isinstance(doc, SweepDoc):
+            parts.append(sweep_markdown(doc))
+        elif isinstance(doc, AbDoc):
+            parts.append(ab_markdown(doc))
+    return "\n\n".join("\n".join(p) for p in parts) + "\n"
+
+
+def sweep_markdown(doc: SweepDoc) -> list[str]:
+    cut = ", interrupted" if doc.interrupted else ""
+    out = [
+        f"**Sweep** ({len(doc.points)} of {doc.points_planned} configurations, "
+        f"{doc.seconds_per_point:g} s each{cut})"
+    ]
+    for m in doc.models:
+        out += [
+            "",
+            f"`{m.model}`: {best_text(doc, m.best)}",
+            "",
+            *table(*sweep_rows(doc, m.points)),
+        ]
+    return out
+
+
+def ab_markdown(doc: AbDoc) -> list[str]:
+    return [
+        f"**A/B** `{doc.model}`: {ab_verdict(doc)}",
+        "",
+        *table(*ab_rows(doc)),
+        "",
+        *table(*ab_round_rows(doc)),
+    ]
