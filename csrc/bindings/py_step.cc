@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "../core/clock.h"
+
 namespace py = pybind11;
 
 namespace pinbench::bindings {
@@ -34,9 +36,11 @@ class PyStep final : public StreamStep {
     PyEval_SaveThread();
   }
 
-  // Called by the stream thread, without the GIL. Throws py::error_already_set.
+  // Called by the stream thread, without the GIL. Throws py::error_already_set. The time from the
+  // iteration's start to holding the GIL is this step's wait (StepClock): one clock read, a sum.
   void run() override {
     PyEval_RestoreThread(state_);
+    clock.waited_ns += now_ns() - clock.started_ns;
     PyObject* result = PyObject_CallNoArgs(fn_);
     if (result == nullptr) {
       py::error_already_set error;  // takes the pending Python exception
