@@ -32,6 +32,16 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """The stream failure that stopped a run: where, and the error in one line."""
+
+    stream: int
+    phase: str  # pin | factory | warmup | measure | start (a worker process not yet running)
+    iteration: int  # 0-based within the phase; -1 for pin, factory and start
+    message: str  # "TypeName: message"
+
+
+@dataclass(frozen=True)
 class StreamMeasurement:
     """One stream's measured iterations: start and end in steady-clock ns.
 
@@ -50,6 +60,10 @@ class StreamMeasurement:
     totals: Totals
     scheduled_ns: NDArray[np.int64] | None = None
     abandoned: bool = False  # its step never returned (iteration timeout)
+    # Measured phase: ns the step waited inside the timed region before its work began (a Python
+    # step: for the GIL, from the iteration's start until it held the GIL), summed.
+    step_wait_ns: int = 0
+    pid: int = 0  # the process that ran the stream (a worker's, with process isolation)
 
     @property
     def iterations(self) -> int:
@@ -91,7 +105,9 @@ class Measurement:
     deadline_ns: int | None
     arrivals_issued: int | None = None  # open loop: arrivals served
     arrivals_dropped: int | None = None  # open loop: due before the deadline, never served
-    extra: dict[str, Any] = field(default_factory=dict)
+    isolation: str = "thread"  # thread: streams share this interpreter; process: a worker each
+    failure: Failure | None = None  # the failure that stopped the run (then it is partial)
+    extra: dict[str, Any] = field(default_factory=dict)  # worker_reports: each worker's report
 
     @property
     def iterations(self) -> int:
