@@ -21,7 +21,19 @@ from conftest import FIXTURES
 
 BEFORE = FIXTURES / "results" / "before_layers"
 # Keys added since the fixtures were recorded (a path prefix each).
-ADDED = ("pinbench.requested",)
+ADDED = (
+    "pinbench.requested",
+    # process isolation and the GIL's share (schema 3)
+    "pinbench.config.isolation",
+    "pinbench.result.gil_wait_share",
+    "pinbench.streams[].gil_wait_ms",
+    "pinbench.streams[].gil_wait_share",
+    "pinbench.streams[].pid",
+    "pinbench.failure",
+    "pinbench.auto_streams.chosen_isolation",
+    "pinbench.auto_streams.candidates[].isolation",
+    "pinbench.auto_streams.candidates[].gil_wait_share",
+)
 # Configuration that must be the same; the rest are measurements or describe the machine.
 SAME_TOP = ("batch_size", "input_shapes", "num_cores", "scenario", "scheduler", "seconds_to_run",
             "num_streams", "fraction_of_supported_ops", "orig_model_path")  # fmt: skip

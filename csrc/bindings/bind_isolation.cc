@@ -38,12 +38,22 @@ struct ProcessRun {
 
 ProcessRun supervise(const RunnerConfig& config, SharedRegion& region,
                      const std::vector<std::vector<std::string>>& argvs,
-                     const std::vector<std::string>& logs) {
+                     const std::vector<std::string>& logs, py::object on_measure) {
   if (argvs.size() != logs.size()) throw py::value_error("one log file per worker");
   std::vector<WorkerSpec> specs;
   for (size_t i = 0; i < argvs.size(); ++i) specs.push_back({argvs[i], logs[i]});
   py::object interrupt;
-  auto should_stop = signal_checker(interrupt);
+  auto signals = signal_checker(interrupt);
+  // Every poll: the signals, and once the workers' measured window has begun, on_measure().
+  bool announced = on_measure.is_none();
+  auto should_stop = [&]() {
+    if (!announced && region.control().measure.released()) {
+      announced = true;
+      py::gil_scoped_acquire gil;
+      on_measure();
+    }
+    return signals();
+  };
   ProcessRunResult r;
   {
     py::gil_scoped_release release;
@@ -146,9 +156,10 @@ void bind_isolation(py::module_& m) {
       .def_readonly("arrivals_issued", &ProcessRun::arrivals_issued)
       .def_readonly("arrivals_dropped", &ProcessRun::arrivals_dropped);
   m.def("run_processes", &supervise, py::arg("config"), py::arg("region"), py::arg("argvs"),
-        py::arg("logs"),
+        py::arg("logs"), py::arg("on_measure") = py::none(),
         "Spawns one worker per stream (argvs[i], output to logs[i]), each pinned from birth, and "
-        "supervises them until every one has ended.");
+        "supervises them until every one has ended; on_measure() is called once the measured "
+        "window has begun.");
   m.def("run_worker", &run_worker, py::arg("work"), py::arg("config"), py::arg("region"),
         py::arg("stream"),
         "In a worker process: runs stream `stream` of the region's run with `work` (a NativeWork "

@@ -192,7 +192,8 @@ class Supervisor {
     if (status >= 0 && WIFSIGNALED(status)) w.signal = WTERMSIG(status);
     w.reported = region_.slot(i).state.load(std::memory_order_acquire) ==
                  static_cast<int>(WorkerState::kDone);
-    if (w.killed || (w.reported && w.exit_code == 0)) return;
+    // Reported and exited cleanly (or reaped elsewhere, e.g. SIGCHLD ignored): its result stands.
+    if (w.killed || (w.reported && (w.exit_code == 0 || status < 0))) return;
     std::ostringstream what;
     what << "worker process " << w.pid << " ";
     if (status < 0)

@@ -21,6 +21,7 @@ from .base.logs import log
 from .report.json import deepsparse_document, document, sweep_document
 from .report.plot import check_plot_path
 from .result.samples import check_samples_path, write_samples
+from .run.execute import StreamFailed
 from .run.prepare import prepare
 from .search.auto_streams import benchmark_streams
 from .search.find_qps import find_qps as search_rate
@@ -65,10 +66,15 @@ def run(settings: RunSettings, *, on_start: OnStart | None = None, plot: bool = 
     if s.kv_cache.given():
         log.warning("KV-cache options apply to DeepSparse's internal KV cache only; ignored")
     with prepare(s) as prepared:
-        if s.search.find_qps:
-            result = search_rate(prepared, s, on_start=on_start)
-        else:
-            result = benchmark_streams(prepared, s, on_start=on_start)
+        try:
+            if s.search.find_qps:
+                result = search_rate(prepared, s, on_start=on_start)
+            else:
+                result = benchmark_streams(prepared, s, on_start=on_start)
+        except StreamFailed as e:
+            if e.result is not None:  # what was measured until a stream failed is not lost
+                write_outputs(e.result, s.outputs)
+            raise
     write_outputs(result, s.outputs)
     if plot and s.outputs.plot:
         write_plot(result, s.outputs.plot)

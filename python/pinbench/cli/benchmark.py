@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from ..base.errors import PinbenchError
 from ..base.version import pinbench_version
-from ..settings import ARRIVALS, RunSettings, SearchSettings
+from ..settings import ARRIVALS, ISOLATION_MODES, RunSettings, SearchSettings
 from . import types
 from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
 
@@ -200,6 +200,14 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
         "--smt", action="store_true", help="give each stream every hardware thread of its cores"
     )
     extra.add_argument(
+        "--isolation",
+        choices=ISOLATION_MODES,
+        default="thread",
+        help="thread (default): streams are pinned threads of this process, sharing its GIL; "
+        "process: each stream a pinned worker process of its own (no shared GIL; a crashing "
+        "stream is reported, not fatal)",
+    )
+    extra.add_argument(
         "--iteration-timeout",
         type=types.positive_float,
         default=None,
@@ -298,6 +306,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         num_cores=args.num_cores,
         thread_pinning=args.thread_pinning,
         smt=args.smt,
+        isolation=args.isolation,
         engine=args.engine,
         providers=tuple(p.strip() for p in args.providers.split(",") if p.strip()),
         graph_optimization=args.graph_optimization,

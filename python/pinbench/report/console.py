@@ -89,6 +89,8 @@ def extra_lines(result: Result) -> list[str]:
     ]
     if firsts:
         lines.append(f"Latency First Iteration (ms/batch): {_firsts(firsts)}")
+    if result.config.isolation == "process":
+        lines.append("Isolation: process (each stream in a worker process of its own)")
     reasons = len(validity.reasons)
     lines.append(
         "Verdict: valid"
@@ -100,12 +102,15 @@ def extra_lines(result: Result) -> list[str]:
 
 
 def auto_streams_lines(t: StreamTuning) -> list[str]:
-    """The table of what ``-nstreams auto`` probed."""
+    """The table of what ``-nstreams auto`` probed (with an isolation column once a probe ran
+    in worker processes)."""
+    isolation = any(p.isolation != "thread" for p in t.probes)
     rows = [
         (
-            "*" if p.num_streams == t.chosen else "",
+            "*" if p is t.best_probe else "",
             str(p.num_streams),
             cores_label(p.cores_per_stream),
+            *((p.isolation,) if isolation else ()),
             f"{p.items_per_sec:.4f}",
             f"{p.median_ms:.4f}",
             f"{p.p99_ms:.4f}",
@@ -113,7 +118,10 @@ def auto_streams_lines(t: StreamTuning) -> list[str]:
         )
         for p in t.probes
     ]
-    header = ("", "streams", "cores/stream", "items/sec", "median ms", "p99 ms", "iterations")
+    header = (
+        *("", "streams", "cores/stream", *(("isolation",) if isolation else ())),
+        *("items/sec", "median ms", "p99 ms", "iterations"),
+    )
     return [
         f"Auto Streams: {t.chosen} (probes of {t.probe_seconds:g} s; * chosen)",
         *table_lines(header, rows),

@@ -90,6 +90,7 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
             "num_streams_reason": c.num_streams_reason,
             "num_cores": c.num_cores,
             "thread_pinning": c.pinning,
+            "isolation": c.isolation,
             "warmup_seconds": c.warmup_seconds,
             "seconds_to_run": c.seconds_to_run,
             "batch_size": c.batch_size,
@@ -113,6 +114,7 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
             "items_per_sec_ci": list(result.items_per_sec_ci),
             "latency_ms": result.latency.to_dict(),
             "first_iteration_ms": [s.first_iteration_ms for s in result.streams],
+            "gil_wait_share": m.gil_wait_share,
         },
         "streams": [_stream_dict(s) for s in result.streams],
         "statistics": _statistics_methods(),
@@ -121,6 +123,8 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
         "clock": result.clock,
         "environment": result.environment,
     }
+    if m.failure is not None:
+        out["failure"] = dataclasses.asdict(m.failure)
     if result.server is not None:
         out["server"] = server_dict(result.server)
     if c.auto_streams is not None:
@@ -142,6 +146,9 @@ def _stream_dict(s: StreamFigures) -> dict[str, Any]:
         "items_per_sec_ci": list(s.items_per_sec_ci),
         "latency_ms": s.latency.to_dict(),
         "first_iteration_ms": s.first_iteration_ms,
+        "gil_wait_ms": s.gil_wait_ms,
+        "gil_wait_share": s.gil_wait_share,
+        "pid": s.pid,
     }
 
 
@@ -177,6 +184,7 @@ def auto_streams_dict(t: StreamTuning) -> dict[str, Any]:
         "warmup_seconds": t.warmup_seconds,
         "tolerance": t.tolerance,
         "chosen": t.chosen,
+        "chosen_isolation": t.chosen_isolation,
         "candidates": [
             dataclasses.asdict(p) | {"cores_per_stream": list(p.cores_per_stream)} for p in t.probes
         ],

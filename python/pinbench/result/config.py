@@ -48,6 +48,7 @@ class RunConfig:
     fraction_of_supported_ops: float | None = None  # as the engine reports it (DeepSparse only)
     auto_streams: StreamTuning | None = None  # what -nstreams auto tried
     find_qps: QpsSearch | None = None  # what --find-qps tried
+    isolation: str = "thread"  # thread | process: each stream a worker process of its own
 
     @property
     def deepsparse_scenario(self) -> str:

@@ -136,6 +136,15 @@ class Measurement:
         s = self.seconds
         return self.iterations / s if s > 0 else math.nan
 
+    @property
+    def gil_wait_share(self) -> float | None:
+        """The share of the streams' time in the window spent waiting for the GIL inside the
+        timed region: every stream's wait over (streams x window); None when nothing finished."""
+        s = self.seconds
+        if s <= 0 or not self.streams:
+            return None
+        return sum(st.step_wait_ns for st in self.streams) / 1e9 / (s * len(self.streams))
+
     def latencies_ns(self) -> NDArray[np.int64]:
         """Every stream's latencies, concatenated in stream order."""
         if not self.streams:

@@ -26,6 +26,8 @@ class StreamProbe:
     seconds: float
     median_ms: float
     p99_ms: float
+    isolation: str = "thread"  # thread streams, or a worker process per stream
+    gil_wait_share: float | None = None  # the streams' share of time waiting for the GIL
 
 
 @dataclass(frozen=True)
@@ -37,16 +39,22 @@ class StreamTuning:
     probe_seconds: float
     warmup_seconds: float
     tolerance: float = TIE_TOLERANCE
+    chosen_isolation: str = "thread"  # the isolation of the chosen probe
 
     @property
     def best_probe(self) -> StreamProbe:
-        return next(p for p in self.probes if p.num_streams == self.chosen)
+        return next(
+            p
+            for p in self.probes
+            if p.num_streams == self.chosen and p.isolation == self.chosen_isolation
+        )
 
     def reason(self) -> str:
         p = self.best_probe
+        how = " in worker processes" if p.isolation == "process" else ""
         return (
-            f"auto: {p.num_streams} stream(s) of {cores_label(p.cores_per_stream)} core(s) had "
-            f"the highest throughput in {len(self.probes)} probes of {self.probe_seconds:g} s "
+            f"auto: {p.num_streams} stream(s) of {cores_label(p.cores_per_stream)} core(s){how} "
+            f"had the highest throughput in {len(self.probes)} probes of {self.probe_seconds:g} s "
             f"({p.items_per_sec:.1f} items/s)"
         )
 

@@ -13,7 +13,14 @@ A run is **valid** when no rule gives a reason. The rules and their thresholds:
 - ``smt_siblings``: two streams run on different hardware threads of the same physical core
   (streams given the very same CPUs, as in ``elastic``, share them by design and do not count);
 - ``wall_clock``: over the ``measure()`` call, the steady clock's elapsed time and the wall
-  clock's differ by more than 1%, or the measured window lies outside that call's steady interval.
+  clock's differ by more than 1%, or the measured window lies outside that call's steady interval;
+- ``gil_bound``: two or more thread streams spent more than 10% of their time in the window
+  waiting for the GIL inside the timed region (their waits over streams x window): the GIL, not
+  the engine, limited the run, and latency includes the wait; ``--isolation process`` runs each
+  stream in an interpreter of its own. (Each iteration's wait also holds the runner's own few
+  tens of ns between its start stamp and holding the GIL, which a single stream shows alone.)
+- ``stream_failed``: a stream failed and stopped the run: its figures cover what every stream
+  measured until then.
 
 Rules whose input is unknown (no cpufreq, no readings) give no reason.
 """
@@ -31,12 +38,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from ..base.stats import LatencyStats
-    from .measurement import Measurement
+    from .measurement import Failure, Measurement
 
 CV_LIMIT = 0.10
 TAIL_SAMPLES = 10
 CLOCK_FACTOR = 100.0
 WALL_CLOCK_LIMIT = 0.01
+GIL_SHARE_LIMIT = 0.10
 
 RULES: tuple[str, ...] = (
     "high_variance",
@@ -46,6 +54,8 @@ RULES: tuple[str, ...] = (
     "load_at_start",
     "smt_siblings",
     "wall_clock",
+    "gil_bound",
+    "stream_failed",
 )
 
 
@@ -214,6 +224,33 @@ def wall_clock(
     return []
 
 
+def gil_bound(
+    share: float | None, isolation: str, streams: int, limit: float = GIL_SHARE_LIMIT
+) -> list[Reason]:
+    if isolation != "thread" or streams < 2 or share is None or not share > limit:
+        return []
+    return [
+        Reason(
+            "gil_bound",
+            f"the {streams} streams waited for the GIL {share:.0%} of their time (limit "
+            f"{limit:.0%}): the GIL limited the run; run each stream in a process of its own "
+            "with --isolation process",
+        )
+    ]
+
+
+def stream_failed(failure: Failure | None) -> list[Reason]:
+    if failure is None:
+        return []
+    return [
+        Reason(
+            "stream_failed",
+            f"stream {failure.stream} failed ({failure.phase}, iteration {failure.iteration}): "
+            f"{failure.message}; the figures cover what was measured until the run stopped",
+        )
+    ]
+
+
 # --- the verdict ---------------------------------------------------------------------------------
 
 
@@ -233,5 +270,7 @@ def assess(
         *load_at_start(environment),
         *smt_siblings([s.cpus for s in m.streams], core_cpus),
         *wall_clock(clock, m.window_ns),
+        *gil_bound(m.gil_wait_share, m.isolation, len(m.streams)),
+        *stream_failed(m.failure),
     ]
     return Validity(tuple(reasons))

@@ -48,7 +48,9 @@ def assemble(
         items_per_sec=batch * m.iterations / seconds if seconds > 0 else math.nan,
         items_per_sec_ci=(lo * batch, hi * batch),
         latency=latency,
-        streams=tuple(stream_figures(s, config.stream_threads[s.index], batch) for s in m.streams),
+        streams=tuple(
+            stream_figures(s, config.stream_threads[s.index], batch, seconds) for s in m.streams
+        ),
         validity=assess(m, latency, clock, environment, core_cpus),
         server=server,
         environment=environment,
@@ -58,8 +60,11 @@ def assemble(
     )
 
 
-def stream_figures(s: StreamMeasurement, threads: int, batch: int) -> StreamFigures:
-    """One stream's figures: over its own span, from its first start to its last end."""
+def stream_figures(
+    s: StreamMeasurement, threads: int, batch: int, run_seconds: float = 0.0
+) -> StreamFigures:
+    """One stream's figures: over its own span, from its first start to its last end; its GIL
+    wait as a share of the run's window (``run_seconds``)."""
     span = (int(s.starts_ns[0]), int(s.ends_ns[-1])) if s.starts_ns.size else None
     window = (s.ends_ns[-1] - s.starts_ns[0]) / 1e9 if s.iterations and s.starts_ns.size else 0.0
     lo, hi = throughput_ci([(s.starts_ns, s.ends_ns)], span, weights=weights([s]))
@@ -74,6 +79,9 @@ def stream_figures(s: StreamMeasurement, threads: int, batch: int) -> StreamFigu
         items_per_sec_ci=(lo * batch, hi * batch),
         latency=s.latency,
         first_iteration_ms=first_iteration_ms(s),
+        gil_wait_ms=s.step_wait_ns / 1e6,
+        gil_wait_share=s.step_wait_ns / 1e9 / run_seconds if run_seconds > 0 else None,
+        pid=s.pid,
     )
 
 

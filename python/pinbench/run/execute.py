@@ -14,7 +14,7 @@ import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import _core
 from ..base.arrivals import arrival_schedule
@@ -29,12 +29,13 @@ from .assemble import assemble
 from .instances import step_factory
 from .layout import plan_layout
 from .measure import StreamError, measure
+from .model_steps import ModelSteps
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from ..engines.base import Engine
+    from ..engines.base import Engine, Step
     from ..result.measurement import Measurement
     from ..result.record import Result
     from ..result.search import StreamTuning
@@ -43,6 +44,18 @@ if TYPE_CHECKING:
     from .prepare import Prepared
 
 OnStart = Callable[[float, float], None]  # (warmup seconds, measured seconds), before the run
+
+
+class StreamFailed(RunError):
+    """A stream failed after the measurement had begun: the one-line error, with what every
+    stream had measured until the run stopped (``measurement``; ``engine`` the engine it ran)
+    and, once assembled by ``execute``, the partial ``result`` that ``-x`` still writes."""
+
+    def __init__(self, message: str, measurement: Measurement, engine: Engine) -> None:
+        super().__init__(message)
+        self.measurement = measurement
+        self.engine = engine
+        self.result: Result | None = None
 
 
 def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = None) -> Layout:
@@ -57,6 +70,7 @@ def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = No
         pinning=lay.thread_pinning,
         smt=lay.smt,
         shared=prepared.engine_class.schedules_streams,
+        isolation=lay.isolation,
     )
 
 
@@ -75,12 +89,17 @@ def measure_layout(
     prepared: Prepared, settings: RunSettings, layout: Layout, window: Window
 ) -> tuple[Engine, Measurement]:
     """A fresh engine of the prepared class, its instances built on ``layout``'s pinned
-    threads, measured over ``window``. Engine failures raise as one-line errors."""
+    threads (or, with process isolation, in each stream's worker process), measured over
+    ``window``. Engine failures raise as one-line errors; StreamFailed once measuring began."""
     engine = prepared.engine_class(prepared.model, prepared.engine_options)
     engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=prepared.shapes)
     spinning = settings.engine.spinning
     spin = spinning if spinning is not None else layout.scenario == "sync"
-    make_step = step_factory(engine, layout, prepared.make_inputs, spinning=spin)
+    make_step: Callable[[int], Step] = (
+        ModelSteps.of(prepared, settings.engine.engine, layout, spin)
+        if layout.isolation == "process"
+        else step_factory(engine, layout, prepared.make_inputs, spinning=spin)
+    )
     try:
         m = measure(
             make_step,
@@ -93,9 +112,13 @@ def measure_layout(
             arrivals_ns=window.arrivals_ns,
             drain=window.drain,
             seed=settings.inputs.seed,
+            isolation=layout.isolation,
         )
     except StreamError as e:
-        raise engine_failure(e) from e.error
+        failure = engine_failure(e)
+        if e.partial is not None and e.partial.iterations > 0:
+            raise StreamFailed(str(failure), e.partial, engine) from e.error
+        raise failure from e.error
     return engine, m
 
 
@@ -125,7 +148,11 @@ def execute(
     started = _now_iso()
     wall_start, steady_start = clock.time_ns(), _core.now_ns()
     window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
-    engine, m = measure_layout(prepared, settings, layout, window)
+    failed: StreamFailed | None = None
+    try:
+        engine, m = measure_layout(prepared, settings, layout, window)
+    except StreamFailed as e:
+        failed, engine, m = e, e.engine, e.measurement
     wall_end, steady_end = clock.time_ns(), _core.now_ns()
     probe = _core.probe_clock(20_000)
     clock_marks = {
@@ -136,7 +163,7 @@ def execute(
         "steady_start_ns": steady_start,
         "steady_end_ns": steady_end,
     }
-    config = run_config(prepared, settings, layout, engine, started, auto_streams)
+    config = run_config(prepared, settings, layout, engine, started, auto_streams, m)
     out = settings.outputs
     samples = reference(out.export_samples, out.export_path) if out.export_samples else None
     result = assemble(
@@ -148,6 +175,9 @@ def execute(
         core_cpus=[list(c.cpus) for c in prepared.topology.cores],
         samples=samples,
     )
+    if failed is not None:
+        failed.result = result  # the partial result, for -x
+        raise failed
     if result.server is not None:
         for warning in server_warnings(result.server, meas.time):
             log.warning("server: %s", warning)
@@ -165,9 +195,13 @@ def run_config(
     engine: Engine,
     started: str,
     auto_streams: StreamTuning | None = None,
+    m: Measurement | None = None,
 ) -> RunConfig:
-    """What ran: the layout as planned and the engine as it resolved its options."""
+    """What ran: the layout as planned and the engine as it resolved its options (with process
+    isolation, as the workers' engines resolved them: see ``worker_engines``)."""
     model, shapes_text = prepared.model, settings.inputs.input_shapes
+    reports = [r for r in (m.extra.get("worker_reports", []) if m else []) if r]
+    engine_record = worker_engines(reports) if reports else local_engine(engine)
     return RunConfig(
         orig_model_path=model.orig_path,
         model_path=str(model.source_path),
@@ -183,18 +217,46 @@ def run_config(
         seconds_to_run=settings.measure.time,
         warmup_seconds=settings.measure.warmup_time,
         engine_name=engine.name,
-        engine_version=engine.version(),
-        engine_description=engine.describe(),
-        engine_options=engine.options(),
-        engine_instances=engine.instances_created,
-        scheduler=engine.scheduler(),
-        fraction_of_supported_ops=engine.fraction_of_supported_ops(),
+        **engine_record,
         stream_threads=[s.threads for s in layout.streams],
         seed=settings.inputs.seed,
         command_line=list(settings.command_line) or list(sys.argv),
         timestamp=started,
         auto_streams=auto_streams,
+        isolation=layout.isolation,
     )
+
+
+def local_engine(engine: Engine) -> dict[str, Any]:
+    """RunConfig's engine fields, from the engine that ran in this process."""
+    return {
+        "engine_version": engine.version(),
+        "engine_description": engine.describe(),
+        "engine_options": engine.options(),
+        "engine_instances": engine.instances_created,
+        "scheduler": engine.scheduler(),
+        "fraction_of_supported_ops": engine.fraction_of_supported_ops(),
+    }
+
+
+def worker_engines(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """RunConfig's engine fields from the workers' engines (process isolation): instances
+    summed; each option the value every worker resolved, or the list of each worker's in stream
+    order where they differ (counts inside the options, such as ``sessions``, are per worker);
+    the description, scheduler and supported fraction of the first worker."""
+    first = reports[0]
+    options: dict[str, Any] = {}
+    for key in dict.fromkeys(k for r in reports for k in r["options"]):
+        values = [r["options"].get(key) for r in reports]
+        options[key] = values[0] if all(v == values[0] for v in values) else values
+    return {
+        "engine_version": first["version"],
+        "engine_description": first["description"],
+        "engine_options": options,
+        "engine_instances": sum(int(r["instances"]) for r in reports),
+        "scheduler": first["scheduler"],
+        "fraction_of_supported_ops": first["fraction_of_supported_ops"],
+    }
 
 
 def engine_failure(e: StreamError) -> Exception:

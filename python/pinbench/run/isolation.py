@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import UsageError, one_line
+from ..base.logs import log
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 
     from .._core import ProcessRun, RunnerConfig
 
-ISOLATION_MODES: tuple[str, ...] = ("thread", "process")
 JOB_FILE = "job.pickle"
 
 # RunnerConfig's plain fields, as a job file carries them (the bound class does not pickle).
@@ -168,7 +168,13 @@ def run_in_processes(work: object, config: RunnerConfig) -> WorkerRun:
             for i in range(streams)
         ]
         logs = [str(folder / f"stream-{i}.log") for i in range(streams)]
-        supervised = _core.run_processes(config, region, argvs, logs)
+        started = _core.now_ns()
+
+        def measuring() -> None:
+            seconds = (_core.now_ns() - started) / 1e9
+            log.info("%d worker processes started in %.1f s; measuring", streams, seconds)
+
+        supervised = _core.run_processes(config, region, argvs, logs, measuring)
         return _merge(supervised, [_read_result(folder, i) for i in range(streams)])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -230,9 +236,7 @@ def _supervisor_failure(
     if timed_out:
         error = TimeoutError(message)
     else:
-        error = WorkerDied(
-            message, run.pids[stream], run.signals[stream], run.exit_codes[stream]
-        )
+        error = WorkerDied(message, run.pids[stream], run.signals[stream], run.exit_codes[stream])
     return stream, phase, iteration, error
 
 

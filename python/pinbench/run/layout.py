@@ -44,6 +44,7 @@ class Layout:
     pinning: str
     shared_instance: bool
     streams: tuple[StreamSlot, ...]
+    isolation: str = "thread"  # thread | process: each stream a worker process (run/isolation.py)
 
 
 def default_num_streams(scenario: str, num_cores: int, shared: bool = False) -> tuple[int, str]:
@@ -73,13 +74,25 @@ def plan_layout(
     pinning: str,
     smt: bool = False,
     shared: bool = False,
+    isolation: str = "thread",
 ) -> Layout:
     """Plans streams and CPU sets for a scenario; UsageError when impossible.
 
     ``shared``: the engine serves every scenario from one instance with its own scheduler
-    (``Engine.schedules_streams``); every stream then runs on all selected cores.
+    (``Engine.schedules_streams``); every stream then runs on all selected cores. ``isolation``
+    "process" gives each stream a worker process, so no instance can be shared.
     """
     scenario = parse_scenario(scenario)
+    if isolation == "process" and (shared or scenario == "elastic"):
+        why = (
+            "this engine serves every stream from one instance of its own scheduler"
+            if shared
+            else "-s elastic shares one engine instance between the streams"
+        )
+        raise UsageError(
+            f"--isolation process gives each stream a process of its own, but {why}: "
+            "use --isolation thread"
+        )
     cores = len(topo.cores) if num_cores is None else num_cores
     if cores < 1:
         raise UsageError(f"-ncores must be at least 1, got {cores}")
@@ -121,6 +134,7 @@ def plan_layout(
         pinning=pinning,
         shared_instance=scenario == "elastic" or shared,
         streams=slots,
+        isolation=isolation,
     )
 
 

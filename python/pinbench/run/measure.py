@@ -25,7 +25,8 @@ import numpy as np
 
 from ..base.errors import UsageError
 from ..result.measurement import Failure, Measurement, StreamMeasurement, Totals
-from .isolation import ISOLATION_MODES, WorkerRun, run_in_processes
+from ..settings import ISOLATION_MODES
+from .isolation import WorkerRun, run_in_processes
 from .topology import plan_streams, topology
 
 if TYPE_CHECKING:
@@ -54,8 +55,10 @@ class StreamError(RuntimeError):
         error: BaseException,
         partial: Measurement | None = None,
     ) -> None:
-        super().__init__(f"stream {stream} failed {failure_place(phase, iteration)}: "
-                         f"{type(error).__name__}: {error}")
+        super().__init__(
+            f"stream {stream} failed {failure_place(phase, iteration)}: "
+            f"{type(error).__name__}: {error}"
+        )
         self.stream = stream
         self.phase = phase
         self.iteration = iteration
@@ -130,7 +133,7 @@ def measure(
     if arrivals_ns is not None and duration is None:
         raise UsageError("the open loop (arrivals) needs a duration")
     if isolation not in ISOLATION_MODES:
-        raise UsageError(f"isolation must be 'thread' or 'process', got {isolation!r}")
+        raise UsageError(f"isolation must be thread or process, got {isolation!r}")
     config = _runner_config(
         stream_cpus, warmup, duration, iterations, max_samples, iteration_timeout, seed
     )

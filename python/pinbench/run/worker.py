@@ -87,10 +87,10 @@ def _sendable(e: BaseException) -> tuple[str, str, bytes | None]:
     if e.__traceback__ is not None or e.__cause__ is not None:
         traceback.print_exception(type(e), e, e.__traceback__)  # into the worker's log
     try:
-        blob: bytes | None = pickle.dumps(e)
+        blob = pickle.dumps(e)
         pickle.loads(blob)
     except Exception:
-        blob = None
+        return type(e).__name__, str(e), None
     return type(e).__name__, str(e), blob
 
 
@@ -111,7 +111,7 @@ def _write(folder: Path, stream: int, result: dict[str, Any]) -> None:
     partial = final.with_suffix(".partial")
     with partial.open("wb") as f:
         pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, final)
+    partial.replace(final)
 
 
 def _done(region: SharedRegion, stream: int) -> None:

@@ -8,6 +8,11 @@ highest throughput; a candidate with fewer streams within ``TIE_TOLERANCE`` (3%)
 preferred, since fewer streams mean more cores per inference and lower latency, and a 3% gap is
 within a short probe's noise. The table of what was tried is printed and exported
 (``pinbench.auto_streams``). ``sync`` always runs one stream.
+
+Thread streams that the GIL bounds (a probe of two or more streams whose GIL wait exceeds
+``validity.GIL_SHARE_LIMIT`` of their time) are probed again in process isolation, a worker
+process per stream; that probe competes like any other (thread streams win a tie: they start
+faster and share the interpreter's memory), and the table records each probe's isolation.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import TYPE_CHECKING
 from ..base.errors import RunError, UsageError
 from ..base.logs import log
 from ..result.search import TIE_TOLERANCE, StreamProbe, StreamTuning, cores_label
+from ..result.validity import GIL_SHARE_LIMIT
 from ..run.execute import Window, execute, measure_layout, plan
 
 if TYPE_CHECKING:
@@ -51,7 +57,7 @@ def choose_streams(probes: Sequence[StreamProbe], tolerance: float = TIE_TOLERAN
         raise RunError("-nstreams auto: no probe finished an iteration; raise --probe-time")
     top = max(p.items_per_sec for p in measured)
     close = [p for p in measured if p.items_per_sec >= top * (1.0 - tolerance)]
-    return min(close, key=lambda p: p.num_streams)
+    return min(close, key=lambda p: (p.num_streams, p.isolation != "thread"))
 
 
 def probe_for(layout: Layout, m: Measurement, batch_size: int) -> StreamProbe:
@@ -65,6 +71,8 @@ def probe_for(layout: Layout, m: Measurement, batch_size: int) -> StreamProbe:
         seconds=m.seconds,
         median_ms=lat.median,
         p99_ms=lat.percentiles.get(99.0, math.nan),
+        isolation=layout.isolation,
+        gil_wait_share=m.gil_wait_share,
     )
 
 
@@ -87,26 +95,48 @@ def auto_layout(
         return base, None
     probe_warmup = min(warmup, probe_time / 2.0)
     probes: list[StreamProbe] = []
-    layouts: dict[int, Layout] = {}
-    for n in stream_candidates(base.num_cores):
-        layout = plan_for(n)
-        layouts[n] = layout
+    layouts: dict[tuple[int, str], Layout] = {}
+
+    def try_layout(layout: Layout) -> StreamProbe:
+        layouts[layout.num_streams, layout.isolation] = layout
         m = run_probe(layout, probe_warmup, probe_time)
         probe = probe_for(layout, m, batch_size)
         log.info(
-            "auto probe: %d stream(s) of %s core(s): %.1f items/s, median %.3f ms",
-            n,
+            "auto probe: %d stream(s) of %s core(s), %s isolation: %.1f items/s, median %.3f ms",
+            layout.num_streams,
             cores_label(probe.cores_per_stream),
+            layout.isolation,
             probe.items_per_sec,
             probe.median_ms,
         )
         probes.append(probe)
         if m.interrupted:
             raise KeyboardInterrupt
+        return probe
+
+    for n in stream_candidates(base.num_cores):
+        probe = try_layout(plan_for(n))
+        if gil_bound(probe) and not layouts[n, "thread"].shared_instance:
+            try_layout(dataclasses.replace(layouts[n, "thread"], isolation="process"))
     best = choose_streams(probes, tolerance)
-    tuning = StreamTuning(tuple(probes), best.num_streams, probe_time, probe_warmup, tolerance)
-    chosen = dataclasses.replace(layouts[best.num_streams], num_streams_reason=tuning.reason())
+    tuning = StreamTuning(
+        tuple(probes), best.num_streams, probe_time, probe_warmup, tolerance, best.isolation
+    )
+    chosen = dataclasses.replace(
+        layouts[best.num_streams, best.isolation], num_streams_reason=tuning.reason()
+    )
     return chosen, tuning
+
+
+def gil_bound(probe: StreamProbe) -> bool:
+    """True for a probe of two or more thread streams that the GIL limited."""
+    share = probe.gil_wait_share
+    return (
+        probe.isolation == "thread"
+        and probe.num_streams >= 2
+        and share is not None
+        and share > GIL_SHARE_LIMIT
+    )
 
 
 def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, StreamTuning | None]:
