@@ -283,7 +283,7 @@ class Run {
         measure_open_loop(w, step, out, rng, start, deadline);
       else
         measure_closed_loop(w, step, out, rng, deadline);
-      out.step_wait_ns = step.clock.waited_ns;
+      if (!gave_up(w)) out.step_wait_ns = step.clock.waited_ns;  // abandoned: touch nothing
     } catch (abi::__forced_unwind&) {
       throw;
     } catch (...) {

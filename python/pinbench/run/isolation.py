@@ -175,9 +175,24 @@ def run_in_processes(work: object, config: RunnerConfig) -> WorkerRun:
             log.info("%d worker processes started in %.1f s; measuring", streams, seconds)
 
         supervised = _core.run_processes(config, region, argvs, logs, measuring)
-        return _merge(supervised, [_read_result(folder, i) for i in range(streams)])
+        results = [_read_result(folder, i) for i in range(streams)]
+        failed = {f[0] for f in supervised.failures}
+        failed |= {i for i, r in enumerate(results) if r and r.get("failures")}
+        for stream in sorted(failed):
+            _log_tail(stream, Path(logs[stream]))
+        return _merge(supervised, results)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _log_tail(stream: int, path: Path, lines: int = 30) -> None:
+    """The end of a failed worker's output (its traceback, faulthandler's stacks), for --debug."""
+    try:
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return
+    if tail:
+        log.debug("stream %d's worker process wrote:\n%s", stream, "\n".join(tail))
 
 
 def result_path(folder: Path, stream: int) -> Path:

@@ -16,6 +16,7 @@ the other workers.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import sys
@@ -36,6 +37,7 @@ def main(argv: list[str]) -> int:
     folder, stream, parent = Path(argv[0]), int(argv[1]), int(argv[2])
     if not _core.die_with_parent(parent):
         return EXIT_ORPHAN
+    faulthandler.enable()  # a crash leaves the Python stacks in the log (shown by --debug)
     region = _core.SharedRegion.attach(_core.WORKER_REGION_FD)
     work: Any = None
     try:
