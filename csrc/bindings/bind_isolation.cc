@@ -82,7 +82,8 @@ ProcessRun supervise(const RunnerConfig& config, SharedRegion& region,
 }
 
 RawRun run_worker(py::object work, const RunnerConfig& config, SharedRegion& region, int stream) {
-  auto factory = step_factory(work, static_cast<int>(config.stream_cpus.size()));
+  // The worker's one Python stream has its interpreter's GIL to itself: nothing to time.
+  auto factory = step_factory(work, static_cast<int>(config.stream_cpus.size()), false);
   RunResult result;
   {
     py::gil_scoped_release release;

@@ -45,9 +45,9 @@ py::object failure_exception(const StreamFailure& f) {
 
 }  // namespace
 
-std::shared_ptr<StepFactory> step_factory(py::object work, int streams) {
+std::shared_ptr<StepFactory> step_factory(py::object work, int streams, bool time_gil_waits) {
   if (py::isinstance<NativeWorkFactory>(work)) return work.cast<std::shared_ptr<NativeWorkFactory>>();
-  return std::make_shared<PyStepFactory>(work, streams);
+  return std::make_shared<PyStepFactory>(work, streams, time_gil_waits);
 }
 
 std::function<bool()> signal_checker(py::object& interrupt) {
@@ -90,7 +90,9 @@ RawRun to_raw(RunResult&& result, py::object interrupt) {
 namespace {
 
 RawRun run(py::object work, const RunnerConfig& config) {
-  auto factory = step_factory(work, static_cast<int>(config.stream_cpus.size()));
+  // A lone stream waits for nobody's GIL: it spares the clock read (the runner's overhead goal).
+  const int streams = static_cast<int>(config.stream_cpus.size());
+  auto factory = step_factory(work, streams, streams > 1);
   py::object interrupt;
   // Runs on this (the caller's) thread while it waits: the only place Python signal handlers can run.
   auto should_stop = signal_checker(interrupt);
@@ -147,7 +149,8 @@ void bind_runner(py::module_& m) {
       .def_readonly("abandoned", &RawRun::abandoned, "per stream: its step never returned")
       .def_readonly("step_wait_ns", &RawRun::step_wait_ns,
                     "per stream: ns its step waited inside the timed region before its work "
-                    "began (a Python step: for the GIL), over the measured phase")
+                    "began (a Python step: for the GIL), over the measured phase; -1: not timed "
+                    "(a lone stream, a worker process)")
       .def_readonly("failures", &RawRun::failures, "(stream, phase, iteration, exception), first first")
       .def_readonly("interrupted", &RawRun::interrupted)
       .def_readonly("interrupt", &RawRun::interrupt)

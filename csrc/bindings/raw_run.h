@@ -22,7 +22,7 @@ struct RawRun {
   std::vector<std::vector<int>> cpus;
   std::vector<long> thread_ids;
   std::vector<bool> abandoned;
-  std::vector<int64_t> step_wait_ns;  // per stream: StreamSamples::step_wait_ns
+  std::vector<int64_t> step_wait_ns;  // per stream: StreamSamples::step_wait_ns (-1: not timed)
   pybind11::list failures;            // (stream, phase, iteration, exception)
   bool interrupted = false;
   pybind11::object interrupt;         // the exception a signal handler raised, or None
@@ -33,9 +33,10 @@ struct RawRun {
 // REQUIRES: the GIL. Converts a finished run; `interrupt` is what signal_checker caught.
 RawRun to_raw(RunResult&& result, pybind11::object interrupt);
 
-// The runner's factory for `work`: a NativeWork as it is, else a Python make_step(i).
+// The runner's factory for `work`: a NativeWork as it is, else a Python make_step(i) whose steps
+// time their GIL waits when `time_gil_waits` (other streams share this interpreter).
 // REQUIRES: the GIL.
-std::shared_ptr<StepFactory> step_factory(pybind11::object work, int streams);
+std::shared_ptr<StepFactory> step_factory(pybind11::object work, int streams, bool time_gil_waits);
 
 // should_stop for a runner: checks Python's signals (taking the GIL); a handler's exception is
 // kept in `interrupt` (which must outlive the run) and stops the run.

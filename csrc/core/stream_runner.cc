@@ -283,7 +283,8 @@ class Run {
         measure_open_loop(w, step, out, rng, start, deadline);
       else
         measure_closed_loop(w, step, out, rng, deadline);
-      if (!gave_up(w)) out.step_wait_ns = step.clock.waited_ns;  // abandoned: touch nothing
+      if (!gave_up(w))  // abandoned: touch nothing
+        out.step_wait_ns = step.clock.timed ? step.clock.waited_ns : -1;
     } catch (abi::__forced_unwind&) {
       throw;
     } catch (...) {

@@ -80,7 +80,8 @@ struct StreamSamples {
   long thread_id = 0;              // the kernel's id of the stream thread (gettid)
   bool abandoned = false;          // its step never returned; the thread was left behind
   int64_t step_wait_ns = 0;        // measured phase: time the step waited inside the timed region
-                                   // before its work began (PyStep: for the GIL); see step.h
+                                   // before its work began (PyStep: for the GIL); see step.h;
+                                   // -1 when the step did not measure it
 };
 
 struct RunResult {

@@ -61,8 +61,9 @@ class StreamMeasurement:
     scheduled_ns: NDArray[np.int64] | None = None
     abandoned: bool = False  # its step never returned (iteration timeout)
     # Measured phase: ns the step waited inside the timed region before its work began (a Python
-    # step: for the GIL, from the iteration's start until it held the GIL), summed.
-    step_wait_ns: int = 0
+    # step: for the GIL, from the iteration's start until it held the GIL), summed. None: not
+    # timed (a lone Python stream, or one in a worker process: nothing contends for its GIL).
+    step_wait_ns: int | None = 0
     pid: int = 0  # the process that ran the stream (a worker's, with process isolation)
 
     @property
@@ -139,11 +140,13 @@ class Measurement:
     @property
     def gil_wait_share(self) -> float | None:
         """The share of the streams' time in the window spent waiting for the GIL inside the
-        timed region: every stream's wait over (streams x window); None when nothing finished."""
+        timed region: every stream's wait over (streams x window); None when nothing finished or
+        the waits were not timed."""
         s = self.seconds
-        if s <= 0 or not self.streams:
+        waits = [st.step_wait_ns for st in self.streams]
+        if s <= 0 or not waits or None in waits:
             return None
-        return sum(st.step_wait_ns for st in self.streams) / 1e9 / (s * len(self.streams))
+        return sum(w or 0 for w in waits) / 1e9 / (s * len(waits))
 
     def latencies_ns(self) -> NDArray[np.int64]:
         """Every stream's latencies, concatenated in stream order."""

@@ -34,8 +34,10 @@ class StreamFigures:
     items_per_sec_ci: tuple[float, float]
     latency: LatencyStats
     first_iteration_ms: float  # NaN when unknown (no iteration, or capped samples)
-    gil_wait_ms: float = 0.0  # time its step waited for the GIL inside the timed region
-    gil_wait_share: float | None = None  # ... as a share of the run's window; None: no window
+    gil_wait_ms: float | None = (
+        0.0  # its step's wait for the GIL in the timed region; None: untimed
+    )
+    gil_wait_share: float | None = None  # ... as a share of the run's window; None: unknown
     pid: int = 0  # the process that ran it (its worker's, with process isolation)
 
 

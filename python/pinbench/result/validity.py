@@ -17,8 +17,8 @@ A run is **valid** when no rule gives a reason. The rules and their thresholds:
 - ``gil_bound``: two or more thread streams spent more than 10% of their time in the window
   waiting for the GIL inside the timed region (their waits over streams x window): the GIL, not
   the engine, limited the run, and latency includes the wait; ``--isolation process`` runs each
-  stream in an interpreter of its own. (Each iteration's wait also holds the runner's own few
-  tens of ns between its start stamp and holding the GIL, which a single stream shows alone.)
+  stream in an interpreter of its own. (Each iteration's wait also holds the uncontended taking
+  of the GIL, a few tens of ns; a lone stream and worker processes are not timed.)
 - ``stream_failed``: a stream failed and stopped the run: its figures cover what every stream
   measured until then.
 

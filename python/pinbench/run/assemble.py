@@ -79,8 +79,12 @@ def stream_figures(
         items_per_sec_ci=(lo * batch, hi * batch),
         latency=s.latency,
         first_iteration_ms=first_iteration_ms(s),
-        gil_wait_ms=s.step_wait_ns / 1e6,
-        gil_wait_share=s.step_wait_ns / 1e9 / run_seconds if run_seconds > 0 else None,
+        gil_wait_ms=None if s.step_wait_ns is None else s.step_wait_ns / 1e6,
+        gil_wait_share=(
+            s.step_wait_ns / 1e9 / run_seconds
+            if s.step_wait_ns is not None and run_seconds > 0
+            else None
+        ),
         pid=s.pid,
     )
 

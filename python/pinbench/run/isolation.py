@@ -229,7 +229,7 @@ def _merge(supervised: ProcessRun, results: list[dict[str, Any] | None]) -> Work
         cpus=[r.get("cpus", []) for r in streams],
         thread_ids=[r.get("thread_id", 0) for r in streams],
         abandoned=list(supervised.killed),
-        step_wait_ns=[r.get("step_wait_ns", 0) for r in streams],
+        step_wait_ns=[r.get("step_wait_ns", -1) for r in streams],
         failures=failures,
         interrupted=supervised.interrupted,
         interrupt=supervised.interrupt,

@@ -258,7 +258,7 @@ def _stream(
         totals=totals,
         scheduled_ns=scheduled if open_loop else None,
         abandoned=bool(raw.abandoned[i]),
-        step_wait_ns=int(raw.step_wait_ns[i]),
+        step_wait_ns=int(raw.step_wait_ns[i]) if raw.step_wait_ns[i] >= 0 else None,
         pid=int(pid),
     )
 
