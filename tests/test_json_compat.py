@@ -34,6 +34,16 @@ ADDED = (
     "pinbench.config.instances",  # the engine instances, one per NUMA node where shared
     "pinbench.streams[].instance",
     "pinbench.startup",  # the time to the first measured iteration
+    # process isolation and the GIL's share
+    "pinbench.config.isolation",
+    "pinbench.result.gil_wait_share",
+    "pinbench.streams[].gil_wait_ms",
+    "pinbench.streams[].gil_wait_share",
+    "pinbench.streams[].pid",
+    "pinbench.failure",
+    "pinbench.auto_streams.chosen_isolation",
+    "pinbench.auto_streams.candidates[].isolation",
+    "pinbench.auto_streams.candidates[].gil_wait_share",
 )
 # Console lines added since, by label.
 ADDED_LABELS = {

@@ -8,6 +8,7 @@
 #include "../core/work.h"
 #include "bindings.h"
 #include "py_step.h"
+#include "raw_run.h"
 
 namespace py = pybind11;
 
@@ -42,43 +43,24 @@ py::object failure_exception(const StreamFailure& f) {
   return builtins.attr("RuntimeError")(f.message);
 }
 
-// What run_streams hands back to Python; plain attributes, arrays owned by numpy.
-struct RawRun {
-  py::list starts, ends, scheduled;  // per stream: int64 ns arrays (scheduled empty when closed)
-  py::list totals;                   // per stream: (count, sum_ns, sum_sq_ns, min_ns, max_ns, first_ns, last_ns)
-  std::vector<int64_t> warmup_iterations;
-  std::vector<std::vector<int>> cpus;
-  std::vector<long> thread_ids;
-  std::vector<bool> abandoned;
-  py::list failures;                 // (stream, phase, iteration, exception)
-  bool interrupted = false;
-  py::object interrupt;              // the exception a signal handler raised, or None
-  int64_t warmup_start_ns = 0, measure_start_ns = 0, deadline_ns = 0;
-  int64_t arrivals_issued = 0, arrivals_dropped = 0;
-};
+}  // namespace
 
-RawRun run(py::object work, const RunnerConfig& config) {
-  std::shared_ptr<StepFactory> factory;
-  if (py::isinstance<NativeWorkFactory>(work))
-    factory = work.cast<std::shared_ptr<NativeWorkFactory>>();
-  else
-    factory = std::make_shared<PyStepFactory>(work, static_cast<int>(config.stream_cpus.size()));
+std::shared_ptr<StepFactory> step_factory(py::object work, int streams, bool time_gil_waits) {
+  if (py::isinstance<NativeWorkFactory>(work)) return work.cast<std::shared_ptr<NativeWorkFactory>>();
+  return std::make_shared<PyStepFactory>(work, streams, time_gil_waits);
+}
 
-  // Runs on this (the caller's) thread while it waits: the only place Python signal handlers can run.
-  py::object interrupt = py::none();
-  auto should_stop = [&interrupt]() {
+std::function<bool()> signal_checker(py::object& interrupt) {
+  interrupt = py::none();
+  return [&interrupt]() {
     py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() == 0) return false;
     interrupt = py::error_already_set().value();
     return true;
   };
+}
 
-  RunResult result;
-  {
-    py::gil_scoped_release release;
-    result = run_streams(config, std::move(factory), should_stop);
-  }
-
+RawRun to_raw(RunResult&& result, py::object interrupt) {
   RawRun out;
   for (auto& s : result.streams) {
     out.starts.append(to_numpy(std::move(s.starts)));
@@ -91,6 +73,7 @@ RawRun run(py::object work, const RunnerConfig& config) {
     out.cpus.push_back(std::move(s.cpus));
     out.thread_ids.push_back(s.thread_id);
     out.abandoned.push_back(s.abandoned);
+    out.step_wait_ns.push_back(s.step_wait_ns);
   }
   for (const auto& f : result.failures)
     out.failures.append(py::make_tuple(f.stream, phase_name(f.phase), f.iteration, failure_exception(f)));
@@ -102,6 +85,23 @@ RawRun run(py::object work, const RunnerConfig& config) {
   out.arrivals_issued = result.arrivals_issued;
   out.arrivals_dropped = result.arrivals_dropped;
   return out;
+}
+
+namespace {
+
+RawRun run(py::object work, const RunnerConfig& config) {
+  // A lone stream waits for nobody's GIL: it spares the clock read (the runner's overhead goal).
+  const int streams = static_cast<int>(config.stream_cpus.size());
+  auto factory = step_factory(work, streams, streams > 1);
+  py::object interrupt;
+  // Runs on this (the caller's) thread while it waits: the only place Python signal handlers can run.
+  auto should_stop = signal_checker(interrupt);
+  RunResult result;
+  {
+    py::gil_scoped_release release;
+    result = run_streams(config, std::move(factory), should_stop);
+  }
+  return to_raw(std::move(result), interrupt);
 }
 
 }  // namespace
@@ -147,6 +147,10 @@ void bind_runner(py::module_& m) {
       .def_readonly("cpus", &RawRun::cpus, "per stream: its affinity, read back on the thread")
       .def_readonly("thread_ids", &RawRun::thread_ids, "per stream: the kernel thread id")
       .def_readonly("abandoned", &RawRun::abandoned, "per stream: its step never returned")
+      .def_readonly("step_wait_ns", &RawRun::step_wait_ns,
+                    "per stream: ns its step waited inside the timed region before its work "
+                    "began (a Python step: for the GIL), over the measured phase; -1: not timed "
+                    "(a lone stream, a worker process)")
       .def_readonly("failures", &RawRun::failures, "(stream, phase, iteration, exception), first first")
       .def_readonly("interrupted", &RawRun::interrupted)
       .def_readonly("interrupt", &RawRun::interrupt)

@@ -10,5 +10,6 @@ void bind_topology(pybind11::module_& m);
 void bind_affinity(pybind11::module_& m);
 void bind_work(pybind11::module_& m);
 void bind_runner(pybind11::module_& m);
+void bind_isolation(pybind11::module_& m);
 
 }  // namespace pinbench::bindings

@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, m) {
   pinbench::bindings::bind_affinity(m);
   pinbench::bindings::bind_work(m);
   pinbench::bindings::bind_runner(m);
+  pinbench::bindings::bind_isolation(m);
 }

@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "../core/clock.h"
+
 namespace py = pybind11;
 
 namespace pinbench::bindings {
@@ -22,7 +24,9 @@ bool finalizing() {
 class PyStep final : public StreamStep {
  public:
   // REQUIRES: the GIL is held by `state`'s thread; `fn` is a new reference this object owns.
-  PyStep(PyThreadState* state, PyObject* fn) : state_(state), fn_(fn) {}
+  PyStep(PyThreadState* state, PyObject* fn, bool time_waits) : state_(state), fn_(fn) {
+    clock.timed = time_waits;
+  }
   PyStep(const PyStep&) = delete;
   PyStep& operator=(const PyStep&) = delete;
 
@@ -34,9 +38,11 @@ class PyStep final : public StreamStep {
     PyEval_SaveThread();
   }
 
-  // Called by the stream thread, without the GIL. Throws py::error_already_set.
+  // Called by the stream thread, without the GIL. Throws py::error_already_set. The time from the
+  // iteration's start to holding the GIL is this step's wait (StepClock): one clock read, a sum.
   void run() override {
     PyEval_RestoreThread(state_);
+    if (clock.timed) clock.waited_ns += now_ns() - clock.started_ns;
     PyObject* result = PyObject_CallNoArgs(fn_);
     if (result == nullptr) {
       py::error_already_set error;  // takes the pending Python exception
@@ -54,8 +60,10 @@ class PyStep final : public StreamStep {
 
 }  // namespace
 
-PyStepFactory::PyStepFactory(py::object make_step, int streams)
-    : make_step_(std::move(make_step)), slots_(static_cast<size_t>(streams)) {
+PyStepFactory::PyStepFactory(py::object make_step, int streams, bool time_gil_waits)
+    : make_step_(std::move(make_step)),
+      time_gil_waits_(time_gil_waits),
+      slots_(static_cast<size_t>(streams)) {
   if (!PyCallable_Check(make_step_.ptr())) throw py::type_error("make_step must be callable");
 }
 
@@ -86,7 +94,7 @@ std::unique_ptr<StreamStep> PyStepFactory::make_step(int stream) {
       throw py::type_error("make_step(" + std::to_string(stream) +
                            ") must return a zero-argument callable, got " + type);
     }
-    auto out = std::make_unique<PyStep>(slot.state, step.release().ptr());
+    auto out = std::make_unique<PyStep>(slot.state, step.release().ptr(), time_gil_waits_);
     PyEval_SaveThread();
     return out;
   } catch (py::error_already_set&) {

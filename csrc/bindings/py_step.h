@@ -18,7 +18,9 @@ class PyStepFactory final : public StepFactory {
  public:
   // REQUIRES: the GIL is held (construction). The destructor takes the GIL itself: the last
   // owner may be a stream thread that was abandoned in a step and came back late.
-  PyStepFactory(pybind11::object make_step, int streams);
+  // `time_gil_waits`: each step times its wait for the GIL (one clock read per iteration); worth
+  // it only where other streams of this interpreter contend for the GIL.
+  PyStepFactory(pybind11::object make_step, int streams, bool time_gil_waits);
   ~PyStepFactory() override;
   PyStepFactory(const PyStepFactory&) = delete;
   PyStepFactory& operator=(const PyStepFactory&) = delete;
@@ -34,6 +36,7 @@ class PyStepFactory final : public StepFactory {
     PyGILState_STATE gil_state = PyGILState_UNLOCKED;
   };
   pybind11::object make_step_;
+  bool time_gil_waits_;
   std::vector<ThreadSlot> slots_;  // one per stream, written only by that stream's thread
 };
 

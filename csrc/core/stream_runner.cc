@@ -17,15 +17,14 @@
 #include <thread>
 
 #include "affinity.h"
-#include "barrier.h"
 #include "clock.h"
+#include "run_control.h"
+#include "shared_region.h"
 
 namespace pinbench {
 namespace {
 
 constexpr int64_t kNoDeadline = std::numeric_limits<int64_t>::max();
-constexpr int64_t kIdle = 0;                     // no step in flight
-constexpr int64_t kAbandoned = -1;               // the caller gave up on the step in flight
 constexpr size_t kDefaultReserve = 1 << 14;      // when there was no warmup to estimate the rate from
 constexpr size_t kMaxReserve = 1 << 24;          // beyond this the buffers grow on demand
 constexpr int64_t kSpinBeforeArrivalNs = 200000; // open loop: sleep until this close, then spin
@@ -63,32 +62,40 @@ inline uint64_t next_random(uint64_t& s) {
   return s * 0x2545F4914F6CDD1DULL;
 }
 
-// Per-stream state the caller's thread reads while the stream runs; one cache line each.
-struct alignas(64) StreamWatch {
-  std::atomic<int64_t> inflight{kIdle};  // start of the step in flight, kIdle or kAbandoned
-  std::atomic<int64_t> iteration{0};     // index of that step within its phase
-  std::atomic<int> phase{static_cast<int>(Phase::kWarmup)};
-};
-
 // Shared state of one run, owned jointly by the caller and every stream thread, so that a thread
 // left behind in a step that never returns still finds it alive when it comes back.
+//
+// Where the streams meet (barriers, stop flag, arrival queue) and what they publish (watches) is
+// the run's own for thread streams, or a region shared with other processes when `region` is
+// given (process isolation: this process then runs one of the region's streams).
 class Run {
  public:
-  Run(const RunnerConfig& config, std::shared_ptr<StepFactory> factory)
+  Run(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
+      SharedRegion* region = nullptr)
       : config_(config),
         factory_(std::move(factory)),
         n_(static_cast<int>(config.stream_cpus.size())),
-        start_barrier_(n_),
-        measure_barrier_(n_),
-        watch_(static_cast<size_t>(n_)) {
+        own_watch_(region ? 0 : static_cast<size_t>(n_)),
+        control_(region ? region->control() : own_control_),
+        watch_(region ? region->watches() : own_watch_.data()),
+        start_barrier_(control_.start),
+        measure_barrier_(control_.measure),
+        stop_(control_.stop),
+        next_arrival_(control_.next_arrival),
+        issued_(control_.issued) {
+    if (!region) own_control_.init(n_);
     result_.streams.resize(static_cast<size_t>(n_));
   }
+
+  // REQUIRES: before any stream thread starts. How many streams this process runs.
+  void set_running(int streams) { running_ = streams; }
 
   // Body of stream thread `i`. Catches every exception: none may leave a std::thread. The one
   // thing let through is the forced unwind of pthread_exit (CPython ends a thread that asks for
   // the GIL once finalization has begun, e.g. an abandoned stream whose step finally returns);
   // swallowing it would abort the process.
   void stream_main(int i) {
+    publish(i, Phase::kPin);
     StreamSamples& out = result_.streams[static_cast<size_t>(i)];
     out.thread_id = static_cast<long>(::syscall(SYS_gettid));
     const auto& cpus = config_.stream_cpus[static_cast<size_t>(i)];
@@ -110,17 +117,13 @@ class Run {
     finish();
   }
 
-  void request_stop() {
-    stop_.store(true, std::memory_order_relaxed);
-    start_barrier_.break_all();
-    measure_barrier_.break_all();
-  }
+  void request_stop() { control_.request_stop(); }
 
   // Called by the caller's thread. True once every stream has finished or been abandoned.
   bool wait_done_for(double seconds) {
     std::unique_lock<std::mutex> lock(done_mu_);
     return done_cv_.wait_for(lock, std::chrono::duration<double>(seconds),
-                             [this] { return finished_ + abandoned_ == n_; });
+                             [this] { return finished_ + abandoned_ == running_; });
   }
 
   // Called by the caller's thread: gives up on steps running past the iteration timeout.
@@ -183,6 +186,7 @@ class Run {
         copy.warmup_iterations = s.warmup_iterations;
         copy.cpus = s.cpus;
         copy.thread_id = s.thread_id;
+        copy.step_wait_ns = s.step_wait_ns;
         copy.abandoned = true;
         out.streams.push_back(std::move(copy));
       } else {
@@ -193,7 +197,15 @@ class Run {
   }
 
  private:
+  // Publishes the phase stream `i` entered, for its supervisor.
+  void publish(int i, Phase phase) {
+    StreamWatch& w = watch_[static_cast<size_t>(i)];
+    w.iteration.store(-1, std::memory_order_relaxed);
+    w.phase.store(static_cast<int>(phase), std::memory_order_release);
+  }
+
   void run_phases(int i, StreamSamples& out) {
+    publish(i, Phase::kFactory);
     std::unique_ptr<StreamStep> step;
     try {
       step = factory_->make_step(i);
@@ -218,6 +230,7 @@ class Run {
   bool watched_run(StreamWatch& w, StreamStep& step, int64_t t0, int64_t iteration) {
     w.iteration.store(iteration, std::memory_order_relaxed);
     w.inflight.store(t0, std::memory_order_release);
+    step.clock.started_ns = t0;
     step.run();
     int64_t expected = t0;
     return w.inflight.compare_exchange_strong(expected, kIdle, std::memory_order_acq_rel);
@@ -236,6 +249,7 @@ class Run {
     const int64_t warmup_start = start_barrier_.release_ns();
     if (i == 0) result_.warmup_start_ns = warmup_start;
     const int64_t warmup_end = warmup_start + seconds_to_ns(config_.warmup_s);
+    publish(i, Phase::kWarmup);
     int64_t n = 0;
     int64_t last = warmup_start;
     try {
@@ -261,13 +275,16 @@ class Run {
       result_.measure_start_ns = start;
       result_.deadline_ns = deadline;
     }
-    w.phase.store(static_cast<int>(Phase::kMeasure), std::memory_order_relaxed);
+    publish(i, Phase::kMeasure);
+    step.clock.waited_ns = 0;
     uint64_t rng = (config_.seed + 1) * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(i) + 1;
     try {
       if (config_.mode == LoopMode::kOpen)
         measure_open_loop(w, step, out, rng, start, deadline);
       else
         measure_closed_loop(w, step, out, rng, deadline);
+      if (!gave_up(w))  // abandoned: touch nothing
+        out.step_wait_ns = step.clock.timed ? step.clock.waited_ns : -1;
     } catch (abi::__forced_unwind&) {
       throw;
     } catch (...) {
@@ -390,6 +407,8 @@ class Run {
       std::lock_guard<std::mutex> lock(fail_mu_);
       result_.failures.push_back(std::move(f));
     }
+    int none = -1;
+    control_.first_failure.compare_exchange_strong(none, i, std::memory_order_acq_rel);
     request_stop();
   }
 
@@ -402,12 +421,16 @@ class Run {
   const RunnerConfig config_;  // a copy: an abandoned thread may outlive the caller's
   std::shared_ptr<StepFactory> factory_;
   const int n_;
-  Barrier start_barrier_;
-  Barrier measure_barrier_;
-  std::vector<StreamWatch> watch_;
-  std::atomic<bool> stop_{false};
-  std::atomic<size_t> next_arrival_{0};
-  std::atomic<int64_t> issued_{0};
+  int running_ = n_;  // streams this process runs: all of them, or one (process isolation)
+  RunControl own_control_;
+  std::vector<StreamWatch> own_watch_;
+  RunControl& control_;  // own_control_, or the shared region's
+  StreamWatch* watch_;   // n_ of them: own_watch_'s, or the shared region's
+  SharedBarrier& start_barrier_;
+  SharedBarrier& measure_barrier_;
+  std::atomic<bool>& stop_;
+  std::atomic<size_t>& next_arrival_;
+  std::atomic<int64_t>& issued_;
   std::mutex fail_mu_;
   std::mutex done_mu_;
   std::condition_variable done_cv_;
@@ -424,21 +447,22 @@ const char* phase_name(Phase phase) {
     case Phase::kFactory: return "factory";
     case Phase::kWarmup: return "warmup";
     case Phase::kMeasure: return "measure";
+    case Phase::kStart: return "start";
   }
   return "unknown";
 }
 
-RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
-                      const std::function<bool()>& should_stop) {
-  validate(config);
-  if (!factory) throw std::invalid_argument("no step factory");
-  auto run = std::make_shared<Run>(config, std::move(factory));
-  const int n = static_cast<int>(config.stream_cpus.size());
+namespace {
+
+// Runs `streams` of `run` on threads of their own and waits for them (see run_streams).
+RunResult run_threads(const std::shared_ptr<Run>& run, const std::vector<int>& streams,
+                      const RunnerConfig& config, const std::function<bool()>& should_stop) {
   std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(n));
+  threads.reserve(streams.size());
+  run->set_running(static_cast<int>(streams.size()));
   bool interrupted = false;
   try {
-    for (int i = 0; i < n; ++i) threads.emplace_back([run, i] { run->stream_main(i); });
+    for (int i : streams) threads.emplace_back([run, i] { run->stream_main(i); });
     while (!run->wait_done_for(config.poll_interval_s)) {
       run->check_timeouts();
       if (!interrupted && should_stop && should_stop()) {
@@ -452,15 +476,44 @@ RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> f
     for (auto& t : threads) t.join();
     throw;
   }
-  for (int i = 0; i < n; ++i) {
-    if (run->abandoned(i))
-      threads[static_cast<size_t>(i)].detach();  // it holds `run`; see watched_run
+  for (size_t k = 0; k < streams.size(); ++k) {
+    if (run->abandoned(streams[k]))
+      threads[k].detach();  // it holds `run`; see watched_run
     else
-      threads[static_cast<size_t>(i)].join();
+      threads[k].join();
   }
   RunResult result = run->take_result();
   result.interrupted = interrupted;
   return result;
+}
+
+}  // namespace
+
+void check_config(const RunnerConfig& config) { validate(config); }
+
+RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
+                      const std::function<bool()>& should_stop) {
+  validate(config);
+  if (!factory) throw std::invalid_argument("no step factory");
+  auto run = std::make_shared<Run>(config, std::move(factory));
+  std::vector<int> all(config.stream_cpus.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  return run_threads(run, all, config, should_stop);
+}
+
+RunResult run_stream_in_region(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
+                               SharedRegion& region, int stream) {
+  validate(config);
+  if (!factory) throw std::invalid_argument("no step factory");
+  if (region.streams() != static_cast<int>(config.stream_cpus.size()) || stream < 0 ||
+      stream >= region.streams())
+    throw std::invalid_argument("the stream and its shared region do not match the config");
+  RunnerConfig own = config;
+  own.iteration_timeout_s = 0.0;  // the supervisor's to police
+  region.slot(stream).state.store(static_cast<int>(WorkerState::kRunning),
+                                  std::memory_order_release);
+  auto run = std::make_shared<Run>(own, std::move(factory), &region);
+  return run_threads(run, {stream}, own, nullptr);
 }
 
 }  // namespace pinbench

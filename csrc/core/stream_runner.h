@@ -23,6 +23,8 @@
 
 namespace pinbench {
 
+class SharedRegion;
+
 // How iterations are issued.
 //  kClosed: each stream starts its next iteration when the previous one ends.
 //  kOpen:   arrivals are scheduled ahead of time (RunnerConfig::arrivals_ns) and served in order
@@ -44,7 +46,8 @@ struct RunnerConfig {
   uint64_t seed = 0;            // for the reservoir
 };
 
-enum class Phase { kPin, kFactory, kWarmup, kMeasure };
+// kStart: a worker process (process isolation) that has not reached its stream loop yet.
+enum class Phase { kPin, kFactory, kWarmup, kMeasure, kStart };
 const char* phase_name(Phase phase);
 
 struct StreamFailure {
@@ -76,6 +79,9 @@ struct StreamSamples {
   std::vector<int> cpus;           // the thread's affinity read back after pinning
   long thread_id = 0;              // the kernel's id of the stream thread (gettid)
   bool abandoned = false;          // its step never returned; the thread was left behind
+  int64_t step_wait_ns = 0;        // measured phase: time the step waited inside the timed region
+                                   // before its work began (PyStep: for the GIL); see step.h;
+                                   // -1 when the step did not measure it
 };
 
 struct RunResult {
@@ -97,5 +103,19 @@ struct RunResult {
 // (they keep the shared state alive and touch nothing else when their step finally returns).
 RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
                       const std::function<bool()>& should_stop);
+
+// Process isolation: runs stream `stream` of `config` alone, in the calling process, as one of
+// the streams of `region` (the others run in other processes, each calling this): it meets them
+// at the region's barriers, serves the region's arrival queue, stops on its stop flag, and
+// publishes its phase, iteration and step in flight in the region's watch, for the supervisor
+// (process_runner.h), which polices the iteration timeout itself: a process can be ended, where
+// a thread can only be left behind (config.iteration_timeout_s is ignored here). The result has
+// one entry per stream of `config`, only `stream`'s filled; its window fields are those this
+// process saw (the supervisor reads the run's from the region).
+RunResult run_stream_in_region(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
+                               SharedRegion& region, int stream);
+
+// Throws std::invalid_argument when `config` cannot run: the checks run_streams makes first.
+void check_config(const RunnerConfig& config);
 
 }  // namespace pinbench

@@ -27,6 +27,7 @@ from .report.plot import check_plot_path
 from .result.ab import METRICS
 from .result.samples import check_samples_path, write_samples
 from .result.startup import StartMarks
+from .run.execute import StreamFailed
 from .run.prepare import prepare
 from .search.ab import run_ab as search_ab
 from .search.find_qps import find_qps as search_rate
@@ -86,10 +87,15 @@ def run(
     if s.kv_cache.given():
         log.warning("KV-cache options apply to DeepSparse's internal KV cache only; ignored")
     with prepare(s, start) as prepared:
-        if s.search.find_qps:
-            result = search_rate(prepared, s, on_start=on_start)
-        else:
-            result = run_benchmark(prepared, s, on_start=on_start)
+        try:
+            if s.search.find_qps:
+                result = search_rate(prepared, s, on_start=on_start)
+            else:
+                result = run_benchmark(prepared, s, on_start=on_start)
+        except StreamFailed as e:
+            if e.result is not None:  # what was measured until a stream failed is not lost
+                write_outputs(e.result, s.outputs)
+            raise
     write_outputs(result, s.outputs)
     if plot and s.outputs.plot:
         write_plot(result, s.outputs.plot)

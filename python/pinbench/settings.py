@@ -29,6 +29,7 @@ from .base.errors import UsageError
 SCENARIOS: tuple[str, ...] = ("async", "sync", "elastic", "server")
 SCENARIO_ALIASES = {"singlestream": "sync", "multistream": "async"}
 PINNING_MODES: tuple[str, ...] = ("core", "numa", "none")
+ISOLATION_MODES: tuple[str, ...] = ("thread", "process")
 GRAPH_OPTIMIZATION_LEVELS: tuple[str, ...] = ("disable", "basic", "extended", "all")
 PRECISIONS: tuple[str, ...] = ("f32", "bf16", "f16")
 ARRIVALS: tuple[str, ...] = ("poisson", "uniform")
@@ -73,6 +74,9 @@ class LayoutSettings:
     thread_pinning: str = "core"  # core | numa | none
     smt: bool = False  # give streams every hardware thread of their cores
     instances: str = "auto"  # engine instances: auto | stream | node (see run.instances)
+    # thread: streams are native threads of this process, sharing its interpreter (and GIL);
+    # process: each stream a worker process of its own (run/isolation.py)
+    isolation: str = "thread"
 
 
 @dataclass(frozen=True)
@@ -272,6 +276,13 @@ def _validate_layout(layout: LayoutSettings) -> LayoutSettings:
     if instances not in INSTANCE_MODES:
         raise UsageError(
             f"unknown --instances {layout.instances!r}: expected one of {', '.join(INSTANCE_MODES)}"
+        )
+    if layout.isolation not in ISOLATION_MODES:
+        raise UsageError(f"unknown isolation {layout.isolation!r}: expected thread or process")
+    if layout.isolation == "process" and scenario == "elastic":
+        raise UsageError(
+            "-s elastic shares one engine instance between the streams, and --isolation process "
+            "gives each stream its own process: use -s async, or --isolation thread"
         )
     return dataclasses.replace(layout, scenario=scenario, num_streams=n, instances=instances)
 

@@ -1,11 +1,20 @@
 // Native tests of the core: topology, planner, runner (closed and open loop, failures, timeout,
-// stop, capped samples) with the native work items. Built by the sanitizer presets:
+// stop, capped samples) with the native work items, and process isolation (the shared barrier
+// across processes, workers that are this binary run with --worker, a worker killed mid-run).
+// Built by the sanitizer presets:
 //   cmake --preset tsan && cmake --build --preset tsan && ctest --preset tsan
 // Prints "N passed, M failed" and exits non-zero on any failure.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -16,6 +25,9 @@
 #include "affinity.h"
 #include "clock.h"
 #include "cpu_list.h"
+#include "process_runner.h"
+#include "shared_barrier.h"
+#include "shared_region.h"
 #include "stream_runner.h"
 #include "topology.h"
 #include "work.h"
@@ -218,14 +230,211 @@ void test_capped_samples() {
   for (size_t k = 0; k < s.starts.size(); ++k) CHECK(s.ends[k] >= s.starts[k]);
 }
 
+void test_shared_barrier_between_threads() {
+  pb::SharedBarrier b;
+  b.init(3);
+  std::atomic<int> released{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { released += b.arrive_and_wait(); });
+  CHECK(b.arrive_and_wait());
+  for (auto& t : threads) t.join();
+  CHECK(released == 2 && b.released() && b.release_ns() > 0);
+  b.break_all();  // a released barrier stays released
+  CHECK(b.released());
+
+  pb::SharedBarrier broken;
+  broken.init(3);
+  std::thread waiter([&] { released = broken.arrive_and_wait() ? 1 : -1; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  broken.break_all();
+  waiter.join();
+  CHECK(released == -1 && !broken.arrive_and_wait() && broken.release_ns() == 0);
+}
+
+// Children forked here meet the parent at the region's barrier; each child stores the release
+// time it saw in its watch and exits 0 if the barrier released it (1 if it was broken).
+void test_shared_barrier_between_processes() {
+  auto region = pb::SharedRegion::create(3);
+  std::vector<pid_t> kids;
+  for (int i = 1; i < 3; ++i) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      const bool ok = region->control().start.arrive_and_wait();
+      region->watches()[i].inflight.store(region->control().start.release_ns());
+      ::_exit(ok ? 0 : 1);
+    }
+    kids.push_back(pid);
+  }
+  CHECK(region->control().start.arrive_and_wait());
+  const int64_t release = region->control().start.release_ns();
+  for (size_t k = 0; k < kids.size(); ++k) {
+    int status = 0;
+    ::waitpid(kids[k], &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(region->watches()[k + 1].inflight.load() == release);  // one time for every process
+  }
+  // A party that dies before arriving: the supervisor breaks the barrier, nobody hangs.
+  const pid_t waiter = ::fork();
+  if (waiter == 0) ::_exit(region->control().measure.arrive_and_wait() ? 0 : 1);
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(3);
+  int status = 0;
+  ::waitpid(dead, &status, 0);
+  region->control().request_stop();
+  ::waitpid(waiter, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+}
+
+std::string self_exe;
+
+// This process's scratch folder for its workers' outputs; removed at the end of main.
+std::filesystem::path scratch() {
+  return std::filesystem::temp_directory_path() /
+         ("pinbench_core_tests_" + std::to_string(::getpid()));
+}
+
+// The run every worker of a mode runs; the parent and its --worker children build the same.
+pb::RunnerConfig worker_config(const std::string& mode, int streams) {
+  pb::RunnerConfig c;
+  c.stream_cpus = own_cpus(streams);
+  c.warmup_s = mode == "kill" || mode == "hang" ? 0.0 : 0.02;
+  c.duration_s = mode == "stop" || mode == "kill" || mode == "hang" ? 30 : 0.2;
+  if (mode == "hang") c.iteration_timeout_s = 0.1;
+  if (mode == "open") {
+    c.mode = pb::LoopMode::kOpen;
+    c.drain_s = 0.2;
+    for (int64_t t = 0; t < 400'000'000; t += 1'000'000) c.arrivals_ns.push_back(t);  // 1000/s
+  }
+  return c;
+}
+
+// In stream 1 of mode "kill": SIGKILL at measured iteration 50 (no sanitizer can intercept it);
+// in stream 0 of mode "hang": a 5 s step at iteration 3. Otherwise a 20 us spin.
+class WorkerFactory final : public pb::StepFactory {
+ public:
+  explicit WorkerFactory(std::string mode) : mode_(std::move(mode)) {}
+  std::unique_ptr<pb::StreamStep> make_step(int stream) override {
+    struct Step final : pb::StreamStep {
+      Step(int die_at, int hang_at) : die_at(die_at), hang_at(hang_at) {}
+      void run() override {
+        if (calls == die_at) ::kill(::getpid(), SIGKILL);
+        if (calls++ == hang_at) std::this_thread::sleep_for(std::chrono::seconds(5));
+        const int64_t end = pb::now_ns() + 20000;
+        while (pb::now_ns() < end) {
+        }
+      }
+      int die_at, hang_at, calls = 0;
+    };
+    return std::make_unique<Step>(mode_ == "kill" && stream == 1 ? 50 : -1,
+                                  mode_ == "hang" && stream == 0 ? 3 : -1);
+  }
+
+ private:
+  std::string mode_;
+};
+
+// `--worker MODE STREAMS STREAM OUT`: one worker's side; writes "count issued" to OUT.
+int worker_main(char** argv) {
+  const std::string mode = argv[2];
+  const int streams = std::atoi(argv[3]), stream = std::atoi(argv[4]);
+  auto region = pb::SharedRegion::attach(pb::kWorkerRegionFd);
+  const auto c = worker_config(mode, streams);
+  const auto r = pb::run_stream_in_region(c, std::make_shared<WorkerFactory>(mode), *region, stream);
+  const auto& s = r.streams[static_cast<size_t>(stream)];
+  std::ofstream(argv[5]) << s.totals.count << " " << s.cpus.size() << " " << r.failures.size() << "\n";
+  region->slot(stream).state.store(static_cast<int>(pb::WorkerState::kDone));
+  return 0;
+}
+
+struct Workers {
+  std::vector<pb::WorkerSpec> specs;
+  std::vector<std::string> outs;
+};
+
+Workers workers_for(const std::string& mode, int streams) {
+  Workers w;
+  const std::string dir = scratch().string();
+  std::filesystem::create_directories(dir);
+  for (int i = 0; i < streams; ++i) {
+    const std::string out = dir + "/" + mode + std::to_string(i);
+    w.outs.push_back(out);
+    w.specs.push_back({{self_exe, "--worker", mode, std::to_string(streams), std::to_string(i), out},
+                       out + ".log"});
+  }
+  return w;
+}
+
+int64_t count_in(const std::string& path) {
+  int64_t count = -1;
+  std::ifstream(path) >> count;
+  return count;
+}
+
+void test_process_isolation_runs_every_stream() {
+  const int n = 2;
+  for (const std::string mode : {"closed", "open"}) {
+    auto region = pb::SharedRegion::create(n);
+    const auto c = worker_config(mode, n);
+    const auto w = workers_for(mode, n);
+    const auto r = pb::run_processes(c, *region, w.specs, never_stop);
+    CHECK(r.failures.empty() && !r.interrupted && r.first_failure == -1);
+    CHECK(r.measure_start_ns > r.warmup_start_ns && r.warmup_start_ns > 0);
+    int64_t served = 0;
+    for (int i = 0; i < n; ++i) {
+      CHECK(r.workers[i].reported && r.workers[i].exit_code == 0 && r.workers[i].signal == 0);
+      const int64_t count = count_in(w.outs[i]);
+      CHECK(count > 0);
+      served += count;
+    }
+    if (mode == "open") {
+      CHECK(served == r.arrivals_issued && served >= 150);
+      CHECK(r.arrivals_issued + r.arrivals_dropped == 200);
+    }
+  }
+}
+
+void test_process_isolation_worker_killed_mid_run() {
+  auto region = pb::SharedRegion::create(2);
+  const auto w = workers_for("kill", 2);
+  const auto t0 = pb::now_ns();
+  const auto r = pb::run_processes(worker_config("kill", 2), *region, w.specs, never_stop);
+  CHECK(pb::now_ns() - t0 < 20'000'000'000LL);  // the other stream stopped, nothing hung
+  CHECK(r.failures.size() == 1 && r.first_failure == 1);
+  CHECK(r.failures[0].stream == 1 && r.failures[0].phase == pb::Phase::kMeasure);
+  CHECK(r.failures[0].iteration == 50);
+  CHECK(r.failures[0].message.find("signal 9 (SIGKILL)") != std::string::npos);
+  CHECK(r.workers[1].signal == SIGKILL && !r.workers[1].reported);
+  CHECK(r.workers[0].reported && count_in(w.outs[0]) > 0);
+}
+
+void test_process_isolation_timeout_and_stop() {
+  auto region = pb::SharedRegion::create(2);
+  auto w = workers_for("hang", 2);
+  auto r = pb::run_processes(worker_config("hang", 2), *region, w.specs, never_stop);
+  CHECK(r.failures.size() == 1 && r.failures[0].timed_out && r.failures[0].stream == 0);
+  CHECK(r.failures[0].iteration == 3 && r.workers[0].killed && r.workers[1].reported);
+
+  region = pb::SharedRegion::create(2);
+  w = workers_for("stop", 2);
+  const int64_t t0 = pb::now_ns();
+  r = pb::run_processes(worker_config("stop", 2), *region, w.specs,
+                        [t0] { return pb::now_ns() - t0 > 300'000'000; });
+  CHECK(r.interrupted && r.failures.empty() && pb::now_ns() - t0 < 10'000'000'000LL);
+  for (int i = 0; i < 2; ++i) CHECK(r.workers[i].reported && count_in(w.outs[i]) > 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 6 && std::string(argv[1]) == "--worker") return worker_main(argv);
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s SYSFS_FIXTURES_DIR\n", argv[0]);
     return 2;
   }
   fixtures = argv[1];
+  char exe[4096];
+  const ssize_t len = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  self_exe = len > 0 ? std::string(exe, static_cast<size_t>(len)) : std::string(argv[0]);
   const std::vector<std::pair<const char*, std::function<void()>>> tests = {
       {"cpu_lists", test_cpu_lists},
       {"topology_and_plans", test_topology_and_plans},
@@ -235,12 +444,18 @@ int main(int argc, char** argv) {
       {"iteration_timeout", test_iteration_timeout_abandons_the_stuck_stream},
       {"open_loop", test_open_loop},
       {"capped_samples", test_capped_samples},
+      {"shared_barrier_threads", test_shared_barrier_between_threads},
+      {"shared_barrier_processes", test_shared_barrier_between_processes},
+      {"processes_run_every_stream", test_process_isolation_runs_every_stream},
+      {"processes_worker_killed", test_process_isolation_worker_killed_mid_run},
+      {"processes_timeout_and_stop", test_process_isolation_timeout_and_stop},
   };
   for (const auto& [name, fn] : tests) {
     const int before = failed;
     fn();
     std::printf("%-28s %s\n", name, failed == before ? "ok" : "FAILED");
   }
+  std::filesystem::remove_all(scratch());
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -17,7 +17,7 @@ from ..base.errors import PinbenchError
 from ..base.process import process_start_ns
 from ..base.version import pinbench_version
 from ..result.startup import StartMarks
-from ..settings import ARRIVALS, INSTANCE_MODES, RunSettings, SearchSettings
+from ..settings import ARRIVALS, INSTANCE_MODES, ISOLATION_MODES, RunSettings, SearchSettings
 from . import types
 from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
 
@@ -220,6 +220,14 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
         help="engine instances: auto (default) = one per NUMA node for one-core streams where "
         "the engine runs them inline (ONNX Runtime), else one per stream; node; stream",
     )
+    parser.add_argument(
+        "--isolation",
+        choices=ISOLATION_MODES,
+        default="thread",
+        help="thread (default): streams are pinned threads of this process, sharing its GIL; "
+        "process: each stream a pinned worker process of its own (no shared GIL; a crashing "
+        "stream is reported, not fatal)",
+    )
     extra.add_argument(
         "--iteration-timeout",
         type=types.positive_float,
@@ -321,6 +329,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         thread_pinning=args.thread_pinning,
         smt=args.smt,
         instances=args.instances,
+        isolation=args.isolation,
         engine=args.engine,
         providers=tuple(p.strip() for p in args.providers.split(",") if p.strip()),
         graph_optimization=args.graph_optimization,

@@ -111,6 +111,8 @@ def extra_lines(result: Result) -> list[str]:
         lines.append(instances_line(result.config.instances))
     if result.startup is not None:
         lines.append(startup_line(result.startup))
+    if result.config.isolation == "process":
+        lines.append("Isolation: process (each stream in a worker process of its own)")
     reasons = len(validity.reasons)
     lines.append(
         "Verdict: valid"
@@ -205,12 +207,15 @@ def startup_line(s: Startup) -> str:
 
 
 def auto_streams_lines(t: StreamTuning) -> list[str]:
-    """The table of what ``-nstreams auto`` probed."""
+    """The table of what ``-nstreams auto`` probed (with an isolation column once a probe ran
+    in worker processes)."""
+    isolation = any(p.isolation != "thread" for p in t.probes)
     rows = [
         (
-            "*" if p.num_streams == t.chosen else "",
+            "*" if p is t.best_probe else "",
             str(p.num_streams),
             cores_label(p.cores_per_stream),
+            *((p.isolation,) if isolation else ()),
             f"{p.items_per_sec:.4f}",
             f"{p.median_ms:.4f}",
             f"{p.p99_ms:.4f}",
@@ -218,7 +223,10 @@ def auto_streams_lines(t: StreamTuning) -> list[str]:
         )
         for p in t.probes
     ]
-    header = ("", "streams", "cores/stream", "items/sec", "median ms", "p99 ms", "iterations")
+    header = (
+        *("", "streams", "cores/stream", *(("isolation",) if isolation else ())),
+        *("items/sec", "median ms", "p99 ms", "iterations"),
+    )
     noise = (
         f"; the runner-up, {t.runner_up} stream(s), is within the measured noise (95% intervals "
         "overlap)"

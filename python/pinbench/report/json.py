@@ -98,6 +98,7 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
             "num_streams_reason": c.num_streams_reason,
             "num_cores": c.num_cores,
             "thread_pinning": c.pinning,
+            "isolation": c.isolation,
             "warmup_seconds": c.warmup_seconds,
             "seconds_to_run": c.seconds_to_run,
             "batch_size": c.batch_size,
@@ -122,6 +123,7 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
             "throughput_cv": result.throughput_cv,
             "latency_ms": result.latency.to_dict(),
             "first_iteration_ms": [s.first_iteration_ms for s in result.streams],
+            "gil_wait_share": m.gil_wait_share,
         },
         "streams": [_stream_dict(s) for s in result.streams],
         "statistics": _statistics_methods(),
@@ -136,6 +138,8 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
         out["config"]["instances"] = instances_dict(c.instances)
     if result.startup is not None:
         out["startup"] = startup_dict(result.startup)
+    if m.failure is not None:
+        out["failure"] = dataclasses.asdict(m.failure)
     if result.server is not None:
         out["server"] = server_dict(result.server)
     if result.repetitions is not None:
@@ -160,6 +164,9 @@ def _stream_dict(s: StreamFigures) -> dict[str, Any]:
         "latency_ms": s.latency.to_dict(),
         "first_iteration_ms": s.first_iteration_ms,
         "instance": s.instance,
+        "gil_wait_ms": s.gil_wait_ms,
+        "gil_wait_share": s.gil_wait_share,
+        "pid": s.pid,
     }
 
 
@@ -261,6 +268,7 @@ def auto_streams_dict(t: StreamTuning) -> dict[str, Any]:
         "chosen": t.chosen,
         "runner_up": t.runner_up,
         "within_noise": t.within_noise,
+        "chosen_isolation": t.chosen_isolation,
         "candidates": [
             dataclasses.asdict(p)
             | {

@@ -83,6 +83,7 @@ class RunConfig:
     auto_streams: StreamTuning | None = None  # what -nstreams auto tried
     find_qps: QpsSearch | None = None  # what --find-qps tried
     instances: InstancePlan | None = None  # which engine instance each stream stepped
+    isolation: str = "thread"  # thread | process: each stream a worker process of its own
 
     @property
     def deepsparse_scenario(self) -> str:

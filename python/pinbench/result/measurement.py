@@ -32,6 +32,16 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """The stream failure that stopped a run: where, and the error in one line."""
+
+    stream: int
+    phase: str  # pin | factory | warmup | measure | start (a worker process not yet running)
+    iteration: int  # 0-based within the phase; -1 for pin, factory and start
+    message: str  # "TypeName: message"
+
+
+@dataclass(frozen=True)
 class StreamMeasurement:
     """One stream's measured iterations: start and end in steady-clock ns.
 
@@ -50,6 +60,11 @@ class StreamMeasurement:
     totals: Totals
     scheduled_ns: NDArray[np.int64] | None = None
     abandoned: bool = False  # its step never returned (iteration timeout)
+    # Measured phase: ns the step waited inside the timed region before its work began (a Python
+    # step: for the GIL, from the iteration's start until it held the GIL), summed. None: not
+    # timed (a lone Python stream, or one in a worker process: nothing contends for its GIL).
+    step_wait_ns: int | None = 0
+    pid: int = 0  # the process that ran the stream (a worker's, with process isolation)
 
     @property
     def iterations(self) -> int:
@@ -91,7 +106,9 @@ class Measurement:
     deadline_ns: int | None
     arrivals_issued: int | None = None  # open loop: arrivals served
     arrivals_dropped: int | None = None  # open loop: due before the deadline, never served
-    extra: dict[str, Any] = field(default_factory=dict)
+    isolation: str = "thread"  # thread: streams share this interpreter; process: a worker each
+    failure: Failure | None = None  # the failure that stopped the run (then it is partial)
+    extra: dict[str, Any] = field(default_factory=dict)  # worker_reports: each worker's report
     warmup_start_ns: int = 0  # when every factory had returned and the warmup began (0: never)
 
     @property
@@ -120,6 +137,17 @@ class Measurement:
         """Iterations per second over the window (NaN when nothing finished)."""
         s = self.seconds
         return self.iterations / s if s > 0 else math.nan
+
+    @property
+    def gil_wait_share(self) -> float | None:
+        """The share of the streams' time in the window spent waiting for the GIL inside the
+        timed region: every stream's wait over (streams x window); None when nothing finished or
+        the waits were not timed."""
+        s = self.seconds
+        waits = [st.step_wait_ns for st in self.streams]
+        if s <= 0 or not waits or None in waits:
+            return None
+        return sum(w or 0 for w in waits) / 1e9 / (s * len(waits))
 
     def latencies_ns(self) -> NDArray[np.int64]:
         """Every stream's latencies, concatenated in stream order."""

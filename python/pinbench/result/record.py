@@ -39,6 +39,11 @@ class StreamFigures:
     latency: LatencyStats
     first_iteration_ms: float  # NaN when unknown (no iteration, or capped samples)
     instance: int | None = None  # the index of the engine instance it stepped (RunConfig)
+    gil_wait_ms: float | None = (
+        0.0  # its step's wait for the GIL in the timed region; None: untimed
+    )
+    gil_wait_share: float | None = None  # ... as a share of the run's window; None: unknown
+    pid: int = 0  # the process that ran it (its worker's, with process isolation)
 
 
 @dataclass(frozen=True)

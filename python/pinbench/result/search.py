@@ -28,6 +28,8 @@ class StreamProbe:
     median_ms: float
     p99_ms: float
     items_per_sec_ci: tuple[float, float] = (float("nan"), float("nan"))
+    isolation: str = "thread"  # thread streams, or a worker process per stream
+    gil_wait_share: float | None = None  # the streams' share of time waiting for the GIL
 
 
 def overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -54,16 +56,22 @@ class StreamTuning:
     tolerance: float = TIE_TOLERANCE
     runner_up: int | None = None  # the next best number of streams
     within_noise: bool = False  # the runner-up's 95% interval overlaps the chosen one's
+    chosen_isolation: str = "thread"  # the isolation of the chosen probe
 
     @property
     def best_probe(self) -> StreamProbe:
-        return next(p for p in self.probes if p.num_streams == self.chosen)
+        return next(
+            p
+            for p in self.probes
+            if p.num_streams == self.chosen and p.isolation == self.chosen_isolation
+        )
 
     def reason(self) -> str:
         p = self.best_probe
+        how = " in worker processes" if p.isolation == "process" else ""
         return (
-            f"auto: {p.num_streams} stream(s) of {cores_label(p.cores_per_stream)} core(s) had "
-            f"the highest throughput in {len(self.probes)} probes of {self.probe_seconds:g} s "
+            f"auto: {p.num_streams} stream(s) of {cores_label(p.cores_per_stream)} core(s){how} "
+            f"had the highest throughput in {len(self.probes)} probes of {self.probe_seconds:g} s "
             f"({p.items_per_sec:.1f} items/s)"
         )
 

@@ -26,7 +26,15 @@ Reasons (each rule's threshold in its constant):
 - ``smt_siblings``: two streams run on different hardware threads of the same physical core
   (streams given the very same CPUs, as in ``elastic``, share them by design and do not count);
 - ``wall_clock``: over the ``measure()`` call, the steady clock's elapsed time and the wall
-  clock's differ by more than 1%, or the measured window lies outside that call's steady interval.
+  clock's differ by more than 1%, or the measured window lies outside that call's steady interval;
+- ``gil_bound``: two or more thread streams spent more than ``GIL_SHARE_LIMIT`` (10%) of their
+  time in the window waiting for the GIL inside the timed region (their waits over streams x
+  window): the GIL, not the engine, limited the run, and latency includes the wait;
+  ``--isolation process`` runs each stream in an interpreter of its own. (Each iteration's wait
+  also holds the uncontended taking of the GIL, a few tens of ns; a lone stream and worker
+  processes are not timed.)
+- ``stream_failed``: a stream failed and stopped the run: its figures cover what every stream
+  measured until then.
 
 Notes: ``governor`` (the frequency governor is known and is not ``performance``), ``load_at_start``
 (the 1-minute load average exceeded max(1, 0.25 per allowed CPU): it lags by minutes, so it is at
@@ -53,7 +61,7 @@ if TYPE_CHECKING:
     from ..base.stats import LatencyStats
     from .frequency import Frequencies
     from .interference import Interference
-    from .measurement import Measurement
+    from .measurement import Failure, Measurement
 
 MIN_ITERATIONS = 30
 FREQUENCY_LIMIT = 0.10
@@ -63,6 +71,7 @@ INTERFERENCE_MIN_TICKS = 2
 TAIL_SAMPLES = 10
 CLOCK_FACTOR = 100.0
 WALL_CLOCK_LIMIT = 0.01
+GIL_SHARE_LIMIT = 0.10
 
 RULES: tuple[str, ...] = (
     "too_few_iterations",
@@ -73,6 +82,8 @@ RULES: tuple[str, ...] = (
     "clock_resolution",
     "smt_siblings",
     "wall_clock",
+    "gil_bound",
+    "stream_failed",
 )
 NOTES: tuple[str, ...] = (
     "governor",
@@ -298,6 +309,33 @@ def wall_clock(
     return []
 
 
+def gil_bound(
+    share: float | None, isolation: str, streams: int, limit: float = GIL_SHARE_LIMIT
+) -> list[Reason]:
+    if isolation != "thread" or streams < 2 or share is None or not share > limit:
+        return []
+    return [
+        Reason(
+            "gil_bound",
+            f"the {streams} streams waited for the GIL {share:.0%} of their time (limit "
+            f"{limit:.0%}): the GIL limited the run; run each stream in a process of its own "
+            "with --isolation process",
+        )
+    ]
+
+
+def stream_failed(failure: Failure | None) -> list[Reason]:
+    if failure is None:
+        return []
+    return [
+        Reason(
+            "stream_failed",
+            f"stream {failure.stream} failed ({failure.phase}, iteration {failure.iteration}): "
+            f"{failure.message}; the figures cover what was measured until the run stopped",
+        )
+    ]
+
+
 # --- notes ---------------------------------------------------------------------------------------
 
 
@@ -385,6 +423,8 @@ def assess(
         *clock_resolution(lat.median, clock),
         *smt_siblings([s.cpus for s in m.streams], core_cpus),
         *wall_clock(clock, m.window_ns),
+        *gil_bound(m.gil_wait_share, m.isolation, len(m.streams)),
+        *stream_failed(m.failure),
     ]
     notes = [
         *governor(environment),

@@ -59,7 +59,9 @@ def assemble(
         items_per_sec_ci=(lo * batch, hi * batch),
         latency=latency,
         streams=tuple(
-            stream_figures(s, config.stream_threads[s.index], batch, _instance_of(config, s.index))
+            stream_figures(
+                s, config.stream_threads[s.index], batch, seconds, _instance_of(config, s.index)
+            )
             for s in m.streams
         ),
         throughput_cv=throughput_cv,
@@ -108,9 +110,14 @@ def _instance_of(config: RunConfig, stream: int) -> int | None:
 
 
 def stream_figures(
-    s: StreamMeasurement, threads: int, batch: int, instance: int | None = None
+    s: StreamMeasurement,
+    threads: int,
+    batch: int,
+    run_seconds: float = 0.0,
+    instance: int | None = None,
 ) -> StreamFigures:
-    """One stream's figures: over its own span, from its first start to its last end."""
+    """One stream's figures: over its own span, from its first start to its last end; its GIL
+    wait as a share of the run's window (``run_seconds``)."""
     span = (int(s.starts_ns[0]), int(s.ends_ns[-1])) if s.starts_ns.size else None
     window = (s.ends_ns[-1] - s.starts_ns[0]) / 1e9 if s.iterations and s.starts_ns.size else 0.0
     lo, hi = throughput_ci([(s.starts_ns, s.ends_ns)], span, weights=weights([s]))
@@ -126,6 +133,13 @@ def stream_figures(
         latency=s.latency,
         first_iteration_ms=first_iteration_ms(s),
         instance=instance,
+        gil_wait_ms=None if s.step_wait_ns is None else s.step_wait_ns / 1e6,
+        gil_wait_share=(
+            s.step_wait_ns / 1e9 / run_seconds
+            if s.step_wait_ns is not None and run_seconds > 0
+            else None
+        ),
+        pid=s.pid,
     )
 
 

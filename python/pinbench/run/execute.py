@@ -14,7 +14,7 @@ import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import _core
 from ..base import allocator
@@ -32,13 +32,14 @@ from .assemble import assemble
 from .instances import step_factory
 from .layout import plan_layout
 from .measure import StreamError, measure
+from .model_steps import ModelSteps
 from .sampler import WindowSampler
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from ..engines.base import Engine
+    from ..engines.base import Engine, Step
     from ..result.measurement import Measurement
     from ..result.record import Result
     from ..result.search import StreamTuning
@@ -47,6 +48,18 @@ if TYPE_CHECKING:
     from .prepare import Prepared
 
 OnStart = Callable[[float, float], None]  # (warmup seconds, measured seconds), before the run
+
+
+class StreamFailed(RunError):
+    """A stream failed after the measurement had begun: the one-line error, with what every
+    stream had measured until the run stopped (``measurement``; ``engine`` the engine it ran)
+    and, once assembled by ``execute``, the partial ``result`` that ``-x`` still writes."""
+
+    def __init__(self, message: str, measurement: Measurement, engine: Engine) -> None:
+        super().__init__(message)
+        self.measurement = measurement
+        self.engine = engine
+        self.result: Result | None = None
 
 
 def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = None) -> Layout:
@@ -64,6 +77,7 @@ def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = No
         instances=lay.instances,
         inline_sharing=cls.shares_inline_instances,
         engine=cls.name,
+        isolation=lay.isolation,
     )
 
 
@@ -86,8 +100,9 @@ def measure_layout(
     marks: dict[str, int] | None = None,
 ) -> tuple[Engine, Measurement]:
     """A fresh engine of the prepared class, its instances built on ``layout``'s pinned
-    threads, measured over ``window``. Engine failures raise as one-line errors. ``marks``
-    gets the start-up marks of this run (``searches``: before the engine was made,
+    threads (or, with process isolation, in each stream's worker process), measured over
+    ``window``. Engine failures raise as one-line errors; StreamFailed once measuring began.
+    ``marks`` gets the start-up marks of this run (``searches``: before the engine was made,
     ``engine``: when the runner started)."""
     if marks is not None:
         marks["searches"] = clock.monotonic_ns()
@@ -95,7 +110,11 @@ def measure_layout(
     engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=prepared.shapes)
     spinning = settings.engine.spinning
     spin = spinning if spinning is not None else layout.scenario == "sync"
-    make_step = step_factory(engine, layout, prepared.make_inputs, spinning=spin)
+    make_step: Callable[[int], Step] = (
+        ModelSteps.of(prepared, settings.engine.engine, layout, spin)
+        if layout.isolation == "process"
+        else step_factory(engine, layout, prepared.make_inputs, spinning=spin)
+    )
     if marks is not None:
         marks["engine"] = clock.monotonic_ns()
     try:
@@ -110,9 +129,13 @@ def measure_layout(
             arrivals_ns=window.arrivals_ns,
             drain=window.drain,
             seed=settings.inputs.seed,
+            isolation=layout.isolation,
         )
     except StreamError as e:
-        raise engine_failure(e) from e.error
+        failure = engine_failure(e)
+        if e.partial is not None and e.partial.iterations > 0:
+            raise StreamFailed(str(failure), e.partial, engine) from e.error
+        raise failure from e.error
     finally:
         allocator.built()  # also when a factory failed before the last one returned
     return engine, m
@@ -146,8 +169,12 @@ def execute(
     window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
     watched = sorted({c for s in layout.streams for c in s.cpus}) or list(prepared.topology.allowed)
     marks: dict[str, int] = {}
+    failed: StreamFailed | None = None
     with WindowSampler(cpus=watched) as sampler:
-        engine, m = measure_layout(prepared, settings, layout, window, marks)
+        try:
+            engine, m = measure_layout(prepared, settings, layout, window, marks)
+        except StreamFailed as e:
+            failed, engine, m = e, e.engine, e.measurement
     start = prepared.start
     for name, ns in marks.items():
         start.mark(name, ns)
@@ -164,7 +191,7 @@ def execute(
         "steady_start_ns": steady_start,
         "steady_end_ns": steady_end,
     }
-    config = run_config(prepared, settings, layout, engine, started, auto_streams)
+    config = run_config(prepared, settings, layout, engine, started, auto_streams, m)
     out = settings.outputs
     samples = reference(out.export_samples, out.export_path) if out.export_samples else None
     result = assemble(
@@ -181,6 +208,9 @@ def execute(
         freq=measure_frequencies(sampler.readings, m.window_ns, sampler.frequency_source),
         start=start,
     )
+    if failed is not None:
+        failed.result = result  # the partial result, for -x
+        raise failed
     if result.server is not None:
         for warning in server_warnings(result.server, meas.time):
             log.warning("server: %s", warning)
@@ -198,9 +228,13 @@ def run_config(
     engine: Engine,
     started: str,
     auto_streams: StreamTuning | None = None,
+    m: Measurement | None = None,
 ) -> RunConfig:
-    """What ran: the layout as planned and the engine as it resolved its options."""
+    """What ran: the layout as planned and the engine as it resolved its options (with process
+    isolation, as the workers' engines resolved them: see ``worker_engines``)."""
     model, shapes_text = prepared.model, settings.inputs.input_shapes
+    reports = [r for r in (m.extra.get("worker_reports", []) if m else []) if r]
+    engine_record = worker_engines(reports) if reports else local_engine(engine)
     return RunConfig(
         orig_model_path=model.orig_path,
         model_path=str(model.source_path),
@@ -216,19 +250,47 @@ def run_config(
         seconds_to_run=settings.measure.time,
         warmup_seconds=settings.measure.warmup_time,
         engine_name=engine.name,
-        engine_version=engine.version(),
-        engine_description=engine.describe(),
-        engine_options=engine.options(),
-        engine_instances=engine.instances_created,
-        scheduler=engine.scheduler(),
-        fraction_of_supported_ops=engine.fraction_of_supported_ops(),
+        **engine_record,
         stream_threads=[s.threads for s in layout.streams],
         seed=settings.inputs.seed,
         command_line=list(settings.command_line) or list(sys.argv),
         timestamp=started,
         auto_streams=auto_streams,
         instances=layout.instances,
+        isolation=layout.isolation,
     )
+
+
+def local_engine(engine: Engine) -> dict[str, Any]:
+    """RunConfig's engine fields, from the engine that ran in this process."""
+    return {
+        "engine_version": engine.version(),
+        "engine_description": engine.describe(),
+        "engine_options": engine.options(),
+        "engine_instances": engine.instances_created,
+        "scheduler": engine.scheduler(),
+        "fraction_of_supported_ops": engine.fraction_of_supported_ops(),
+    }
+
+
+def worker_engines(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """RunConfig's engine fields from the workers' engines (process isolation): instances
+    summed; each option the value every worker resolved, or the list of each worker's in stream
+    order where they differ (counts inside the options, such as ``sessions``, are per worker);
+    the description, scheduler and supported fraction of the first worker."""
+    first = reports[0]
+    options: dict[str, Any] = {}
+    for key in dict.fromkeys(k for r in reports for k in r["options"]):
+        values = [r["options"].get(key) for r in reports]
+        options[key] = values[0] if all(v == values[0] for v in values) else values
+    return {
+        "engine_version": first["version"],
+        "engine_description": first["description"],
+        "engine_options": options,
+        "engine_instances": sum(int(r["instances"]) for r in reports),
+        "scheduler": first["scheduler"],
+        "fraction_of_supported_ops": first["fraction_of_supported_ops"],
+    }
 
 
 def engine_failure(e: StreamError) -> Exception:

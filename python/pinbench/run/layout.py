@@ -49,6 +49,7 @@ class Layout:
     shared_instance: bool  # one instance serves every stream (elastic, or the engine's scheduler)
     streams: tuple[StreamSlot, ...]
     instances: InstancePlan  # which engine instance each stream steps, and why
+    isolation: str = "thread"  # thread | process: each stream a worker process (run/isolation.py)
 
 
 def default_num_streams(scenario: str, num_cores: int, shared: bool = False) -> tuple[int, str]:
@@ -81,6 +82,7 @@ def plan_layout(
     instances: str = "auto",
     inline_sharing: bool = False,
     engine: str = "the engine",
+    isolation: str = "thread",
 ) -> Layout:
     """Plans streams, CPU sets and engine instances for a scenario; UsageError when impossible.
 
@@ -88,11 +90,22 @@ def plan_layout(
     (``Engine.schedules_streams``); every stream then runs on all selected cores.
     ``instances`` (auto | stream | node) and ``inline_sharing`` (``Engine.
     shares_inline_instances``) choose the instances of the other cases (``run.instances``).
+    ``isolation`` "process" gives each stream a worker process, so no instance can be shared.
     """
     scenario = parse_scenario(scenario)
     if instances not in INSTANCE_MODES:
         raise UsageError(
             f"unknown --instances {instances!r}: expected one of {', '.join(INSTANCE_MODES)}"
+        )
+    if isolation == "process" and (shared or scenario == "elastic"):
+        why = (
+            "this engine serves every stream from one instance of its own scheduler"
+            if shared
+            else "-s elastic shares one engine instance between the streams"
+        )
+        raise UsageError(
+            f"--isolation process gives each stream a process of its own, but {why}: "
+            "use --isolation thread"
         )
     cores = len(topo.cores) if num_cores is None else num_cores
     if cores < 1:
@@ -131,7 +144,7 @@ def plan_layout(
         slots,
         topo,
         scenario=scenario,
-        requested=instances,
+        requested="stream" if isolation == "process" else instances,
         engine_schedules=shared,
         inline_sharing=inline_sharing,
         engine=engine,
@@ -145,6 +158,7 @@ def plan_layout(
         shared_instance=scenario == "elastic" or shared,
         streams=slots,
         instances=plan,
+        isolation=isolation,
     )
 
 

@@ -17,13 +17,16 @@ Example (a numpy matmul per stream, one stream per core)::
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from ..base.errors import UsageError
-from ..result.measurement import Measurement, StreamMeasurement, Totals
+from ..result.measurement import Failure, Measurement, StreamMeasurement, Totals
+from ..settings import ISOLATION_MODES
+from .isolation import WorkerRun, run_in_processes
 from .topology import plan_streams, topology
 
 if TYPE_CHECKING:
@@ -39,17 +42,33 @@ class StreamError(RuntimeError):
     """A step or step factory raised in one stream; every stream was stopped.
 
     The original exception is chained as ``__cause__``; ``stream``, ``phase`` ("pin", "factory",
-    "warmup" or "measure") and ``iteration`` (0-based within the phase, -1 for pin and factory)
-    say where.
+    "warmup" or "measure"; "start" for a worker process that had not reached its stream loop)
+    and ``iteration`` (0-based within the phase, -1 for pin, factory and start) say where.
+    ``partial`` is what every stream had measured when the run stopped (its ``failure`` set).
     """
 
-    def __init__(self, stream: int, phase: str, iteration: int, error: BaseException) -> None:
-        where = f"at iteration {iteration} ({phase})" if iteration >= 0 else f"in its {phase}"
-        super().__init__(f"stream {stream} failed {where}: {type(error).__name__}: {error}")
+    def __init__(
+        self,
+        stream: int,
+        phase: str,
+        iteration: int,
+        error: BaseException,
+        partial: Measurement | None = None,
+    ) -> None:
+        super().__init__(
+            f"stream {stream} failed {failure_place(phase, iteration)}: "
+            f"{type(error).__name__}: {error}"
+        )
         self.stream = stream
         self.phase = phase
         self.iteration = iteration
         self.error = error
+        self.partial = partial
+
+
+def failure_place(phase: str, iteration: int) -> str:
+    """``at iteration 50 (measure)``, ``in its factory``."""
+    return f"at iteration {iteration} ({phase})" if iteration >= 0 else f"in its {phase}"
 
 
 def measure(
@@ -69,6 +88,7 @@ def measure(
     arrivals_ns: NDArray[np.int64] | None = None,
     drain: float | None = None,
     seed: int = 0,
+    isolation: str = "thread",
 ) -> Measurement:
     """Runs ``make_step(i)()`` in a closed loop on ``streams`` pinned native threads.
 
@@ -85,6 +105,13 @@ def measure(
     behind until the step returns. ``arrivals_ns`` (ascending ns offsets from the measure start)
     switches to the open loop: the streams serve the arrivals as a queue, latency counts from each
     arrival, and arrivals still queued ``drain`` seconds after the deadline are dropped.
+
+    ``isolation="process"`` runs each stream in a worker process of its own (its own interpreter,
+    so no GIL is shared; see ``pinbench.run.isolation``): ``make_step`` must then be importable by
+    name (a module-level function or class) or picklable, else UsageError; it is called in the
+    worker, on its pinned stream thread. A worker that dies (a signal, ``os._exit``) fails its
+    stream like a step that raises (the cause is a ``WorkerDied``); one past ``iteration_timeout``
+    is killed.
 
     Raises StreamError when a step or factory raises; Ctrl-C ends the run early and returns what
     was measured with ``interrupted=True``.
@@ -105,6 +132,8 @@ def measure(
         raise UsageError(f"iteration timeout must be more than 0 s, got {iteration_timeout}")
     if arrivals_ns is not None and duration is None:
         raise UsageError("the open loop (arrivals) needs a duration")
+    if isolation not in ISOLATION_MODES:
+        raise UsageError(f"isolation must be thread or process, got {isolation!r}")
     config = _runner_config(
         stream_cpus, warmup, duration, iterations, max_samples, iteration_timeout, seed
     )
@@ -112,8 +141,13 @@ def measure(
         config.mode = _core.LoopMode.open
         config.arrivals_ns = np.asarray(arrivals_ns, dtype=np.int64)
         config.drain_s = float(duration if drain is None and duration else drain or 0.0)
-    raw = _core.run_streams(make_step, config)
-    return _measurement(raw, stream_cpus, warmup, duration, iterations, arrivals_ns is not None)
+    if isolation == "process":
+        raw: RawRun | WorkerRun = run_in_processes(make_step, config)
+    else:
+        raw = _core.run_streams(make_step, config)
+    return _measurement(
+        raw, stream_cpus, warmup, duration, iterations, arrivals_ns is not None, isolation
+    )
 
 
 def _runner_config(
@@ -168,18 +202,21 @@ def _check_phases(warmup: float, duration: float | None, iterations: int | None)
 
 
 def _measurement(
-    raw: RawRun,
+    raw: RawRun | WorkerRun,
     stream_cpus: list[list[int]],
     warmup: float,
     duration: float | None,
     iterations: int | None,
     open_loop: bool,
+    isolation: str,
 ) -> Measurement:
+    pids = getattr(raw, "pids", None) or [os.getpid()] * len(stream_cpus)
+    streams = [_stream(raw, i, stream_cpus[i], open_loop, pids[i]) for i in range(len(stream_cpus))]
+    failure = None
     if raw.failures:
         stream, phase, iteration, error = raw.failures[0]
-        raise StreamError(stream, phase, iteration, error) from error
-    streams = [_stream(raw, i, stream_cpus[i], open_loop) for i in range(len(stream_cpus))]
-    return Measurement(
+        failure = Failure(stream, phase, iteration, f"{type(error).__name__}: {error}")
+    m = Measurement(
         streams=streams,
         warmup_s=float(warmup),
         duration_s=duration,
@@ -191,10 +228,19 @@ def _measurement(
         deadline_ns=raw.deadline_ns if duration is not None else None,
         arrivals_issued=raw.arrivals_issued if open_loop else None,
         arrivals_dropped=raw.arrivals_dropped if open_loop else None,
+        isolation=isolation,
+        failure=failure,
+        extra={"worker_reports": raw.reports} if isinstance(raw, WorkerRun) else {},
     )
+    if raw.failures:
+        stream, phase, iteration, error = raw.failures[0]
+        raise StreamError(stream, phase, iteration, error, partial=m) from error
+    return m
 
 
-def _stream(raw: RawRun, i: int, planned: list[int], open_loop: bool) -> StreamMeasurement:
+def _stream(
+    raw: RawRun | WorkerRun, i: int, planned: list[int], open_loop: bool, pid: int
+) -> StreamMeasurement:
     starts, ends, scheduled = raw.starts[i], raw.ends[i], raw.scheduled[i]
     totals = Totals(*raw.totals[i])
     if starts.size < totals.count:
@@ -213,6 +259,8 @@ def _stream(raw: RawRun, i: int, planned: list[int], open_loop: bool) -> StreamM
         totals=totals,
         scheduled_ns=scheduled if open_loop else None,
         abandoned=bool(raw.abandoned[i]),
+        step_wait_ns=int(raw.step_wait_ns[i]) if raw.step_wait_ns[i] >= 0 else None,
+        pid=int(pid),
     )
 
 

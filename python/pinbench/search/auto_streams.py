@@ -8,6 +8,11 @@ highest throughput; a candidate with fewer streams within ``TIE_TOLERANCE`` (3%)
 preferred, since fewer streams mean more cores per inference and lower latency, and a 3% gap is
 within a short probe's noise. The table of what was tried is printed and exported
 (``pinbench.auto_streams``). ``sync`` always runs one stream.
+
+Thread streams that the GIL bounds (a probe of two or more streams whose GIL wait exceeds
+``validity.GIL_SHARE_LIMIT`` of their time) are probed again in process isolation, a worker
+process per stream; that probe competes like any other (thread streams win a tie: they start
+faster and share the interpreter's memory), and the table records each probe's isolation.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ..result.search import (
     overlaps,
     runner_up,
 )
+from ..result.validity import GIL_SHARE_LIMIT
 from ..run.assemble import weights
 from ..run.execute import Window, measure_layout, plan
 
@@ -58,7 +64,7 @@ def choose_streams(probes: Sequence[StreamProbe], tolerance: float = TIE_TOLERAN
         raise RunError("-nstreams auto: no probe finished an iteration; raise --probe-time")
     top = max(p.items_per_sec for p in measured)
     close = [p for p in measured if p.items_per_sec >= top * (1.0 - tolerance)]
-    return min(close, key=lambda p: p.num_streams)
+    return min(close, key=lambda p: (p.num_streams, p.isolation != "thread"))
 
 
 def probe_for(layout: Layout, m: Measurement, batch_size: int) -> StreamProbe:
@@ -75,12 +81,14 @@ def probe_for(layout: Layout, m: Measurement, batch_size: int) -> StreamProbe:
         median_ms=lat.median,
         p99_ms=lat.percentiles.get(99.0, math.nan),
         items_per_sec_ci=(lo * batch_size, hi * batch_size),
+        isolation=layout.isolation,
+        gil_wait_share=m.gil_wait_share,
     )
 
 
 def auto_layout(
     base: Layout,
-    plan_for: Callable[[int], Layout],
+    plan_for: Callable[[int, str], Layout],
     run_probe: Callable[[Layout, float, float], Measurement],
     *,
     batch_size: int,
@@ -90,29 +98,36 @@ def auto_layout(
 ) -> tuple[Layout, StreamTuning | None]:
     """Probes each candidate and returns the chosen layout and the table (None for ``sync``).
 
-    ``base`` is the scenario's default layout, ``plan_for(n)`` the layout of n streams and
-    ``run_probe(layout, warmup_s, measure_s)`` a closed-loop measurement of it.
+    ``base`` is the scenario's default layout, ``plan_for(n, isolation)`` the layout of n
+    streams and ``run_probe(layout, warmup_s, measure_s)`` a closed-loop measurement of it.
     """
     if base.scenario == "sync":
         return base, None
     probe_warmup = min(warmup, probe_time / 2.0)
     probes: list[StreamProbe] = []
-    layouts: dict[int, Layout] = {}
-    for n in stream_candidates(base.num_cores):
-        layout = plan_for(n)
-        layouts[n] = layout
+    layouts: dict[tuple[int, str], Layout] = {}
+
+    def try_layout(layout: Layout) -> StreamProbe:
+        layouts[layout.num_streams, layout.isolation] = layout
         m = run_probe(layout, probe_warmup, probe_time)
         probe = probe_for(layout, m, batch_size)
         log.info(
-            "auto probe: %d stream(s) of %s core(s): %.1f items/s, median %.3f ms",
-            n,
+            "auto probe: %d stream(s) of %s core(s), %s isolation: %.1f items/s, median %.3f ms",
+            layout.num_streams,
             cores_label(probe.cores_per_stream),
+            layout.isolation,
             probe.items_per_sec,
             probe.median_ms,
         )
         probes.append(probe)
         if m.interrupted:
             raise KeyboardInterrupt
+        return probe
+
+    for n in stream_candidates(base.num_cores):
+        probe = try_layout(plan_for(n, base.isolation))
+        if gil_bound(probe) and not layouts[n, "thread"].shared_instance:
+            try_layout(plan_for(n, "process"))
     best = choose_streams(probes, tolerance)
     thr = [p.items_per_sec for p in probes]
     second = runner_up(thr, probes.index(best), list(range(len(probes))))
@@ -125,9 +140,23 @@ def auto_layout(
         tolerance,
         runner_up=None if second is None else probes[second].num_streams,
         within_noise=noise,
+        chosen_isolation=best.isolation,
     )
-    chosen = dataclasses.replace(layouts[best.num_streams], num_streams_reason=tuning.reason())
+    chosen = dataclasses.replace(
+        layouts[best.num_streams, best.isolation], num_streams_reason=tuning.reason()
+    )
     return chosen, tuning
+
+
+def gil_bound(probe: StreamProbe) -> bool:
+    """True for a probe of two or more thread streams that the GIL limited."""
+    share = probe.gil_wait_share
+    return (
+        probe.isolation == "thread"
+        and probe.num_streams >= 2
+        and share is not None
+        and share > GIL_SHARE_LIMIT
+    )
 
 
 def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, StreamTuning | None]:
@@ -137,9 +166,13 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
         window = Window(warmup, seconds, max_samples=PROBE_MAX_SAMPLES)
         return measure_layout(prepared, settings, layout, window)[1]
 
+    def plan_for(n: int, isolation: str) -> Layout:
+        lay = dataclasses.replace(settings.layout, isolation=isolation)
+        return plan(prepared, dataclasses.replace(settings, layout=lay), n)
+
     layout, tuning = auto_layout(
         plan(prepared, settings),
-        lambda n: plan(prepared, settings, n),
+        plan_for,
         run_probe,
         batch_size=prepared.batch_size,
         probe_time=settings.search.probe_time,

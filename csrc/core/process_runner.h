@@ -1,0 +1,76 @@
+// Process isolation: every stream of a run in a worker process of its own, under one supervisor.
+//
+// Thread streams share one interpreter, so a Python step serialises them on its GIL; and a step
+// that crashes (SIGSEGV in native code, abort()) takes the whole run down. Here each stream runs
+// in a process of its own, with the same stream loop (run_stream_in_region), meeting the others
+// in a SharedRegion: barriers, stop flag and arrival queue in shared memory, timestamps from the
+// same steady clock (CLOCK_MONOTONIC is one clock for every process), so the window and the
+// samples mean what they mean for threads.
+//
+// The supervisor (run_processes, on the caller's thread):
+//  - spawns worker i with posix_spawn while the calling thread is pinned, for that moment, to the
+//    stream's CPU set: the worker inherits the mask and is pinned from its first instruction,
+//    before its interpreter or any engine thread exists. Each worker gets a process group of its
+//    own (a Ctrl-C at the terminal reaches the supervisor, which stops the workers through the
+//    region, so each still sends back what it measured), the region as descriptor
+//    kWorkerRegionFd, stdin from /dev/null and stdout + stderr into its log file;
+//  - then only waits: every poll_interval_s it reaps workers that exited, polices the iteration
+//    timeout through the region's watches (a step past it ends its worker with SIGKILL, reported
+//    as a timeout of that stream), and calls should_stop (true: stop every stream; true again
+//    once stopping: kill the workers still running);
+//  - reports a worker that ended without marking itself done (killed by a signal, or exited)
+//    as its stream's failure, with the phase and iteration the worker last published, and stops
+//    the others (the barriers are broken, so none is left waiting for the dead one);
+//  - leaves no worker behind: any still running when it returns or throws is killed and reaped.
+//
+// Each worker should ask for SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG): the kernel
+// sends it when the *thread* that spawned the worker ends, and that thread stays inside
+// run_processes until every worker has been reaped.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "shared_region.h"
+#include "stream_runner.h"
+
+namespace pinbench {
+
+struct WorkerSpec {
+  std::vector<std::string> argv;  // argv[0] is the program's path; the environment is inherited
+  std::string log_path;           // the worker's stdout and stderr (created or truncated)
+};
+
+struct WorkerExit {
+  int pid = 0;              // 0 when it could not be spawned
+  bool reported = false;    // it marked itself done: its results are complete
+  int exit_code = -1;       // its exit status, when it exited; else -1
+  int signal = 0;           // the signal that ended it, else 0
+  bool killed = false;      // the supervisor killed it (iteration timeout, a second stop)
+};
+
+struct ProcessRunResult {
+  std::vector<WorkerExit> workers;      // one per stream
+  std::vector<StreamFailure> failures;  // what the supervisor saw: deaths, timeouts, spawn errors
+  int first_failure = -1;               // the stream whose failure stopped the run (any kind)
+  bool interrupted = false;             // should_stop() asked for the stop
+  int64_t warmup_start_ns = 0;          // from the region's barriers: 0 when never released
+  int64_t measure_start_ns = 0;
+  int64_t deadline_ns = 0;              // INT64_MAX when there was no time limit
+  int64_t arrivals_issued = 0;          // open loop: arrivals taken by any worker
+  int64_t arrivals_dropped = 0;
+};
+
+// The one line that says how a process ended: "was killed by signal 11 (SIGSEGV)",
+// "exited with status 3".
+std::string describe_exit(int wait_status);
+
+// Runs one worker per stream of `config` (workers.size() == stream count == region.streams()).
+// Validates `config` first (std::invalid_argument). Returns once every worker has been reaped.
+ProcessRunResult run_processes(const RunnerConfig& config, SharedRegion& region,
+                               const std::vector<WorkerSpec>& workers,
+                               const std::function<bool()>& should_stop);
+
+}  // namespace pinbench
