@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
+from ..base.logs import log
 from ..settings import INSTANCE_MODES, parse_scenario
 from .instances import plan_instances
 from .topology import plan_streams, union_cpus
@@ -116,17 +117,30 @@ def plan_layout(
             (1, "sync runs one stream") if scenario == "sync" else (num_streams, "set by -nstreams")
         )
 
+    # num_cores as given (None: all): on a hybrid CPU, all cores over fewer streams than core
+    # types means the performance cores only, and -ncores over them is an error (a stream's
+    # group never mixes core types; see csrc/core/affinity.h).
     if scenario in ("async", "server") and not shared:
-        plans = plan_streams(topo, streams, cores=cores, pinning=pinning, smt=smt)
+        plans = plan_streams(topo, streams, cores=num_cores, pinning=pinning, smt=smt)
         sharing = Counter(tuple(p.cores) for p in plans)  # numa: streams of one node share it
         slots = tuple(
             StreamSlot(tuple(p.cpus), max(1, len(p.cores) // sharing[tuple(p.cores)]))
             for p in plans
         )
     else:
-        whole = plan_streams(topo, 1, cores=cores, pinning=pinning, smt=smt)
-        cpus = tuple(union_cpus(whole))
-        slots = tuple(StreamSlot(cpus, cores) for _ in range(streams))
+        plans = plan_streams(topo, 1, cores=num_cores, pinning=pinning, smt=smt)
+        cpus = tuple(union_cpus(plans))
+        threads = len(plans[0].cores) if topo.hybrid else cores
+        slots = tuple(StreamSlot(cpus, threads) for _ in range(streams))
+    used = len({c for p in plans for c in p.cores})
+    if topo.hybrid and used < cores:
+        log.info(
+            "hybrid CPU: %d of the %d selected cores run (%s); a stream's cores are of one type",
+            used,
+            cores,
+            ", ".join(sorted({topo.cores[c].core_type for p in plans for c in p.cores})),
+        )
+        cores = used
     plan = plan_instances(
         slots,
         topo,
