@@ -34,6 +34,9 @@ ADDED = (
     "pinbench.config.instances",  # the engine instances, one per NUMA node where shared
     "pinbench.streams[].instance",
     "pinbench.startup",  # the time to the first measured iteration
+    "pinbench.memory",  # RSS before and after the instances, each instance's, the peak
+    "pinbench.streams[].core_type",  # a hybrid CPU's core type of each stream
+    "pinbench.profile",  # --profile: the profiled pass's operators
 )
 # Console lines added since, by label.
 ADDED_LABELS = {
@@ -44,6 +47,8 @@ ADDED_LABELS = {
     "Note",
     "Engine Instances",
     "Start-up",
+    "Memory (RSS, MiB)",
+    "Instance Creation",
 }
 # Configuration that must be the same; the rest are measurements or describe the machine.
 SAME_TOP = ("batch_size", "input_shapes", "num_cores", "scenario", "scheduler", "seconds_to_run",

@@ -221,7 +221,7 @@ def test_hybrid_smt_numa_and_an_impossible_mix() -> None:
     assert numa == [[0, 2, 4, 6], list(range(8, 16)), [0, 2, 4, 6]]
     assert cpus_of(pinbench.plan_streams(topo, 1, cores=3)) == [[0, 2, 4]]
     assert cpus_of(pinbench.plan_streams(topo, 2, cores=6)) == [[0, 2, 4, 6], [8, 9]]
-    with pytest.raises(UsageError, match="would mix core types.*4 performance, 2 efficiency"):
+    with pytest.raises(UsageError, match=r"would mix core types.*4 performance, 2 efficiency"):
         pinbench.plan_streams(topo, 1, cores=6)
 
 

@@ -35,6 +35,7 @@ examples:
   pinbench compare base.json new.json --fail-if-slower 5   compare runs (see compare --help)
   pinbench ab model.onnx --a "-nstreams 1" --b "-nstreams 2"   interleaved A/B (see ab --help)
   pinbench model.onnx -nstreams auto       probe stream counts, run the fastest
+  pinbench model.onnx --profile prof/      then the top operators (trace files in prof/)
   pinbench model.onnx -s server --qps 200  open-loop Poisson arrivals, latency incl. queueing
   pinbench model.onnx --find-qps --latency-slo 20ms   highest rate with p99 <= 20 ms
   pinbench sweep model.onnx --batch 1,8 --streams 1,2 --latency-slo 20ms   (see sweep --help)
@@ -248,6 +249,20 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
         help="draw latency histogram, latency over time and throughput per second (needs "
         "pinbench[plot])",
     )
+    extra.add_argument(
+        "--profile",
+        default=None,
+        metavar="DIR",
+        help="after the measured window, a profiled pass on fresh instances: the top operators "
+        "(ONNX Runtime's profiler, its trace files written into DIR; OpenVINO's counters)",
+    )
+    extra.add_argument(
+        "--profile-iterations",
+        type=types.positive_int,
+        default=100,
+        metavar="N",
+        help="iterations per stream of the profiled pass (100)",
+    )
     extra.add_argument("--debug", action="store_true", help="tracebacks on errors")
     extra.add_argument("--version", action="version", version=f"pinbench {pinbench_version()}")
     extra.add_argument(
@@ -335,6 +350,8 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         export_path=args.export_path,
         export_samples=args.export_samples,
         plot=args.plot,
+        profile=args.profile,
+        profile_iterations=args.profile_iterations,
         input_ids_length=args.input_ids_length,
         internal_kv_cache=False if args.no_internal_kv_cache else None,
         disable_kv_cache_overrides=args.disable_kv_cache_overrides,
@@ -387,6 +404,8 @@ def main(argv: Sequence[str]) -> int:
             return fail(PROG, str(e), e.exit_code, args.debug)
     if result.interrupted:
         return interrupt_code(result.measurement.interrupt)
+    if result.profile is not None and result.profile.interrupt is not None:
+        return interrupt_code(result.profile.interrupt)
     search = result.config.find_qps
     if search is not None and not search.confirmed:
         target = f"p{search.percentile:g} <= {search.latency_slo_ms:g} ms"

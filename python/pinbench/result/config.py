@@ -83,6 +83,8 @@ class RunConfig:
     auto_streams: StreamTuning | None = None  # what -nstreams auto tried
     find_qps: QpsSearch | None = None  # what --find-qps tried
     instances: InstancePlan | None = None  # which engine instance each stream stepped
+    # Each stream's core type on a hybrid CPU (performance | efficiency); None: not known.
+    stream_core_types: list[str | None] = field(default_factory=list)
 
     @property
     def deepsparse_scenario(self) -> str:
