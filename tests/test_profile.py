@@ -13,7 +13,7 @@ import pytest
 
 import pinbench
 from pinbench.engines.deepsparse import DeepSparseEngine
-from pinbench.engines.onnxruntime_profile import trace_times
+from pinbench.engines.onnxruntime_profile import read_trace, trace_times
 from pinbench.report.console import result_lines
 
 from conftest import FIXTURES
@@ -120,7 +120,7 @@ def run(tid: int, ts: int, dur: int) -> dict[str, Any]:
     return {"cat": "Session", "tid": tid, "ts": ts, "dur": dur, "name": "model_run"}
 
 
-def test_only_each_threads_last_inferences_count() -> None:
+def test_binds_runs_are_left_out_and_truncation_is_seen(tmp_path: Path) -> None:
     events = [
         # thread 1: bind()'s two runs (the first cold), then two of the pass
         run(1, 0, 100), kernel(1, 10, "Conv", 80),
@@ -128,13 +128,23 @@ def test_only_each_threads_last_inferences_count() -> None:
         run(1, 300, 30), kernel(1, 305, "Conv", 20), kernel(1, 326, "Relu", 3),
         kernel(1, 340, "Conv", 99),  # between two runs: not counted
         run(1, 400, 30), kernel(1, 405, "Conv", 21),
-        # thread 2: one run of the pass, its kernels unrecorded (the profiler's limit)
-        run(2, 500, 40),
+        # thread 2: its bind's runs, then one of the pass with its kernels unrecorded
+        run(2, 0, 90), run(2, 100, 40), run(2, 500, 40),
+        {"cat": "Session", "tid": 1, "ts": 0, "dur": 0, "name": "profile_truncated",
+         "args": {"max_num_events": "1000000", "dropped_event_count": "1234"}},
     ]  # fmt: skip
-    times = trace_times(events, 2)
+    times = trace_times(events, 100, skip=2)
     assert times.inferences == 3 and times.inference_ns == (30 + 30 + 40) * 1000
     assert [(o.op_type, o.count, o.total_ns) for o in times.operators] == [
         ("Conv", 2, 41_000),
         ("Relu", 1, 3_000),
     ]
-    assert times.without_kernels == 1  # thread 2's run
+    assert times.without_kernels == 1 and times.dropped_events == 1234  # thread 2's run
+    assert trace_times(events, 1, skip=2).inferences == 2  # at most 1 a thread
+    # Read as ONNX Runtime writes it (an event a line), and written whole on one line.
+    lines = tmp_path / "lines.json"
+    lines.write_text("[\n" + ",\n".join(json.dumps(e) for e in events) + "\n]\n")
+    assert read_trace(lines, 100, skip=2) == times
+    whole = tmp_path / "whole.json"
+    whole.write_text(json.dumps(events))
+    assert read_trace(whole, 100, skip=2) == times

@@ -186,8 +186,9 @@ class Engine(ABC):
             return tuple(self._first_calls.pop(threading.get_ident(), ()))
 
     def profile_results(self, iterations: int) -> OperatorProfile | None:
-        """After a profiled pass (see the module docstring): the operators' times over the last
-        ``iterations`` steps of every stream. None (the default) when the engine has none."""
+        """After a profiled pass (see the module docstring): the operators' times over the
+        ``iterations`` steps every stream made after ``bind()``. None (the default) when the
+        engine has none."""
         return None
 
     def describe(self) -> str:

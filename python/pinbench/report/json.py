@@ -227,7 +227,8 @@ def profile_dict(p: Profile) -> dict[str, Any]:
         "profiler": p.profiler,
         "directory": p.directory,
         "method": "fresh instances built with the profiler on, after the measured window, on "
-        "the same streams and CPUs; each stream's last iterations_per_stream inferences counted",
+        "the same streams and CPUs; each stream's iterations_per_stream inferences after bind()'s "
+        "first calls counted",
         "iterations_per_stream": p.iterations_per_stream,
         "streams": p.streams,
         "inferences": p.inferences,

@@ -5,7 +5,7 @@ The pass builds fresh instances with the engine's profiler on (a fresh engine wh
 ``EngineOptions.profile_dir`` is DIR; instances built for the window could not turn it on
 afterwards), on the run's own layout: the same streams on the same pinned threads, the same
 instance plan. Each stream then steps its instance ``--profile-iterations`` times (no warmup:
-the profiler counts each stream's last N inferences, not ``bind()``'s first calls), and the
+the engine counts each stream's N inferences after ``bind()``'s first calls), and the
 engine reads its profiler's figures (``Engine.profile_results``). An engine without a profiler
 (``Engine.profiler == ""``: DeepSparse, user engines unless they say otherwise) runs no pass; a
 pass that fails is recorded and warned of, never costing the measured result.
