@@ -265,6 +265,7 @@ def profile_lines(p: Profile) -> list[str]:
         f"Profile: {p.profiler}, {p.iterations_per_stream} iterations x {p.streams} "
         f"stream(s) ({p.inferences} inferences), {_number(p.inference_ms)} ms per inference "
         f"(latency {_number(p.profiled_latency_ms)} ms with the profiler on){files}"
+        + (" (interrupted)" if p.interrupt is not None else "")
     ]
     rows = [
         (
