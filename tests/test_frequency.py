@@ -89,3 +89,31 @@ def test_cpus_far_apart_and_a_drop_are_reasons() -> None:
 def test_unknown_frequencies_are_a_note_not_a_reason() -> None:
     assert measure_frequencies([reading(0.5, None), reading(3.5, None)], WINDOW, "unknown") is None
     assert validity.frequency(None) == []
+
+
+def test_fixture_trees_with_cpufreq() -> None:
+    from conftest import sysfs
+
+    assert read_frequencies([0, 3, 9], sysfs("cpufreq_4core")) == ({0: 3200.0, 3: 3200.0},
+                                                                    "cpufreq")  # fmt: skip
+    hybrid, source = read_frequencies(list(range(16)), sysfs("hybrid_4p8e"))
+    assert source == "cpufreq" and {hybrid[c] for c in range(8)} == {2500.0}
+    assert {hybrid[c] for c in range(8, 16)} == {1800.0}
+    sampler = WindowSampler(cpus=[0, 8], sysfs_root=sysfs("hybrid_4p8e"))
+    sampler.start()
+    sampler.stop()
+    assert sampler.readings[-1].mhz == {0: 2500.0, 8: 1800.0}
+
+
+def test_a_hybrid_cpus_core_types_are_compared_apart() -> None:
+    # Performance cores at 2.5 GHz, efficiency cores at 1.8 GHz: by design, not a fault.
+    steady = [reading(0.5, {0: 2500, 2: 2490, 8: 1800}), reading(3.5, {0: 2500, 2: 2495, 8: 1790})]
+    types = {0: "performance", 2: "performance", 8: "efficiency"}
+    freq = measure_frequencies(steady, WINDOW, "cpufreq", types)
+    assert freq is not None and [c.core_type for c in freq.cpus] == list(types.values())
+    assert validity.frequency(freq) == []
+    (reason,) = validity.frequency(measure_frequencies(steady, WINDOW, "cpufreq"))  # no types
+    assert "CPU 8 at 1795 MHz" in reason.message
+    apart = [reading(0.5, {0: 2500, 2: 2000, 8: 1800}), reading(3.5, {0: 2500, 2: 2000, 8: 1800})]
+    (reason,) = validity.frequency(measure_frequencies(apart, WINDOW, "cpufreq", types))
+    assert "performance CPUs ran at different clock frequencies: CPU 2 at 2000" in reason.message

@@ -172,3 +172,69 @@ def test_two_sockets_four_nodes_96_cores() -> None:
     assert plans == [list(range(24 * n, 24 * n + 24)) for n in range(4)]  # one node each
     numa = cpus_of(pinbench.plan_streams(topo, 8, pinning="numa"))
     assert numa[1] == numa[5] == list(range(24, 48))  # stream i on node i mod 4
+
+
+def test_hybrid_core_types_and_performance_cores_first() -> None:
+    # A laptop part: 4 performance cores with SMT (CPUs 0-7), 8 efficiency cores (CPUs 8-15).
+    topo = pinbench.topology(sysfs("hybrid_4p8e"))
+    assert topo.hybrid and topo.smt and len(topo.cores) == 12
+    assert [c.core_type for c in topo.cores] == ["performance"] * 4 + ["efficiency"] * 8
+    assert topo.cores[0].cpus == [0, 1] and topo.cores[4].cpus == [8]
+    assert {c.id: c.core_type for c in topo.cpus if c.id in (1, 9)} == {
+        1: "performance",
+        9: "efficiency",
+    }
+    # Numbered the other way round, the performance cores still come first.
+    flipped = pinbench.topology(sysfs("hybrid_e_first"))
+    assert [c.cpus for c in flipped.cores[:2]] == [[8, 9], [10, 11]]
+    assert flipped.cores[4].cpus == [0] and flipped.cores[4].core_type == "efficiency"
+    assert cpus_of(pinbench.plan_streams(flipped, 1)) == [[8, 10, 12, 14]]
+    # Not hybrid: every type unknown, as before.
+    plain = pinbench.topology(sysfs("2s_8c_2t"))
+    assert not plain.hybrid and {c.core_type for c in plain.cpus} == {""}
+
+
+@pytest.mark.parametrize(
+    ("streams", "plans"),
+    [
+        (1, [[0, 2, 4, 6]]),  # all cores, one stream: the performance cores only
+        (2, [[0, 2, 4, 6], list(range(8, 16))]),
+        (3, [[0, 2, 4, 6], [8, 9, 10, 11], [12, 13, 14, 15]]),
+        (4, [[0, 2], [4, 6], [8, 9, 10, 11], [12, 13, 14, 15]]),
+        (12, [[0], [2], [4], [6], *([c] for c in range(8, 16))]),
+    ],
+)
+def test_hybrid_groups_never_mix_core_types(streams: int, plans: list[list[int]]) -> None:
+    topo = pinbench.topology(sysfs("hybrid_4p8e"))
+    got = pinbench.plan_streams(topo, streams)
+    assert cpus_of(got) == plans
+    for p in got:
+        assert len({topo.cores[c].core_type for c in p.cores}) == 1
+
+
+def test_hybrid_smt_numa_and_an_impossible_mix() -> None:
+    topo = pinbench.topology(sysfs("hybrid_4p8e"))
+    smt = cpus_of(pinbench.plan_streams(topo, 3, smt=True))
+    assert smt == [list(range(8)), [8, 9, 10, 11], [12, 13, 14, 15]]
+    # numa: the node's cores of one type count as one node, performance first.
+    numa = cpus_of(pinbench.plan_streams(topo, 3, pinning="numa"))
+    assert numa == [[0, 2, 4, 6], list(range(8, 16)), [0, 2, 4, 6]]
+    assert cpus_of(pinbench.plan_streams(topo, 1, cores=3)) == [[0, 2, 4]]
+    assert cpus_of(pinbench.plan_streams(topo, 2, cores=6)) == [[0, 2, 4, 6], [8, 9]]
+    with pytest.raises(UsageError, match=r"would mix core types.*4 performance, 2 efficiency"):
+        pinbench.plan_streams(topo, 1, cores=6)
+
+
+def test_hybrid_layouts_record_each_streams_core_type() -> None:
+    from pinbench.run.layout import plan_layout
+    from pinbench.run.topology import core_type_of
+
+    topo = pinbench.topology(sysfs("hybrid_4p8e"))
+    sync = plan_layout("sync", topo, num_cores=None, num_streams=None, pinning="core")
+    assert sync.num_cores == 4 and sync.streams[0].threads == 4
+    assert core_type_of(topo, sync.streams[0].cpus) == "performance"
+    two = plan_layout("async", topo, num_cores=None, num_streams=2, pinning="core")
+    assert [s.threads for s in two.streams] == [4, 8] and two.num_cores == 12
+    assert [core_type_of(topo, s.cpus) for s in two.streams] == ["performance", "efficiency"]
+    assert core_type_of(topo, (0, 8)) == "mixed" and core_type_of(topo, ()) is None
+    assert core_type_of(pinbench.topology(sysfs("vm_2core")), (0,)) is None

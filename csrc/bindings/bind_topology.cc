@@ -16,9 +16,15 @@ void bind_topology(py::module_& m) {
       .def_readonly("core", &Cpu::core, "index into Topology.cores")
       .def_readonly("socket", &Cpu::socket)
       .def_readonly("node", &Cpu::node)
+      .def_property_readonly(
+          "core_type", [](const Cpu& c) { return std::string(core_type_name(c.type)); },
+          "'performance' or 'efficiency' on a hybrid CPU (Linux's cpu_core / cpu_atom lists); '' "
+          "where none says")
       .def("__repr__", [](const Cpu& c) {
+        const std::string type = core_type_name(c.type);
         return "Cpu(id=" + std::to_string(c.id) + ", core=" + std::to_string(c.core) +
-               ", socket=" + std::to_string(c.socket) + ", node=" + std::to_string(c.node) + ")";
+               ", socket=" + std::to_string(c.socket) + ", node=" + std::to_string(c.node) +
+               (type.empty() ? "" : ", core_type='" + type + "'") + ")";
       });
   py::class_<PhysicalCore>(m, "PhysicalCore", "A physical core and its allowed hardware threads.")
       .def_readonly("index", &PhysicalCore::index)
@@ -26,9 +32,14 @@ void bind_topology(py::module_& m) {
       .def_readonly("node", &PhysicalCore::node)
       .def_readonly("core_id", &PhysicalCore::core_id)
       .def_readonly("cpus", &PhysicalCore::cpus)
+      .def_property_readonly(
+          "core_type", [](const PhysicalCore& c) { return std::string(core_type_name(c.type)); },
+          "'performance', 'efficiency' or '' (see Cpu.core_type)")
       .def("__repr__", [](const PhysicalCore& c) {
+        const std::string type = core_type_name(c.type);
         return "PhysicalCore(index=" + std::to_string(c.index) + ", socket=" + std::to_string(c.socket) +
-               ", node=" + std::to_string(c.node) + ", cpus=" + format_cpu_list(c.cpus) + ")";
+               ", node=" + std::to_string(c.node) + ", cpus=" + format_cpu_list(c.cpus) +
+               (type.empty() ? "" : ", core_type='" + type + "'") + ")";
       });
   py::class_<Topology>(m, "Topology", "CPUs, physical cores, sockets and NUMA nodes this process may use.")
       .def_readonly("root", &Topology::root)
@@ -39,11 +50,13 @@ void bind_topology(py::module_& m) {
       .def_readonly("sockets", &Topology::sockets)
       .def_readonly("nodes", &Topology::nodes)
       .def_property_readonly("smt", &Topology::smt)
+      .def_property_readonly("hybrid", &Topology::hybrid, "cores of more than one type")
       .def("cores_of_node", &Topology::cores_of_node, py::arg("node"))
       .def("__repr__", [](const Topology& t) {
         return "Topology(allowed=" + format_cpu_list(t.allowed) + ", cores=" +
                std::to_string(t.cores.size()) + ", sockets=" + std::to_string(t.sockets.size()) +
-               ", nodes=" + std::to_string(t.nodes.size()) + ", smt=" + (t.smt() ? "True" : "False") + ")";
+               ", nodes=" + std::to_string(t.nodes.size()) + ", smt=" + (t.smt() ? "True" : "False") +
+               (t.hybrid() ? ", hybrid=True" : "") + ")";
       });
   m.def(
       "read_topology",

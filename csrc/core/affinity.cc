@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include "cpu_list.h"
 
@@ -82,6 +83,74 @@ std::vector<std::vector<int>> group_cores_by_node(const Topology& t, const std::
   return groups;
 }
 
+// The selected cores split by core type, in `selected` order (performance cores first): one pool
+// unless the CPU is hybrid.
+std::vector<std::vector<int>> pools_by_type(const Topology& t, const std::vector<int>& selected) {
+  std::vector<CoreType> types;
+  std::vector<std::vector<int>> pools;
+  for (int c : selected) {
+    const CoreType type = t.cores[static_cast<size_t>(c)].type;
+    const auto it = std::find(types.begin(), types.end(), type);
+    const size_t k = static_cast<size_t>(it - types.begin());
+    if (it == types.end()) {
+      types.push_back(type);
+      pools.emplace_back();
+    }
+    pools[k].push_back(c);
+  }
+  return pools;
+}
+
+// The selected cores of each (NUMA node, core type), in `selected` order: the nodes, unless the
+// CPU is hybrid.
+std::vector<std::vector<int>> pools_by_node_and_type(const Topology& t, const std::vector<int>& selected) {
+  std::vector<std::pair<int, CoreType>> keys;
+  std::vector<std::vector<int>> pools;
+  for (int c : selected) {
+    const auto& core = t.cores[static_cast<size_t>(c)];
+    const std::pair<int, CoreType> key{core.node, core.type};
+    const auto it = std::find(keys.begin(), keys.end(), key);
+    const size_t k = static_cast<size_t>(it - keys.begin());
+    if (it == keys.end()) {
+      keys.push_back(key);
+      pools.emplace_back();
+    }
+    pools[k].push_back(c);
+  }
+  return pools;
+}
+
+// How many of `streams` streams each pool gets: one each, then one at a time to the pool with the
+// most cores per stream (the earlier pool on a tie), so that groups stay as even as the pools
+// allow. REQUIRES: pools.size() <= streams <= the pools' cores.
+std::vector<int> streams_per_pool(const std::vector<std::vector<int>>& pools, int streams) {
+  std::vector<int> counts(pools.size(), 1);
+  for (int left = streams - static_cast<int>(pools.size()); left > 0; --left) {
+    size_t best = 0;
+    for (size_t p = 1; p < pools.size(); ++p)
+      if (pools[p].size() * static_cast<size_t>(counts[best]) > pools[best].size() * static_cast<size_t>(counts[p]))
+        best = p;
+    ++counts[best];
+  }
+  return counts;
+}
+
+std::string mixing_error(const Topology& t, const std::vector<std::vector<int>>& pools, int streams) {
+  std::string kinds;
+  size_t total = 0;
+  const std::string first = core_type_name(t.cores[static_cast<size_t>(pools.front().front())].type);
+  for (const auto& pool : pools) {
+    const std::string name = core_type_name(t.cores[static_cast<size_t>(pool.front())].type);
+    kinds += (kinds.empty() ? "" : ", ") + std::to_string(pool.size()) + " " +
+             (name.empty() ? "of unknown type" : name);
+    total += pool.size();
+  }
+  return std::to_string(total) + " cores over " + std::to_string(streams) +
+         " stream(s) would mix core types in one stream's group (" + kinds +
+         "); a stream's cores are of one type: ask for at most " + std::to_string(pools.front().size()) +
+         " cores (the " + first + " ones) or at least " + std::to_string(pools.size()) + " streams";
+}
+
 }  // namespace
 
 std::vector<int> current_affinity() {
@@ -145,23 +214,30 @@ std::vector<StreamPlan> plan_affinity(const Topology& t, const PlanRequest& req)
         throw std::invalid_argument(std::to_string(req.streams) + " streams pinned by core need at least " +
                                     std::to_string(req.streams) + " cores, but only " +
                                     std::to_string(cores) + " are selected");
-      const auto groups = group_cores_by_node(t, selected, balanced_sizes(cores, req.streams));
-      for (size_t i = 0; i < plans.size(); ++i) {
-        plans[i].cores = groups[i];
-        plans[i].cpus = cpus_of_cores(t, groups[i], req.smt);
+      // A group never mixes core types: each type's cores get their own streams. With fewer
+      // streams than types, all cores (no -ncores) means the preferred types' cores only.
+      auto pools = pools_by_type(t, selected);
+      if (req.streams < static_cast<int>(pools.size())) {
+        if (req.cores != 0) throw std::invalid_argument(mixing_error(t, pools, req.streams));
+        pools.resize(static_cast<size_t>(req.streams));
+      }
+      const std::vector<int> counts = streams_per_pool(pools, req.streams);
+      size_t next = 0;
+      for (size_t p = 0; p < pools.size(); ++p) {
+        const int size = static_cast<int>(pools[p].size());
+        for (auto& group : group_cores_by_node(t, pools[p], balanced_sizes(size, counts[p]))) {
+          plans[next].cpus = cpus_of_cores(t, group, req.smt);
+          plans[next].cores = std::move(group);
+          ++next;
+        }
       }
       break;
     }
     case PinMode::kNuma: {
-      std::vector<int> nodes;
-      for (int c : selected) {
-        const int n = t.cores[static_cast<size_t>(c)].node;
-        if (std::find(nodes.begin(), nodes.end(), n) == nodes.end()) nodes.push_back(n);
-      }
+      // On a hybrid CPU each node's cores of one type count as a node: performance first.
+      const auto pools = pools_by_node_and_type(t, selected);
       for (size_t i = 0; i < plans.size(); ++i) {
-        const int node = nodes[i % nodes.size()];
-        for (int c : selected)
-          if (t.cores[static_cast<size_t>(c)].node == node) plans[i].cores.push_back(c);
+        plans[i].cores = pools[i % pools.size()];
         plans[i].cpus = cpus_of_cores(t, plans[i].cores, req.smt);
       }
       break;

@@ -34,11 +34,17 @@ struct StreamPlan {
 
 // One plan per stream, by the rules in DESIGN.md:
 //  core: disjoint groups of physical cores, sizes differing by at most one, each group kept inside
-//        one NUMA node where it fits; the first `cores` cores in (node, socket, core) order are used;
+//        one NUMA node where it fits; the first `cores` cores in Topology::cores order are used.
+//        On a hybrid CPU a group never mixes core types: each type's cores get their own streams
+//        (one each at least, the rest where cores per stream are most), group sizes even within
+//        a type; fewer streams than types over all cores (`cores` 0) use the performance cores
+//        only, and over `cores` given is an error;
 //  numa: stream i gets every selected core of the i-th node (mod the nodes that have selected cores);
+//        on a hybrid CPU, of the i-th (node, core type), performance cores first;
 //  none: no CPUs; `cores` still splits the selected cores for the engine's thread counts.
 // Throws std::invalid_argument for impossible requests (more cores than allowed, more core-pinned
-// streams than cores, streams < 1, cores < 0) — never clamps silently.
+// streams than cores, streams < 1, cores < 0, a group that would mix core types) — never clamps
+// silently.
 std::vector<StreamPlan> plan_affinity(const Topology& topology, const PlanRequest& request);
 
 }  // namespace pinbench

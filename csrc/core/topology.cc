@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
+#include <utility>
 
 #include "affinity.h"
 #include "cpu_list.h"
@@ -63,6 +64,24 @@ std::map<int, int> read_nodes(const std::string& root) {
   return node_of;
 }
 
+// The core type of every CPU the hybrid lists name; empty on a machine without them. A list
+// that cannot be parsed is ignored: the types are then unknown, never guessed.
+std::map<int, CoreType> read_core_types(const std::string& root) {
+  std::map<int, CoreType> type_of;
+  const std::pair<const char*, CoreType> lists[] = {{"cpu_core", CoreType::kPerformance},
+                                                    {"cpu_atom", CoreType::kEfficiency}};
+  for (const auto& [name, type] : lists) {
+    std::string text;
+    if (!read_file(root + "/devices/" + name + "/cpus", &text)) continue;
+    try {
+      for (int cpu : parse_cpu_list(text)) type_of[cpu] = type;
+    } catch (const std::invalid_argument&) {
+      continue;
+    }
+  }
+  return type_of;
+}
+
 std::vector<int> intersect(const std::vector<int>& a, const std::vector<int>& b) {
   std::vector<int> out;
   std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
@@ -70,6 +89,18 @@ std::vector<int> intersect(const std::vector<int>& a, const std::vector<int>& b)
 }
 
 }  // namespace
+
+const char* core_type_name(CoreType type) {
+  switch (type) {
+    case CoreType::kPerformance:
+      return "performance";
+    case CoreType::kEfficiency:
+      return "efficiency";
+    case CoreType::kUnknown:
+      break;
+  }
+  return "";
+}
 
 std::vector<int> Topology::cores_of_node(int node) const {
   std::vector<int> out;
@@ -80,6 +111,11 @@ std::vector<int> Topology::cores_of_node(int node) const {
 
 bool Topology::smt() const {
   return std::any_of(cores.begin(), cores.end(), [](const PhysicalCore& c) { return c.cpus.size() > 1; });
+}
+
+bool Topology::hybrid() const {
+  return std::any_of(cores.begin(), cores.end(),
+                     [this](const PhysicalCore& c) { return c.type != cores.front().type; });
 }
 
 Topology read_topology(const std::string& root, const std::vector<int>* allowed_in) {
@@ -107,11 +143,13 @@ Topology read_topology(const std::string& root, const std::vector<int>* allowed_
     throw std::runtime_error("no online CPU is allowed for this process (sysfs root " + root + ")");
 
   const std::map<int, int> node_of = read_nodes(root);
+  const std::map<int, CoreType> type_of = read_core_types(root);
 
   // A physical core is identified by its socket and its sibling set (core_id alone repeats
   // across sockets, and on some machines across dies).
   struct Raw {
     int id, socket, node, core_id, first_sibling;
+    CoreType type;
   };
   std::vector<Raw> raws;
   for (int id : t.allowed) {
@@ -126,26 +164,33 @@ Topology read_topology(const std::string& root, const std::vector<int>* allowed_
     r.first_sibling = siblings.empty() ? id : siblings.front();
     const auto n = node_of.find(id);
     r.node = n == node_of.end() ? 0 : n->second;
+    // Siblings share their core's type: the first sibling's, else the CPU's own.
+    auto ty = type_of.find(r.first_sibling);
+    if (ty == type_of.end()) ty = type_of.find(id);
+    r.type = ty != type_of.end() ? ty->second : CoreType::kUnknown;
     raws.push_back(r);
   }
 
-  using Key = std::tuple<int, int, int, int>;  // node, socket, core_id, first sibling
+  // type (performance first), node, socket, core_id, first sibling
+  using Key = std::tuple<CoreType, int, int, int, int>;
   std::map<Key, std::vector<int>> by_core;
-  for (const Raw& r : raws) by_core[Key{r.node, r.socket, r.core_id, r.first_sibling}].push_back(r.id);
+  for (const Raw& r : raws)
+    by_core[Key{r.type, r.node, r.socket, r.core_id, r.first_sibling}].push_back(r.id);
   std::map<int, int> core_of_cpu;
   for (const auto& [key, cpus] : by_core) {
     PhysicalCore c;
     c.index = static_cast<int>(t.cores.size());
-    c.node = std::get<0>(key);
-    c.socket = std::get<1>(key);
-    c.core_id = std::get<2>(key);
+    c.type = std::get<0>(key);
+    c.node = std::get<1>(key);
+    c.socket = std::get<2>(key);
+    c.core_id = std::get<3>(key);
     c.cpus = cpus;
     std::sort(c.cpus.begin(), c.cpus.end());
     for (int cpu : c.cpus) core_of_cpu[cpu] = c.index;
     t.cores.push_back(std::move(c));
   }
   for (const Raw& r : raws) {
-    t.cpus.push_back(Cpu{r.id, core_of_cpu[r.id], r.socket, r.node});
+    t.cpus.push_back(Cpu{r.id, core_of_cpu[r.id], r.socket, r.node, r.type});
     t.sockets.push_back(r.socket);
     t.nodes.push_back(r.node);
   }

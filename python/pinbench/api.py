@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import RunError, UsageError
-from .base.files import check_output_path, write_json_atomic
+from .base.files import check_output_dir, check_output_path, write_json_atomic
 from .base.logs import log
 from .report.csvfile import per_model_paths
 from .report.json import ab_document, deepsparse_document, document, sweep_document
@@ -29,6 +29,7 @@ from .result.samples import check_samples_path, write_samples
 from .result.startup import StartMarks
 from .run.execute import StreamFailed
 from .run.prepare import prepare
+from .run.profile import with_profile
 from .search.ab import run_ab as search_ab
 from .search.find_qps import find_qps as search_rate
 from .search.repeat import run_benchmark
@@ -96,6 +97,8 @@ def run(
             if e.result is not None:  # what was measured until a stream failed is not lost
                 write_outputs(e.result, s.outputs)
             raise
+        if s.outputs.profile and not result.interrupted:
+            result = with_profile(prepared, s, result)  # after every measured window
     write_outputs(result, s.outputs)
     if plot and s.outputs.plot:
         write_plot(result, s.outputs.plot)
@@ -273,6 +276,8 @@ def ab(
         >>> pinbench.ab(a, b, rounds=4).comparison.ratio  # doctest: +SKIP
     """
     a, b = a.validate(), b.validate()
+    if a.outputs.profile or b.outputs.profile:
+        raise UsageError("--profile applies to one benchmark (pinbench MODEL), not to pinbench ab")
     if metric not in METRICS:
         raise UsageError(f"--metric {metric}: expected one of {', '.join(METRICS)}")
     if rounds < 1:
@@ -375,6 +380,8 @@ def check_outputs(outputs: OutputSettings) -> None:
         check_samples_path(outputs.export_samples)
     if outputs.plot:
         check_plot_path(outputs.plot)
+    if outputs.profile:
+        check_output_dir(outputs.profile, "--profile")
 
 
 def write_outputs(result: Result, outputs: OutputSettings) -> None:

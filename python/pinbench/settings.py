@@ -118,6 +118,8 @@ class OutputSettings:
     export_path: str | None = None  # -x: the JSON
     export_samples: str | None = None  # --export-samples FILE.npz|.csv
     plot: str | None = None  # --plot FILE.png|.svg|.pdf
+    profile: str | None = None  # --profile DIR: a profiled pass after the window, files in DIR
+    profile_iterations: int = 100  # --profile-iterations: the pass's iterations per stream
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ class RunSettings:
         _validate_inputs(self.inputs)
         _validate_measure(self.measure)
         _validate_engine(self.engine)
+        _positive_int(self.outputs.profile_iterations, "--profile-iterations")
         _validate_search(self.search, layout.scenario, self.server)
         if not self.search.find_qps:  # the search sets the rate itself
             _validate_server(self.server, layout.scenario)

@@ -100,6 +100,36 @@ void test_topology_and_plans() {
   CHECK(!pb::read_topology().allowed.empty());
 }
 
+void test_hybrid_topology_and_plans() {
+  const pb::Topology t = pb::read_topology(fixtures + "/hybrid_4p8e");
+  CHECK(t.hybrid() && t.smt() && t.cores.size() == 12);
+  CHECK(t.cores.front().type == pb::CoreType::kPerformance);
+  CHECK(t.cores.back().type == pb::CoreType::kEfficiency);
+  CHECK(std::string(pb::core_type_name(t.cores[4].type)) == "efficiency");
+  for (int streams : {1, 2, 3, 4, 5, 12}) {
+    pb::PlanRequest r;
+    r.streams = streams;
+    const auto plans = pb::plan_affinity(t, r);
+    CHECK(static_cast<int>(plans.size()) == streams);
+    for (const auto& p : plans) {
+      CHECK(!p.cores.empty());
+      for (int c : p.cores) CHECK(t.cores[static_cast<size_t>(c)].type == t.cores[static_cast<size_t>(p.cores[0])].type);
+    }
+    CHECK(t.cores[static_cast<size_t>(plans[0].cores[0])].type == pb::CoreType::kPerformance);
+  }
+  pb::PlanRequest mixed;
+  mixed.cores = 6;  // 4 performance + 2 efficiency cores for one stream
+  bool threw = false;
+  try {
+    pb::plan_affinity(t, mixed);
+  } catch (const std::invalid_argument&) {
+    threw = true;
+  }
+  CHECK(threw);
+  const pb::Topology flat = pb::read_topology(fixtures + "/2s_8c_2t");
+  CHECK(!flat.hybrid() && flat.cores.front().type == pb::CoreType::kUnknown);
+}
+
 void test_closed_loop_spin() {
   pb::RunnerConfig c;
   c.stream_cpus = own_cpus(2);
@@ -438,6 +468,7 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<const char*, std::function<void()>>> tests = {
       {"cpu_lists", test_cpu_lists},
       {"topology_and_plans", test_topology_and_plans},
+      {"hybrid_topology_and_plans", test_hybrid_topology_and_plans},
       {"closed_loop_spin", test_closed_loop_spin},
       {"failures_stop_every_stream", test_failures_stop_every_stream},
       {"stop_request", test_stop_request},

@@ -50,6 +50,25 @@ def check_output_path(path: str | os.PathLike[str], flag: str = "-x") -> Path:
     return p
 
 
+def check_output_dir(path: str | os.PathLike[str], flag: str) -> Path:
+    """Fails now, before any run, if files cannot be written into folder ``path``; creates it
+    (and its parents) when it does not exist yet.
+
+    Example: ``check_output_dir("profiles", "--profile")`` makes ``profiles/`` if needed.
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"{flag} {path}: is a file; give a folder")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".pinbench.", suffix=".check", dir=p)
+        os.close(fd)
+        Path(tmp).unlink()
+    except OSError as e:
+        raise UsageError(f"{flag} {path}: cannot write there ({e.strerror or e})") from e
+    return p
+
+
 def write_atomically(
     path: str | os.PathLike[str], write: Callable[[IO[Any]], None], *, binary: bool
 ) -> None:

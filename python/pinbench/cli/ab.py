@@ -74,6 +74,8 @@ def side_settings(shared: Sequence[str], own: str, side: str) -> RunSettings:
             f"--{side} {own!r}: -x, --export-samples, --plot, --find-qps and -r belong to "
             "pinbench ab itself, not to a side"
         )
+    if args.profile:
+        raise UsageError("--profile applies to one benchmark (pinbench MODEL), not to pinbench ab")
     return settings_from_args(args, ["ab", *argv]).validate()
 
 

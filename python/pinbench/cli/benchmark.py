@@ -35,6 +35,7 @@ examples:
   pinbench compare base.json new.json --fail-if-slower 5   compare runs (see compare --help)
   pinbench ab model.onnx --a "-nstreams 1" --b "-nstreams 2"   interleaved A/B (see ab --help)
   pinbench model.onnx -nstreams auto       probe stream counts, run the fastest
+  pinbench model.onnx --profile prof/      then the top operators (trace files in prof/)
   pinbench model.onnx -s server --qps 200  open-loop Poisson arrivals, latency incl. queueing
   pinbench model.onnx --find-qps --latency-slo 20ms   highest rate with p99 <= 20 ms
   pinbench sweep model.onnx --batch 1,8 --streams 1,2 --latency-slo 20ms   (see sweep --help)
@@ -68,6 +69,7 @@ def build_parser() -> OneLineParser:
     )
     add_original_flags(p)
     add_pinbench_flags(p)
+    add_output_flags(p)
     add_server_flags(p)
     return p
 
@@ -220,7 +222,7 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
         help="engine instances: auto (default) = one per NUMA node for one-core streams where "
         "the engine runs them inline (ONNX Runtime), else one per stream; node; stream",
     )
-    parser.add_argument(
+    extra.add_argument(
         "--isolation",
         choices=ISOLATION_MODES,
         default="thread",
@@ -243,6 +245,18 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
         help="store at most N samples per stream (16 bytes each; a uniform sample past N, "
         "with count, mean, std, min, max kept exact)",
     )
+    extra.add_argument("--debug", action="store_true", help="tracebacks on errors")
+    extra.add_argument("--version", action="version", version=f"pinbench {pinbench_version()}")
+    extra.add_argument(
+        "--engines",
+        action=ListEngines,
+        help="list every engine: name, version, and whether it can run here; then exit",
+    )
+
+
+def add_output_flags(parser: argparse.ArgumentParser) -> None:
+    """The files a run writes besides -x: raw samples, a plot, a profile."""
+    extra = parser.add_argument_group("outputs")
     extra.add_argument(
         "--export-samples",
         default=None,
@@ -256,12 +270,19 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
         help="draw latency histogram, latency over time and throughput per second (needs "
         "pinbench[plot])",
     )
-    extra.add_argument("--debug", action="store_true", help="tracebacks on errors")
-    extra.add_argument("--version", action="version", version=f"pinbench {pinbench_version()}")
     extra.add_argument(
-        "--engines",
-        action=ListEngines,
-        help="list every engine: name, version, and whether it can run here; then exit",
+        "--profile",
+        default=None,
+        metavar="DIR",
+        help="after the measured window, a profiled pass on fresh instances: the top operators "
+        "(ONNX Runtime's profiler, its trace files written into DIR; OpenVINO's counters)",
+    )
+    extra.add_argument(
+        "--profile-iterations",
+        type=types.positive_int,
+        default=100,
+        metavar="N",
+        help="iterations per stream of the profiled pass (100)",
     )
 
 
@@ -344,6 +365,8 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         export_path=args.export_path,
         export_samples=args.export_samples,
         plot=args.plot,
+        profile=args.profile,
+        profile_iterations=args.profile_iterations,
         input_ids_length=args.input_ids_length,
         internal_kv_cache=False if args.no_internal_kv_cache else None,
         disable_kv_cache_overrides=args.disable_kv_cache_overrides,
@@ -396,6 +419,8 @@ def main(argv: Sequence[str]) -> int:
             return fail(PROG, str(e), e.exit_code, args.debug)
     if result.interrupted:
         return interrupt_code(result.measurement.interrupt)
+    if result.profile is not None and result.profile.interrupt is not None:
+        return interrupt_code(result.profile.interrupt)
     search = result.config.find_qps
     if search is not None and not search.confirmed:
         target = f"p{search.percentile:g} <= {search.latency_slo_ms:g} ms"

@@ -20,13 +20,20 @@ An engine is made once per run on the main thread (it loads nothing heavy there)
 2. ``bind(instance, inputs)`` is called on each stream thread with that stream's inputs (numpy
    arrays by input name, in the model's input order, made on that thread). It returns the
    zero-argument **step** the runner times. It should run the step once itself, so that an engine
-   that rejects the inputs fails here, with a message naming the input, before any timing starts.
+   that rejects the inputs fails here, with a message naming the input, before any timing starts;
+   through ``check_step(step, runs)``, which times each call: the stream's first inferences.
    ``instances_built()`` is called once every stream's step is made, before the clock runs (on
    the thread of the last stream to finish): the engine drops what the steps do not need (a
    model object it compiled from, say), so that it is not held through the measurement.
 3. ``describe()``, ``version()`` and ``options()`` say what the engine is and which options it
    resolved; ``scheduler()`` and ``fraction_of_supported_ops()`` fill the original's JSON keys of
    those names. ``instances_created`` counts the instances built. All go into the report and JSON.
+4. Profiling (``--profile DIR``, optional): an engine with a per-operator profiler names it in
+   ``profiler``. After the measured window pinbench makes a fresh engine whose
+   ``engine_options.profile_dir`` is DIR; it builds profiled instances (the profiler on, its files
+   written into DIR), each stream steps its instance ``iterations`` times, and
+   ``profile_results(iterations)`` returns the operators' times. ``profiler = ""`` (the default,
+   so every user engine unless it says otherwise) means none: the pass is skipped, saying so.
 
 Failures are ``UsageError`` (the request cannot work as written) or ``RunError`` (the engine
 refused the model or the inputs), each with a one-line message.
@@ -35,6 +42,7 @@ refused the model or the inputs), each with a one-line message.
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +51,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..base.profiling import OperatorProfile
     from ..model.spec import LoadedModel
 
 Step = Callable[[], object]
@@ -69,6 +78,7 @@ class EngineOptions:
     graph_optimization: str = "all"  # disable | basic | extended | all
     spinning: bool | None = None  # intra-op threads spin between ops; None = engine's default
     precision: str | None = None  # OpenVINO inference precision (f32 | bf16 | f16); None = f32
+    profile_dir: str | None = None  # build profiled instances writing into this folder (--profile)
 
 
 class Engine(ABC):
@@ -106,6 +116,9 @@ class Engine(ABC):
     # of each NUMA node; False (the safe default for engines that do not say) gives each stream
     # its own. ``--instances node`` shares them anyway.
     shares_inline_instances: ClassVar[bool] = False
+    # The per-operator profiler of ``--profile`` in a few words (e.g. "ONNX Runtime's profiler");
+    # "" = this engine has none.
+    profiler: ClassVar[str] = ""
 
     # Set by prepare(); REQUIRES prepare() before create_instance() for engines that read them.
     layout: LayoutView
@@ -117,6 +130,7 @@ class Engine(ABC):
         self.engine_options = options
         self._count_lock = threading.Lock()
         self.instances_created = 0
+        self._first_calls: dict[int, list[int]] = {}  # thread ident -> ns of each call
 
     @classmethod
     @abstractmethod
@@ -150,6 +164,32 @@ class Engine(ABC):
         """Every instance is built and bound: release what the steps do not need (default:
         nothing). Called once, before the clock runs."""
         return
+
+    def check_step(self, step: Step, runs: int = 1) -> None:
+        """Runs ``step`` ``runs`` times, as ``bind()`` does before any timing starts (so that
+        rejected inputs fail there; exceptions propagate), timing each call on the monotonic
+        clock: the calling stream's first inferences (``first_inferences()``)."""
+        times: list[int] = []
+        try:
+            for _ in range(runs):
+                start = time.monotonic_ns()
+                step()
+                times.append(time.monotonic_ns() - start)
+        finally:
+            with self._count_lock:
+                self._first_calls.setdefault(threading.get_ident(), []).extend(times)
+
+    def first_inferences(self) -> tuple[int, ...]:
+        """The calling thread's calls timed by ``check_step`` (ns, in order), taken once: () when
+        its ``bind()`` ran none."""
+        with self._count_lock:
+            return tuple(self._first_calls.pop(threading.get_ident(), ()))
+
+    def profile_results(self, iterations: int) -> OperatorProfile | None:
+        """After a profiled pass (see the module docstring): the operators' times over the
+        ``iterations`` steps every stream made after ``bind()``. None (the default) when the
+        engine has none."""
+        return None
 
     def describe(self) -> str:
         """A multi-line description, as the original's ``engine`` JSON key holds."""

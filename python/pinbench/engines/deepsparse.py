@@ -17,8 +17,10 @@ deepsparse.benchmark left them: DeepSparse's own ``input_shapes`` would rewrite 
 place, and DeepSparse 1.8.0's compiler aborted the process on a small static transformer graph
 that it runs, through its ONNX Runtime fallback, when the sequence dimension is free. ``-pin``
 sets the variables DeepSparse reads (``NM_BIND_THREADS_TO_CORES``, ``NM_BIND_THREADS_TO_SOCKETS``)
-as deepsparse.benchmark did. Usage analytics are off (``NM_DISABLE_ANALYTICS=1``, set before
-deepsparse is imported): a benchmark makes no network calls.
+as deepsparse.benchmark did. DeepSparse has no per-operator profiler pinbench can read:
+``--profile`` says so and runs no profiled pass. Usage analytics are off
+(``NM_DISABLE_ANALYTICS=1``, set before deepsparse is imported): a benchmark makes no network
+calls.
 """
 
 from __future__ import annotations
@@ -112,7 +114,8 @@ class DeepSparseEngine(Engine):
 
         arrays = [np.ascontiguousarray(a) for a in inputs.values()]
         try:
-            instance.run(arrays, True)  # validated once, here; the step skips the checks
+            # Validated once, here, and timed (the first inference); the step skips the checks.
+            self.check_step(functools.partial(instance.run, arrays, True))
         except Exception as e:
             shapes = ", ".join(f"{n}: {a.dtype}{list(a.shape)}" for n, a in inputs.items())
             raise RunError(f"DeepSparse rejected the inputs ({shapes}): {one_line(e)}") from e

@@ -1,13 +1,23 @@
 """ONNX Runtime: one InferenceSession per stream of a core group, one per NUMA node for the
-one-core streams of that node (``--instances auto``), or one shared (elastic)."""
+one-core streams of that node (``--instances auto``), or one shared (elastic).
+
+``--profile DIR``: the profiled pass's sessions are built with ONNX Runtime's profiler on
+(``SessionOptions.enable_profiling``, ``profile_file_prefix`` DIR/onnxruntime_instanceK), which
+writes one Chrome-trace JSON file per session when the pass ends (``end_profiling()``); the
+table counts each stream thread's inferences after ``bind()``'s first calls
+(``onnxruntime_profile``).
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import RunError, UsageError
+from ..base.logs import log
+from ..base.profiling import OperatorProfile, OperatorTime
 from ..settings import GRAPH_OPTIMIZATION_LEVELS
 from .base import Engine, EngineOptions, Step
 
@@ -15,6 +25,11 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..model.spec import LoadedModel
+
+# ONNX Runtime stops recording a session's events past this many (its profiler's limit).
+PROFILER_EVENT_LIMIT = 1_000_000
+# bind() runs the step this many times before the clock (the profiled pass leaves them out).
+BIND_RUNS = 2
 
 
 _ORT_PREFIX = re.compile(r"^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*")
@@ -43,6 +58,7 @@ class OnnxRuntimeEngine(Engine):
 
     name = "onnxruntime"
     shares_inline_instances = True
+    profiler = "ONNX Runtime's profiler (SessionOptions.enable_profiling)"
 
     def __init__(self, model: LoadedModel, options: EngineOptions) -> None:
         super().__init__(model, options)
@@ -67,6 +83,8 @@ class OnnxRuntimeEngine(Engine):
             )
         self._threads: list[int] = []
         self._spinning: list[bool] = []
+        self._profiled: list[Any] = []  # --profile: every session built, to end its profiling
+        self._prefixes = 0
 
     @classmethod
     def version(cls) -> str:
@@ -89,6 +107,12 @@ class OnnxRuntimeEngine(Engine):
         so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         so.add_session_config_entry("session.inter_op.allow_spinning", "0")
         so.log_severity_level = 4  # failures reach the user as our one-line errors, once
+        folder = self.engine_options.profile_dir
+        if folder is not None:
+            with self._count_lock:
+                k, self._prefixes = self._prefixes, self._prefixes + 1  # a prefix per session
+            so.enable_profiling = True
+            so.profile_file_prefix = str(Path(folder) / f"onnxruntime_instance{k}")
         return so
 
     def create_instance(self, threads: int, *, spinning: bool) -> Any:
@@ -106,6 +130,8 @@ class OnnxRuntimeEngine(Engine):
         with self._count_lock:
             self._threads.append(threads)
             self._spinning.append(spinning)
+            if self.engine_options.profile_dir is not None:
+                self._profiled.append(session)
         return session
 
     def bind(self, instance: Any, inputs: dict[str, np.ndarray]) -> Step:
@@ -124,11 +150,59 @@ class OnnxRuntimeEngine(Engine):
             # Fail here, with a clear message, rather than in the timed loop. Twice: with I/O
             # binding the second run reuses the first run's outputs, and some models' declared
             # output shapes only clash then.
-            step()
-            step()
+            self.check_step(step, BIND_RUNS)
         except Exception as e:
             raise RunError(self._input_error(e, inputs)) from e
         return step
+
+    def profile_results(self, iterations: int) -> OperatorProfile | None:
+        """Ends every profiled session's profiling (each writes its file) and reads the files."""
+        from .onnxruntime_profile import read_trace
+
+        with self._count_lock:
+            sessions, self._profiled = list(self._profiled), []
+        if not sessions:
+            return None
+        totals: dict[str, list[int]] = {}
+        files: list[str] = []
+        inferences = inference_ns = bare = dropped = 0
+        for session in sessions:
+            path = session.end_profiling()
+            files.append(str(path))
+            times = read_trace(path, iterations, skip=BIND_RUNS)
+            inferences += times.inferences
+            inference_ns += times.inference_ns
+            bare += times.without_kernels
+            dropped += times.dropped_events
+            for op in times.operators:
+                entry = totals.setdefault(op.op_type, [0, 0])
+                entry[0] += op.count
+                entry[1] += op.total_ns
+        notes = ["kernel time per node (ONNX Runtime's <node>_kernel_time events); the share is "
+                 "of its model_run events, which add what runs between the kernels"]  # fmt: skip
+        if dropped:
+            log.warning(
+                "--profile: ONNX Runtime's profiler dropped %d events past its limit of %d a "
+                "session; the table covers the inferences before that",
+                dropped,
+                PROFILER_EVENT_LIMIT,
+            )
+            notes.append(
+                f"ONNX Runtime records a session's first {PROFILER_EVENT_LIMIT:,} events and "
+                f"dropped {dropped:,} more: the table covers the inferences recorded before "
+                "that; lower --profile-iterations"
+            )
+        if bare:
+            notes.append(f"{bare} counted inferences have no kernel events")
+        operators = tuple(
+            sorted(
+                (OperatorTime(op, c, ns) for op, (c, ns) in totals.items()),
+                key=lambda o: (-o.total_ns, o.op_type),
+            )
+        )
+        return OperatorProfile(
+            self.profiler, operators, inferences, inference_ns, tuple(files), tuple(notes)
+        )
 
     def _input_error(self, e: BaseException, inputs: dict[str, np.ndarray]) -> str:
         from ..model.load import suggest_shapes

@@ -24,6 +24,12 @@ the precisions of its layers as run, are recorded. Free input dimensions are fix
 as run before compiling. String inputs are refused: OpenVINO 2026.4's CPU plugin aborted the
 process on them.
 
+``--profile DIR``: the profiled pass's models are compiled with ``PERF_COUNT`` on, and the table
+comes from ``get_profiling_info()`` (per layer, by its OpenVINO type: ``Convolution``, ...). The
+CPU plugin's counters are running means over every inference of a compiled model since it was
+compiled (``bind()``'s first one included), shared by its infer requests; the table scales
+them by the pass's inferences. OpenVINO writes no file (the table is in the JSON).
+
 OpenVINO's package sends usage telemetry when imported unless it believes it runs in CI; pinbench
 imports it with ``CI=true`` set for the duration of the import, so a benchmark makes no network
 calls (its other opt-out writes a consent file into the home folder).
@@ -38,6 +44,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import RunError, UsageError, one_line
+from ..base.profiling import OperatorProfile, OperatorTime
 from ..settings import PRECISIONS
 from .base import Engine, EngineOptions, Step
 
@@ -80,6 +87,7 @@ class OpenVinoEngine(Engine):
     """OpenVINO, CPU plugin; see the module docstring for the scenario table."""
 
     name = "openvino"
+    profiler = "OpenVINO's per-layer performance counters (PERF_COUNT)"
 
     def __init__(self, model: LoadedModel, options: EngineOptions) -> None:
         super().__init__(model, options)
@@ -97,6 +105,7 @@ class OpenVinoEngine(Engine):
         self._static = not self._model.is_dynamic()
         self._resolved: dict[str, object] = {}
         self._threads: list[int] = []
+        self._requests: dict[int, list[Any]] = {}  # --profile: compiled model -> its requests
 
     @classmethod
     def version(cls) -> str:
@@ -138,6 +147,8 @@ class OpenVinoEngine(Engine):
             "ENABLE_CPU_PINNING": False,
             "PERFORMANCE_HINT": "LATENCY" if streams == 1 else "THROUGHPUT",
         }
+        if self.engine_options.profile_dir is not None:
+            config["PERF_COUNT"] = True
         try:
             compiled = self._core.compile_model(self._model, "CPU", config)
         except Exception as e:
@@ -187,12 +198,48 @@ class OpenVinoEngine(Engine):
                 what = f"input '{name}' {array.dtype}{list(array.shape)}"
                 raise RunError(self._rejected(what, e)) from e
         step: Step = functools.partial(_infer, request, held)
+        if self.engine_options.profile_dir is not None:
+            with self._count_lock:
+                self._requests.setdefault(id(instance), []).append(request)
         try:
-            step()  # fail here, with a clear message, rather than in the timed loop
+            self.check_step(step)  # fail here, with a clear message, not in the timed loop
         except Exception as e:
             shapes = ", ".join(f"{n}: {a.dtype}{list(a.shape)}" for n, a in inputs.items())
             raise RunError(self._rejected(f"the inputs ({shapes})", e)) from e
         return step
+
+    def profile_results(self, iterations: int) -> OperatorProfile | None:
+        """Per layer type: the counters' mean per inference, times the inferences of the pass
+        (every request of a compiled model ran ``iterations``)."""
+        with self._count_lock:
+            compiled = list(self._requests.values())
+        if not compiled:
+            return None
+        totals: dict[str, list[int]] = {}
+        inferences = inference_ns = 0
+        for requests in compiled:
+            runs = iterations * len(requests)
+            for info in requests[0].get_profiling_info():
+                if info.status != info.Status.EXECUTED:
+                    continue
+                ns = int(info.real_time.total_seconds() * 1e9) * runs
+                entry = totals.setdefault(str(info.node_type), [0, 0])
+                entry[0] += runs
+                entry[1] += ns
+                inference_ns += ns
+            inferences += runs
+        operators = tuple(
+            sorted(
+                (OperatorTime(op, c, ns) for op, (c, ns) in totals.items()),
+                key=lambda o: (-o.total_ns, o.op_type),
+            )
+        )
+        notes = (
+            "the CPU plugin's running means per layer since each model was compiled (bind()'s "
+            "first inference included), times the pass's inferences; the share is of the "
+            "layers' sum (OpenVINO reports no whole-inference time)",
+        )
+        return OperatorProfile(self.profiler, operators, inferences, inference_ns, (), notes)
 
     def _rejected(self, what: str, e: BaseException) -> str:
         from ..model.load import suggest_shapes

@@ -153,7 +153,7 @@ class OriginalFormEngine(Engine):
                 ) from e
         step = functools.partial(instance.run, arrays)
         try:
-            step()  # fail here, with a clear message, rather than in the timed loop
+            self.check_step(step)  # fail here, with a clear message, not in the timed loop
         except Exception as e:
             shapes = ", ".join(f"{a.dtype}{list(a.shape)}" for a in arrays)
             raise RunError(

@@ -5,6 +5,8 @@ nothing of the file stays in memory once ``load_model`` returns (see ``onnx_wire
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..base.shapes import format_shapes
 from .dims import plan_specs
 from .graph import default_opset, index_bounds, input_specs, read_model
@@ -18,15 +20,23 @@ from .overrides import (
 from .resolve import resolve_model_path
 from .spec import LoadedModel
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 def load_model(
-    spec: str, *, batch_size: int | None = None, input_shapes: str | None = None
+    spec: str,
+    *,
+    batch_size: int | None = None,
+    input_shapes: str | None = None,
+    source: Path | None = None,
 ) -> LoadedModel:
     """Resolve ``spec``, read its inputs, and apply ``-b`` / ``-shapes`` to a temporary copy.
 
-    ``input_shapes`` is the ``-shapes`` text; ``None`` or ``""`` means no override. Without
-    overrides ``path == source_path`` and nothing is copied. Raises UsageError (one line) for a
-    missing or non-ONNX file and for overrides that cannot fit the model.
+    ``input_shapes`` is the ``-shapes`` text; ``None`` or ``""`` means no override; ``source``:
+    ``spec`` already resolved (``resolve_model_path``), so that a caller can time the two apart.
+    Without overrides ``path == source_path`` and nothing is copied. Raises UsageError (one
+    line) for a missing or non-ONNX file and for overrides that cannot fit the model.
 
     >>> with load_model("squeezenet", batch_size=4) as model:
     ...     model.describe_inputs()
@@ -36,7 +46,8 @@ def load_model(
         check_batch_size(batch_size)
     if input_shapes is not None and not input_shapes.strip():
         input_shapes = None  # the original's default is "": no override
-    source = resolve_model_path(spec)
+    if source is None:
+        source = resolve_model_path(spec)
     info = read_model(spec, source)
     assert info.graph is not None  # read_model checked it
     original = input_specs(info.graph)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     from ..result.ab import AbResult
     from ..result.config import InstancePlan
+    from ..result.memory import Memory
+    from ..result.profile import Profile
     from ..result.record import Result
     from ..result.repetitions import Repetitions
     from ..result.search import QpsSearch, StreamTuning, Sweep, SweepModel, SweepPoint
@@ -38,6 +40,8 @@ def result_lines(result: Result) -> list[str]:
     if result.server is not None:
         out += server_lines(result.server)
     out += extra_lines(result)
+    if result.profile is not None:
+        out += profile_lines(result.profile)
     if result.repetitions is not None:
         out += repetitions_lines(result.repetitions)
     c = result.config
@@ -109,8 +113,12 @@ def extra_lines(result: Result) -> list[str]:
     lines.append(f"CPU Frequency (MHz): {_frequency(result)}")
     if result.config.instances is not None:
         lines.append(instances_line(result.config.instances))
+    if result.memory is not None:
+        lines.append(memory_line(result.memory, len(result.streams)))
     if result.startup is not None:
         lines.append(startup_line(result.startup))
+        if result.startup.instances:
+            lines.append(creation_line(result.startup))
     if result.config.isolation == "process":
         lines.append("Isolation: process (each stream in a worker process of its own)")
     reasons = len(validity.reasons)
@@ -204,6 +212,90 @@ def startup_line(s: Startup) -> str:
         f"Start-up: {s.seconds_to_first_iteration:.3f} s from the {s.origin} to the first "
         f"measured iteration ({parts})"
     )
+
+
+MIB = 1024 * 1024
+CONSOLE_OPERATORS = 10  # rows of the profile table (the JSON has every operator type)
+
+
+def _mib(n: int | None) -> str:
+    return f"{n / MIB:.1f}" if n is not None else "unknown"
+
+
+def memory_line(mem: Memory, streams: int) -> str:
+    """``Memory (RSS, MiB): 61.2 before the instances, 80.4 after (+19.2 for 1 instance and 2
+    streams; instance 0 built +15.1), peak 82.0``."""
+    n = len(mem.instances)
+    growth = mem.instances_growth_bytes
+    what = f"{n} instance{'s' if n != 1 else ''} and {streams} stream{'s' if streams != 1 else ''}"
+    detail = f"+{_mib(growth)} for {what}" if growth is not None else what
+    grown = [i.growth_bytes for i in mem.instances if i.growth_bytes is not None]
+    if grown and n <= 4:
+        each = ", ".join(f"instance {i.index} built +{_mib(i.growth_bytes)}" for i in mem.instances)
+        detail += f"; {each}"
+    elif grown:
+        mean = sum(grown) / len(grown)
+        detail += f"; instances built: mean +{mean / MIB:.1f}, max +{max(grown) / MIB:.1f}"
+    if any(i.overlapped for i in mem.instances):
+        detail += " (builds overlapped other streams' work)"
+    return (
+        f"Memory (RSS, MiB): {_mib(mem.rss_before_instances_bytes)} before the instances, "
+        f"{_mib(mem.rss_after_instances_bytes)} after ({detail}), "
+        f"peak {_mib(mem.peak_rss_bytes)}"
+    )
+
+
+def creation_line(s: Startup) -> str:
+    """``Instance Creation: 0.052 s (1 instance); First Inference (ms): 14.2000 (cold)``."""
+    secs = [i.seconds for i in s.instances]
+    if len(secs) == 1:
+        made = f"{secs[0]:.3f} s (1 instance)"
+    else:
+        made = (
+            f"max {max(secs):.3f} s, mean {sum(secs) / len(secs):.3f} s ({len(secs)} "
+            "instances, each on its stream's thread)"
+        )
+    firsts = [st.first_inferences_ms[0] for st in s.streams if st.first_inferences_ms]
+    cold = _firsts(firsts) if firsts else "not timed by the engine"
+    return f"Instance Creation: {made}; First Inference (ms): {cold}"
+
+
+def profile_lines(p: Profile) -> list[str]:
+    """The profiled pass: what ran, and its top operators."""
+    if not p.available:
+        return [f"Profile: none ({p.reason})"]
+    files = f"; {len(p.files)} file(s) in {p.directory}" if p.files else ""
+    out = [
+        f"Profile: {p.profiler}, {p.iterations_per_stream} iterations x {p.streams} "
+        f"stream(s) ({p.inferences} inferences), {_number(p.inference_ms)} ms per inference "
+        f"(latency {_number(p.profiled_latency_ms)} ms with the profiler on){files}"
+        + (" (interrupted)" if p.interrupt is not None else "")
+    ]
+    rows = [
+        (
+            r.op_type,
+            str(r.count),
+            f"{r.total_ms:.3f}",
+            f"{r.ms_per_inference:.4f}",
+            f"{r.share:.1%}" if math.isfinite(r.share) else "n/a",
+        )
+        for r in p.operators[:CONSOLE_OPERATORS]
+    ]
+    rest = p.operators[CONSOLE_OPERATORS:]
+    if rest:
+        total = sum(r.total_ms for r in rest)
+        share = sum(r.share for r in rest)
+        rows.append(
+            (
+                f"({len(rest)} more)",
+                str(sum(r.count for r in rest)),
+                f"{total:.3f}",
+                f"{sum(r.ms_per_inference for r in rest):.4f}",
+                f"{share:.1%}" if math.isfinite(share) else "n/a",
+            )
+        )
+    header = ("operator", "count", "total ms", "ms/inference", "share")
+    return [*out, *table_lines(header, rows)]
 
 
 def auto_streams_lines(t: StreamTuning) -> list[str]:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from ..result.config import InstancePlan
     from ..result.frequency import Frequencies
     from ..result.interference import Interference
+    from ..result.memory import Memory
+    from ..result.profile import Profile
     from ..result.record import Result, StreamFigures
     from ..result.repetitions import Across, Repetitions
     from ..result.search import QpsSearch, StreamTuning, Sweep
@@ -140,6 +142,10 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
         out["startup"] = startup_dict(result.startup)
     if m.failure is not None:
         out["failure"] = dataclasses.asdict(m.failure)
+    if result.memory is not None:
+        out["memory"] = memory_dict(result.memory)
+    if result.profile is not None:
+        out["profile"] = profile_dict(result.profile)
     if result.server is not None:
         out["server"] = server_dict(result.server)
     if result.repetitions is not None:
@@ -167,6 +173,7 @@ def _stream_dict(s: StreamFigures) -> dict[str, Any]:
         "gil_wait_ms": s.gil_wait_ms,
         "gil_wait_share": s.gil_wait_share,
         "pid": s.pid,
+        "core_type": s.core_type,
     }
 
 
@@ -177,6 +184,70 @@ def startup_dict(s: Startup) -> dict[str, Any]:
         "seconds_to_first_iteration": s.seconds_to_first_iteration,
         "seconds_to_first_warmup_iteration": s.seconds_to_first_warmup_iteration,
         "parts_seconds": dict(s.parts),
+        "instances": [
+            {"index": i.index, "built_by_stream": i.built_by, "seconds": i.seconds}
+            for i in s.instances
+        ],
+        "streams": [
+            {
+                "index": st.index,
+                "instance": st.instance,
+                "seconds": st.seconds,
+                "bind_seconds": st.bind_seconds,
+                "first_inferences_ms": list(st.first_inferences_ms),
+            }
+            for st in s.streams
+        ],
+    }
+
+
+def memory_dict(mem: Memory) -> dict[str, Any]:
+    """``pinbench.memory``: the process's RSS around the instances, and its peak, in bytes."""
+    return {
+        "unit": "bytes",
+        "method": "VmRSS of /proc/self/status before the runner started and once every stream "
+        "was bound (after malloc_trim), and around each create_instance() on its thread; the "
+        "peak is getrusage's ru_maxrss (or VmHWM) at the window's end",
+        "rss_before_instances": mem.rss_before_instances_bytes,
+        "rss_after_instances": mem.rss_after_instances_bytes,
+        "instances_growth": mem.instances_growth_bytes,
+        "peak_rss": mem.peak_rss_bytes,
+        "instances": [
+            {
+                "index": i.index,
+                "built_by_stream": i.built_by,
+                "rss_before": i.rss_before_bytes,
+                "rss_after": i.rss_after_bytes,
+                "growth": i.growth_bytes,
+                "overlapped": i.overlapped,
+            }
+            for i in mem.instances
+        ],
+    }
+
+
+def profile_dict(p: Profile) -> dict[str, Any]:
+    """``pinbench.profile``: the profiled pass after the window and its operators."""
+    return {
+        "available": p.available,
+        "reason": p.reason,
+        "engine": p.engine,
+        "profiler": p.profiler,
+        "directory": p.directory,
+        "method": "fresh instances built with the profiler on, after the measured window, on "
+        "the same streams and CPUs; each stream's iterations_per_stream inferences after bind()'s "
+        "first calls counted",
+        "iterations_per_stream": p.iterations_per_stream,
+        "streams": p.streams,
+        "inferences": p.inferences,
+        "inference_ms": p.inference_ms,
+        "operators_ms_per_inference": p.operators_ms_per_inference,
+        "profiled_latency_ms": p.profiled_latency_ms,
+        "seconds": p.seconds,
+        "interrupted": p.interrupt is not None,
+        "files": list(p.files),
+        "notes": list(p.notes),
+        "operators": [dataclasses.asdict(r) for r in p.operators],
     }
 
 

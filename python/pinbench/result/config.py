@@ -84,6 +84,8 @@ class RunConfig:
     find_qps: QpsSearch | None = None  # what --find-qps tried
     instances: InstancePlan | None = None  # which engine instance each stream stepped
     isolation: str = "thread"  # thread | process: each stream a worker process of its own
+    # Each stream's core type on a hybrid CPU (performance | efficiency); None: not known.
+    stream_core_types: list[str | None] = field(default_factory=list)
 
     @property
     def deepsparse_scenario(self) -> str:

@@ -1,5 +1,7 @@
 """The clock frequency of the streams' CPUs over the window: read at its ends and every 0.5 s
-between (``run.sampler``), outside the streams' threads; min, mean and max per CPU."""
+between (``run.sampler``), outside the streams' threads; min, mean and max per CPU, with each
+CPU's core type on a hybrid CPU (whose performance and efficiency cores run at different clocks
+by design)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from ..base.cpu_time import CpuReading
 
@@ -22,6 +24,7 @@ class CpuFrequency:
     mean_mhz: float
     max_mhz: float
     readings: int
+    core_type: str = ""  # performance | efficiency on a hybrid CPU; "" elsewhere
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,13 @@ class Frequencies:
 
 
 def measure_frequencies(
-    readings: Sequence[CpuReading], window_ns: tuple[int, int] | None, source: str
+    readings: Sequence[CpuReading],
+    window_ns: tuple[int, int] | None,
+    source: str,
+    core_types: Mapping[int, str] | None = None,
 ) -> Frequencies | None:
-    """Per CPU, the readings that bracket the window; None when no frequency was read."""
+    """Per CPU, the readings that bracket the window; None when no frequency was read.
+    ``core_types``: CPU -> its core type (``Cpu.core_type``), recorded with its figures."""
     with_mhz = [r for r in readings if r.mhz]
     if not with_mhz or window_ns is None:
         return None
@@ -46,8 +53,9 @@ def measure_frequencies(
     for r in inside:
         for cpu, mhz in (r.mhz or {}).items():
             per_cpu.setdefault(cpu, []).append(mhz)
+    types = core_types or {}
     cpus = tuple(
-        CpuFrequency(cpu, v[0], min(v), sum(v) / len(v), max(v), len(v))
+        CpuFrequency(cpu, v[0], min(v), sum(v) / len(v), max(v), len(v), types.get(cpu, ""))
         for cpu, v in sorted(per_cpu.items())
     )
     return Frequencies(source, cpus) if cpus else None

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .frequency import Frequencies
     from .interference import Interference
     from .measurement import Measurement
+    from .memory import Memory
+    from .profile import Profile
     from .repetitions import Repetitions
     from .server import ServerFigures
     from .startup import Startup
@@ -44,6 +46,7 @@ class StreamFigures:
     )
     gil_wait_share: float | None = None  # ... as a share of the run's window; None: unknown
     pid: int = 0  # the process that ran it (its worker's, with process isolation)
+    core_type: str | None = None  # its CPUs' core type on a hybrid CPU; None: not known
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class Result:
     core_cpus: list[list[int]] = field(default_factory=list)  # CPUs of each physical core
     samples: dict[str, Any] | None = None  # where --export-samples wrote them
     startup: Startup | None = None  # from the command (or call) to the first measured iteration
+    memory: Memory | None = None  # RSS before and after the instances were built, and the peak
+    profile: Profile | None = None  # --profile: the operators' times of a profiled pass
 
     @property
     def interrupted(self) -> bool:

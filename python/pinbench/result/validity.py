@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from ..base.stats import LatencyStats
-    from .frequency import Frequencies
+    from .frequency import CpuFrequency, Frequencies
     from .interference import Interference
     from .measurement import Failure, Measurement
 
@@ -212,14 +212,24 @@ def frequency(freq: Frequencies | None, limit: float = FREQUENCY_LIMIT) -> list[
     if freq is None or not freq.cpus:
         return []
     out = []
-    means = [c.mean_mhz for c in freq.cpus]
-    if len(means) > 1 and (max(means) - min(means)) / max(means) > limit:
-        lo = min(freq.cpus, key=lambda c: c.mean_mhz)
-        hi = max(freq.cpus, key=lambda c: c.mean_mhz)
+    # A hybrid CPU's performance and efficiency cores run at different clocks by design: CPUs
+    # are compared with those of their own core type.
+    kinds: dict[str, list[CpuFrequency]] = {}
+    for c in freq.cpus:
+        kinds.setdefault(c.core_type, []).append(c)
+    spreads = [
+        (min(group, key=lambda c: c.mean_mhz), max(group, key=lambda c: c.mean_mhz))
+        for group in kinds.values()
+        if len(group) > 1
+    ]
+    apart = [(lo, hi) for lo, hi in spreads if (hi.mean_mhz - lo.mean_mhz) / hi.mean_mhz > limit]
+    if apart:
+        lo, hi = max(apart, key=lambda p: 1 - p[0].mean_mhz / p[1].mean_mhz)
+        kind = f"{lo.core_type} " if lo.core_type else ""
         out.append(
             Reason(
                 "frequency",
-                f"the streams' CPUs ran at different clock frequencies: CPU {lo.cpu} at "
+                f"the streams' {kind}CPUs ran at different clock frequencies: CPU {lo.cpu} at "
                 f"{lo.mean_mhz:.0f} MHz, CPU {hi.cpu} at {hi.mean_mhz:.0f} MHz (more than "
                 f"{limit:.0%} apart)",
             )

@@ -7,20 +7,25 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from ..base.stats import batch_count, batch_rates, cv, throughput_ci
+from ..result.memory import InstanceMemory, Memory
+from ..result.profile import OperatorRow, Profile
 from ..result.record import Result, StreamFigures
 from ..result.server import server_figures
-from ..result.startup import STARTUP_PARTS, Startup
+from ..result.startup import STARTUP_PARTS, InstanceStartup, Startup, StreamStartup
 from ..result.validity import assess
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from ..base.process import MemoryReading
+    from ..base.profiling import OperatorProfile
     from ..result.config import RunConfig
     from ..result.frequency import Frequencies
     from ..result.interference import Interference
     from ..result.measurement import Measurement, StreamMeasurement
     from ..result.startup import StartMarks
     from ..settings import RunSettings
+    from .instances import BuildLog
 
 
 def assemble(
@@ -35,9 +40,13 @@ def assemble(
     load: Interference | None = None,
     freq: Frequencies | None = None,
     start: StartMarks | None = None,
+    build: BuildLog | None = None,
+    peak: MemoryReading | None = None,
 ) -> Result:
     """The Result of a measurement: throughput and its interval, latency statistics, per-stream
-    figures, the server scenario's figures, the interference measured and the verdict."""
+    figures, the server scenario's figures, the interference measured, the verdict, the
+    start-up (``start``, with ``build``: the instances' and streams' own) and the memory
+    (``build``'s readings and the ``peak`` read at the window's end)."""
     batch = config.batch_size
     seconds = m.seconds
     pairs = [(s.starts_ns, s.ends_ns) for s in m.streams]
@@ -60,7 +69,12 @@ def assemble(
         latency=latency,
         streams=tuple(
             stream_figures(
-                s, config.stream_threads[s.index], batch, seconds, _instance_of(config, s.index)
+                s,
+                config.stream_threads[s.index],
+                batch,
+                seconds,
+                _instance_of(config, s.index),
+                _core_type_of(config, s.index),
             )
             for s in m.streams
         ),
@@ -82,12 +96,28 @@ def assemble(
         clock=clock,
         core_cpus=core_cpus,
         samples=samples,
-        startup=startup(start) if start is not None else None,
+        startup=startup(start, build) if start is not None else None,
+        memory=memory(build, peak) if build is not None else None,
     )
 
 
-def startup(start: StartMarks) -> Startup | None:
-    """The start-up figures from its marks; None when the measurement never began."""
+def memory(build: BuildLog, peak: MemoryReading | None) -> Memory:
+    """The memory figures: the readings around the instances (``build``) and the peak."""
+    instances = tuple(
+        InstanceMemory(b.index, b.stream, b.rss_before_bytes, b.rss_after_bytes, b.overlapped)
+        for b in sorted(build.instances, key=lambda b: b.index)
+    )
+    return Memory(
+        build.before.rss_bytes if build.before is not None else None,
+        build.after.rss_bytes if build.after is not None else None,
+        peak.peak_bytes if peak is not None else None,
+        instances,
+    )
+
+
+def startup(start: StartMarks, build: BuildLog | None = None) -> Startup | None:
+    """The start-up figures from its marks (and ``build``'s per instance and per stream); None
+    when the measurement never began."""
     end = start.marks.get("warmup")
     if end is None:
         return None
@@ -101,12 +131,80 @@ def startup(start: StartMarks) -> Startup | None:
         last = ns
     warmup = dict(parts).get("warmup", 0.0)
     total = (end - start.origin_ns) / 1e9
-    return Startup(start.origin, total, total - warmup, tuple(parts))
+    if build is None:
+        return Startup(start.origin, total, total - warmup, tuple(parts))
+    instances = tuple(
+        InstanceStartup(b.index, b.stream, (b.end_ns - b.start_ns) / 1e9)
+        for b in sorted(build.instances, key=lambda b: b.index)
+    )
+    streams = tuple(
+        StreamStartup(
+            b.stream,
+            b.instance,
+            (b.end_ns - b.start_ns) / 1e9,
+            (b.end_ns - b.bind_start_ns) / 1e9,
+            tuple(ns / 1e6 for ns in b.first_inferences_ns),
+        )
+        for b in sorted(build.streams, key=lambda b: b.stream)
+    )
+    return Startup(start.origin, total, total - warmup, tuple(parts), instances, streams)
+
+
+def profile_figures(
+    raw: OperatorProfile | None,
+    directory: str,
+    engine: str,
+    profiler: str,
+    iterations: int,
+    *,
+    measurement: Measurement | None = None,
+    seconds: float = 0.0,
+    reason: str = "",
+    interrupt: str | None = None,
+) -> Profile:
+    """The profile of a pass: its operators' table (every type, most time first, with its share
+    of the inferences' time as the profiler measured it), or why there is none."""
+    if raw is None or raw.inferences == 0:
+        return Profile(directory, engine, profiler, False, reason or "no inference profiled",
+                       iterations_per_stream=iterations, interrupt=interrupt)  # fmt: skip
+    n = raw.inferences
+    rows = tuple(
+        OperatorRow(
+            op.op_type,
+            op.count,
+            op.total_ns / 1e6,
+            op.total_ns / n / 1e6,
+            op.total_ns / raw.inference_ns if raw.inference_ns > 0 else math.nan,
+        )
+        for op in sorted(raw.operators, key=lambda o: (-o.total_ns, o.op_type))
+    )
+    return Profile(
+        directory,
+        engine,
+        raw.profiler,
+        True,
+        reason,
+        iterations_per_stream=iterations,
+        streams=len(measurement.streams) if measurement is not None else 0,
+        inferences=n,
+        inference_ms=raw.inference_ns / n / 1e6 if raw.inference_ns > 0 else math.nan,
+        profiled_latency_ms=measurement.latency.mean if measurement is not None else math.nan,
+        seconds=seconds,
+        operators=rows,
+        files=raw.files,
+        notes=raw.notes,
+        interrupt=interrupt,
+    )
 
 
 def _instance_of(config: RunConfig, stream: int) -> int | None:
     plan = config.instances
     return plan.of_stream[stream] if plan is not None else None
+
+
+def _core_type_of(config: RunConfig, stream: int) -> str | None:
+    types = config.stream_core_types
+    return types[stream] if stream < len(types) else None
 
 
 def stream_figures(
@@ -115,6 +213,7 @@ def stream_figures(
     batch: int,
     run_seconds: float = 0.0,
     instance: int | None = None,
+    core_type: str | None = None,
 ) -> StreamFigures:
     """One stream's figures: over its own span, from its first start to its last end; its GIL
     wait as a share of the run's window (``run_seconds``)."""
@@ -140,6 +239,7 @@ def stream_figures(
             else None
         ),
         pid=s.pid,
+        core_type=core_type,
     )
 
 

@@ -21,6 +21,7 @@ from ..base import allocator
 from ..base.arrivals import arrival_schedule
 from ..base.errors import PinbenchError, RunError
 from ..base.logs import log
+from ..base.process import read_memory
 from ..base.shapes import parse_input_shapes
 from ..base.system import capture_environment
 from ..result.config import RunConfig
@@ -29,11 +30,12 @@ from ..result.interference import measure_interference
 from ..result.samples import reference
 from ..result.server import server_warnings
 from .assemble import assemble
-from .instances import step_factory
+from .instances import BuildLog, step_factory
 from .layout import plan_layout
 from .measure import StreamError, measure
 from .model_steps import ModelSteps
 from .sampler import WindowSampler
+from .topology import core_type_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -92,29 +94,38 @@ class Window:
     drain: float | None = None
 
 
+def spinning_of(settings: RunSettings, layout: Layout) -> bool:
+    """Whether the engine's threads spin: as asked, else on for sync only."""
+    spinning = settings.engine.spinning
+    return spinning if spinning is not None else layout.scenario == "sync"
+
+
 def measure_layout(
     prepared: Prepared,
     settings: RunSettings,
     layout: Layout,
     window: Window,
     marks: dict[str, int] | None = None,
+    build: BuildLog | None = None,
 ) -> tuple[Engine, Measurement]:
     """A fresh engine of the prepared class, its instances built on ``layout``'s pinned
     threads (or, with process isolation, in each stream's worker process), measured over
     ``window``. Engine failures raise as one-line errors; StreamFailed once measuring began.
     ``marks`` gets the start-up marks of this run (``searches``: before the engine was made,
-    ``engine``: when the runner started)."""
+    ``engine``: when the runner started); ``build`` what the stream factories did, and the
+    process's memory before them."""
     if marks is not None:
         marks["searches"] = clock.monotonic_ns()
     engine = prepared.engine_class(prepared.model, prepared.engine_options)
     engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=prepared.shapes)
-    spinning = settings.engine.spinning
-    spin = spinning if spinning is not None else layout.scenario == "sync"
+    spin = spinning_of(settings, layout)
     make_step: Callable[[int], Step] = (
         ModelSteps.of(prepared, settings.engine.engine, layout, spin)
         if layout.isolation == "process"
-        else step_factory(engine, layout, prepared.make_inputs, spinning=spin)
+        else step_factory(engine, layout, prepared.make_inputs, spinning=spin, log=build)
     )
+    if build is not None:
+        build.before = read_memory()  # the allocator in its build settings, no instance yet
     if marks is not None:
         marks["engine"] = clock.monotonic_ns()
     try:
@@ -169,12 +180,14 @@ def execute(
     window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
     watched = sorted({c for s in layout.streams for c in s.cpus}) or list(prepared.topology.allowed)
     marks: dict[str, int] = {}
+    build = BuildLog()
     failed: StreamFailed | None = None
     with WindowSampler(cpus=watched) as sampler:
         try:
-            engine, m = measure_layout(prepared, settings, layout, window, marks)
+            engine, m = measure_layout(prepared, settings, layout, window, marks, build)
         except StreamFailed as e:
             failed, engine, m = e, e.engine, e.measurement
+    peak = read_memory()  # the window's end: before any profiled pass or later run
     start = prepared.start
     for name, ns in marks.items():
         start.mark(name, ns)
@@ -205,8 +218,15 @@ def execute(
         load=measure_interference(
             sampler.readings, sampler.affinity, m.window_ns, [s.cpus for s in m.streams]
         ),
-        freq=measure_frequencies(sampler.readings, m.window_ns, sampler.frequency_source),
+        freq=measure_frequencies(
+            sampler.readings,
+            m.window_ns,
+            sampler.frequency_source,
+            {c.id: c.core_type for c in prepared.topology.cpus},
+        ),
         start=start,
+        build=build,
+        peak=peak,
     )
     if failed is not None:
         failed.result = result  # the partial result, for -x
@@ -258,6 +278,7 @@ def run_config(
         auto_streams=auto_streams,
         instances=layout.instances,
         isolation=layout.isolation,
+        stream_core_types=[core_type_of(prepared.topology, s.cpus) for s in layout.streams],
     )
 
 

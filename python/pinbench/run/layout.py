@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
+from ..base.logs import log
 from ..settings import INSTANCE_MODES, parse_scenario
 from .instances import plan_instances
 from .topology import plan_streams, union_cpus
@@ -93,53 +94,34 @@ def plan_layout(
     ``isolation`` "process" gives each stream a worker process, so no instance can be shared.
     """
     scenario = parse_scenario(scenario)
-    if instances not in INSTANCE_MODES:
-        raise UsageError(
-            f"unknown --instances {instances!r}: expected one of {', '.join(INSTANCE_MODES)}"
-        )
-    if isolation == "process" and (shared or scenario == "elastic"):
-        why = (
-            "this engine serves every stream from one instance of its own scheduler"
-            if shared
-            else "-s elastic shares one engine instance between the streams"
-        )
-        raise UsageError(
-            f"--isolation process gives each stream a process of its own, but {why}: "
-            "use --isolation thread"
-        )
-    cores = len(topo.cores) if num_cores is None else num_cores
-    if cores < 1:
-        raise UsageError(f"-ncores must be at least 1, got {cores}")
-    if cores > len(topo.cores):
-        raise UsageError(
-            f"-ncores {cores}: only {len(topo.cores)} physical cores are available to this "
-            f"process (CPUs {_fmt(topo.allowed)})"
-        )
-    if num_streams is None:
-        streams, reason = default_num_streams(scenario, cores, shared)
-    else:
-        if num_streams < 1:
-            raise UsageError(f"-nstreams must be at least 1, got {num_streams}")
-        if num_streams > cores and scenario != "sync":
-            raise UsageError(
-                f"-nstreams {num_streams}: {scenario} runs at most one stream per selected core "
-                f"({cores}); lower -nstreams or raise -ncores"
-            )
-        streams, reason = (
-            (1, "sync runs one stream") if scenario == "sync" else (num_streams, "set by -nstreams")
-        )
+    _check_instances(instances, isolation, scenario, shared)
+    cores = _selected_cores(topo, num_cores)
+    streams, reason = _streams(scenario, cores, num_streams, shared)
 
+    # num_cores as given (None: all): on a hybrid CPU, all cores over fewer streams than core
+    # types means the performance cores only, and -ncores over them is an error (a stream's
+    # group never mixes core types; see csrc/core/affinity.h).
     if scenario in ("async", "server") and not shared:
-        plans = plan_streams(topo, streams, cores=cores, pinning=pinning, smt=smt)
+        plans = plan_streams(topo, streams, cores=num_cores, pinning=pinning, smt=smt)
         sharing = Counter(tuple(p.cores) for p in plans)  # numa: streams of one node share it
         slots = tuple(
             StreamSlot(tuple(p.cpus), max(1, len(p.cores) // sharing[tuple(p.cores)]))
             for p in plans
         )
     else:
-        whole = plan_streams(topo, 1, cores=cores, pinning=pinning, smt=smt)
-        cpus = tuple(union_cpus(whole))
-        slots = tuple(StreamSlot(cpus, cores) for _ in range(streams))
+        plans = plan_streams(topo, 1, cores=num_cores, pinning=pinning, smt=smt)
+        cpus = tuple(union_cpus(plans))
+        threads = len(plans[0].cores) if topo.hybrid else cores
+        slots = tuple(StreamSlot(cpus, threads) for _ in range(streams))
+    used = len({c for p in plans for c in p.cores})
+    if topo.hybrid and used < cores:
+        log.info(
+            "hybrid CPU: %d of the %d selected cores run (%s); a stream's cores are of one type",
+            used,
+            cores,
+            ", ".join(sorted({topo.cores[c].core_type for p in plans for c in p.cores})),
+        )
+        cores = used
     plan = plan_instances(
         slots,
         topo,
@@ -160,6 +142,49 @@ def plan_layout(
         instances=plan,
         isolation=isolation,
     )
+
+
+def _check_instances(instances: str, isolation: str, scenario: str, shared: bool) -> None:
+    if instances not in INSTANCE_MODES:
+        raise UsageError(
+            f"unknown --instances {instances!r}: expected one of {', '.join(INSTANCE_MODES)}"
+        )
+    if isolation == "process" and (shared or scenario == "elastic"):
+        why = (
+            "this engine serves every stream from one instance of its own scheduler"
+            if shared
+            else "-s elastic shares one engine instance between the streams"
+        )
+        raise UsageError(
+            f"--isolation process gives each stream a process of its own, but {why}: "
+            "use --isolation thread"
+        )
+
+
+def _selected_cores(topo: Topology, num_cores: int | None) -> int:
+    cores = len(topo.cores) if num_cores is None else num_cores
+    if cores < 1:
+        raise UsageError(f"-ncores must be at least 1, got {cores}")
+    if cores > len(topo.cores):
+        raise UsageError(
+            f"-ncores {cores}: only {len(topo.cores)} physical cores are available to this "
+            f"process (CPUs {_fmt(topo.allowed)})"
+        )
+    return cores
+
+
+def _streams(scenario: str, cores: int, num_streams: int | None, shared: bool) -> tuple[int, str]:
+    """The number of streams and why: the scenario's default, or as asked where it can run."""
+    if num_streams is None:
+        return default_num_streams(scenario, cores, shared)
+    if num_streams < 1:
+        raise UsageError(f"-nstreams must be at least 1, got {num_streams}")
+    if num_streams > cores and scenario != "sync":
+        raise UsageError(
+            f"-nstreams {num_streams}: {scenario} runs at most one stream per selected core "
+            f"({cores}); lower -nstreams or raise -ncores"
+        )
+    return (1, "sync runs one stream") if scenario == "sync" else (num_streams, "set by -nstreams")
 
 
 def _fmt(cpus: list[int]) -> str:

@@ -23,6 +23,8 @@ from ..engines.base import EngineOptions
 from ..model.data import load_inputs
 from ..model.inputs import generate_inputs
 from ..model.load import load_model
+from ..model.overrides import check_batch_size
+from ..model.resolve import resolve_model_path
 from ..result.startup import StartMarks
 from .topology import topology
 
@@ -74,17 +76,24 @@ class Prepared:
 def prepare(settings: RunSettings, start: StartMarks | None = None) -> Prepared:
     """Resolves and loads the model, plans its inputs and finds the engine class.
 
-    ``start``: where the start-up is counted from (default: this call); the ``imports`` and
-    ``model`` marks are set on it. REQUIRES: ``settings`` validated. Raises UsageError /
-    RunError with one line.
+    ``start``: where the start-up is counted from (default: this call); the ``imports``,
+    ``resolve`` and ``model`` marks are set on it. REQUIRES: ``settings`` validated. Raises
+    UsageError / RunError with one line.
     """
     start = start or StartMarks("call", time.monotonic_ns())
     start.mark("imports", time.monotonic_ns())
     topo = topology()
     cls = engine_class(settings.engine.engine)
     inputs = settings.inputs
+    if inputs.batch_size is not None:
+        check_batch_size(inputs.batch_size)  # before a zoo: or hf: download
+    model_file = resolve_model_path(settings.model)
+    start.mark("resolve", time.monotonic_ns())
     loaded = load_model(
-        settings.model, batch_size=inputs.batch_size, input_shapes=inputs.input_shapes or None
+        settings.model,
+        batch_size=inputs.batch_size,
+        input_shapes=inputs.input_shapes or None,
+        source=model_file,
     )
     try:
         log.info("model %s: %s", loaded.orig_path, loaded.describe_inputs())

@@ -64,3 +64,13 @@ def plan_streams(
 def union_cpus(plans: Sequence[StreamPlan]) -> list[int]:
     """All CPUs of the given plans, ascending."""
     return sorted({cpu for p in plans for cpu in p.cpus})
+
+
+def core_type_of(topo: Topology, cpus: Sequence[int]) -> str | None:
+    """The core type of a CPU set on a hybrid CPU (``performance``, ``efficiency``, ``mixed``
+    when several), None when no CPU's type is known (not pinned, or cores all alike)."""
+    type_of = {c.id: c.core_type for c in topo.cpus}
+    types = {type_of.get(c, "") for c in cpus} - {""}
+    if not types:
+        return None
+    return types.pop() if len(types) == 1 else "mixed"
