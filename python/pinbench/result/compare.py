@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import UsageError
+from .documents import interval, number
 
 if TYPE_CHECKING:
     import numpy as np
@@ -150,12 +151,12 @@ def _run(path: str, data: dict[str, Any]) -> Run:
         schema=schema,
         description=description,
         batch_size=int(data.get("batch_size") or 1),
-        items_per_sec=_float(br["items_per_sec"]),
-        median=_float(br["median"]),
-        p99=_float(br.get("99.0%")),
+        items_per_sec=number(br["items_per_sec"]),
+        median=number(br["median"]),
+        p99=number(br.get("99.0%")),
         iterations=int(br["iterations"]),
-        items_per_sec_ci=_interval(result.get("items_per_sec_ci")),
-        median_ci=_interval(latency.get("median_ci")),
+        items_per_sec_ci=interval(result.get("items_per_sec_ci")),
+        median_ci=interval(latency.get("median_ci")),
         valid=None if validity is None else bool(validity["valid"]),
         reasons=tuple(r["rule"] for r in (validity or {}).get("reasons", [])),
         samples=_samples(pb.get("samples"), path),
@@ -169,20 +170,9 @@ def _repetitions(entry: Any) -> dict[str, tuple[float, ...]] | None:
     if not isinstance(runs, list) or len(runs) < 2:
         return None
     return {
-        "items_per_sec": tuple(_float(r.get("items_per_sec")) for r in runs),
-        "median": tuple(_float(r.get("median_ms")) for r in runs),
+        "items_per_sec": tuple(number(r.get("items_per_sec")) for r in runs),
+        "median": tuple(number(r.get("median_ms")) for r in runs),
     }
-
-
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)
-
-
-def _interval(value: Any) -> tuple[float, float] | None:
-    if not isinstance(value, list) or len(value) != 2 or None in value:
-        return None
-    lo, hi = float(value[0]), float(value[1])
-    return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
 
 
 def _samples(entry: Any, json_path: str) -> list[StreamSamples] | None:

@@ -199,17 +199,17 @@ def read_run(data: dict[str, Any], path: str = "") -> RunDoc:
         num_cores=int(config.get("num_cores", data.get("num_cores") or 0)),
         batch_size=int(data.get("batch_size") or 1),
         input_shapes=dict(config.get("input_shapes") or {}),
-        items_per_sec=_float(br["items_per_sec"]),
+        items_per_sec=number(br["items_per_sec"]),
         items_per_sec_ci=interval(result.get("items_per_sec_ci")),
-        mean_ms=_float(br.get("mean")),
-        median_ms=_float(br.get("median")),
-        std_ms=_float(br.get("std")),
-        min_ms=_float(latency.get("min")),
-        max_ms=_float(latency.get("max")),
+        mean_ms=number(br.get("mean")),
+        median_ms=number(br.get("median")),
+        std_ms=number(br.get("std")),
+        min_ms=number(latency.get("min")),
+        max_ms=number(latency.get("max")),
         median_ci=interval(latency.get("median_ci")),
         percentiles=_percentiles(latency.get("percentiles") or br),
         iterations=int(br.get("iterations") or 0),
-        seconds=_float(br.get("seconds_ran")),
+        seconds=number(br.get("seconds_ran")),
         valid=None if validity is None else bool(validity["valid"]),
         reasons=tuple(
             (str(r["rule"]), str(r.get("message", r["rule"])))
@@ -259,11 +259,11 @@ def read_sweep(data: dict[str, Any], path: str = "") -> SweepDoc:
         schema=schema,
         timestamp=str(data.get("timestamp") or ""),
         command_line=tuple(str(a) for a in data.get("command_line") or ()),
-        percentile=_float(data.get("percentile", 99.0)),
+        percentile=number(data.get("percentile", 99.0)),
         latency_slo_ms=None
         if data.get("latency_slo_ms") is None
         else float(data["latency_slo_ms"]),
-        seconds_per_point=_float(data.get("seconds_per_point")),
+        seconds_per_point=number(data.get("seconds_per_point")),
         interrupted=bool(data.get("interrupted", False)),
         points_planned=int(data.get("points_planned", len(points))),
         points=points,
@@ -282,11 +282,11 @@ def _sweep_row(p: dict[str, Any], data: dict[str, Any], run: RunDoc | None) -> S
         batch_size=int(p["batch_size"]),
         num_streams=int(p["num_streams"]),
         input_shapes=dict(p.get("input_shapes") or (run.input_shapes if run else {})),
-        items_per_sec=_float(p.get("items_per_sec")),
-        latency_ms=_float(p.get("latency_ms")),
-        mean_ms=_float(p.get("mean_ms", run.mean_ms if run else None)),
-        median_ms=_float(p.get("median_ms")),
-        std_ms=_float(p.get("std_ms", run.std_ms if run else None)),
+        items_per_sec=number(p.get("items_per_sec")),
+        latency_ms=number(p.get("latency_ms")),
+        mean_ms=number(p.get("mean_ms", run.mean_ms if run else None)),
+        median_ms=number(p.get("median_ms")),
+        std_ms=number(p.get("std_ms", run.std_ms if run else None)),
         iterations=int(p.get("iterations") or 0),
         valid=bool(p.get("valid", False)),
         pareto=bool(p.get("pareto", False)),
@@ -312,12 +312,12 @@ def read_ab(data: dict[str, Any], path: str = "") -> AbDoc:
         order=tuple(str(s) for s in data.get("order") or ()),
         comparison=AbComparison(
             metric=str(c.get("metric", data.get("metric", "items_per_sec"))),
-            ratio=_float(c.get("ratio")),
+            ratio=number(c.get("ratio")),
             ci95=interval(c.get("ci95")),
-            p_value=_float(c.get("p_value")),
+            p_value=number(c.get("p_value")),
             significant=None if significant is None else bool(significant),
             rounds=int(c.get("rounds") or 0),
-            alpha=_float(c.get("alpha")),
+            alpha=number(c.get("alpha")),
         ),
     )
 
@@ -342,7 +342,8 @@ def _percentiles(block: dict[str, Any]) -> dict[float, float]:
     return dict(sorted(out.items()))
 
 
-def _float(value: Any) -> float:
+def number(value: Any) -> float:
+    """A JSON number as a float; null (a NaN written out) as NaN."""
     return math.nan if value is None else float(value)
 
 
