@@ -4,7 +4,9 @@ like Ctrl-C, and the one-line failure with its exit code."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 import traceback
 from typing import NoReturn
@@ -51,3 +53,21 @@ def fail(prog: str, message: str, code: int, debug: bool) -> int:
     one_line = " ".join(message.split())  # engines' messages may span lines
     print(f"{prog}: error: {one_line}", file=sys.stderr)
     return code
+
+
+def exit_code_after_stragglers(code: int) -> int:
+    """``code``, once no stream thread left behind by an iteration timeout still runs.
+
+    Such a thread may come back into Python while the interpreter finalizes, and CPython before
+    3.14 then unwinds it through the engine's native frames, which aborts the process (exit 134,
+    "terminate called without an active exception"). So the exit waits for them (the longest
+    timeout they overran, 1 to 10 s); if some still run, the process ends here without
+    finalizing: outputs are written and closed by then, and stdout and stderr are flushed.
+    """
+    core = sys.modules.get("pinbench._core")  # never imported for --help and usage errors
+    if core is None or core.stragglers() == 0 or core.wait_for_stragglers():
+        return code
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
