@@ -21,7 +21,15 @@ from conftest import FIXTURES
 
 BEFORE = FIXTURES / "results" / "before_layers"
 # Keys added since the fixtures were recorded (a path prefix each).
-ADDED = ("pinbench.requested",)
+ADDED = (
+    "pinbench.requested",
+    # issue 11: how far a run got; the server's counters named for what they count
+    "pinbench.phase_reached",
+    "pinbench.server.arrivals_scheduled",
+    "pinbench.server.arrivals_served",
+    "pinbench.server.qps_achieved_reliable",
+    "pinbench.server.min_queries_for_rate",
+)
 # Configuration that must be the same; the rest are measurements or describe the machine.
 SAME_TOP = ("batch_size", "input_shapes", "num_cores", "scenario", "scheduler", "seconds_to_run",
             "num_streams", "fraction_of_supported_ops", "orig_model_path")  # fmt: skip

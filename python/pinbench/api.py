@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import RunError
-from .base.files import check_output_path, write_json_atomic
+from .base.files import check_distinct_files, check_output_path, write_json_atomic
 from .base.logs import log
-from .report.json import deepsparse_document, document, sweep_document
+from .base.system import capture_environment
+from .model.graph import external_locations_of_file
+from .model.resolve import resolve_model_path
+from .report.json import deepsparse_document, document, sweep_document, unfinished_document
 from .report.plot import check_plot_path
 from .result.samples import check_samples_path, write_samples
 from .run.prepare import prepare
@@ -28,6 +32,7 @@ from .search.sweep import run_sweep as search_grid
 from .settings import DEFAULT_ENGINE, RunSettings, SweepSettings
 
 if TYPE_CHECKING:
+    from .model.spec import LoadedModel
     from .result.record import Result
     from .result.search import Sweep
     from .run.execute import OnStart
@@ -62,13 +67,21 @@ def run(settings: RunSettings, *, on_start: OnStart | None = None, plot: bool = 
     to the caller (``write_plot``), e.g. to print the result first."""
     s = settings.validate()
     check_outputs(s.outputs)
-    if s.kv_cache.given():
-        log.warning("KV-cache options apply to DeepSparse's internal KV cache only; ignored")
-    with prepare(s) as prepared:
-        if s.search.find_qps:
-            result = search_rate(prepared, s, on_start=on_start)
-        else:
-            result = benchmark_streams(prepared, s, on_start=on_start)
+    reached, model = "load", None
+    try:
+        with prepare(s) as prepared:
+            model = prepared.model
+            check_distinct_files(input_files(model, s), output_files(s.outputs))
+            if s.kv_cache.given():
+                log.warning("KV-cache options apply to DeepSparse's internal KV cache; ignored")
+            reached = "probe" if s.search.find_qps or s.auto_streams else "start"
+            if s.search.find_qps:
+                result = search_rate(prepared, s, on_start=on_start)
+            else:
+                result = benchmark_streams(prepared, s, on_start=on_start)
+    except (KeyboardInterrupt, RunError) as e:
+        write_unfinished(s, e, getattr(e, "phase", reached), model)
+        raise
     write_outputs(result, s.outputs)
     if plot and s.outputs.plot:
         write_plot(result, s.outputs.plot)
@@ -92,8 +105,13 @@ def benchmark_model(
     quiet: bool = False,
     export_path: str | None = None,
     disable_kv_cache_overrides: bool = False,
+    num_kv_cache_tokens: int = 1,
 ) -> dict[str, Any]:
-    """deepsparse.benchmark's ``benchmark_model``: same arguments, returns the original's dict.
+    """deepsparse.benchmark's ``benchmark_model``: every argument of deepsparse 1.8.0's, returns
+    the original's dict. The KV-cache ones (``input_ids_length``, ``internal_kv_cache``,
+    ``disable_kv_cache_overrides``, ``num_kv_cache_tokens``) concern DeepSparse's internal KV
+    cache: they are recorded (``pinbench.requested.kv_cache``), and a warning says they are
+    ignored when they differ from the original's defaults.
 
     Example::
 
@@ -118,6 +136,7 @@ def benchmark_model(
         internal_kv_cache=internal_kv_cache or None,
         export_path=export_path,
         disable_kv_cache_overrides=disable_kv_cache_overrides,
+        num_kv_cache_tokens=None if num_kv_cache_tokens == 1 else num_kv_cache_tokens,
     )
     return deepsparse_document(run(settings))
 
@@ -191,11 +210,16 @@ def run_sweep(
     return sweep(grid, export_path=export)
 
 
-def sweep(grid: SweepSettings, *, export_path: str | None = None) -> Sweep:
-    """Runs a validated sweep and writes its JSON to ``export_path`` when given."""
+def sweep(grid: SweepSettings, *, export_path: str | None = None, plot: str | None = None) -> Sweep:
+    """Runs a validated sweep and writes its JSON to ``export_path`` when given. ``plot`` is
+    the file the caller will draw the sweep to: checked with the JSON before the run (neither
+    may replace the model, its data, or each other)."""
     grid = grid.validate()
     if export_path:
         check_output_path(export_path)
+    outputs = [(flag, path) for flag, path in (("-x", export_path), ("--plot", plot)) if path]
+    if outputs:
+        check_distinct_files(model_files(grid.base), outputs)
     result = search_grid(grid)
     if export_path:
         write_json_atomic(sweep_document(result), export_path)
@@ -212,13 +236,76 @@ def json_document(result: Result) -> dict[str, Any]:
 
 
 def check_outputs(outputs: OutputSettings) -> None:
-    """Every output path checked before the run: UsageError when one cannot be written."""
+    """Every output path checked before the run: UsageError when one cannot be written, or
+    when two outputs name one file."""
     if outputs.export_path:
         check_output_path(outputs.export_path)
     if outputs.export_samples:
         check_samples_path(outputs.export_samples)
     if outputs.plot:
         check_plot_path(outputs.plot)
+    check_distinct_files([], output_files(outputs))
+
+
+def output_files(outputs: OutputSettings) -> list[tuple[str, str]]:
+    """(flag, path) of every output a run writes."""
+    given = [
+        ("-x", outputs.export_path),
+        ("--export-samples", outputs.export_samples),
+        ("--plot", outputs.plot),
+    ]
+    return [(flag, path) for flag, path in given if path]
+
+
+def input_files(model: LoadedModel, settings: RunSettings) -> list[tuple[str, Path]]:
+    """(what, path) of every file a run reads: the model, its external data, --data."""
+    files = [("the model", model.source_path)]
+    files += [(f"the model's external data {p.name}", p) for p in model.data_files]
+    if settings.inputs.data:
+        files.append(("the --data file", Path(settings.inputs.data)))
+    return files
+
+
+def model_files(settings: RunSettings) -> list[tuple[str, Path]]:
+    """``input_files`` of a model not loaded yet: resolved, its external data read from it."""
+    source = resolve_model_path(settings.model)
+    files = [("the model", source)]
+    files += [
+        (f"the model's external data {location}", source.parent / location)
+        for location in external_locations_of_file(source)
+    ]
+    if settings.inputs.data:
+        files.append(("the --data file", Path(settings.inputs.data)))
+    return files
+
+
+def write_unfinished(
+    settings: RunSettings, error: BaseException, phase: str, model: LoadedModel | None
+) -> None:
+    """For a run that ended before its result (a signal, or a failure at run time): the JSON
+    of what is known, when -x asks for one (see ``report.json.unfinished_document``). Sets
+    ``error.phase`` and ``error.export_path`` (None when nothing was written) for the caller."""
+    path = settings.outputs.export_path
+    interrupted = isinstance(error, KeyboardInterrupt)
+    error.phase = phase  # type: ignore[attr-defined]
+    error.export_path = path  # type: ignore[attr-defined]
+    if not path:
+        return
+    try:
+        data = unfinished_document(
+            settings,
+            phase,
+            environment=capture_environment().to_dict(),
+            model_path=str(model.source_path) if model is not None else None,
+            interrupted=interrupted,
+            error=None if interrupted else error,
+        )
+        write_json_atomic(data, path)
+    except Exception as e:  # the error being reported matters more than this file
+        log.warning("could not write %s: %s", path, e)
+        error.export_path = None  # type: ignore[attr-defined]
+        return
+    log.info("what is known of the run written to %s", path)
 
 
 def write_outputs(result: Result, outputs: OutputSettings) -> None:

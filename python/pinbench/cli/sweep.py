@@ -104,7 +104,7 @@ def main(argv: Sequence[str]) -> int:
         grid = settings_from_args(args, argv).validate()
         if args.plot:
             check_plot_path(args.plot)
-        result = sweep(grid, export_path=args.export_path)
+        result = sweep(grid, export_path=args.export_path, plot=args.plot)
         if args.plot:
             _plot(result, args.plot)
     except PinbenchError as e:

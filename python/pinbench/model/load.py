@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from ..base.shapes import format_shapes
 from .dims import plan_specs
-from .graph import default_opset, index_bounds, input_specs, read_model
+from .graph import default_opset, external_locations, index_bounds, input_specs, read_model
 from .overrides import (
     apply_overrides,
     check_batch_size,
+    check_overrides_fit,
+    inference_error,
     overridden_specs,
     shapes_by_name,
     write_copy,
@@ -45,10 +47,15 @@ def load_model(
         [[d if isinstance(d, int) else -1 for d in s.shape] for s in specs] if by_name else None
     )
     outputs = [output.name for output in proto.graph.output]
+    data_files = tuple(source.parent / location for location in external_locations(proto))
     bounds = index_bounds(proto.graph, [s.name for s in original])
     temp_dir, path = None, source
     if batch_size is not None or by_name:
+        before = inference_error(proto)  # a graph ONNX cannot infer tells nothing about the shapes
         apply_overrides(proto, specs, batch_size is not None, bool(by_name))
+        after = inference_error(proto) if before is None else None
+        if after is not None:
+            check_overrides_fit(spec, batch_size, input_shapes, original, specs, after)
         temp_dir, path = write_copy(spec, proto, source)
     return LoadedModel(
         orig_path=spec,
@@ -63,6 +70,7 @@ def load_model(
         original_inputs=original,
         index_bounds=bounds,
         shape_overrides=by_name,
+        data_files=data_files,
         temp_dir=temp_dir,
     )
 

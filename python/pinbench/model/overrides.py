@@ -13,12 +13,13 @@ inputs, so inputs that share a dim stay consistent.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..base.errors import RunError, UsageError, shorten
+from ..base.errors import MESSAGE_ROOM, RunError, UsageError, gist, shorten
 from .dims import plan_specs
 from .graph import dims_of, external_locations
 from .spec import Dim, InputSpec
@@ -159,6 +160,76 @@ def apply_overrides(
         _set_dims(value_info, freed)
     # Shapes inferred for intermediate values from the old input shapes would now conflict.
     proto.graph.ClearField("value_info")
+
+
+# Initializers larger than this go to shape inference as their type and dims only.
+_SKELETON_BYTES = 1024
+
+
+def inference_error(proto: Any) -> str | None:
+    """What ONNX's strict shape inference finds wrong with ``proto`` (one line), or None when
+    the graph infers cleanly. It reads a skeleton of the model: initializers of more than
+    ``_SKELETON_BYTES`` keep their type and dims but not their data, so no copy of the weights
+    is made (their values are read only by shape-like inputs, which are small)."""
+    import onnx
+
+    light = onnx.ModelProto()
+    light.ir_version = proto.ir_version
+    light.opset_import.extend(proto.opset_import)
+    light.functions.extend(proto.functions)
+    graph = light.graph
+    for name in ("node", "input", "output", "value_info", "sparse_initializer"):
+        getattr(graph, name).extend(getattr(proto.graph, name))
+    for tensor in proto.graph.initializer:
+        if tensor.ByteSize() <= _SKELETON_BYTES:
+            graph.initializer.append(tensor)
+            continue
+        skeleton = graph.initializer.add()
+        skeleton.name, skeleton.data_type = tensor.name, tensor.data_type
+        skeleton.dims.extend(tensor.dims)
+    try:
+        onnx.shape_inference.infer_shapes(light, strict_mode=True)
+    except Exception as exc:  # InferenceError, and opsets or IR versions onnx does not know
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return None
+
+
+def check_overrides_fit(
+    spec: str,
+    batch_size: int | None,
+    shapes_text: str | None,
+    original: Sequence[InputSpec],
+    specs: Sequence[InputSpec],
+    why: str,
+) -> None:
+    """UsageError naming the -b / -shapes given and the model's own dims they clash with, for
+    overrides that made shape inference fail (``why``) on a model that inferred cleanly before
+    them."""
+    from ..base.shapes import format_shape
+
+    flags = [f"-b {batch_size}"] if batch_size is not None else []
+    if shapes_text:
+        flags.append(f'-shapes "{" ".join(shapes_text.split())}"')
+    given = " ".join(flags)
+    fixed = [
+        f"{o.name} as {format_shape(o.shape)}"
+        for o, s in zip(original, specs)
+        if o.rank_known and any(isinstance(d, int) and d != g for d, g in zip(o.shape, s.shape))
+    ]
+    head = f"{given} does not fit the model"
+    if fixed:
+        head += f", which fixes {', '.join(fixed[:2])}"
+    why = re.sub(r"^\[ShapeInferenceError\] Inference error\(s\): ", "", " ".join(why.split()))
+    why = re.sub(
+        r"\(op_type:(\w+)(?:, node name: ([^)]*))?\): \[\w+\] ",
+        lambda m: f"{m.group(1)} node {m.group(2)}: " if m.group(2) else f"{m.group(1)} node: ",
+        why,
+    )
+    room = max(40, MESSAGE_ROOM - len(head) - len(": ONNX shape inference fails at "))
+    raise UsageError(
+        f"{head}: ONNX shape inference fails at {gist(why, room)}",
+        detail=f"model {spec!r}: {why}",
+    )
 
 
 def _link_or_copy(target: Path, link: Path) -> None:

@@ -92,6 +92,15 @@ class Measurement:
     arrivals_issued: int | None = None  # open loop: arrivals served
     arrivals_dropped: int | None = None  # open loop: due before the deadline, never served
     extra: dict[str, Any] = field(default_factory=dict)
+    warmup_start_ns: int = 0  # when the start barrier released the streams (0 if never)
+
+    @property
+    def phase_reached(self) -> str:
+        """How far the run got: "start" (the streams' engine instances and inputs were being
+        made), "warmup", or "measure"."""
+        if self.measure_start_ns:
+            return "measure"
+        return "warmup" if self.warmup_start_ns else "start"
 
     @property
     def iterations(self) -> int:

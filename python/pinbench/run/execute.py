@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 
 from .. import _core
 from ..base.arrivals import arrival_schedule
-from ..base.errors import PinbenchError, RunError
+from ..base.errors import PinbenchError, RunError, gist
 from ..base.logs import log
 from ..base.shapes import parse_input_shapes
-from ..base.system import capture_environment
+from ..base.system import available_memory, capture_environment
+from ..model.inputs import check_inputs_fit
 from ..result.config import RunConfig
 from ..result.samples import reference
 from ..result.server import server_warnings
@@ -71,13 +72,28 @@ class Window:
     drain: float | None = None
 
 
+def ready(prepared: Prepared, layout: Layout) -> Engine:
+    """Everything that can be checked before ``layout`` runs, checked: every stream's inputs
+    fit in memory (RunError), and a fresh engine of the prepared class accepts its options and
+    the layout (UsageError or RunError). Returns that engine, prepared for ``layout``."""
+    model, shapes = prepared.model, prepared.shapes
+    check_inputs_fit(model, shapes, available_memory(), copies=layout.num_streams)
+    engine = prepared.engine_class(model, prepared.engine_options)
+    engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=shapes)
+    return engine
+
+
 def measure_layout(
-    prepared: Prepared, settings: RunSettings, layout: Layout, window: Window
+    prepared: Prepared,
+    settings: RunSettings,
+    layout: Layout,
+    window: Window,
+    engine: Engine | None = None,
 ) -> tuple[Engine, Measurement]:
-    """A fresh engine of the prepared class, its instances built on ``layout``'s pinned
-    threads, measured over ``window``. Engine failures raise as one-line errors."""
-    engine = prepared.engine_class(prepared.model, prepared.engine_options)
-    engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=prepared.shapes)
+    """``engine`` (by default a fresh one, made ``ready``), its instances built on
+    ``layout``'s pinned threads, measured over ``window``. Engine failures raise as one-line
+    errors."""
+    engine = engine or ready(prepared, layout)
     spinning = settings.engine.spinning
     spin = spinning if spinning is not None else layout.scenario == "sync"
     make_step = step_factory(engine, layout, prepared.make_inputs, spinning=spin)
@@ -118,6 +134,8 @@ def execute(
         arrivals = arrival_schedule(
             server.qps, meas.time, distribution=server.arrivals, seed=settings.inputs.seed
         )
+    engine = ready(prepared, layout)
+    prepared.announce()
     _log_plan(layout, prepared, settings)
     if on_start is not None:
         on_start(meas.warmup_time, meas.time)
@@ -125,7 +143,7 @@ def execute(
     started = _now_iso()
     wall_start, steady_start = clock.time_ns(), _core.now_ns()
     window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
-    engine, m = measure_layout(prepared, settings, layout, window)
+    engine, m = measure_layout(prepared, settings, layout, window, engine)
     wall_end, steady_end = clock.time_ns(), _core.now_ns()
     probe = _core.probe_clock(20_000)
     clock_marks = {
@@ -152,9 +170,11 @@ def execute(
         for warning in server_warnings(result.server, meas.time):
             log.warning("server: %s", warning)
     if m.iterations == 0 and not m.interrupted:
-        raise RunError(
+        empty = RunError(
             "no iteration finished in the measured window; extend the benchmark time with -t"
         )
+        empty.phase = "measure"
+        raise empty
     return result
 
 
@@ -197,17 +217,32 @@ def run_config(
     )
 
 
+# The runner's phases by how far a run got (``pinbench.phase_reached`` in the JSON).
+_PHASE_REACHED = {"pin": "start", "factory": "start", "warmup": "warmup", "measure": "measure"}
+
+
 def engine_failure(e: StreamError) -> Exception:
     """A stream's failure as the one-line error the user sees: the engine's own error with the
-    stream named, or RunError."""
+    stream named, or RunError (the cause's full text as its ``detail``); ``phase`` says how far
+    the run got."""
     cause = e.error
+    err: PinbenchError
     if isinstance(cause, PinbenchError):
-        err: Exception = type(cause)(f"stream {e.stream}: {cause}")
-        return err
-    return RunError(str(e))
+        err = type(cause)(f"stream {e.stream}: {cause}", detail=cause.detail)
+    elif isinstance(cause, MemoryError):
+        err = RunError(
+            f"stream {e.stream} ran out of memory in its {e.phase} (making its engine instance "
+            "and inputs, or running them); use fewer streams (-nstreams) or a smaller -b",
+            detail=str(e),
+        )
+    else:
+        err = RunError(gist(e), detail=str(e))
+    err.phase = _PHASE_REACHED.get(e.phase, "start")
+    return err
 
 
 def _log_plan(layout: Layout, prepared: Prepared, settings: RunSettings) -> None:
+    log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
     for i, slot in enumerate(layout.streams):
         cpus = _core.format_cpu_list(list(slot.cpus)) if slot.cpus else "any (not pinned)"
         log.info("stream %d: cpus %s, %d engine thread(s)", i, cpus, slot.threads)

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..base.errors import UsageError
 from ..result.measurement import Measurement, StreamMeasurement, Totals
+from ..settings import MAX_SECONDS
 from .topology import plan_streams, topology
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def measure(
     _check_phases(warmup, duration, iterations)
     if max_samples is not None and max_samples < 1:
         raise UsageError(f"max_samples must be at least 1, got {max_samples}")
-    if iteration_timeout is not None and not iteration_timeout > 0:
+    if iteration_timeout is not None and not 0 < iteration_timeout <= MAX_SECONDS:
         raise UsageError(f"iteration timeout must be more than 0 s, got {iteration_timeout}")
     if arrivals_ns is not None and duration is None:
         raise UsageError("the open loop (arrivals) needs a duration")
@@ -161,6 +162,8 @@ def _check_phases(warmup: float, duration: float | None, iterations: int | None)
         raise UsageError(f"warmup must be a number of seconds >= 0, got {warmup!r}")
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         raise UsageError(f"duration must be a number of seconds > 0, got {duration!r}")
+    if max(warmup, duration or 0.0) > MAX_SECONDS:
+        raise UsageError(f"warmup and duration must be at most {MAX_SECONDS:g} s (int64 ns)")
     if iterations is not None and iterations < 1:
         raise UsageError(f"iterations must be at least 1, got {iterations}")
     if duration is None and iterations is None:
@@ -190,6 +193,7 @@ def _measurement(
         deadline_ns=raw.deadline_ns if duration is not None else None,
         arrivals_issued=raw.arrivals_issued if open_loop else None,
         arrivals_dropped=raw.arrivals_dropped if open_loop else None,
+        warmup_start_ns=raw.warmup_start_ns,
     )
 
 

@@ -16,10 +16,10 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING
 
-from ..base.errors import RunError, UsageError
+from ..base.errors import Interrupted, RunError, UsageError
 from ..base.logs import log
 from ..result.search import TIE_TOLERANCE, StreamProbe, StreamTuning, cores_label
-from ..run.execute import Window, execute, measure_layout, plan
+from ..run.execute import Window, execute, measure_layout, plan, ready
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -102,7 +102,7 @@ def auto_layout(
         )
         probes.append(probe)
         if m.interrupted:
-            raise KeyboardInterrupt
+            raise Interrupted(m.interrupt, "probe")
     best = choose_streams(probes, tolerance)
     tuning = StreamTuning(tuple(probes), best.num_streams, probe_time, probe_warmup, tolerance)
     chosen = dataclasses.replace(layouts[best.num_streams], num_streams_reason=tuning.reason())
@@ -114,7 +114,9 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
 
     def run_probe(layout: Layout, warmup: float, seconds: float) -> Measurement:
         window = Window(warmup, seconds, max_samples=PROBE_MAX_SAMPLES)
-        return measure_layout(prepared, settings, layout, window)[1]
+        engine = ready(prepared, layout)
+        prepared.announce()  # after the first probe's checks, before it runs
+        return measure_layout(prepared, settings, layout, window, engine)[1]
 
     layout, tuning = auto_layout(
         plan(prepared, settings),
@@ -124,7 +126,6 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
         probe_time=settings.search.probe_time,
         warmup=settings.measure.warmup_time,
     )
-    log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
     return layout, tuning
 
 
@@ -136,6 +137,4 @@ def benchmark_streams(
     if settings.auto_streams:
         layout, tuning = choose_layout(prepared, settings)
         return execute(prepared, settings, layout, on_start=on_start, auto_streams=tuning)
-    layout = plan(prepared, settings)
-    log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
-    return execute(prepared, settings, layout, on_start=on_start)
+    return execute(prepared, settings, plan(prepared, settings), on_start=on_start)
