@@ -20,6 +20,9 @@ Builders
     BERT-like embeddings: ``input_ids``, ``attention_mask``, ``token_type_ids`` (and optionally
     ``position_ids``), int64[batch, sequence]; the ids index an embedding table of
     ``vocab_size`` rows (optionally through a Cast); outputs ``hidden`` and ``pooled``.
+``make_matmul_model(folder, size=512, layers=8)``
+    ``x``: float32[size, size] through ``layers`` MatMuls by seeded weights: about
+    ``2 * size**3 * layers`` flops, milliseconds on any CPU, all of it inside ONNX Runtime.
 ``make_decoder_model(folder)``
     A KV-cache step: ``input_ids`` [batch, sequence_length], ``past_key`` float32[batch, 2,
     past_sequence_length, 4], ``attention_mask`` [batch, past_sequence_length +
@@ -53,6 +56,7 @@ __all__ = [
     "make_decoder_model",
     "make_dynamic_model",
     "make_identity_model",
+    "make_matmul_model",
     "make_model",
     "make_transformer_model",
     "populate_hf_cache",
@@ -195,6 +199,24 @@ def make_conv_model(
     ]
     model = make_model(nodes, inputs, outputs, initializers)
     return save_model(model, folder / name, external_data=external_data)
+
+
+def make_matmul_model(
+    folder: Path, *, size: int = 512, layers: int = 8, name: str = "model.onnx"
+) -> Path:
+    """``x`` float32[size, size] -> ``layers`` MatMuls by seeded weights -> ``y``."""
+    rng = np.random.default_rng(0)  # scaled so the values stay finite through the layers
+    weights = [
+        numpy_helper.from_array(
+            (rng.standard_normal((size, size)) / np.sqrt(size)).astype(np.float32), f"w{i}"
+        )
+        for i in range(layers)
+    ]
+    names = ["x", *(f"h{i}" for i in range(layers - 1)), "y"]
+    nodes = [helper.make_node("MatMul", [names[i], f"w{i}"], [names[i + 1]]) for i in range(layers)]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [size, size])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [size, size])
+    return save_model(make_model(nodes, [x], [y], weights), folder / name)
 
 
 def _int64(name: str, values: Sequence[int]) -> onnx.TensorProto:

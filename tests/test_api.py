@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
+
+import pytest
+
+import pinbench
+from pinbench.base.system import quiet_neural_magic
+
 from subproc import run_python
 
 
@@ -21,3 +29,35 @@ def test_no_public_name_is_shadowed_by_a_submodule() -> None:
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+# deepsparse 1.8.0's benchmark_model (src/deepsparse/benchmark/benchmark_model.py), in order.
+DEEPSPARSE_BENCHMARK_MODEL = (
+    "model_path", "batch_size", "input_shapes", "num_cores", "scenario", "time", "warmup_time",
+    "num_streams", "sequence_length", "input_ids_length", "thread_pinning", "engine",
+    "internal_kv_cache", "quiet", "export_path", "disable_kv_cache_overrides",
+    "num_kv_cache_tokens",
+)  # fmt: skip
+
+
+def test_benchmark_model_takes_every_keyword_of_the_original() -> None:
+    params = list(inspect.signature(pinbench.benchmark_model).parameters)
+    assert params[: len(DEEPSPARSE_BENCHMARK_MODEL)] == list(DEEPSPARSE_BENCHMARK_MODEL)
+    d = pinbench.benchmark_model(
+        "squeezenet", time=0.2, warmup_time=0.05, quiet=True, num_kv_cache_tokens=8,
+        internal_kv_cache=False, disable_kv_cache_overrides=True, input_ids_length=1,
+    )  # fmt: skip
+    assert d["benchmark_result"]["iterations"] > 0
+
+
+@pytest.mark.deepsparse
+@pytest.mark.skipif(
+    importlib.util.find_spec("deepsparse") is None,
+    reason="deepsparse is not installed (Python <= 3.11: the DeepSparse job)",
+)
+def test_benchmark_model_matches_the_installed_original() -> None:
+    quiet_neural_magic()  # before deepsparse is imported
+    from deepsparse.benchmark.benchmark_model import benchmark_model
+
+    ours = inspect.signature(pinbench.benchmark_model).parameters
+    assert set(inspect.signature(benchmark_model).parameters) <= set(ours)

@@ -143,6 +143,29 @@ def _not_onnx(tmp: Path) -> str:
     return str(p)
 
 
+def _matmul(tmp: Path) -> str:
+    """x float32[4, 4] @ w[4, 4]: a model whose input shape the weights fix."""
+    from onnx_factory import make_matmul_model
+
+    return str(make_matmul_model(tmp, size=4, layers=1))
+
+
+def _opset_99(tmp: Path) -> str:
+    """A model stamped with an opset no engine supports: ONNX Runtime's refusal is 700+
+    characters with a C++ signature inside."""
+    import onnx
+
+    model = onnx.load(_matmul(tmp))
+    model.opset_import[0].version = 99
+    onnx.save(model, str(tmp / "op99.onnx"))
+    return str(tmp / "op99.onnx")
+
+
+def _data(tmp: Path, content: bytes, name: str = "d.npz") -> str:
+    (tmp / name).write_bytes(content)
+    return str(tmp / name)
+
+
 BAD_INPUT = [
     (lambda t: ["missing.onnx"], 2, "not found"),
     (lambda t: [_not_onnx(t)], 2, "not"),
@@ -166,13 +189,29 @@ BAD_INPUT = [
     (lambda t: ["squeezenet", "-x", "/proc/r.json"], 2, "-x"),
     (lambda t: ["squeezenet", "-x", str(t)], 2, "-x"),
     (lambda t: ["squeezenet", "-shapes", "[1,4,224,224]"], 1, "data_0"),
+    # Limits the runner cannot honour (issue 11): usage errors that say the limit.
+    (lambda t: ["squeezenet", "-w", "1e308"], 2, "at most 1e+09 s"),
+    (lambda t: ["squeezenet", "-t", "1e308"], 2, "at most 1e+09 s"),
+    (lambda t: ["squeezenet", "--iteration-timeout", "1e12"], 2, "at most 1e+09 s"),
+    (lambda t: ["squeezenet", "-b", "99999999999999999999"], 2, "2**63 - 1"),
+    (lambda t: ["squeezenet", "--seed", str(2**64)], 2, "2**64 - 1"),
+    (lambda t: ["squeezenet", "-shapes", "[1,3,224,99999999999999999999]"], 2, "2**63 - 1"),
+    (lambda t: ["squeezenet", "-b", "100000000"], 1, "the inputs need"),
+    # Files that are not what their name says, checks made before anything is announced.
+    (lambda t: ["squeezenet", "--data", _data(t, os.urandom(256))], 2, "not a valid .npz"),
+    (lambda t: ["squeezenet", "--data", _data(t, b"hello\n")], 2, "not a valid .npz"),
+    (lambda t: ["squeezenet", "--data", _data(t, b"hello\n", "d.npy")], 2, "not a valid .npy"),
+    (lambda t: ["squeezenet", "--providers", "NoSuchExecutionProvider"], 2, "NoSuch"),
+    (lambda t: [_matmul(t), "-shapes", "[4,5]"], 2, "which fixes x as [4,4]"),
+    # An engine's own long refusal: one line of at most 200 characters.
+    (lambda t: [_opset_99(t)], 1, "ONNX Runtime cannot load"),
 ]
 
 
 @pytest.mark.parametrize(("make_args", "code", "needle"), BAD_INPUT)
 def test_bad_input_is_one_line(tmp_path: Path, make_args: Any, code: int, needle: str) -> None:
     args = make_args(tmp_path)
-    r = pinbench(*args, *FAST)
+    r = pinbench(*FAST, *args)  # the case's own -t / -w win
     assert r.returncode == code, r.stderr
     assert "Traceback" not in r.stderr
     lines = r.stderr.strip().splitlines()
@@ -180,6 +219,9 @@ def test_bad_input_is_one_line(tmp_path: Path, make_args: Any, code: int, needle
     errors = [ln for ln in lines if ln.startswith("pinbench: error: ")]
     assert len(errors) == 1, r.stderr
     assert needle in errors[0]
+    assert lines[-1] == errors[0] and len(errors[0]) <= 200
+    if code == 2:  # checked before anything was announced: the error is the only line
+        assert lines == errors, r.stderr
     assert r.stdout == ""
 
 
@@ -208,3 +250,49 @@ def test_a_reader_that_leaves_early_is_no_error() -> None:
         _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_an_engine_error_is_one_line_and_whole_under_debug_and_in_the_json(tmp_path: Path) -> None:
+    model = _opset_99(tmp_path)
+    out = tmp_path / "r.json"
+    r = pinbench(model, *FAST, "-x", str(out))
+    assert r.returncode == 1
+    last = r.stderr.strip().splitlines()[-1]
+    assert len(last) <= 200 and "onnxruntime::" not in last  # no C++ signature
+    error = json.loads(out.read_text())["pinbench"]["error"]
+    assert last == f"pinbench: error: {error['message']}"
+    assert "Opset 99" in error["detail"] and len(error["detail"]) > len(error["message"])
+    r = pinbench(model, *FAST, "--debug")
+    assert "Traceback" in r.stderr and "Opset 99" in r.stderr
+    assert len(r.stderr.strip().splitlines()[-1]) <= 200
+
+
+def test_no_output_replaces_an_input_or_another_output(tmp_path: Path) -> None:
+    from onnx_factory import make_conv_model
+
+    model = make_conv_model(tmp_path, external_data=True)
+    import numpy as np
+
+    data = tmp_path / "inputs.npz"
+    np.savez(data, image=np.zeros((1, 3, 16, 16), np.float32))
+    os.link(model, tmp_path / "link.json")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    cases = [
+        (["-x", str(model)], "the model"),
+        (["-x", str(tmp_path / "link.json")], "the model"),  # a hard link to it
+        (["-x", str(tmp_path / ".." / tmp_path.name / model.name)], "the model"),
+        (["-x", str(model) + ".data"], "external data"),
+        (["-x", str(data), "--data", str(data)], "--data"),
+        (["-x", str(tmp_path / "o.npz"), "--export-samples", str(tmp_path / "o.npz")], "-x"),
+    ]
+    for extra, needle in cases:
+        r = pinbench(str(model), *FAST, *extra)
+        assert r.returncode == 2, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and needle in lines[0], r.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_kv_cache_flags_of_the_original_are_accepted(tmp_path: Path) -> None:
+    data = run_json(tmp_path, "squeezenet", *FAST, "--num-kv-cache-tokens", "4")
+    assert data["pinbench"]["requested"]["kv_cache"]["num_kv_cache_tokens"] == 4

@@ -201,3 +201,124 @@ def test_signals_end_the_run_and_write_the_partial_json(
     assert "Interrupted: yes" in stdout
     iterations = [ln for ln in stdout.splitlines() if ln.startswith("Iterations: ")]
     assert data["benchmark_result"]["iterations"] == int(iterations[0].split(": ")[1])
+
+
+@pytest.mark.parametrize("scenario", ["sync", "async", "elastic"])
+def test_an_engine_step_past_the_timeout_ends_with_one_line_not_an_abort(
+    scenario: str, tmp_path: Path
+) -> None:
+    """The step is inside ONNX Runtime (GIL released) when it is abandoned, and comes back after
+    the error is printed: the exit waits for it instead of aborting in the finalizing
+    interpreter ("terminate called without an active exception", exit 134)."""
+    from onnx_factory import make_matmul_model
+
+    model = make_matmul_model(tmp_path)  # milliseconds per step on any CPU, past 1 ms
+    r = subprocess.run(
+        [sys.executable, "-m", "pinbench", str(model), "-s", scenario, "-t", "1", "-w", "0.2",
+         "--iteration-timeout", "0.001"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert "terminate called" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("pinbench: error: stream ") and "iteration timeout of 0.001 s" in last
+
+
+def test_the_api_after_an_engine_step_past_the_timeout_exits_cleanly(tmp_path: Path) -> None:
+    from onnx_factory import make_matmul_model
+
+    model = make_matmul_model(tmp_path)
+    proc = run_python(
+        f"""
+        import pinbench
+        from pinbench import _core
+        try:
+            pinbench.benchmark({str(model)!r}, scenario="async", time=1, warmup_time=0.2,
+                               iteration_timeout=0.001)
+        except pinbench.RunError as e:
+            print("RunError", "iteration timeout" in str(e))
+        print("left behind", _core.stragglers() >= 1)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr  # the interpreter waited for the straggler at exit
+    assert proc.stdout.split() == ["RunError", "True", "left", "behind", "True"]
+    assert "terminate called" not in proc.stderr
+
+
+SLOW_ENGINE = """
+import sys, time
+print("importing the engine", file=sys.stderr, flush=True)
+time.sleep(60)
+class Never:
+    pass
+"""
+
+
+def interrupt_when(
+    args: list[str], marker: str, sig: signal.Signals, delay: float = 0.0
+) -> tuple[int, str, str]:
+    """Runs pinbench, sends ``sig`` once ``marker`` shows on stderr (after ``delay`` s)."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "pinbench", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stderr is not None
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if marker in line:
+                break
+        time.sleep(delay)
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=60)
+    return proc.returncode, stdout, "".join(seen) + stderr
+
+
+def unfinished(out: Path, phase: str) -> dict[str, object]:
+    data = json.loads(out.read_text())
+    assert data["pinbench"]["interrupted"] is True
+    assert data["pinbench"]["phase_reached"] == phase
+    assert data["benchmark_result"]["iterations"] == 0
+    assert data["pinbench"]["requested"]["model"] == "squeezenet"
+    assert data["pinbench"]["environment"]["logical_cpus"] >= 1
+    section: dict[str, object] = data["pinbench"]
+    return section
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_loading_still_writes_what_is_known(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    engine = tmp_path / "slow_engine.py"
+    engine.write_text(SLOW_ENGINE)
+    out = tmp_path / "r.json"
+    args = ["squeezenet", "-e", f"{engine}:Never", "-x", str(out)]
+    returncode, _, stderr = interrupt_when(args, "importing the engine", sig)
+    assert returncode == code, stderr
+    assert unfinished(out, "load")["config"] is None  # nothing ran: no engine, no layout
+    last = stderr.strip().splitlines()[-1]
+    assert last == (
+        "pinbench: error: interrupted while loading the model, before the measurement "
+        f"started; what was known is in {out}"
+    )
+
+
+def test_a_signal_during_the_warmup_writes_the_run_with_no_iteration(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    args = ["squeezenet", "-w", "60", "-t", "5", "-x", str(out)]
+    returncode, stdout, stderr = interrupt_when(args, "after 60 s of warmup", signal.SIGINT, 1.0)
+    assert returncode == 130, stderr
+    section = unfinished(out, "warmup")
+    assert section["config"] is not None  # the layout and the engine as they ran
+    assert "Interrupted: yes, during the warmup, before any measured iteration" in stdout
+
+
+def test_sigterm_during_the_probes_of_auto_streams_exits_143(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    args = ["squeezenet", "-nstreams", "auto", "--probe-time", "30", "-w", "0", "-x", str(out)]
+    returncode, _, stderr = interrupt_when(args, "inputs generated", signal.SIGTERM, 1.0)
+    assert returncode == 143, stderr  # not 130: the probe's SIGTERM is not turned into Ctrl-C
+    unfinished(out, "probe")
+    assert "interrupted during the probes of the search" in stderr.strip().splitlines()[-1]

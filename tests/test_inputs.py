@@ -409,7 +409,10 @@ def test_pickled_objects_are_never_loaded(tmp_path: Path) -> None:
     ("name", "content", "message"),
     [
         ("data.txt", b"1 2 3", "expected an .npz file"),
-        ("data.npz", b"not a zip", "cannot read it"),
+        ("data.npz", b"not a zip", "is not a valid .npz file (not a zip archive"),
+        ("data.npz", bytes(range(256)) * 4, "is not a valid .npz file (not a zip archive"),
+        ("data.npz", b"PK\x03\x04 truncated", "is not a valid .npz file"),
+        ("data.npy", b"hello\n", "is not a valid .npy file (no NumPy header"),
         ("data.npy", b"\x93NUMPY garbage", "cannot read it"),
     ],
 )
@@ -418,6 +421,32 @@ def test_unreadable_data_files(tmp_path: Path, name: str, content: bytes, messag
     with load_model("squeezenet") as model, pytest.raises(UsageError) as info:
         load_inputs(tmp_path / name, model)
     assert message in str(info.value)
+    assert "pickled" not in str(info.value)  # random bytes are not pickled objects
+
+
+def test_an_npz_member_that_is_not_an_array(tmp_path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "d.npz", "w") as archive:
+        archive.writestr("data_0.npy", b"plain text")
+    with load_model("squeezenet") as model, pytest.raises(UsageError) as info:
+        load_inputs(tmp_path / "d.npz", model)
+    assert str(info.value).endswith("its member 'data_0.npy' is not an .npy array")
+
+
+def test_inputs_that_cannot_fit_in_memory_say_how_much_they_need() -> None:
+    from pinbench.base.errors import RunError
+    from pinbench.model.inputs import check_inputs_fit
+
+    with load_model("squeezenet") as model:
+        shapes = {"data_0": [1000, 3, 224, 224]}
+        assert check_inputs_fit(model, shapes, 2**40, copies=2) == 602_112_000
+        with pytest.raises(RunError) as info:
+            check_inputs_fit(model, shapes, 2**30, copies=2)
+    assert str(info.value) == (
+        "the inputs need 574.2 MiB per stream x 2 streams, more than the 1.0 GiB of memory "
+        "available (data_0 float32[1000,3,224,224]); lower -b or -shapes"
+    )
     assert "\n" not in str(info.value)
 
 

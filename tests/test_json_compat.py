@@ -47,6 +47,12 @@ ADDED = (
     "pinbench.memory",  # RSS before and after the instances, each instance's, the peak
     "pinbench.streams[].core_type",  # a hybrid CPU's core type of each stream
     "pinbench.profile",  # --profile: the profiled pass's operators
+    # how far a run got; the server's counters named for what they count
+    "pinbench.phase_reached",
+    "pinbench.server.arrivals_scheduled",
+    "pinbench.server.arrivals_served",
+    "pinbench.server.qps_achieved_reliable",
+    "pinbench.server.min_queries_for_rate",
 )
 # Console lines added since, by label.
 ADDED_LABELS = {

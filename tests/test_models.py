@@ -470,14 +470,44 @@ def test_hf_several_onnx_files_asks_for_one(hf_home: Path) -> None:
 
 
 @pytest.mark.parametrize("spec", ["hf:org/missing", "hf:org/readme", "hf:org/plain/x.onnx"])
-def test_hf_not_cached_offline_is_one_line_run_error(hf_home: Path, spec: str) -> None:
+def test_hf_not_cached_offline_is_one_line_usage_error(hf_home: Path, spec: str) -> None:
     reply = resolve_in_child(spec, hf_home)
-    assert reply["error"] == "RunError"
+    assert reply["error"] == "UsageError"  # a missing model, as a missing file is
     message = reply["message"]
-    assert message.startswith(
-        f"model {spec!r} is not in the local Hugging Face cache and the hub cannot be reached: "
+    assert message == (
+        f"model {spec!r}: not in the Hugging Face cache, and HF_HUB_OFFLINE is set; fetch it "
+        "once online, or set HF_HOME to a cache that holds it"
     )
-    assert "\n" not in message
+
+
+def hf_cli(hf_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real CLI with the hub's endpoint pointed at a closed local port: unreachable, as
+    offline, but without HF_HUB_OFFLINE (huggingface_hub would retry for about 24 s)."""
+    env = {**os.environ, "HF_HOME": str(hf_home), "HF_ENDPOINT": "http://127.0.0.1:9"}
+    for name in ("HF_HUB_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "pinbench", *args],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_hf_unreachable_hub_fails_at_once_as_a_usage_error(hf_home: Path) -> None:
+    r = hf_cli(hf_home, "hf:org/missing", "-t", "0.2", "-w", "0")
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr  # no retries, no log lines of huggingface_hub
+    assert lines[0].startswith(
+        "pinbench: error: model 'hf:org/missing': not in the Hugging Face cache, and "
+        "http://127.0.0.1:9 does not answer ("
+    )
+    assert lines[0].endswith("); fetch it once online, or set HF_HOME to a cache that holds it")
+
+
+def test_hf_unreachable_hub_still_runs_a_cached_model(hf_home: Path) -> None:
+    r = hf_cli(hf_home, "hf:org/plain", "-t", "0.2", "-w", "0", "-s", "sync")
+    assert r.returncode == 0, r.stderr
+    assert "Retrying" not in r.stderr and "Iterations: " in r.stdout
 
 
 def test_hf_without_huggingface_hub(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -492,6 +522,68 @@ def test_hf_malformed_spec(spec: str) -> None:
     with pytest.raises(UsageError) as info:
         resolve_model_path(spec)
     assert_one_line(info, "hf:<org>/<repo>")
+
+
+ZOO_STUB = "zoo:cv/classification/resnet_v1-50/pytorch/sparseml/imagenet/base-none"
+
+# sparsezoo 1.8.1 needs numpy < 2, so it cannot be installed beside this suite's numpy: this
+# stand-in records the environment it is imported in and fails as sparsezoo does offline (a
+# requests ConnectionError from its API call). The real package is tested by the test below,
+# in the DeepSparse job.
+SPARSEZOO_STAND_IN = """
+import os
+SEEN = dict(os.environ)
+class ConnectionError(OSError):
+    pass
+class Model:
+    def __init__(self, stub):
+        raise ConnectionError("HTTPSConnectionPool(host='api.neuralmagic.com', port=443): Max "
+                              "retries exceeded with url: /v2/graphql (Caused by "
+                              "NameResolutionError(...))")
+"""
+
+
+def test_zoo_imports_sparsezoo_with_analytics_off_and_fails_offline_in_one_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sparsezoo").mkdir()
+    (tmp_path / "sparsezoo" / "__init__.py").write_text(SPARSEZOO_STAND_IN)
+    code = f"""
+import sys
+from pinbench.base.errors import UsageError
+from pinbench.model.load import load_model
+try:
+    load_model({ZOO_STUB!r})
+except UsageError as e:
+    print(e)
+seen = sys.modules["sparsezoo"].SEEN
+print(seen.get("NM_DISABLE_ANALYTICS"), seen.get("NM_VERSION_CHECK"))
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(PYTHON_DIR)])}
+    env.pop("NM_DISABLE_ANALYTICS", None)
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert r.returncode == 0, r.stderr
+    message, flags = r.stdout.strip().splitlines()
+    assert flags == "1 false"  # set before sparsezoo was imported
+    assert message.startswith(f"model {ZOO_STUB!r}: SparseZoo cannot reach its server")
+    assert len(message) <= 200 - len("pinbench: error: ")
+
+
+@pytest.mark.deepsparse
+def test_zoo_offline_with_the_real_sparsezoo_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("sparsezoo", reason="sparsezoo 1.8.1 installs with Python <= 3.11 only")
+    # The API server at a closed local port: offline, as sparsezoo itself sees it.
+    env = {**os.environ, "SPARSEZOO_API_URL": "http://127.0.0.1:9"}
+    r = subprocess.run(
+        [sys.executable, "-m", "pinbench", ZOO_STUB, "-t", "0.2"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= 200, r.stderr
+    assert "SparseZoo cannot reach its server" in lines[0]
 
 
 def test_zoo_without_sparsezoo(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ from onnx import TensorProto, helper, numpy_helper
 from pinbench.model.graph import external_locations
 from pinbench.model.load import load_model
 from pinbench.model.onnx_wire import (
+    SKELETON_BYTES,
     Dim,
     WireError,
     decode_model,
@@ -207,6 +208,37 @@ def test_copy_runs_on_onnxruntime_with_the_new_batch(tmp_path: Path) -> None:
         x = np.random.default_rng(0).random((3, 3, 224, 224), dtype=np.float32)
         (out,) = session.run(None, {"data_0": x})
         assert out.shape[0] == 3
+
+
+def test_skeleton_keeps_the_weights_dims_not_their_data(tmp_path: Path) -> None:
+    """The file -shapes' inference check reads: big initializers as name, type and dims only
+    (none of their bytes), small ones whole, the new input shape in place."""
+    big = numpy_helper.from_array(np.ones((256, 256), np.float32), "w")
+    small = numpy_helper.from_array(np.array([1, 256], np.int64), "shape")
+    model = onnx_factory.make_model(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["h"]),
+            helper.make_node("Reshape", ["h", "shape"], ["y"]),
+        ],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 256])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 256])],
+        [big, small],
+    )
+    source = onnx_factory.save_model(model, tmp_path / "m.onnx")
+    skeleton = tmp_path / "skeleton.onnx"
+    write_with_shapes(source, skeleton, {"x": (2, 256)}, {}, skeleton=True)
+    assert skeleton.stat().st_size < SKELETON_BYTES < big.ByteSize()
+    got = onnx.load(str(skeleton))
+    by_name = {t.name: t for t in got.graph.initializer}
+    assert list(by_name["w"].dims) == [256, 256] and by_name["w"].data_type == TensorProto.FLOAT
+    assert not by_name["w"].raw_data and not by_name["w"].float_data
+    assert by_name["shape"] == small
+    assert [d.dim_value for d in got.graph.input[0].type.tensor_type.shape.dim] == [2, 256]
+    onnx.shape_inference.infer_shapes(got, strict_mode=True)
+    clash = tmp_path / "clash.onnx"  # x [2,128] @ w [256,256]: inference reads w's dims
+    write_with_shapes(source, clash, {"x": (2, 128)}, {}, skeleton=True)
+    with pytest.raises(onnx.shape_inference.InferenceError, match="Incompatible dimensions"):
+        onnx.shape_inference.infer_shapes(onnx.load(str(clash)), strict_mode=True)
 
 
 def test_loading_keeps_nothing_of_the_weights(tmp_path: Path) -> None:

@@ -86,6 +86,29 @@ def test_overloaded_server_run_reports_what_it_could_not_serve(tiny: str) -> Non
     assert r.latency.max > 10 * r.latency.min  # queued queries waited far longer than served
 
 
+def test_a_rate_from_a_handful_of_queries_is_counted_over_the_window_and_marked(
+    tmp_path: Path, tiny: str
+) -> None:
+    """5 queries/s for 1 s: a few queries, each served at once. The achieved rate counts them
+    over the whole window queries were offered (at least -t), never over the moments between
+    the first and the last, and the console and the JSON say it rests on too few queries."""
+    out = tmp_path / "r.json"
+    r = cli(tiny, "-s", "server", "--qps", "5", "-t", "1", "-w", "0", "-x", str(out))
+    assert r.returncode == 0, r.stderr
+    server = json.loads(out.read_text())["pinbench"]["server"]
+    served = server["arrivals_served"]
+    assert served == server["arrivals_scheduled"] == server["arrivals_issued"] >= 1
+    assert server["qps_achieved"] <= served / 1.0  # the window is at least the 1 s of -t
+    assert server["qps_achieved_reliable"] is False and server["min_queries_for_rate"] == 100
+    lines = dict(line.split(": ", 1) for line in r.stdout.splitlines() if ": " in line)
+    assert lines["Server Achieved Rate (queries/sec)"].endswith(
+        f"(unreliable: {served} queries served, fewer than 100; run longer with -t)"
+    )
+    assert lines["Server Arrivals"] == (
+        f"poisson (seed 0), {served} scheduled, {served} served, 0 dropped"
+    )
+
+
 # --- settings and figures ------------------------------------------------------------------------
 
 
@@ -148,7 +171,9 @@ def test_server_cli_console_and_json(tmp_path: Path, tiny: str) -> None:
     server = data["pinbench"]["server"]
     assert server["qps_requested"] == 300 and server["arrivals"] == "uniform"
     assert server["arrivals_issued"] == data["benchmark_result"]["iterations"] == 90
+    assert server["arrivals_served"] == server["arrivals_scheduled"] == 90
     assert server["arrivals_dropped"] == 0
+    assert server["qps_achieved_reliable"] is False  # 90 queries, fewer than 100
     assert set(server["lateness"]) >= {"late", "mean_ms", "p99_ms", "max_ms", "threshold_ms"}
     assert data["pinbench"]["config"]["scenario"] == "server"
     streams = data["pinbench"]["streams"]

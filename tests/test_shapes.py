@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pinbench.base.errors import UsageError
 from pinbench.base.shapes import format_shape, format_shapes, parse_input_shapes
+from pinbench.model.load import load_model
 
 
 @pytest.mark.parametrize(
@@ -100,3 +103,19 @@ def test_positional_round_trip(shapes: list[list[int]]) -> None:
 @given(st.dictionaries(_names, _dims, min_size=1, max_size=4))
 def test_named_round_trip(shapes: dict[str, list[int]]) -> None:
     assert parse_input_shapes(format_shapes(shapes)) == shapes
+
+
+def test_shapes_the_model_cannot_take_are_named_before_anything_runs(tmp_path: Path) -> None:
+    """ONNX shape inference sees the clash as the model is loaded: the message names the shape
+    given and the model's own, and does not blame the model file."""
+    from onnx_factory import make_matmul_model
+
+    model = make_matmul_model(tmp_path, size=4, layers=1)  # x [4,4] @ w [4,4]
+    with pytest.raises(UsageError) as info:
+        load_model(str(model), input_shapes="x:[4,5]")
+    assert str(info.value) == (
+        '-shapes "x:[4,5]" does not fit the model, which fixes x as [4,4]: ONNX shape inference '
+        "fails at MatMul node: Incompatible dimensions for matrix multiplication"
+    )
+    with load_model(str(model), batch_size=2) as loaded:  # a batch the graph can take
+        assert loaded.inputs[0].shape == (2, 4)

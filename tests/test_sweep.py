@@ -173,3 +173,22 @@ def test_the_command_dispatches_sweep(tiny: str) -> None:
 def test_run_sweep_rejects_what_it_sets_itself(tiny: str) -> None:
     with pytest.raises(UsageError, match="sets the batch size and the streams"):
         pinbench.run_sweep(tiny, batch_sizes=[1], streams=[1], num_streams=2)
+
+
+def test_sweep_outputs_never_replace_the_model_or_each_other(tmp_path: Path) -> None:
+    from onnx_factory import make_matmul_model
+
+    model = make_matmul_model(tmp_path, size=4, layers=1)
+    before = model.read_bytes()
+    for extra, needle in [
+        (["-x", str(model)], "that is a model of the sweep"),
+        (["-x", str(tmp_path / "s.png"), "--plot", str(tmp_path / "s.png")], "-x writes there too"),
+    ]:
+        r = subprocess.run(
+            [sys.executable, "-m", "pinbench", "sweep", str(model), "--batch", "1",
+             "--streams", "1", "-t", "0.2", *extra],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip().splitlines() == [r.stderr.strip()] and needle in r.stderr
+    assert model.read_bytes() == before

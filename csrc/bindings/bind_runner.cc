@@ -2,8 +2,10 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <utility>
 
+#include "../core/stragglers.h"
 #include "../core/stream_runner.h"
 #include "../core/work.h"
 #include "bindings.h"
@@ -159,6 +161,20 @@ void bind_runner(py::module_& m) {
       .def_readonly("deadline_ns", &RawRun::deadline_ns)
       .def_readonly("arrivals_issued", &RawRun::arrivals_issued)
       .def_readonly("arrivals_dropped", &RawRun::arrivals_dropped);
+  m.attr("MAX_SECONDS") = kMaxSeconds;
+  m.def("stragglers", &stragglers,
+        "Stream threads left behind in a step past its iteration timeout, still running.");
+  m.def("straggler_grace_s", &straggler_grace_s,
+        "How long an exit waits for them: the longest timeout they overran, 1 to 10 s.");
+  m.def(
+      "wait_for_stragglers",
+      [](std::optional<double> seconds) { return wait_for_stragglers(seconds.value_or(-1.0)); },
+      py::arg("seconds") = py::none(), py::call_guard<py::gil_scoped_release>(),
+      "Waits up to `seconds` (default: straggler_grace_s()) for every straggler to end, with the "
+      "GIL released so that they can finish; True when none is left.");
+  // The interpreter must not finalize while a straggler may still come back and ask for the GIL
+  // (stragglers.h): atexit handlers run while it is still whole.
+  py::module_::import("atexit").attr("register")(m.attr("wait_for_stragglers"));
   m.def("run_streams", &run, py::arg("work"), py::arg("config"),
         "Runs one stream per entry of `config.stream_cpus` (empty = unpinned). `work` is a "
         "NativeWork or make_step(stream_index) -> zero-argument callable, called on the pinned "

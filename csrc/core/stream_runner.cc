@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "run_control.h"
 #include "shared_region.h"
+#include "stragglers.h"
 
 namespace pinbench {
 namespace {
@@ -29,13 +30,25 @@ constexpr size_t kDefaultReserve = 1 << 14;      // when there was no warmup to 
 constexpr size_t kMaxReserve = 1 << 24;          // beyond this the buffers grow on demand
 constexpr int64_t kSpinBeforeArrivalNs = 200000; // open loop: sleep until this close, then spin
 
+// REQUIRES: |s| <= kMaxSeconds (validate() sees to it), so the result and any deadline built
+// from it stay far inside int64 ns.
 int64_t seconds_to_ns(double s) { return static_cast<int64_t>(std::llround(s * 1e9)); }
+
+void check_seconds(double s, const char* what) {
+  if (s > kMaxSeconds)
+    throw std::invalid_argument(std::string(what) + " must be at most 1e9 s (int64 nanoseconds)");
+}
 
 void validate(const RunnerConfig& c) {
   if (c.stream_cpus.empty()) throw std::invalid_argument("at least one stream is required");
   if (!(c.warmup_s >= 0) || !std::isfinite(c.warmup_s))
     throw std::invalid_argument("warmup must be a finite number of seconds >= 0");
   if (std::isnan(c.duration_s)) throw std::invalid_argument("duration must be a number");
+  check_seconds(c.warmup_s, "warmup");
+  check_seconds(c.duration_s, "duration");
+  check_seconds(c.iteration_timeout_s, "iteration timeout");
+  check_seconds(c.poll_interval_s, "poll interval");
+  check_seconds(c.drain_s, "drain time");
   if (c.max_iterations < 0) throw std::invalid_argument("max_iterations must be >= 0");
   if (c.max_samples < 0) throw std::invalid_argument("max_samples must be >= 0");
   if (!(c.iteration_timeout_s >= 0)) throw std::invalid_argument("iteration timeout must be >= 0");
@@ -49,8 +62,9 @@ void validate(const RunnerConfig& c) {
     if (c.duration_s <= 0) throw std::invalid_argument("the open loop needs a duration > 0");
     if (!(c.drain_s >= 0)) throw std::invalid_argument("drain time must be >= 0");
     if (!std::is_sorted(c.arrivals_ns.begin(), c.arrivals_ns.end()) ||
-        (!c.arrivals_ns.empty() && c.arrivals_ns.front() < 0))
-      throw std::invalid_argument("arrivals must be ascending offsets >= 0");
+        (!c.arrivals_ns.empty() &&
+         (c.arrivals_ns.front() < 0 || c.arrivals_ns.back() > seconds_to_ns(kMaxSeconds))))
+      throw std::invalid_argument("arrivals must be ascending offsets >= 0, at most 1e9 s");
   }
 }
 
@@ -82,7 +96,10 @@ class Run {
         measure_barrier_(control_.measure),
         stop_(control_.stop),
         next_arrival_(control_.next_arrival),
-        issued_(control_.issued) {
+        issued_(control_.issued),
+        counted_(static_cast<size_t>(n_), false),
+        exited_(static_cast<size_t>(n_), false),
+        left_behind_(static_cast<size_t>(n_), false) {
     if (!region) own_control_.init(n_);
     result_.streams.resize(static_cast<size_t>(n_));
   }
@@ -103,7 +120,7 @@ class Run {
       const std::string err = pin_current_thread(cpus);
       if (!err.empty()) {
         fail(i, Phase::kPin, -1, std::make_exception_ptr(std::runtime_error(err)));
-        finish();
+        finish(i);
         return;
       }
     }
@@ -114,7 +131,7 @@ class Run {
     factory_->enter_thread(i);
     run_phases(i, out);
     factory_->leave_thread(i);
-    finish();
+    finish(i);
   }
 
   void request_stop() { control_.request_stop(); }
@@ -123,7 +140,7 @@ class Run {
   bool wait_done_for(double seconds) {
     std::unique_lock<std::mutex> lock(done_mu_);
     return done_cv_.wait_for(lock, std::chrono::duration<double>(seconds),
-                             [this] { return finished_ + abandoned_ == running_; });
+                             [this] { return done_ == running_; });
   }
 
   // Called by the caller's thread: gives up on steps running past the iteration timeout.
@@ -146,14 +163,29 @@ class Run {
            std::make_exception_ptr(std::runtime_error(what.str())), /*timed_out=*/true);
       std::lock_guard<std::mutex> lock(done_mu_);
       result_.streams[static_cast<size_t>(i)].abandoned = true;
-      ++abandoned_;
+      count_done(i);
       done_cv_.notify_all();
     }
   }
 
-  bool abandoned(int i) {
+  // Called by the caller's thread once every stream has finished or been abandoned: true when
+  // stream `i` is to be left behind (abandoned, and its thread still in its step); it is then
+  // counted as a straggler until end_thread. False: its thread is ending and is to be joined.
+  bool leave_behind(int i) {
     std::lock_guard<std::mutex> lock(done_mu_);
-    return result_.streams[static_cast<size_t>(i)].abandoned;
+    const auto k = static_cast<size_t>(i);
+    if (!result_.streams[k].abandoned || exited_[k]) return false;
+    left_behind_[k] = true;
+    straggler_left(config_.iteration_timeout_s);
+    return true;
+  }
+
+  // Called by stream thread `i` as it ends: true when it was left behind (then it must call
+  // straggler_ended() once it has released everything, this object included).
+  bool end_thread(int i) {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    exited_[static_cast<size_t>(i)] = true;
+    return left_behind_[static_cast<size_t>(i)];
   }
 
   // REQUIRES: every stream thread has finished or been abandoned.
@@ -412,10 +444,19 @@ class Run {
     request_stop();
   }
 
-  void finish() noexcept {
+  void finish(int i) noexcept {
     std::lock_guard<std::mutex> lock(done_mu_);
-    ++finished_;
+    count_done(i);
     done_cv_.notify_all();
+  }
+
+  // REQUIRES: done_mu_ held. Each stream counts once toward done_ == n_, whether it finished or
+  // was abandoned, in either order: an abandoned step may come back and end its thread before
+  // the caller's thread has marked it abandoned.
+  void count_done(int i) {
+    if (counted_[static_cast<size_t>(i)]) return;
+    counted_[static_cast<size_t>(i)] = true;
+    ++done_;
   }
 
   const RunnerConfig config_;  // a copy: an abandoned thread may outlive the caller's
@@ -434,8 +475,10 @@ class Run {
   std::mutex fail_mu_;
   std::mutex done_mu_;
   std::condition_variable done_cv_;
-  int finished_ = 0;
-  int abandoned_ = 0;
+  int done_ = 0;                   // under done_mu_: streams finished or abandoned
+  std::vector<bool> counted_;      // under done_mu_: this stream is counted in done_
+  std::vector<bool> exited_;       // under done_mu_: the thread has left stream_main
+  std::vector<bool> left_behind_;  // under done_mu_: detached and counted as a straggler
   RunResult result_;
 };
 
@@ -461,8 +504,24 @@ RunResult run_threads(const std::shared_ptr<Run>& run, const std::vector<int>& s
   threads.reserve(streams.size());
   run->set_running(static_cast<int>(streams.size()));
   bool interrupted = false;
+  // Joins every thread started, except those left behind in a step past the timeout: those are
+  // detached (each holds `run`; see watched_run) and counted until they end.
+  const auto release = [&run, &threads, &streams] {
+    for (size_t k = 0; k < threads.size(); ++k) {
+      if (run->leave_behind(streams[k]))
+        threads[k].detach();
+      else
+        threads[k].join();
+    }
+  };
   try {
-    for (int i : streams) threads.emplace_back([run, i] { run->stream_main(i); });
+    for (int i : streams)
+      threads.emplace_back([shared = run, i]() mutable {
+        shared->stream_main(i);
+        const bool left_behind = shared->end_thread(i);
+        shared.reset();  // may be the last owner: the factory (and what it holds) goes here
+        if (left_behind) straggler_ended();
+      });
     while (!run->wait_done_for(config.poll_interval_s)) {
       run->check_timeouts();
       if (!interrupted && should_stop && should_stop()) {
@@ -473,15 +532,10 @@ RunResult run_threads(const std::shared_ptr<Run>& run, const std::vector<int>& s
   } catch (...) {
     // Could not start a thread (or should_stop threw): stop those that did, wait, report.
     run->request_stop();
-    for (auto& t : threads) t.join();
+    release();
     throw;
   }
-  for (size_t k = 0; k < streams.size(); ++k) {
-    if (run->abandoned(streams[k]))
-      threads[k].detach();  // it holds `run`; see watched_run
-    else
-      threads[k].join();
-  }
+  release();
   RunResult result = run->take_result();
   result.interrupted = interrupted;
   return result;

@@ -32,6 +32,10 @@ class SharedRegion;
 //           scheduled arrival, so time spent queued counts.
 enum class LoopMode { kClosed, kOpen };
 
+// The longest time any field of RunnerConfig may hold, in seconds (about 31.7 years): every
+// deadline the runner builds (now + seconds, in int64 ns) then stays far inside int64.
+constexpr double kMaxSeconds = 1e9;
+
 struct RunnerConfig {
   std::vector<std::vector<int>> stream_cpus;  // one entry per stream; an empty set = not pinned
   double warmup_s = 0.0;        // >= 0; warmup iterations are run and counted, not recorded
@@ -100,7 +104,9 @@ struct RunResult {
 // for steps past the iteration timeout and calls `should_stop` (e.g. to look for Ctrl-C);
 // returning true stops the streams promptly and marks the result interrupted. Returns once every
 // stream thread has been joined, except threads whose step never returned: those are detached
-// (they keep the shared state alive and touch nothing else when their step finally returns).
+// and counted as stragglers (stragglers.h) until they end (they keep the shared state alive
+// and touch nothing else when their step finally returns). Whoever ends the process waits for
+// them first (wait_for_stragglers).
 RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
                       const std::function<bool()>& should_stop);
 

@@ -19,10 +19,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import RunError, UsageError
-from .base.files import check_output_dir, check_output_path, write_json_atomic
+from .base.files import check_distinct_files, check_output_dir, check_output_path, write_json_atomic
 from .base.logs import log
+from .base.system import capture_environment
+from .model.graph import external_locations_of_file
+from .model.resolve import resolve_model_path
 from .report.csvfile import per_model_paths
-from .report.json import ab_document, deepsparse_document, document, sweep_document
+from .report.json import (
+    ab_document,
+    deepsparse_document,
+    document,
+    sweep_document,
+    unfinished_document,
+)
 from .report.plot import check_plot_path
 from .result.ab import METRICS
 from .result.samples import check_samples_path, write_samples
@@ -33,17 +42,19 @@ from .run.profile import with_profile
 from .search.ab import run_ab as search_ab
 from .search.find_qps import find_qps as search_rate
 from .search.repeat import run_benchmark
-from .search.sweep import check_grid
+from .search.sweep import REMOTE, check_grid
 from .search.sweep import run_sweep as search_grid
 from .settings import DEFAULT_ENGINE, RunSettings, SweepSettings
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from .model.spec import LoadedModel
     from .result.ab import AbResult
     from .result.record import Result
     from .result.search import Sweep
     from .run.execute import OnStart
+    from .run.prepare import Prepared
     from .settings import OutputSettings
 
 
@@ -85,23 +96,39 @@ def run(
     start = start or StartMarks("call", time.monotonic_ns())
     s = settings.validate()
     check_outputs(s.outputs)
-    if s.kv_cache.given():
-        log.warning("KV-cache options apply to DeepSparse's internal KV cache only; ignored")
-    with prepare(s, start) as prepared:
-        try:
-            if s.search.find_qps:
-                result = search_rate(prepared, s, on_start=on_start)
-            else:
-                result = run_benchmark(prepared, s, on_start=on_start)
-        except StreamFailed as e:
-            if e.result is not None:  # what was measured until a stream failed is not lost
-                write_outputs(e.result, s.outputs)
-            raise
-        if s.outputs.profile and not result.interrupted:
-            result = with_profile(prepared, s, result)  # after every measured window
+    reached, model = "load", None
+    try:
+        with prepare(s, start) as prepared:
+            model = prepared.model
+            check_distinct_files(input_files(model, s), output_files(s.outputs))
+            if s.kv_cache.given():
+                log.warning("KV-cache options apply to DeepSparse's internal KV cache; ignored")
+            reached = "probe" if s.search.find_qps or s.auto_streams else "start"
+            result = _measure(prepared, s, on_start)
+    except (KeyboardInterrupt, RunError) as e:
+        if not (isinstance(e, StreamFailed) and e.result is not None):  # that one is written
+            write_unfinished(s, e, getattr(e, "phase", reached), model)
+        raise
     write_outputs(result, s.outputs)
     if plot and s.outputs.plot:
         write_plot(result, s.outputs.plot)
+    return result
+
+
+def _measure(prepared: Prepared, s: RunSettings, on_start: OnStart | None) -> Result:
+    """The measured part of ``run``: a fixed layout, ``-nstreams auto`` or ``--find-qps``, then
+    the profiled pass when asked for. What a stream measured before it failed is written."""
+    try:
+        if s.search.find_qps:
+            result = search_rate(prepared, s, on_start=on_start)
+        else:
+            result = run_benchmark(prepared, s, on_start=on_start)
+    except StreamFailed as e:
+        if e.result is not None:  # what was measured until a stream failed is not lost
+            write_outputs(e.result, s.outputs)
+        raise
+    if s.outputs.profile and not result.interrupted:
+        result = with_profile(prepared, s, result)  # after every measured window
     return result
 
 
@@ -122,8 +149,13 @@ def benchmark_model(
     quiet: bool = False,
     export_path: str | None = None,
     disable_kv_cache_overrides: bool = False,
+    num_kv_cache_tokens: int = 1,
 ) -> dict[str, Any]:
-    """deepsparse.benchmark's ``benchmark_model``: same arguments, returns the original's dict.
+    """deepsparse.benchmark's ``benchmark_model``: every argument of deepsparse 1.8.0's, returns
+    the original's dict. The KV-cache ones (``input_ids_length``, ``internal_kv_cache``,
+    ``disable_kv_cache_overrides``, ``num_kv_cache_tokens``) concern DeepSparse's internal KV
+    cache: they are recorded (``pinbench.requested.kv_cache``), and a warning says they are
+    ignored when they differ from the original's defaults.
 
     Example::
 
@@ -148,6 +180,7 @@ def benchmark_model(
         internal_kv_cache=internal_kv_cache or None,
         export_path=export_path,
         disable_kv_cache_overrides=disable_kv_cache_overrides,
+        num_kv_cache_tokens=None if num_kv_cache_tokens == 1 else num_kv_cache_tokens,
     )
     return deepsparse_document(run(settings))
 
@@ -250,7 +283,7 @@ def sweep(
     grid = grid.validate()
     checked = check_grid(grid)
     outputs = SweepOutputs(export_path, csv_path, csv_dir, plot)
-    stamp = outputs.check(checked.models)
+    stamp = outputs.check(checked.models, grid.base.inputs.data)
     result = search_grid(grid, checked)
     outputs.write(result, stamp)
     return result
@@ -301,7 +334,7 @@ class SweepOutputs:
     csv_dir: str | None = None
     plot: str | None = None
 
-    def check(self, models: Sequence[str]) -> str:
+    def check(self, models: Sequence[str], data: str | None = None) -> str:
         """UsageError when an output cannot be written or would replace an input; returns the
         time stamp of the ``csv_dir`` file names."""
         stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
@@ -320,15 +353,7 @@ class SweepOutputs:
             ]
         for flag, path in named:
             check_output_path(path, flag=flag)
-        inputs = {Path(m).resolve() for m in models if Path(m).exists()}
-        seen: dict[Path, str] = {}
-        for flag, path in named:
-            where = Path(path).resolve()
-            if where in inputs:
-                raise UsageError(f"{flag} {path}: is a model of the sweep; give another name")
-            if where in seen:
-                raise UsageError(f"{flag} {path}: {seen[where]} writes there too")
-            seen[where] = flag
+        check_distinct_files(model_files(models, data), named)
         return stamp
 
     def write(self, result: Sweep, stamp: str) -> None:
@@ -373,7 +398,8 @@ def json_document(result: Result) -> dict[str, Any]:
 
 
 def check_outputs(outputs: OutputSettings) -> None:
-    """Every output path checked before the run: UsageError when one cannot be written."""
+    """Every output path checked before the run: UsageError when one cannot be written, or
+    when two outputs name one file."""
     if outputs.export_path:
         check_output_path(outputs.export_path)
     if outputs.export_samples:
@@ -382,6 +408,72 @@ def check_outputs(outputs: OutputSettings) -> None:
         check_plot_path(outputs.plot)
     if outputs.profile:
         check_output_dir(outputs.profile, "--profile")
+    check_distinct_files([], output_files(outputs))
+
+
+def output_files(outputs: OutputSettings) -> list[tuple[str, str]]:
+    """(flag, path) of every output file a run writes."""
+    given = [
+        ("-x", outputs.export_path),
+        ("--export-samples", outputs.export_samples),
+        ("--plot", outputs.plot),
+    ]
+    return [(flag, path) for flag, path in given if path]
+
+
+def input_files(model: LoadedModel, settings: RunSettings) -> list[tuple[str, Path]]:
+    """(what, path) of every file a run reads: the model, its external data, --data."""
+    files = [("the model", model.source_path)]
+    files += [(f"the model's external data {p.name}", p) for p in model.data_files]
+    if settings.inputs.data:
+        files.append(("the --data file", Path(settings.inputs.data)))
+    return files
+
+
+def model_files(models: Sequence[str], data: str | None) -> list[tuple[str, Path]]:
+    """``input_files`` of models not loaded yet: each resolved, its external data read from it."""
+    files: list[tuple[str, Path]] = []
+    for spec in models:
+        if spec.startswith(REMOTE):  # fetched into a cache when its turn comes
+            continue
+        source = resolve_model_path(spec)
+        files.append(("a model of the sweep", source))
+        files += [
+            (f"the external data {location} of a model of the sweep", source.parent / location)
+            for location in external_locations_of_file(source)
+        ]
+    if data:
+        files.append(("the --data file", Path(data)))
+    return files
+
+
+def write_unfinished(
+    settings: RunSettings, error: BaseException, phase: str, model: LoadedModel | None
+) -> None:
+    """For a run that ended before its result (a signal, or a failure at run time): the JSON
+    of what is known, when -x asks for one (see ``report.json.unfinished_document``). Sets
+    ``error.phase`` and ``error.export_path`` (None when nothing was written) for the caller."""
+    path = settings.outputs.export_path
+    interrupted = isinstance(error, KeyboardInterrupt)
+    error.phase = phase  # type: ignore[attr-defined]
+    error.export_path = path  # type: ignore[attr-defined]
+    if not path:
+        return
+    try:
+        data = unfinished_document(
+            settings,
+            phase,
+            environment=capture_environment().to_dict(),
+            model_path=str(model.source_path) if model is not None else None,
+            interrupted=interrupted,
+            error=None if interrupted else error,
+        )
+        write_json_atomic(data, path)
+    except Exception as e:  # the error being reported matters more than this file
+        log.warning("could not write %s: %s", path, e)
+        error.export_path = None  # type: ignore[attr-defined]
+        return
+    log.info("what is known of the run written to %s", path)
 
 
 def write_outputs(result: Result, outputs: OutputSettings) -> None:

@@ -41,6 +41,13 @@ DEFAULT_ENGINE = "onnxruntime"
 
 NumStreams = Union[int, str, None]  # a number, "auto", or None for the scenario's default
 
+# Limits of what the runner and the engines can hold. MAX_SECONDS is the runner's own
+# (csrc/core/stream_runner.h kMaxSeconds): every deadline is int64 nanoseconds. ONNX dims, and
+# so batch sizes and shapes, are int64; the runner's seed is a uint64.
+MAX_SECONDS = 1e9  # about 31.7 years
+MAX_INT64 = 2**63 - 1
+MAX_SEED = 2**64 - 1
+
 
 @dataclass(frozen=True)
 class InputSettings:
@@ -130,7 +137,7 @@ class KvCacheSettings:
     input_ids_length: int = 1
     internal_kv_cache: bool | None = None  # None: not given
     disable_kv_cache_overrides: bool = False
-    num_kv_cache_tokens: int | None = None
+    num_kv_cache_tokens: int | None = None  # None: not given (the original's default is 1)
     kv_cache_prev_num_tokens: int = 0
     kv_cache_num_frozen_tokens: int = 0
 
@@ -249,9 +256,15 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _positive_int(value: object, what: str) -> None:
+def _positive_int(value: object, what: str, maximum: int = MAX_INT64) -> None:
     if value is not None and not (_is_int(value) and value >= 1):  # type: ignore[operator]
         raise UsageError(f"{what} must be an integer of at least 1, got {value!r}")
+    if value is not None and value > maximum:  # type: ignore[operator]
+        raise UsageError(f"{what} must be at most {maximum} ({_limit_name(maximum)}), got {value}")
+
+
+def _limit_name(maximum: int) -> str:
+    return {MAX_INT64: "2**63 - 1, int64", MAX_SEED: "2**64 - 1, uint64"}.get(maximum, "the limit")
 
 
 def _seconds(value: object, what: str, *, zero_ok: bool) -> None:
@@ -259,6 +272,11 @@ def _seconds(value: object, what: str, *, zero_ok: bool) -> None:
     if not ok or value < 0 or (value == 0 and not zero_ok):  # type: ignore[operator]
         rule = ">= 0" if zero_ok else "> 0"
         raise UsageError(f"{what} must be a number of seconds {rule}, got {value!r}")
+    if value > MAX_SECONDS:  # type: ignore[operator]
+        raise UsageError(
+            f"{what} must be at most {MAX_SECONDS:g} s (the runner counts int64 nanoseconds), "
+            f"got {value:g}"
+        )
 
 
 def _validate_layout(layout: LayoutSettings) -> LayoutSettings:
@@ -294,9 +312,12 @@ def _validate_inputs(inputs: InputSettings) -> None:
     b = inputs.batch_size
     if b is not None and not (_is_int(b) and b >= 1):
         raise UsageError(f"batch size must be at least 1, got {b!r}")
+    _positive_int(b, "the batch size (-b; an ONNX dim)")
     _positive_int(inputs.sequence_length, "the sequence length (-seq_len)")
     if not (_is_int(inputs.seed) and inputs.seed >= 0):
         raise UsageError(f"--seed must be a non-negative integer, got {inputs.seed!r}")
+    if inputs.seed > MAX_SEED:
+        raise UsageError(f"--seed must be at most {MAX_SEED} (2**64 - 1), got {inputs.seed}")
     if not isinstance(inputs.input_shapes, str):
         raise UsageError(
             f"input shapes must be text such as '[1,3,224,224]', got {inputs.input_shapes!r}"
@@ -410,8 +431,8 @@ class SweepSettings:
         if not bs or ns == ():
             raise UsageError("sweep needs at least one batch size and one number of streams")
         for v, flag in [*((b, "--batch") for b in bs), *((n, "--streams") for n in ns or ())]:
-            if not (_is_int(v) and v >= 1):
-                raise UsageError(f"sweep {flag}: {v!r} is not an integer >= 1")
+            if not (_is_int(v) and 1 <= v <= MAX_INT64):
+                raise UsageError(f"sweep {flag}: {v!r} is not an integer from 1 to 2**63 - 1")
         if scenarios == ("sync",) and ns not in (None, (1,)):
             raise UsageError("sweep -s sync runs one stream: give --streams 1, or -s async")
         _validate_target(self.percentile, self.latency_slo_ms)

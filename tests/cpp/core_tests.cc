@@ -28,6 +28,7 @@
 #include "process_runner.h"
 #include "shared_barrier.h"
 #include "shared_region.h"
+#include "stragglers.h"
 #include "stream_runner.h"
 #include "topology.h"
 #include "work.h"
@@ -226,8 +227,45 @@ void test_iteration_timeout_abandons_the_stuck_stream() {
   CHECK(r.failures.size() == 1 && r.failures[0].timed_out && r.failures[0].stream == 0);
   CHECK(r.failures[0].iteration == 2);
   CHECK(r.streams[0].abandoned && !r.streams[1].abandoned);
-  // Let the abandoned thread come back and finish while the process still runs.
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  // The abandoned thread is counted until it comes back and ends; the process must not end first.
+  CHECK(pb::stragglers() == 1);
+  CHECK(pb::straggler_grace_s() == 1.0);  // 0.05 s overrun: the 1 s minimum
+  CHECK(pb::wait_for_stragglers(5.0));
+  CHECK(pb::stragglers() == 0);
+}
+
+// A step that returns just after the timeout: its thread is abandoned and comes back while the
+// caller waits for the other stream. Every run must return (the late thread is not counted
+// twice, as finished and as abandoned), and every straggler must end.
+void test_steps_that_come_back_just_after_the_timeout() {
+  pb::RunnerConfig c;
+  c.stream_cpus = own_cpus(2);
+  c.duration_s = 30;
+  c.iteration_timeout_s = 0.005;
+  c.poll_interval_s = 0.001;
+  for (int round = 0; round < 20; ++round) {
+    const auto r = pb::run_streams(c, std::make_shared<SleepyFactory>(6 + round % 5), never_stop);
+    CHECK(!r.failures.empty() && r.failures[0].timed_out);
+  }
+  CHECK(pb::wait_for_stragglers(5.0));
+  CHECK(pb::stragglers() == 0);
+}
+
+void test_limits_the_runner_cannot_honour() {
+  for (double pb::RunnerConfig::*field :
+       {&pb::RunnerConfig::warmup_s, &pb::RunnerConfig::duration_s,
+        &pb::RunnerConfig::iteration_timeout_s}) {
+    pb::RunnerConfig c;
+    c.stream_cpus = own_cpus(1);
+    c.*field = 1e308;
+    bool threw = false;
+    try {
+      pb::run_streams(c, std::make_shared<pb::NativeWorkFactory>(0), never_stop);
+    } catch (const std::invalid_argument&) {
+      threw = true;
+    }
+    CHECK(threw);
+  }
 }
 
 void test_open_loop() {
@@ -473,6 +511,8 @@ int main(int argc, char** argv) {
       {"failures_stop_every_stream", test_failures_stop_every_stream},
       {"stop_request", test_stop_request},
       {"iteration_timeout", test_iteration_timeout_abandons_the_stuck_stream},
+      {"late_stragglers", test_steps_that_come_back_just_after_the_timeout},
+      {"limits", test_limits_the_runner_cannot_honour},
       {"open_loop", test_open_loop},
       {"capped_samples", test_capped_samples},
       {"shared_barrier_threads", test_shared_barrier_between_threads},

@@ -1,16 +1,42 @@
-"""The errors pinbench shows to a user: one line each, with the exit code they map to."""
+"""The errors pinbench shows to a user: one line each, with the exit code they map to.
+
+A message is one sentence of at most ``MAX_LINE`` characters once the CLI has put its
+``pinbench: error:`` before it (``gist`` abridges what an engine said); the full text, when it
+was abridged, is the error's ``detail``: ``--debug`` prints it and the JSON keeps it.
+"""
 
 from __future__ import annotations
+
+import re
+
+MAX_LINE = 200  # characters of the last line the CLI prints for an error, its prefix included
+MESSAGE_ROOM = MAX_LINE - len("pinbench: error: ")  # what is left for the message itself
+
+# Noise engines put in their messages: C++ source locations, with the function's signature
+# (ONNX Runtime: "/onnxruntime_src/.../model.cc:181 void onnxruntime::Model::Load(const
+# std::string&) ") or the check that failed (OpenVINO: "Exception from src/.../core.cpp:84:
+# Check 'false' failed at src/.../report.cpp:151: ").
+_SOURCE_LOCATION = re.compile(
+    r"(?:Exception from |Check '[^']*' failed at )?"
+    r"[\w.+\\/-]*[\\/][\w.+-]+\.(?:cc|cpp|cxx|c|h|hpp):\d+"
+    r"(?::|\s+(?:[\w:~<>,*&\[\] ]*?\([^()]*(?:\([^()]*\)[^()]*)*\)(?:\s*const)?(?=\s))?)"
+)
 
 
 class PinbenchError(Exception):
     """A failure that the CLI prints as one line, without a traceback.
 
     ``exit_code`` is 2 for usage errors (the request cannot be satisfied as written) and 1 for
-    failures at run time.
+    failures at run time. ``detail`` is the full text the message abridges (an engine's own
+    error), or None when the message says it all.
     """
 
     exit_code = 1
+    phase: str | None = None  # how far the run had got (``pinbench.phase_reached``), when known
+
+    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class UsageError(PinbenchError, ValueError):
@@ -23,6 +49,18 @@ class RunError(PinbenchError, RuntimeError):
     """The request was valid but the run failed: the engine refused the model or the inputs."""
 
     exit_code = 1
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal ended a run between the runner's waits (a probe or a trial of a search stopped
+    early), raised like Ctrl-C. ``interrupt`` names what the runner caught
+    ("KeyboardInterrupt", or the CLI's "Terminated" for SIGTERM), ``phase`` how far the run got.
+    """
+
+    def __init__(self, interrupt: str | None, phase: str) -> None:
+        self.interrupt = interrupt or "KeyboardInterrupt"
+        self.phase = phase
+        super().__init__(self.interrupt)
 
 
 def one_line(e: BaseException) -> str:
@@ -42,3 +80,29 @@ def shorten(e: BaseException | str, limit: int = 300) -> str:
     """
     text = one_line(e) if isinstance(e, BaseException) else " ".join(e.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def gist(text: BaseException | str, limit: int = MAX_LINE) -> str:
+    """The gist of a message on one line, at most ``limit`` characters: C++ source locations and
+    signatures dropped, then whole sentences from the start while they fit, else cut at a word
+    with an ellipsis.
+
+    >>> gist("Load failed:/src/graph/model.cc:181 void Model::Load(const std::string&) Bad opset.")
+    'Load failed: Bad opset.'
+    >>> gist("First sentence here. A second, longer sentence.", limit=25)
+    'First sentence here.'
+    """
+    raw = one_line(text) if isinstance(text, BaseException) else " ".join(text.split())
+    clean = " ".join(_SOURCE_LOCATION.sub(" ", raw).split())
+    if len(clean) <= limit:
+        return clean
+    kept = ""
+    for sentence in re.split(r"(?<=[.;!?])\s+", clean):
+        candidate = f"{kept} {sentence}".strip()
+        if len(candidate) > limit:
+            break
+        kept = candidate
+    if kept:
+        return kept
+    cut = clean[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"

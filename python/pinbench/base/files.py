@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
 
 def _umask() -> int:
@@ -67,6 +67,43 @@ def check_output_dir(path: str | os.PathLike[str], flag: str) -> Path:
     except OSError as e:
         raise UsageError(f"{flag} {path}: cannot write there ({e.strerror or e})") from e
     return p
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when ``a`` and ``b`` name one file: the same inode (hard links, symlinks, ``..``) when
+    both exist, else the same resolved path."""
+    try:
+        return Path(a).samefile(b)
+    except OSError:  # one of them does not exist (yet)
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def check_distinct_files(
+    inputs: Sequence[tuple[str, str | os.PathLike[str]]],
+    outputs: Sequence[tuple[str, str | os.PathLike[str]]],
+) -> None:
+    """UsageError when an output would replace an input or another output of the same run.
+
+    ``inputs`` and ``outputs`` are (what, path) pairs, e.g. ``("the model", "m.onnx")`` and
+    ``("-x", "out.json")``. Paths are compared as files (``same_file``), so a hard link or a
+    symlink to the model is caught too.
+
+    Example: ``check_distinct_files([("the model", "m.onnx")], [("-x", "m.onnx")])`` raises.
+    """
+    for i, (flag, out) in enumerate(outputs):
+        for what, path in inputs:
+            if same_file(out, path):
+                # The input's own name only when it differs (a link), as the line is short.
+                named = "" if Path(out).absolute() == Path(path).absolute() else f" ({path})"
+                raise UsageError(
+                    f"{flag} {out}: that is {what}{named}, which pinbench only reads; "
+                    "write the output to another file"
+                )
+        for other, earlier in outputs[:i]:
+            if same_file(out, earlier):
+                raise UsageError(
+                    f"{flag} {out}: {other} writes there too; give each output its own file"
+                )
 
 
 def write_atomically(

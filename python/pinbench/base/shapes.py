@@ -32,6 +32,9 @@ ACCEPTED_FORMS = (
 _ENTRY = re.compile(r"\s*(?:(?P<name>[^\[\],]*?)\s*:)?\s*\[(?P<dims>[^\[\]]*)\]\s*")
 
 
+MAX_DIM = 2**63 - 1  # ONNX dims are int64
+
+
 def _fail(text: str, why: str) -> UsageError:
     return UsageError(f"-shapes {_quote(text)}: {why}; {ACCEPTED_FORMS}")
 
@@ -53,6 +56,8 @@ def _parse_dims(text: str, dims: str) -> list[int]:
         value = int(token)
         if value <= 0:
             raise _fail(text, f"dim {value} must be a positive integer")
+        if value > MAX_DIM:
+            raise _fail(text, f"dim {value} is beyond the largest ONNX dim (2**63 - 1)")
         out.append(value)
     return out
 

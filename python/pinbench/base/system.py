@@ -169,6 +169,37 @@ def capture_environment(*, sysfs_root: str = "/sys", proc_root: str = "/proc") -
     )
 
 
+# Set before deepsparse or sparsezoo is imported (they read them then): no usage analytics and
+# no background check for a newer release, so a benchmark makes no network calls of theirs.
+NEURAL_MAGIC_QUIET = {"NM_DISABLE_ANALYTICS": "1", "NM_VERSION_CHECK": "false"}
+
+
+def quiet_neural_magic() -> None:
+    """Turns deepsparse's and sparsezoo's analytics and version check off (call it before
+    importing either)."""
+    os.environ.update(NEURAL_MAGIC_QUIET)
+
+
+def available_memory(*, sysfs_root: str = "/sys", proc_root: str = "/proc") -> int | None:
+    """Bytes this process may still allocate: the kernel's MemAvailable, or less when the
+    process's cgroup (v2 ``memory.max``) leaves less; None when neither can be read."""
+    found = None
+    for line in (_read(Path(proc_root) / "meminfo") or "").splitlines():
+        if line.startswith("MemAvailable:"):
+            fields = line.split()
+            found = int(fields[1]) * 1024 if len(fields) > 1 and fields[1].isdigit() else None
+    path = "/"
+    for line in (_read(Path(proc_root) / "self" / "cgroup") or "").splitlines():
+        if line.startswith("0::"):
+            path = line[3:] or "/"
+    base = Path(sysfs_root) / "fs" / "cgroup" / path.lstrip("/")
+    limit, used = _first_line(base / "memory.max"), _first_line(base / "memory.current")
+    if limit is not None and limit.isdigit() and used is not None and used.isdigit():
+        left = max(0, int(limit) - int(used))
+        found = left if found is None else min(found, left)
+    return found
+
+
 def warnings_for(env: Environment) -> list[str]:
     """Return one-line reasons why numbers measured in ``env`` may be off; empty when none."""
     out: list[str] = []

@@ -28,5 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> NoReturn:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point (and ``python -m pinbench``)."""
+    from .common import exit_code_after_stragglers
+
+    sys.exit(exit_code_after_stragglers(main()))

@@ -13,13 +13,20 @@ import sys
 import time
 from typing import TYPE_CHECKING, NoReturn
 
-from ..base.errors import PinbenchError
+from ..base.errors import PinbenchError, gist
 from ..base.process import process_start_ns
 from ..base.version import pinbench_version
 from ..result.startup import StartMarks
 from ..settings import ARRIVALS, INSTANCE_MODES, ISOLATION_MODES, RunSettings, SearchSettings
 from . import types
-from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
+from .common import (
+    OneLineParser,
+    fail,
+    interrupt_code,
+    interrupted_message,
+    raise_terminated,
+    setup_logging,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -157,11 +164,25 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
         help="onnxruntime (default), openvino, deepsparse, path/to/file.py:Class, module:Class "
         "or an engine registered under the pinbench.engines entry points (see --engines)",
     )
+    add_kv_cache_flags(parser)
+    parser.add_argument("-q", "--quiet", action="store_true", help="only the result, no logs")
+    parser.add_argument("-x", "--export_path", default=None, help="write the result as JSON")
+
+
+def add_kv_cache_flags(parser: argparse.ArgumentParser) -> None:
+    """deepsparse.benchmark's KV-cache flags: accepted, recorded, not used."""
     parser.add_argument(
         "--no-internal-kv-cache",
         "--no_internal_kv_cache",
         action="store_true",
         help="DeepSparse KV-cache option (accepted for compatibility)",
+    )
+    parser.add_argument(
+        "--num-kv-cache-tokens",
+        "--num_kv_cache_tokens",
+        type=types.positive_int,
+        default=None,
+        help="KV-cache option: tokens prefilled in the cache (accepted for compatibility)",
     )
     parser.add_argument("--kv-cache-prev-num-tokens", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--kv-cache-num-frozen-tokens", type=int, default=0, help=argparse.SUPPRESS)
@@ -171,8 +192,6 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="KV-cache option (accepted for compatibility)",
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="only the result, no logs")
-    parser.add_argument("-x", "--export_path", default=None, help="write the result as JSON")
 
 
 def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
@@ -370,6 +389,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         input_ids_length=args.input_ids_length,
         internal_kv_cache=False if args.no_internal_kv_cache else None,
         disable_kv_cache_overrides=args.disable_kv_cache_overrides,
+        num_kv_cache_tokens=args.num_kv_cache_tokens,
         kv_cache_prev_num_tokens=args.kv_cache_prev_num_tokens,
         kv_cache_num_frozen_tokens=args.kv_cache_num_frozen_tokens,
         command_line=(PROG, *argv),
@@ -394,15 +414,12 @@ def main(argv: Sequence[str]) -> int:
         on_start = None if args.quiet else progress.start
         result = run(settings, on_start=on_start, plot=False, start=start)
     except PinbenchError as e:
-        return fail(PROG, str(e), e.exit_code, args.debug)
+        return fail(PROG, str(e), e.exit_code, args.debug, e.detail)
     except KeyboardInterrupt as e:
-        return fail(
-            PROG, "interrupted before the measurement started", interrupt_code(e), args.debug
-        )
+        return fail(PROG, interrupted_message(e), interrupt_code(e), args.debug)
     except Exception as e:
-        return fail(
-            PROG, f"internal error: {type(e).__name__}: {e} (--debug shows where)", 1, args.debug
-        )
+        what = f"{type(e).__name__}: {gist(e, 100)}"
+        return fail(PROG, f"internal error: {what} (--debug shows where)", 1, args.debug, str(e))
     finally:
         progress.stop()
     try:
@@ -416,7 +433,7 @@ def main(argv: Sequence[str]) -> int:
         try:
             write_plot(result, args.plot)
         except PinbenchError as e:
-            return fail(PROG, str(e), e.exit_code, args.debug)
+            return fail(PROG, str(e), e.exit_code, args.debug, e.detail)
     if result.interrupted:
         return interrupt_code(result.measurement.interrupt)
     if result.profile is not None and result.profile.interrupt is not None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
 from . import types
-from .common import OneLineParser
+from .common import OneLineParser, fail
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -56,8 +56,7 @@ def main(argv: Sequence[str]) -> int:
         base = load_run(args.baseline)
         others = [load_run(path) for path in args.others]
     except UsageError as e:
-        print(f"pinbench compare: error: {e}", file=sys.stderr)
-        return 2
+        return fail("pinbench compare", str(e), 2, debug=False, detail=e.detail)
     lines = [describe(base, "baseline"), *(describe(o, "run") for o in others)]
     slow: list[str] = []
     for other in others:

@@ -32,6 +32,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import RunError, UsageError, one_line
+from ..base.system import quiet_neural_magic
 from .base import Engine, EngineOptions, Step
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ PINNING_ENV = {
 
 def import_deepsparse() -> Any:
     """``deepsparse``, imported with its analytics off; UsageError when it cannot load here."""
-    os.environ["NM_DISABLE_ANALYTICS"] = "1"  # read by deepsparse and sparsezoo at import
+    quiet_neural_magic()  # read by deepsparse and sparsezoo at import
     if "deepsparse" in sys.modules:
         return sys.modules["deepsparse"]
     try:

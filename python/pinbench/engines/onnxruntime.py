@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..base.errors import RunError, UsageError
+from ..base.errors import RunError, UsageError, gist
 from ..base.logs import log
 from ..base.profiling import OperatorProfile, OperatorTime
 from ..settings import GRAPH_OPTIMIZATION_LEVELS
@@ -34,12 +34,32 @@ BIND_RUNS = 2
 
 _ORT_PREFIX = re.compile(r"^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*")
 _INPUT_NAME = re.compile(r"(?:for input|input name|input)[:\s]+'?([^\s',]+)'?", re.IGNORECASE)
+# What is left of the CLI's 200-character error line after "pinbench: error: stream N: ".
+_MESSAGE_ROOM = 170
+_LOAD_FAILED = re.compile(r"^Load model from .*? failed:\s*")
+_NODE_FAILED = re.compile(
+    r"Error in execution: Non-zero status code returned while running (\w+) node\. "
+    r"Name:'([^']*)' Status Message:\s*"
+)
 
 
 def short_error(e: BaseException) -> str:
-    """ONNX Runtime's message on one line, without its error-code prefix."""
-    text = " ".join(str(e).split())
-    return _ORT_PREFIX.sub("", text)
+    """ONNX Runtime's message on one line, without its error-code prefix and the file name it
+    repeats ("Load model from X failed:")."""
+    text = _ORT_PREFIX.sub("", " ".join(str(e).split()))
+    text = _LOAD_FAILED.sub("", text)
+    return _NODE_FAILED.sub(
+        lambda m: f"{m.group(1)} node {m.group(2)!r}: " if m.group(2) else f"{m.group(1)} node: ",
+        text,
+    )
+
+
+def _overrides(model: LoadedModel) -> str:
+    """`` with -shapes "..."`` / `` with -b N`` when the model as run is the user's, changed."""
+    if model.shape_overrides:
+        shapes = ",".join(f"{k}:{list(v)}" for k, v in model.shape_overrides.items())
+        return f' with -shapes "{shapes.replace(" ", "")}"'
+    return f" with -b {model.batch_size}" if model.batch_size is not None else ""
 
 
 class OnnxRuntimeEngine(Engine):
@@ -122,9 +142,11 @@ class OnnxRuntimeEngine(Engine):
                 str(self.model.path), options, providers=self.providers
             )
         except Exception as e:
+            text = short_error(e).replace(str(self.model.path), str(self.model.source_path))
             raise RunError(
-                f"ONNX Runtime cannot load {self.model.orig_path}: "
-                + short_error(e).replace(str(self.model.path), str(self.model.source_path))
+                f"ONNX Runtime cannot load {self.model.orig_path}{_overrides(self.model)}: "
+                + gist(text, 110),
+                detail=text,
             ) from e
         self._counted()
         with self._count_lock:
@@ -152,7 +174,7 @@ class OnnxRuntimeEngine(Engine):
             # output shapes only clash then.
             self.check_step(step, BIND_RUNS)
         except Exception as e:
-            raise RunError(self._input_error(e, inputs)) from e
+            raise RunError(self._input_error(e, inputs), detail=short_error(e)) from e
         return step
 
     def profile_results(self, iterations: int) -> OperatorProfile | None:
@@ -219,9 +241,12 @@ class OnnxRuntimeEngine(Engine):
         )
         hint = suggest_shapes(self.model)
         hint = f"set shapes with {hint}" if hint else "set shapes with -shapes"
-        return (
-            f"ONNX Runtime rejected {what}: {msg}; {hint} or give real inputs with --data FILE.npz"
-        )
+        head, tail = f"ONNX Runtime rejected {what}: ", f"; {hint} or real inputs with --data"
+        room = _MESSAGE_ROOM - len(head) - len(tail)
+        if room < 60:  # the gist matters more than the second remedy
+            tail = f"; {hint}"
+            room = _MESSAGE_ROOM - len(head) - len(tail)
+        return head + gist(msg, max(40, room)).rstrip(".") + tail
 
     def options(self) -> dict[str, object]:
         with self._count_lock:

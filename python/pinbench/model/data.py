@@ -87,6 +87,40 @@ def _match_keys(keys: Iterable[str], specs: Sequence[InputSpec], source: str) ->
     return {name: name for name in names}
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive's first entry, or an empty one
+
+
+def check_format(path: Path, source: str) -> None:
+    """UsageError unless ``path`` is what its suffix says: an .npy file (numpy's header) or an
+    .npz archive (a zip whose members are .npy files), before numpy would read other bytes as
+    a pickle and call them "pickled objects"."""
+    suffix = path.suffix.lower()
+    with path.open("rb") as f:
+        head = f.read(len(_NPY_MAGIC))
+    if suffix == ".npy" and head != _NPY_MAGIC:
+        raise UsageError(
+            f"--data {source!r} is not a valid .npy file (no NumPy header, as numpy.save writes)"
+        )
+    if suffix != ".npz":
+        return
+    if not head.startswith(_ZIP_MAGICS):
+        raise UsageError(
+            f"--data {source!r} is not a valid .npz file (not a zip archive, as numpy.savez writes)"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as f:
+                    if f.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
+                        raise UsageError(
+                            f"--data {source!r} is not a valid .npz file: its member "
+                            f"{member!r} is not an .npy array"
+                        )
+    except zipfile.BadZipFile as exc:
+        raise UsageError(f"--data {source!r} is not a valid .npz file ({exc})") from exc
+
+
 def load_inputs(path: str | Path, model: LoadedModel) -> dict[str, npt.NDArray[Any]]:
     """Read inputs from ``.npz`` (one array per input) or ``.npy`` (a single-input model).
 
@@ -110,6 +144,7 @@ def load_inputs(path: str | Path, model: LoadedModel) -> dict[str, npt.NDArray[A
     suffix = path.suffix.lower()
     specs = model.inputs
     try:
+        check_format(path, source)
         if suffix == ".npy":
             if len(specs) != 1:
                 raise UsageError(

@@ -10,17 +10,24 @@ non-empty axis of size >= 2, as a flag, and as a count.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..base.errors import UsageError
+from ..base.errors import RunError, UsageError
+from ..base.shapes import format_shape
 from .dims import resolve_shapes
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     import numpy.typing as npt
 
     from .spec import InputSpec, LoadedModel
+
+# Bytes per element of a string input: the object pointer and a short str beside it.
+_OBJECT_BYTES = 64
 
 
 def _integers(
@@ -103,3 +110,53 @@ def generate_inputs(
         bound = model.index_bounds.get(spec.name)
         arrays[spec.name] = _random_values(spec, shapes[spec.name], rng, bound)
     return arrays
+
+
+def input_nbytes(model: LoadedModel, shapes: Mapping[str, Sequence[int]]) -> dict[str, int]:
+    """Bytes each input of these shapes takes, by name (exact Python ints: no overflow).
+
+    >>> from pinbench.model.load import load_model
+    >>> with load_model("squeezenet") as model:
+    ...     input_nbytes(model, {"data_0": [2, 3, 224, 224]})
+    {'data_0': 1204224}
+    """
+    out = {}
+    for spec in model.inputs:
+        itemsize = spec.dtype.itemsize if spec.dtype is not None else 8
+        if spec.dtype is not None and spec.dtype.kind == "O":
+            itemsize = _OBJECT_BYTES
+        out[spec.name] = math.prod(int(d) for d in shapes[spec.name]) * itemsize
+    return out
+
+
+def check_inputs_fit(
+    model: LoadedModel,
+    shapes: Mapping[str, Sequence[int]],
+    available: int | None,
+    *,
+    copies: int = 1,
+) -> int:
+    """The bytes of one copy of the inputs; RunError when ``copies`` of them (one per stream)
+    need more than ``available`` bytes (None: unknown, not checked)."""
+    sizes = input_nbytes(model, shapes)
+    one = sum(sizes.values())
+    if available is None or one * copies <= available:
+        return one
+    name = max(sizes, key=sizes.__getitem__)
+    spec = next(s for s in model.inputs if s.name == name)
+    what = f"{name} {spec.type_name}{format_shape(list(shapes[name]))}"
+    if len(sizes) > 1:
+        what = f"the largest, {what}, is {_size(sizes[name])}"
+    need = f"{_size(one)} per stream x {copies} streams" if copies > 1 else _size(one)
+    raise RunError(
+        f"the inputs need {need}, more than the {_size(available)} of memory available "
+        f"({what}); lower -b or -shapes"
+    )
+
+
+def _size(nbytes: int) -> str:
+    """``1.5 GiB``, ``12.0 MiB``; huge counts in powers of ten of GiB."""
+    gib = nbytes / 2**30
+    if gib >= 1e6:
+        return f"{gib:.2e} GiB"
+    return f"{gib:.1f} GiB" if gib >= 1 else f"{nbytes / 2**20:.1f} MiB"

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 from ..base.shapes import format_shapes
 from .dims import plan_specs
-from .graph import default_opset, index_bounds, input_specs, read_model
+from .graph import default_opset, external_locations, index_bounds, input_specs, read_model
 from .overrides import (
     check_batch_size,
+    check_shapes_fit,
     overridden_shapes,
     overridden_specs,
     shapes_by_name,
@@ -58,10 +59,13 @@ def load_model(
         [[d if isinstance(d, int) else -1 for d in s.shape] for s in specs] if by_name else None
     )
     outputs = [output.name for output in info.graph.outputs]
+    data_files = tuple(source.parent / location for location in external_locations(info))
     bounds = index_bounds(info.graph, [s.name for s in original])
     temp_dir, path = None, source
     if batch_size is not None or by_name:
         changed = overridden_shapes(info, specs, batch_size is not None, bool(by_name))
+        if by_name:
+            check_shapes_fit(spec, batch_size, input_shapes, original, specs, source, changed)
         temp_dir, path = write_copy(spec, info, source, *changed)
     return LoadedModel(
         orig_path=spec,
@@ -76,6 +80,7 @@ def load_model(
         original_inputs=original,
         index_bounds=bounds,
         shape_overrides=by_name,
+        data_files=data_files,
         temp_dir=temp_dir,
     )
 

@@ -489,12 +489,30 @@ def _name_of(buf: mmap.mmap | bytes, start: int, stop: int) -> str:
     return ""
 
 
+# Skeletons keep initializers up to this size whole (shape-like values are read by inference).
+SKELETON_BYTES = 1024
+_SKELETON_FIELDS = (1, 2, 8)  # TensorProto dims, data_type, name
+
+
+def _skeleton_tensor(buf: mmap.mmap | bytes, start: int, stop: int) -> bytes:
+    """The TensorProto buf[start:stop] as its dims, data type and name: no data, no reference to
+    external data."""
+    out = bytearray()
+    pos = start
+    for number, _, _, end in _fields(buf, start, stop):
+        if number in _SKELETON_FIELDS:
+            out += bytes(buf[pos:end])
+        pos = end
+    return bytes(out)
+
+
 def _graph_pieces(
     buf: mmap.mmap | bytes,
     start: int,
     stop: int,
     inputs: Mapping[str, Sequence[Dim]],
     outputs: Mapping[str, Sequence[Dim]],
+    skeleton: bool = False,
 ) -> list[Piece]:
     pieces: list[Piece] = []
     pos = start
@@ -503,6 +521,8 @@ def _graph_pieces(
         name = _name_of(buf, v, end) if shapes is not None and wire == _LENGTH else None
         if number == 13 and wire == _LENGTH:
             pass  # value_info: shapes inferred from the old inputs would now conflict
+        elif skeleton and number == 5 and wire == _LENGTH and end - v > SKELETON_BYTES:
+            pieces.append(_length_field(5, _skeleton_tensor(buf, v, end)))
         elif shapes is not None and name is not None and name in shapes:
             body = _encode_value_info(buf, v, end, shapes[name])
             pieces.append(_length_field(number, body))
@@ -521,9 +541,13 @@ def write_with_shapes(
     dest: Path,
     inputs: Mapping[str, Sequence[Dim]],
     outputs: Mapping[str, Sequence[Dim]],
+    *,
+    skeleton: bool = False,
 ) -> None:
     """Writes ``source`` to ``dest`` with the named graph inputs and outputs given new shapes
     and the graph's ``value_info`` dropped; the rest is copied byte for byte, unread by Python.
+    ``skeleton``: the main graph's initializers of more than ``SKELETON_BYTES`` keep only their
+    dims, type and name (a file for shape inference, a fraction of the model's size).
 
     OSError when a file cannot be read or written, WireError when ``source`` is malformed.
     """
@@ -533,7 +557,7 @@ def write_with_shapes(
         pos = 0
         for number, wire, v, end in _fields(buf, 0, len(buf)):
             if number == 7 and wire == _LENGTH:
-                graph = _graph_pieces(buf, v, end, inputs, outputs)
+                graph = _graph_pieces(buf, v, end, inputs, outputs, skeleton)
                 size = sum(_size(p) for p in graph)
                 pieces.append(_tag(7, _LENGTH) + _encode_varint(size))
                 pieces.extend(graph)

@@ -14,12 +14,13 @@ inputs, so inputs that share a dim stay consistent.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..base.errors import RunError, UsageError, shorten
+from ..base.errors import MESSAGE_ROOM, RunError, UsageError, gist, shorten
 from .dims import plan_specs
 from .graph import dims_of, external_locations
 from .onnx_wire import WireError, write_with_shapes
@@ -157,6 +158,89 @@ def overridden_shapes(
             ]
         outputs[value_info.name] = tuple(freed)
     return inputs, outputs
+
+
+def inference_error(source: Path, folder: Path, inputs: Shapes, outputs: Shapes) -> str | None:
+    """What ONNX's strict shape inference finds wrong with ``source`` given the ``inputs`` and
+    ``outputs`` shapes (one line), or None when the graph infers cleanly.
+
+    It reads a skeleton of the model, written into ``folder`` and removed again
+    (``onnx_wire.write_with_shapes(skeleton=True)``): the weights' dims, not their data, so
+    neither the weights nor a copy of them is read. Costs the ``onnx`` import, so it runs for
+    ``-shapes`` only."""
+    import onnx
+
+    path = folder / ".skeleton.onnx"
+    try:
+        write_with_shapes(source, path, inputs, outputs, skeleton=True)
+        model = onnx.load(str(path), load_external_data=False)
+        onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    except (OSError, WireError):
+        return None  # the real copy's writer or the engine will say what is wrong
+    except Exception as exc:  # InferenceError, and opsets or IR versions onnx does not know
+        return " ".join(str(exc).split()) or type(exc).__name__
+    finally:
+        path.unlink(missing_ok=True)
+    return None
+
+
+def check_shapes_fit(
+    spec: str,
+    batch_size: int | None,
+    shapes_text: str | None,
+    original: Sequence[InputSpec],
+    specs: Sequence[InputSpec],
+    source: Path,
+    changed: tuple[Shapes, Shapes],
+) -> None:
+    """UsageError when ONNX shape inference takes the model as it is but not with the new
+    shapes ``changed`` (inputs, outputs): the ``-shapes`` given named against the model's dims.
+    A graph that does not infer cleanly as it is tells nothing about the shapes: then nothing
+    is said, and the engine judges."""
+    with tempfile.TemporaryDirectory(prefix="pinbench-") as folder:
+        if inference_error(source, Path(folder), {}, {}) is not None:
+            return
+        why = inference_error(source, Path(folder), *changed)
+    if why is not None:
+        check_overrides_fit(spec, batch_size, shapes_text, original, specs, why)
+
+
+def check_overrides_fit(
+    spec: str,
+    batch_size: int | None,
+    shapes_text: str | None,
+    original: Sequence[InputSpec],
+    specs: Sequence[InputSpec],
+    why: str,
+) -> None:
+    """UsageError naming the -b / -shapes given and the model's own dims they clash with, for
+    overrides that made shape inference fail (``why``) on a model that inferred cleanly before
+    them."""
+    from ..base.shapes import format_shape
+
+    flags = [f"-b {batch_size}"] if batch_size is not None else []
+    if shapes_text:
+        flags.append(f'-shapes "{" ".join(shapes_text.split())}"')
+    given = " ".join(flags)
+    fixed = [
+        f"{o.name} as {format_shape(o.shape)}"
+        for o, s in zip(original, specs)
+        if o.rank_known and any(isinstance(d, int) and d != g for d, g in zip(o.shape, s.shape))
+    ]
+    head = f"{given} does not fit the model"
+    if fixed:
+        head += f", which fixes {', '.join(fixed[:2])}"
+    why = re.sub(r"^\[ShapeInferenceError\] Inference error\(s\): ", "", " ".join(why.split()))
+    why = re.sub(
+        r"\(op_type:(\w+)(?:, node name: ([^)]*))?\): \[\w+\] ",
+        lambda m: f"{m.group(1)} node {m.group(2)}: " if m.group(2) else f"{m.group(1)} node: ",
+        why,
+    )
+    room = max(40, MESSAGE_ROOM - len(head) - len(": ONNX shape inference fails at "))
+    raise UsageError(
+        f"{head}: ONNX shape inference fails at {gist(why, room)}",
+        detail=f"model {spec!r}: {why}",
+    )
 
 
 def _link_or_copy(target: Path, link: Path) -> None:

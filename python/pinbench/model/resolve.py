@@ -6,11 +6,16 @@ A model spec is one of:
 - a built-in name (see ``BUILTIN_MODELS``): the small "light" models shipped in the ``onnx``
   package's test data; ``light_squeezenet`` (the file's stem) is accepted as well. An existing
   file or folder of the same name wins over a built-in name;
-- ``zoo:<stub>``: a SparseZoo stub, through the optional ``sparsezoo`` package;
+- ``zoo:<stub>``: a SparseZoo stub, through the optional ``sparsezoo`` package (1.8.1, the last
+  release; its analytics and version check are turned off before it is imported). SparseZoo
+  finds a stub only through its server: offline, a stub is a usage error that says so;
 - ``hf:<org>/<repo>`` or ``hf:<org>/<repo>/<path/in/repo.onnx>``: a file in a Hugging Face model
   repository, through the optional ``huggingface_hub`` package and its own cache (so
-  ``HF_HOME`` and ``HF_HUB_OFFLINE`` apply). Without a path, ``model.onnx`` is used, else the only
-  ``.onnx`` file of the repository. External data files the model names are fetched too.
+  ``HF_HOME``, ``HF_ENDPOINT`` and ``HF_HUB_OFFLINE`` apply). Without a path, ``model.onnx`` is
+  used, else the only ``.onnx`` file of the repository. External data files the model names are
+  fetched too. The hub is asked once, without retries, whether it can be reached; when it
+  cannot (or ``HF_HUB_OFFLINE`` is set), only the cache is read, and a model the cache lacks is
+  a usage error at once.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import os
 import posixpath
 from pathlib import Path
 
-from ..base.errors import RunError, UsageError, shorten
+from ..base.errors import RunError, UsageError, gist, one_line, shorten
+from ..base.system import quiet_neural_magic
 from .graph import external_locations_of_file
 
 MODEL_FILE = "model.onnx"
@@ -114,12 +120,13 @@ def _model_in_folder(spec: str, folder: Path) -> Path:
 
 
 def _resolve_zoo(spec: str) -> Path:
+    quiet_neural_magic()
     try:
         from sparsezoo import Model
     except ImportError:
         raise UsageError(
-            f"model {spec!r} is a SparseZoo stub, which needs the sparsezoo package: "
-            "pip install 'pinbench[zoo]'"
+            f"model {spec!r} is a SparseZoo stub, which needs the sparsezoo package (1.8.1, "
+            "Python 3.8-3.11): pip install 'pinbench[zoo]'"
         ) from None
     try:
         model = Model(spec)
@@ -129,8 +136,31 @@ def _resolve_zoo(spec: str) -> Path:
         except Exception:
             path = model.onnx_model.path
     except Exception as exc:
-        raise RunError(f"model {spec!r}: SparseZoo could not provide it: {shorten(exc)}") from exc
+        if _unreachable(exc):
+            # Kept short: a stub alone takes half of the line.
+            raise UsageError(
+                f"model {spec!r}: SparseZoo cannot reach its server, which every stub needs; go "
+                "online or give the model's folder",
+                detail=one_line(exc),
+            ) from exc
+        raise RunError(
+            f"model {spec!r}: SparseZoo could not provide it: {gist(exc, 100)}",
+            detail=one_line(exc),
+        ) from exc
     return Path(str(path))
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """True when a connection (or its timeout) failed somewhere in ``exc``'s chain."""
+    names = {"ConnectionError", "ConnectTimeout", "ConnectError", "Timeout", "ReadTimeout"}
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if any(cls.__name__ in names for cls in type(current).__mro__):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _parse_hf_spec(spec: str) -> tuple[str, str | None]:
@@ -146,15 +176,36 @@ def _parse_hf_spec(spec: str) -> tuple[str, str | None]:
     return repo_id, rest or None
 
 
-class _HubUnreachable(RunError):
-    """The file is not cached and the hub cannot be asked (offline, or no connection)."""
+class _HubUnreachable(UsageError):
+    """The file is not cached and the hub cannot be asked (offline, or no connection): as a
+    missing model file, a usage error."""
+
+
+# How long the one reachability check of the hub may take (it has no retries).
+HUB_PROBE_SECONDS = 5.0
+
+
+def _hub_unreachable() -> str | None:
+    """Why the hub cannot be asked (``HF_HUB_OFFLINE``, or no connection), or None when it can:
+    one HEAD request to the hub's endpoint through huggingface_hub's own session (so its proxy
+    settings apply), without the retries its downloads make (six, over about 24 s)."""
+    from huggingface_hub import constants, get_session
+
+    if constants.HF_HUB_OFFLINE:
+        return "HF_HUB_OFFLINE is set"
+    try:
+        get_session().head(constants.ENDPOINT, timeout=HUB_PROBE_SECONDS)
+    except Exception as exc:
+        return f"{constants.ENDPOINT} does not answer ({type(exc).__name__})"
+    return None
 
 
 class _NoSuchFile(UsageError):
     """The hub answered that the repository has no such file."""
 
 
-def _hf_fetch(spec: str, repo_id: str, filename: str) -> Path:
+def _hf_fetch(spec: str, repo_id: str, filename: str, offline: str | None) -> Path:
+    """The file from the hub (or its cache); only the cache when ``offline`` says why."""
     from huggingface_hub import hf_hub_download
 
     try:
@@ -165,11 +216,14 @@ def _hf_fetch(spec: str, repo_id: str, filename: str) -> Path:
     # Order matters: LocalEntryNotFoundError subclasses EntryNotFoundError, and
     # GatedRepoError subclasses RepositoryNotFoundError.
     try:
-        return Path(str(hf_hub_download(repo_id=repo_id, filename=filename)))
+        local = offline is not None
+        path = hf_hub_download(repo_id=repo_id, filename=filename, local_files_only=local)
+        return Path(str(path))
     except errors.LocalEntryNotFoundError as exc:
         raise _HubUnreachable(
-            f"model {spec!r} is not in the local Hugging Face cache and the hub cannot be "
-            f"reached: {shorten(exc)}"
+            f"model {spec!r}: not in the Hugging Face cache, and {offline or 'no connection'}; "
+            "fetch it once online, or set HF_HOME to a cache that holds it",
+            detail=one_line(exc),
         ) from exc
     except errors.GatedRepoError as exc:
         raise UsageError(
@@ -195,7 +249,7 @@ def _hf_fetch(spec: str, repo_id: str, filename: str) -> Path:
         raise RunError(f"model {spec!r}: cannot fetch {filename!r}: {shorten(exc)}") from exc
 
 
-def _hf_repo_onnx_files(spec: str, repo_id: str, offline_error: RunError | None) -> list[str]:
+def _hf_repo_onnx_files(spec: str, repo_id: str, offline_error: UsageError | None) -> list[str]:
     """The ``.onnx`` files of a repository: from the cache when offline, else from the hub."""
     if offline_error is not None:
         from huggingface_hub import snapshot_download
@@ -226,13 +280,14 @@ def _resolve_hf(spec: str) -> Path:
             f"model {spec!r} is on the Hugging Face hub, which needs the huggingface_hub "
             "package: pip install 'pinbench[hf]'"
         ) from None
+    offline = _hub_unreachable()
     if filename is None:
         try:
             filename = MODEL_FILE
-            path = _hf_fetch(spec, repo_id, filename)
+            path = _hf_fetch(spec, repo_id, filename, offline)
         except (_HubUnreachable, _NoSuchFile) as exc:
-            offline = exc if isinstance(exc, _HubUnreachable) else None
-            found = _hf_repo_onnx_files(spec, repo_id, offline)
+            unreachable = exc if isinstance(exc, _HubUnreachable) else None
+            found = _hf_repo_onnx_files(spec, repo_id, unreachable)
             if len(found) != 1:
                 if not found:
                     raise UsageError(f"model {spec!r}: repository has no .onnx file") from None
@@ -242,10 +297,10 @@ def _resolve_hf(spec: str) -> Path:
                     f"({listed}); name one, e.g. hf:{repo_id}/{found[0]}"
                 ) from None
             filename = found[0]
-            path = _hf_fetch(spec, repo_id, filename)
+            path = _hf_fetch(spec, repo_id, filename, offline)
     else:
-        path = _hf_fetch(spec, repo_id, filename)
+        path = _hf_fetch(spec, repo_id, filename, offline)
     folder = posixpath.dirname(filename)
     for location in external_locations_of_file(path):
-        _hf_fetch(spec, repo_id, posixpath.normpath(posixpath.join(folder, location)))
+        _hf_fetch(spec, repo_id, posixpath.normpath(posixpath.join(folder, location)), offline)
     return path

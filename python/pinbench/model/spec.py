@@ -119,6 +119,8 @@ class LoadedModel:
     index_bounds: dict[str, int] = field(default_factory=dict)
     # Exactly what -shapes set, by input name (input_shapes is the same, in input order).
     shape_overrides: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # The external data files the model names, beside source_path (read, never written).
+    data_files: tuple[Path, ...] = ()
     temp_dir: Path | None = field(default=None, repr=False)  # owned; removed by close()
 
     def __post_init__(self) -> None:

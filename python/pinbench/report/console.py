@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..result.ab import metric_value
 from ..result.search import cores_label
+from ..result.server import MIN_QUERIES_FOR_RATE
 from .tables import table_lines
 
 # The percentiles the console prints (the JSON has them all).
@@ -70,18 +71,32 @@ def original_lines(result: Result) -> list[str]:
         f"Iterations: {result.iterations}",
     ]
     if result.interrupted:
-        lines.append(f"Interrupted: yes, after {result.seconds_ran:.3f} s of measurement")
+        phase = result.measurement.phase_reached
+        lines.append(
+            f"Interrupted: yes, after {result.seconds_ran:.3f} s of measurement"
+            if phase == "measure"
+            else f"Interrupted: yes, {_BEFORE[phase]}, before any measured iteration"
+        )
     return lines
+
+
+_BEFORE = {"start": "while the streams were starting", "warmup": "during the warmup"}
 
 
 def server_lines(f: ServerFigures) -> list[str]:
     """A server run's lines, after the original's."""
     late = f.lateness
+    caveat = (
+        ""
+        if f.rate_reliable
+        else f" (unreliable: {f.arrivals_served} queries served, fewer than "
+        f"{MIN_QUERIES_FOR_RATE}; run longer with -t)"
+    )
     out = [
         f"Server Requested Rate (queries/sec): {f.qps_requested:.4f}",
-        f"Server Achieved Rate (queries/sec): {f.qps_achieved:.4f}",
-        f"Server Arrivals: {f.arrivals} (seed {f.arrivals_seed}), "
-        f"{f.arrivals_served} issued, {f.arrivals_dropped} dropped",
+        f"Server Achieved Rate (queries/sec): {f.qps_achieved:.4f}{caveat}",
+        f"Server Arrivals: {f.arrivals} (seed {f.arrivals_seed}), {f.arrivals_scheduled} "
+        f"scheduled, {f.arrivals_served} served, {f.arrivals_dropped} dropped",
     ]
     if late.count:
         out += [

@@ -18,9 +18,13 @@ import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from ..base.errors import MESSAGE_ROOM, PinbenchError, gist, one_line
+from ..base.shapes import parse_input_shapes
 from ..base.stats import CONFIDENCE, DEEPSPARSE_PERCENTILES, percentile_key
 from ..base.version import pinbench_version
+from ..result.config import DEEPSPARSE_SCENARIO
 from ..result.search import QPS_HEADROOM
+from ..result.server import MIN_QUERIES_FOR_RATE
 
 if TYPE_CHECKING:
     from ..result.ab import AbResult
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     from ..result.search import QpsSearch, StreamTuning, Sweep
     from ..result.server import ServerFigures
     from ..result.startup import Startup
+    from ..settings import RunSettings
 
 # History in docs/results.md. 3: the requested settings beside what ran.
 SCHEMA_VERSION = 3
@@ -92,6 +97,7 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "interrupted": m.interrupted,
+        "phase_reached": m.phase_reached,
         "timestamp": c.timestamp,
         "command_line": c.command_line,
         "config": {
@@ -155,6 +161,73 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
     if c.find_qps is not None:
         out["find_qps"] = find_qps_dict(c.find_qps)
     return out
+
+
+def unfinished_document(
+    settings: RunSettings,
+    phase: str,
+    *,
+    environment: dict[str, Any],
+    model_path: str | None = None,
+    interrupted: bool = False,
+    error: BaseException | None = None,
+) -> dict[str, Any]:
+    """The export of a run that ended before it measured anything (interrupted, or failed at
+    run time): the original's keys with what the request says and zero iterations, and
+    ``pinbench`` with the settings, the environment, the phase reached and the error."""
+    inputs, layout = settings.inputs, settings.layout
+    scenario = DEEPSPARSE_SCENARIO.get(layout.scenario, layout.scenario)
+    nothing: dict[str, Any] = {"median": None, "mean": None, "std": None}
+    nothing.update({percentile_key(p): None for p in DEEPSPARSE_PERCENTILES})
+    engine = settings.engine.engine
+    out: dict[str, Any] = {
+        "engine": engine if isinstance(engine, str) else engine.__qualname__,
+        "version": pinbench_version(),
+        "orig_model_path": settings.model,
+        "model_path": model_path,
+        "batch_size": inputs.batch_size,
+        "input_shapes": parse_input_shapes(inputs.input_shapes) if inputs.input_shapes else None,
+        "num_cores": layout.num_cores,
+        "scenario": scenario,
+        "scheduler": "None",
+        "seconds_to_run": settings.measure.time,
+        "num_streams": settings.fixed_streams,
+        "benchmark_result": {
+            "scenario": scenario,
+            "items_per_sec": None,
+            "seconds_ran": 0.0,
+            "iterations": 0,
+            **nothing,
+        },
+        "fraction_of_supported_ops": None,
+    }
+    section: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "interrupted": interrupted,
+        "phase_reached": phase,
+        "timestamp": now_iso(),
+        "command_line": list(settings.command_line),
+        "config": None,
+        "requested": settings.to_dict(),
+        "environment": environment,
+    }
+    if error is not None:
+        section["error"] = error_dict(error)
+    out["pinbench"] = section
+    finite: dict[str, Any] = finite_values(out)
+    return finite
+
+
+def error_dict(error: BaseException) -> dict[str, Any]:
+    """An error as the JSON records it: its type, its one-line message, its full text."""
+    detail = error.detail if isinstance(error, PinbenchError) else None
+    exit_code = error.exit_code if isinstance(error, PinbenchError) else 1
+    return {
+        "type": type(error).__name__,
+        "exit_code": exit_code,
+        "message": gist(error, MESSAGE_ROOM),  # the line the CLI prints after "pinbench: error: "
+        "detail": detail or one_line(error),
+    }
 
 
 def _stream_dict(s: StreamFigures) -> dict[str, Any]:
@@ -312,8 +385,12 @@ def server_dict(f: ServerFigures) -> dict[str, Any]:
         "qps_achieved": f.qps_achieved,
         "arrivals": f.arrivals,
         "arrivals_seed": f.arrivals_seed,
-        "arrivals_issued": f.arrivals_served,
+        "arrivals_issued": f.arrivals_served,  # schema 2's name: it counts the queries served
+        "arrivals_scheduled": f.arrivals_scheduled,
+        "arrivals_served": f.arrivals_served,
         "arrivals_dropped": f.arrivals_dropped,
+        "qps_achieved_reliable": f.rate_reliable,
+        "min_queries_for_rate": MIN_QUERIES_FOR_RATE,
         "drain_seconds": f.drain_seconds,
         "latency_from": "scheduled arrival (queueing included)",
         "lateness": {

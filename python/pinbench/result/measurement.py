@@ -112,6 +112,14 @@ class Measurement:
     warmup_start_ns: int = 0  # when every factory had returned and the warmup began (0: never)
 
     @property
+    def phase_reached(self) -> str:
+        """How far the run got: "start" (the streams' engine instances and inputs were being
+        made), "warmup", or "measure"."""
+        if self.measure_start_ns:
+            return "measure"
+        return "warmup" if self.warmup_start_ns else "start"
+
+    @property
     def iterations(self) -> int:
         return sum(s.iterations for s in self.streams)
 

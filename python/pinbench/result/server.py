@@ -6,9 +6,14 @@ seeded), whether or not a stream is free; the C++ runner issues each at its time
 queue that the streams serve. Latency counts from the **scheduled arrival**, so time spent queued
 counts, as in MLPerf LoadGen's server scenario. Figures:
 
-- the requested rate and the achieved rate (queries served / measured window, queries/s);
-- ``served`` (queries a stream took) and ``dropped`` (due before the deadline, still queued
-  ``drain`` seconds after it: the run could not keep up);
+- the requested rate and the achieved rate: queries served per second of the open loop's
+  window, from the measure start (the schedule's time 0) to the deadline or the last query's
+  end, whichever is later (the whole time queries were offered and served). A rate over fewer
+  than ``MIN_QUERIES_FOR_RATE`` served queries is marked unreliable: a Poisson count of n
+  varies by about 1/sqrt(n) (10% at 100), and a handful of queries says little;
+- ``scheduled`` (arrivals due before the deadline), ``served`` (queries a stream took) and
+  ``dropped`` (due before the deadline, still queued ``drain`` seconds after it: the run could
+  not keep up);
 - lateness, ``start - scheduled arrival`` of each query: how many started more than
   ``LATE_THRESHOLD_MS`` after their arrival, and the mean, p50, p99 and max of the lateness.
 """
@@ -27,6 +32,8 @@ if TYPE_CHECKING:
 # A query is "late" when it started more than this after its arrival (waking a stream costs a
 # few tens of microseconds on a busy host; anything past this waited for a free stream).
 LATE_THRESHOLD_MS = 0.1
+# Below this many served queries the achieved rate is marked unreliable.
+MIN_QUERIES_FOR_RATE = 100
 
 
 @dataclass(frozen=True)
@@ -51,13 +58,19 @@ class ServerFigures:
     """A server run: the rate asked for, what was served, and lateness."""
 
     qps_requested: float
-    qps_achieved: float  # queries served per second of the measured window
+    qps_achieved: float  # queries served per second of the open loop's window (see above)
     arrivals: str  # poisson | uniform
     arrivals_seed: int
     arrivals_served: int  # queries a stream took
     arrivals_dropped: int  # due before the deadline and never served
     drain_seconds: float
     lateness: Lateness
+    arrivals_scheduled: int = 0  # due before the deadline: served + dropped
+
+    @property
+    def rate_reliable(self) -> bool:
+        """False when the achieved rate rests on fewer than MIN_QUERIES_FOR_RATE queries."""
+        return self.arrivals_served >= MIN_QUERIES_FOR_RATE
 
 
 def lateness(m: Measurement, threshold_ms: float = LATE_THRESHOLD_MS) -> Lateness:
@@ -89,16 +102,30 @@ def server_figures(
     m: Measurement, qps: float, arrivals: str, seed: int, drain_seconds: float
 ) -> ServerFigures:
     """The figures of a server run's measurement."""
+    served, dropped = int(m.arrivals_issued or 0), int(m.arrivals_dropped or 0)
     return ServerFigures(
         qps_requested=qps,
-        qps_achieved=m.throughput,
+        qps_achieved=achieved_rate(m),
         arrivals=arrivals,
         arrivals_seed=seed,
-        arrivals_served=int(m.arrivals_issued or 0),
-        arrivals_dropped=int(m.arrivals_dropped or 0),
+        arrivals_served=served,
+        arrivals_dropped=dropped,
         drain_seconds=drain_seconds,
         lateness=lateness(m),
+        arrivals_scheduled=served + dropped,
     )
+
+
+def achieved_rate(m: Measurement) -> float:
+    """Queries served per second of the open loop's window: from the measure start (the
+    schedule's time 0) to the deadline or the last end, whichever is later; to the last end
+    when a signal cut the run short. NaN when nothing was served."""
+    window = m.window_ns
+    if window is None or not m.measure_start_ns:
+        return math.nan
+    end = window[1] if m.interrupted or m.deadline_ns is None else max(window[1], m.deadline_ns)
+    seconds = (end - m.measure_start_ns) / 1e9
+    return m.iterations / seconds if seconds > 0 else math.nan
 
 
 def server_warnings(f: ServerFigures, seconds_to_run: float) -> list[str]:

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 from .. import _core
 from ..base import allocator
 from ..base.arrivals import arrival_schedule
-from ..base.errors import PinbenchError, RunError
+from ..base.errors import PinbenchError, RunError, gist
 from ..base.logs import log
 from ..base.process import read_memory
 from ..base.shapes import parse_input_shapes
-from ..base.system import capture_environment
+from ..base.system import available_memory, capture_environment
+from ..model.inputs import check_inputs_fit
 from ..result.config import RunConfig
 from ..result.frequency import measure_frequencies
 from ..result.interference import measure_interference
@@ -94,6 +95,17 @@ class Window:
     drain: float | None = None
 
 
+def ready(prepared: Prepared, layout: Layout) -> Engine:
+    """Everything that can be checked before ``layout`` runs, checked: every stream's inputs
+    fit in memory (RunError), and a fresh engine of the prepared class accepts its options and
+    the layout (UsageError or RunError). Returns that engine, prepared for ``layout``."""
+    model, shapes = prepared.model, prepared.shapes
+    check_inputs_fit(model, shapes, available_memory(), copies=layout.num_streams)
+    engine = prepared.engine_class(model, prepared.engine_options)
+    engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=shapes)
+    return engine
+
+
 def spinning_of(settings: RunSettings, layout: Layout) -> bool:
     """Whether the engine's threads spin: as asked, else on for sync only."""
     spinning = settings.engine.spinning
@@ -107,17 +119,17 @@ def measure_layout(
     window: Window,
     marks: dict[str, int] | None = None,
     build: BuildLog | None = None,
+    engine: Engine | None = None,
 ) -> tuple[Engine, Measurement]:
-    """A fresh engine of the prepared class, its instances built on ``layout``'s pinned
-    threads (or, with process isolation, in each stream's worker process), measured over
-    ``window``. Engine failures raise as one-line errors; StreamFailed once measuring began.
-    ``marks`` gets the start-up marks of this run (``searches``: before the engine was made,
-    ``engine``: when the runner started); ``build`` what the stream factories did, and the
-    process's memory before them."""
-    if marks is not None:
+    """``engine`` (by default a fresh one of the prepared class, made ``ready``), its instances
+    built on ``layout``'s pinned threads (or, with process isolation, in each stream's worker
+    process), measured over ``window``. Engine failures raise as one-line errors; StreamFailed
+    once measuring began. ``marks`` gets the start-up marks of this run (``searches``: before
+    the engine was made, unless the caller made it; ``engine``: when the runner started);
+    ``build`` what the stream factories did, and the process's memory before them."""
+    if marks is not None and engine is None:
         marks["searches"] = clock.monotonic_ns()
-    engine = prepared.engine_class(prepared.model, prepared.engine_options)
-    engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=prepared.shapes)
+    engine = engine or ready(prepared, layout)
     spin = spinning_of(settings, layout)
     make_step: Callable[[int], Step] = (
         ModelSteps.of(prepared, settings.engine.engine, layout, spin)
@@ -171,6 +183,9 @@ def execute(
         arrivals = arrival_schedule(
             server.qps, meas.time, distribution=server.arrivals, seed=settings.inputs.seed
         )
+    marks: dict[str, int] = {"searches": clock.monotonic_ns()}
+    engine = ready(prepared, layout)
+    prepared.announce()
     _log_plan(layout, prepared, settings)
     if on_start is not None:
         on_start(meas.warmup_time, meas.time)
@@ -179,12 +194,13 @@ def execute(
     wall_start, steady_start = clock.time_ns(), _core.now_ns()
     window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
     watched = sorted({c for s in layout.streams for c in s.cpus}) or list(prepared.topology.allowed)
-    marks: dict[str, int] = {}
     build = BuildLog()
     failed: StreamFailed | None = None
     with WindowSampler(cpus=watched) as sampler:
         try:
-            engine, m = measure_layout(prepared, settings, layout, window, marks, build)
+            engine, m = measure_layout(
+                prepared, settings, layout, window, marks, build, engine=engine
+            )
         except StreamFailed as e:
             failed, engine, m = e, e.engine, e.measurement
     peak = read_memory()  # the window's end: before any profiled pass or later run
@@ -235,9 +251,11 @@ def execute(
         for warning in server_warnings(result.server, meas.time):
             log.warning("server: %s", warning)
     if m.iterations == 0 and not m.interrupted:
-        raise RunError(
+        empty = RunError(
             "no iteration finished in the measured window; extend the benchmark time with -t"
         )
+        empty.phase = "measure"
+        raise empty
     return result
 
 
@@ -314,17 +332,38 @@ def worker_engines(reports: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+# The runner's phases by how far a run got (``pinbench.phase_reached`` in the JSON).
+_PHASE_REACHED = {
+    "start": "start",
+    "pin": "start",
+    "factory": "start",
+    "warmup": "warmup",
+    "measure": "measure",
+}
+
+
 def engine_failure(e: StreamError) -> Exception:
     """A stream's failure as the one-line error the user sees: the engine's own error with the
-    stream named, or RunError."""
+    stream named, or RunError (the cause's full text as its ``detail``); ``phase`` says how far
+    the run got."""
     cause = e.error
+    err: PinbenchError
     if isinstance(cause, PinbenchError):
-        err: Exception = type(cause)(f"stream {e.stream}: {cause}")
-        return err
-    return RunError(str(e))
+        err = type(cause)(f"stream {e.stream}: {cause}", detail=cause.detail)
+    elif isinstance(cause, MemoryError):
+        err = RunError(
+            f"stream {e.stream} ran out of memory in its {e.phase} (making its engine instance "
+            "and inputs, or running them); use fewer streams (-nstreams) or a smaller -b",
+            detail=str(e),
+        )
+    else:
+        err = RunError(gist(e), detail=str(e))
+    err.phase = _PHASE_REACHED.get(e.phase, "start")
+    return err
 
 
 def _log_plan(layout: Layout, prepared: Prepared, settings: RunSettings) -> None:
+    log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
     for i, slot in enumerate(layout.streams):
         cpus = _core.format_cpu_list(list(slot.cpus)) if slot.cpus else "any (not pinned)"
         log.info("stream %d: cpus %s, %d engine thread(s)", i, cpus, slot.threads)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..base.errors import UsageError
 from ..result.measurement import Failure, Measurement, StreamMeasurement, Totals
-from ..settings import ISOLATION_MODES
+from ..settings import ISOLATION_MODES, MAX_SECONDS
 from .isolation import WorkerRun, run_in_processes
 from .topology import plan_streams, topology
 
@@ -128,7 +128,7 @@ def measure(
     _check_phases(warmup, duration, iterations)
     if max_samples is not None and max_samples < 1:
         raise UsageError(f"max_samples must be at least 1, got {max_samples}")
-    if iteration_timeout is not None and not iteration_timeout > 0:
+    if iteration_timeout is not None and not 0 < iteration_timeout <= MAX_SECONDS:
         raise UsageError(f"iteration timeout must be more than 0 s, got {iteration_timeout}")
     if arrivals_ns is not None and duration is None:
         raise UsageError("the open loop (arrivals) needs a duration")
@@ -195,6 +195,8 @@ def _check_phases(warmup: float, duration: float | None, iterations: int | None)
         raise UsageError(f"warmup must be a number of seconds >= 0, got {warmup!r}")
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         raise UsageError(f"duration must be a number of seconds > 0, got {duration!r}")
+    if max(warmup, duration or 0.0) > MAX_SECONDS:
+        raise UsageError(f"warmup and duration must be at most {MAX_SECONDS:g} s (int64 ns)")
     if iterations is not None and iterations < 1:
         raise UsageError(f"iterations must be at least 1, got {iterations}")
     if duration is None and iterations is None:

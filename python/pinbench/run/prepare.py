@@ -17,11 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..base.errors import RunError
 from ..base.logs import log
+from ..base.system import available_memory
 from ..engines import engine_class
 from ..engines.base import EngineOptions
 from ..model.data import load_inputs
-from ..model.inputs import generate_inputs
+from ..model.dims import resolve_shapes
+from ..model.inputs import check_inputs_fit, generate_inputs
 from ..model.load import load_model
 from ..model.overrides import check_batch_size
 from ..model.resolve import resolve_model_path
@@ -57,6 +60,17 @@ class Prepared:
     topology: Topology
     # Where the start-up is counted from, and its marks so far (model read, ...).
     start: StartMarks = field(default_factory=lambda: StartMarks("call", time.monotonic_ns()))
+    announced: bool = False  # the model and its inputs were logged
+
+    def announce(self) -> None:
+        """Logs the model and its inputs, once: only after everything that can be checked
+        before a run has been (``run.execute.ready``), so no line precedes a usage error."""
+        if self.announced:
+            return
+        self.announced = True
+        log.info("model %s: %s", self.model.orig_path, self.model.describe_inputs())
+        shapes = ", ".join(f"{k}{v}" for k, v in self.shapes.items())
+        log.info("inputs %s: %s", self.input_source, shapes)
 
     def close(self) -> None:
         self.model.close()
@@ -96,12 +110,10 @@ def prepare(settings: RunSettings, start: StartMarks | None = None) -> Prepared:
         source=model_file,
     )
     try:
-        log.info("model %s: %s", loaded.orig_path, loaded.describe_inputs())
         make_inputs, shapes, source = input_maker(loaded, settings)
         # Without -b the model keeps its own dims (free ones get the documented defaults, batch
         # 1), and the batch that items/sec counts is dim 0 of the first input as run.
         batch = inputs.batch_size or batch_of(shapes)
-        log.info("inputs %s: %s", source, ", ".join(f"{k}{v}" for k, v in shapes.items()))
         e = settings.engine
         options = EngineOptions(e.providers, e.graph_optimization, e.spinning, e.precision)
         start.mark("model", time.monotonic_ns())
@@ -137,6 +149,12 @@ def input_maker(
     def make(i: int) -> dict[str, Any]:
         return generate_inputs(model, batch_size=batch, seed=seed, seq_len=seq)
 
+    planned = resolve_shapes(model, batch_size=batch, seq_len=seq)
+    check_inputs_fit(model, planned, available_memory())
     # Generated once here, to validate and report; each stream regenerates the same on its thread.
-    sample = make(0)
+    try:
+        sample = make(0)
+    except MemoryError as e:
+        check_inputs_fit(model, planned, 0)  # raises RunError with the sizes
+        raise RunError(f"out of memory generating the inputs: {e}") from e
     return make, {k: list(v.shape) for k, v in sample.items()}, f"generated (seed {seed})"

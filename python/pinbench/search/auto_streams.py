@@ -21,7 +21,7 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING
 
-from ..base.errors import RunError, UsageError
+from ..base.errors import Interrupted, RunError, UsageError
 from ..base.logs import log
 from ..base.stats import throughput_ci
 from ..result.search import (
@@ -34,7 +34,7 @@ from ..result.search import (
 )
 from ..result.validity import GIL_SHARE_LIMIT
 from ..run.assemble import weights
-from ..run.execute import Window, measure_layout, plan
+from ..run.execute import Window, measure_layout, plan, ready
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -121,7 +121,7 @@ def auto_layout(
         )
         probes.append(probe)
         if m.interrupted:
-            raise KeyboardInterrupt
+            raise Interrupted(m.interrupt, "probe")
         return probe
 
     for n in stream_candidates(base.num_cores):
@@ -164,7 +164,9 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
 
     def run_probe(layout: Layout, warmup: float, seconds: float) -> Measurement:
         window = Window(warmup, seconds, max_samples=PROBE_MAX_SAMPLES)
-        return measure_layout(prepared, settings, layout, window)[1]
+        engine = ready(prepared, layout)
+        prepared.announce()  # after the first probe's checks, before it runs
+        return measure_layout(prepared, settings, layout, window, engine=engine)[1]
 
     def plan_for(n: int, isolation: str) -> Layout:
         lay = dataclasses.replace(settings.layout, isolation=isolation)
@@ -178,5 +180,4 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
         probe_time=settings.search.probe_time,
         warmup=settings.measure.warmup_time,
     )
-    log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
     return layout, tuning

@@ -29,7 +29,7 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING
 
-from ..base.errors import RunError
+from ..base.errors import Interrupted, RunError
 from ..base.logs import log, quiet_logs
 from ..result.search import QPS_HEADROOM, QPS_MAX_TRIALS, QPS_TOLERANCE, QpsSearch, QpsTrial
 from ..result.validity import needed_iterations
@@ -141,6 +141,8 @@ def find_qps(
         )
         with quiet_logs():
             r = run_benchmark(prepared, run)
+        if r.interrupted:  # a signal stops the search, not just this trial
+            raise Interrupted(r.measurement.interrupt, "probe")
         return _trial(r, rate, seconds, percentile, slo)
 
     trials = bisect_rate(
@@ -248,6 +250,8 @@ def _capacity_run(prepared: Prepared, settings: RunSettings, warmup: float) -> R
         num_streams=settings.layout.num_streams,
     )
     run = run_benchmark(prepared, closed)
+    if run.interrupted:
+        raise Interrupted(run.measurement.interrupt, "probe")
     log.info(
         "find-qps: closed-loop capacity %.1f queries/s on %d stream(s), median %.3f ms",
         run.iterations / run.seconds_ran,
@@ -270,7 +274,7 @@ def _trial(r: Result, rate: float, seconds: float, percentile: float, slo: float
     t = QpsTrial(
         qps=rate,
         seconds=seconds,
-        qps_achieved=m.throughput,
+        qps_achieved=r.server.qps_achieved if r.server is not None else m.throughput,
         latency_ms=value,
         median_ms=r.latency.median,
         issued=int(m.arrivals_issued or 0),

@@ -32,8 +32,7 @@ def run_benchmark(
     if settings.auto_streams:
         layout, tuning = choose_layout(prepared, settings)
     else:
-        layout = plan(prepared, settings)
-        log.info("num_streams %d: %s", layout.num_streams, layout.num_streams_reason)
+        layout = plan(prepared, settings)  # execute logs it once its checks have passed
     repeat = settings.measure.repeat
     results: list[Result] = []
     for k in range(repeat):
