@@ -47,7 +47,7 @@ from .search.sweep import run_sweep as search_grid
 from .settings import DEFAULT_ENGINE, RunSettings, SweepSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from .model.spec import LoadedModel
     from .result.ab import AbResult
@@ -382,8 +382,13 @@ def write_sweep_plot(result: Sweep, path: str) -> None:
     """Draws ``pinbench sweep --plot``; RunError (one line) when drawing fails."""
     from .report.plot_sweep import plot_sweep  # matplotlib: only when a plot is asked for
 
+    _draw(lambda: plot_sweep(result, path), path)
+
+
+def _draw(plot: Callable[[], object], path: str) -> None:
+    """Runs ``plot``, which writes ``path``; any failure of the drawing as one RunError line."""
     try:
-        plot_sweep(result, path)
+        plot()
     except Exception as e:
         raise RunError(f"--plot {path}: {type(e).__name__}: {e}") from e
     log.info("plot written to %s", path)
@@ -490,11 +495,7 @@ def write_plot(result: Result, path: str) -> None:
     """Draws the plot of ``result``; RunError (one line) when drawing fails."""
     from .report.plot import plot_result
 
-    try:
-        plot_result(result, path)
-    except Exception as e:
-        raise RunError(f"--plot {path}: {type(e).__name__}: {e}") from e
-    log.info("plot written to %s", path)
+    _draw(lambda: plot_result(result, path), path)
 
 
 def _settings(

@@ -21,14 +21,12 @@ Choose PCT above this machine's run-to-run noise. Usage errors exit 2 with one l
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import UsageError
-from .documents import interval, number
+from .documents import interval, number, read_json_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -118,12 +116,7 @@ class Change:
 
 def load_run(path: str) -> Run:
     """Reads a pinbench JSON (any schema) and its samples when recorded and present."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UsageError(f"{path}: not a pinbench JSON ({e})") from None
+    data = read_json_file(path)
     try:
         return _run(path, data)
     except (KeyError, TypeError, ValueError) as e:

@@ -151,15 +151,19 @@ class AbDoc:
 Document = Union[RunDoc, SweepDoc, AbDoc]
 
 
-def load_document(path: str) -> Document:
-    """The document in ``path``; UsageError (one line) when it is missing or of no known kind."""
+def read_json_file(path: str) -> Any:
+    """The JSON in ``path``; UsageError (one line) when it is missing or not JSON."""
     try:
-        data = json.loads(Path(path).read_text())
+        return json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise UsageError(f"{path}: not a pinbench JSON ({e})") from None
-    return read_document(data, path)
+
+
+def load_document(path: str) -> Document:
+    """The document in ``path``; UsageError (one line) when it is missing or of no known kind."""
+    return read_document(read_json_file(path), path)
 
 
 def read_document(data: Any, path: str = "") -> Document:
