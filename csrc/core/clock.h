@@ -17,6 +17,10 @@ inline int64_t now_ns() noexcept {
       .count();
 }
 
+// The longest span, in seconds (about 31.7 years), that pinbench adds to now_ns(): every
+// deadline built that way (the runner's phases, the wait for stragglers) stays far inside int64.
+constexpr double kMaxSeconds = 1e9;
+
 struct ClockProbe {
   double overhead_ns;      // mean cost of one now_ns() call, back to back
   int64_t resolution_ns;   // smallest non-zero step seen between consecutive reads

@@ -12,7 +12,6 @@ namespace {
 
 constexpr double kMinGraceS = 1.0;
 constexpr double kMaxGraceS = 10.0;
-constexpr double kMaxSeconds = 1e9;  // keeps the deadline inside int64 ns
 constexpr auto kPoll = std::chrono::milliseconds(5);
 
 // Atomics only, with trivial destructors: a straggler may end while static destructors run.

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "clock.h"  // kMaxSeconds: the longest time any field of RunnerConfig may hold
 #include "step.h"
 
 namespace pinbench {
@@ -31,10 +32,6 @@ class SharedRegion;
 //           by whichever stream is free, as a queue with N servers; latency is counted from the
 //           scheduled arrival, so time spent queued counts.
 enum class LoopMode { kClosed, kOpen };
-
-// The longest time any field of RunnerConfig may hold, in seconds (about 31.7 years): every
-// deadline the runner builds (now + seconds, in int64 ns) then stays far inside int64.
-constexpr double kMaxSeconds = 1e9;
 
 struct RunnerConfig {
   std::vector<std::vector<int>> stream_cpus;  // one entry per stream; an empty set = not pinned

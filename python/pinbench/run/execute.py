@@ -117,19 +117,15 @@ def measure_layout(
     settings: RunSettings,
     layout: Layout,
     window: Window,
+    engine: Engine,
     marks: dict[str, int] | None = None,
     build: BuildLog | None = None,
-    engine: Engine | None = None,
 ) -> tuple[Engine, Measurement]:
-    """``engine`` (by default a fresh one of the prepared class, made ``ready``), its instances
-    built on ``layout``'s pinned threads (or, with process isolation, in each stream's worker
-    process), measured over ``window``. Engine failures raise as one-line errors; StreamFailed
-    once measuring began. ``marks`` gets the start-up marks of this run (``searches``: before
-    the engine was made, unless the caller made it; ``engine``: when the runner started);
-    ``build`` what the stream factories did, and the process's memory before them."""
-    if marks is not None and engine is None:
-        marks["searches"] = clock.monotonic_ns()
-    engine = engine or ready(prepared, layout)
+    """``engine`` (made ``ready`` for ``layout``), its instances built on ``layout``'s pinned
+    threads (or, with process isolation, in each stream's worker process), measured over
+    ``window``. Engine failures raise as one-line errors; StreamFailed once measuring began.
+    ``marks`` gets the start-up mark ``engine`` (when the runner started); ``build`` what the
+    stream factories did, and the process's memory before them."""
     spin = spinning_of(settings, layout)
     make_step: Callable[[int], Step] = (
         ModelSteps.of(prepared, settings.engine.engine, layout, spin)
@@ -198,9 +194,7 @@ def execute(
     failed: StreamFailed | None = None
     with WindowSampler(cpus=watched) as sampler:
         try:
-            engine, m = measure_layout(
-                prepared, settings, layout, window, marks, build, engine=engine
-            )
+            engine, m = measure_layout(prepared, settings, layout, window, engine, marks, build)
         except StreamFailed as e:
             failed, engine, m = e, e.engine, e.measurement
     peak = read_memory()  # the window's end: before any profiled pass or later run

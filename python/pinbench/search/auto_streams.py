@@ -166,7 +166,7 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
         window = Window(warmup, seconds, max_samples=PROBE_MAX_SAMPLES)
         engine = ready(prepared, layout)
         prepared.announce()  # after the first probe's checks, before it runs
-        return measure_layout(prepared, settings, layout, window, engine=engine)[1]
+        return measure_layout(prepared, settings, layout, window, engine)[1]
 
     def plan_for(n: int, isolation: str) -> Layout:
         lay = dataclasses.replace(settings.layout, isolation=isolation)
