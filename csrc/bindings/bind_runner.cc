@@ -122,6 +122,8 @@ void bind_runner(py::module_& m) {
       .def_readwrite("duration_s", &RunnerConfig::duration_s, "<= 0: no time limit")
       .def_readwrite("max_iterations", &RunnerConfig::max_iterations, "per stream; 0 = no cap")
       .def_readwrite("max_samples", &RunnerConfig::max_samples, "per stream; 0 = every one")
+      .def_readwrite("calls_per_unit", &RunnerConfig::calls_per_unit,
+                     "closed loop: calls that form one unit, never cut (a generation request)")
       .def_readwrite("iteration_timeout_s", &RunnerConfig::iteration_timeout_s, "0 = none")
       .def_readwrite("poll_interval_s", &RunnerConfig::poll_interval_s)
       .def_readwrite("mode", &RunnerConfig::mode)

@@ -51,6 +51,11 @@ void validate(const RunnerConfig& c) {
   check_seconds(c.drain_s, "drain time");
   if (c.max_iterations < 0) throw std::invalid_argument("max_iterations must be >= 0");
   if (c.max_samples < 0) throw std::invalid_argument("max_samples must be >= 0");
+  if (c.calls_per_unit < 1) throw std::invalid_argument("calls_per_unit must be >= 1");
+  if (c.max_samples % c.calls_per_unit != 0 || c.max_iterations % c.calls_per_unit != 0)
+    throw std::invalid_argument("max_samples and max_iterations must be multiples of calls_per_unit");
+  if (c.mode == LoopMode::kOpen && c.calls_per_unit != 1)
+    throw std::invalid_argument("the open loop takes one call per arrival (calls_per_unit 1)");
   if (!(c.iteration_timeout_s >= 0)) throw std::invalid_argument("iteration timeout must be >= 0");
   if (c.duration_s <= 0 && c.max_iterations == 0)
     throw std::invalid_argument("give a duration > 0 or an iteration cap");
@@ -75,6 +80,13 @@ inline uint64_t next_random(uint64_t& s) {
   s ^= s >> 27;
   return s * 0x2545F4914F6CDD1DULL;
 }
+
+// One stream's reservoir state: the generator, and where the unit being recorded goes
+// (-1: dropped).
+struct Reservoir {
+  uint64_t state;
+  int64_t slot = -1;
+};
 
 // Shared state of one run, owned jointly by the caller and every stream thread, so that a thread
 // left behind in a step that never returns still finds it alive when it comes back.
@@ -284,8 +296,12 @@ class Run {
     publish(i, Phase::kWarmup);
     int64_t n = 0;
     int64_t last = warmup_start;
+    const int64_t unit = config_.calls_per_unit;
     try {
-      while (!stop_.load(std::memory_order_relaxed) && (last = now_ns()) < warmup_end) {
+      // The clock and the stop flag are read between units only: a unit is never cut.
+      while (n % unit != 0 ||
+             (!stop_.load(std::memory_order_relaxed) && (last = now_ns()) < warmup_end)) {
+        if (n % unit != 0) last = now_ns();
         if (!watched_run(w, step, last, n)) return;
         ++n;
       }
@@ -309,7 +325,7 @@ class Run {
     }
     publish(i, Phase::kMeasure);
     step.clock.waited_ns = 0;
-    uint64_t rng = (config_.seed + 1) * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(i) + 1;
+    Reservoir rng{(config_.seed + 1) * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(i) + 1};
     try {
       if (config_.mode == LoopMode::kOpen)
         measure_open_loop(w, step, out, rng, start, deadline);
@@ -327,7 +343,7 @@ class Run {
 
   // Adds one measured iteration. `origin` is its start (closed loop) or scheduled arrival (open).
   // The timed region's only allocation: a vector growing past its reserve.
-  void record(StreamSamples& out, uint64_t& rng, int64_t origin, int64_t t0, int64_t t1) {
+  void record(StreamSamples& out, Reservoir& rng, int64_t origin, int64_t t0, int64_t t1) {
     LatencyTotals& a = out.totals;
     const int64_t latency = t1 - origin;
     if (a.count == 0) {
@@ -348,22 +364,34 @@ class Run {
       if (open) out.scheduled.push_back(origin);
       return;
     }
-    // Reservoir sampling (algorithm R): each iteration so far is stored with equal probability.
-    const uint64_t j = next_random(rng) % static_cast<uint64_t>(a.count);
-    if (j < static_cast<uint64_t>(config_.max_samples)) {
-      out.starts[j] = t0;
-      out.ends[j] = t1;
-      if (open) out.scheduled[j] = origin;
+    // Reservoir sampling (algorithm R) over units: each unit so far is stored with equal
+    // probability, its calls together; the slot is drawn at the unit's first call.
+    const int64_t unit = config_.calls_per_unit;
+    const int64_t position = (a.count - 1) % unit;
+    if (position == 0) {
+      const uint64_t units = static_cast<uint64_t>((a.count - 1) / unit + 1);
+      const uint64_t j = next_random(rng.state) % units;
+      rng.slot = j < static_cast<uint64_t>(config_.max_samples / unit)
+                     ? static_cast<int64_t>(j) * unit
+                     : -1;
+    }
+    if (rng.slot >= 0) {
+      const auto k = static_cast<size_t>(rng.slot + position);
+      out.starts[k] = t0;
+      out.ends[k] = t1;
+      if (open) out.scheduled[k] = origin;
     }
   }
 
-  void measure_closed_loop(StreamWatch& w, StreamStep& step, StreamSamples& out, uint64_t& rng,
+  void measure_closed_loop(StreamWatch& w, StreamStep& step, StreamSamples& out, Reservoir& rng,
                            int64_t deadline) {
     const int64_t cap = config_.max_iterations > 0 ? config_.max_iterations : kNoDeadline;
+    const int64_t unit = config_.calls_per_unit;
     for (int64_t k = 0; k < cap; ++k) {
-      if (stop_.load(std::memory_order_relaxed)) break;
+      const bool boundary = k % unit == 0;  // a unit in flight is finished, whatever happens
+      if (boundary && stop_.load(std::memory_order_relaxed)) break;
       const int64_t t0 = now_ns();
-      if (t0 >= deadline) break;
+      if (boundary && t0 >= deadline) break;
       if (!watched_run(w, step, t0, k)) return;
       record(out, rng, t0, t0, now_ns());
     }
@@ -381,7 +409,7 @@ class Run {
     }
   }
 
-  void measure_open_loop(StreamWatch& w, StreamStep& step, StreamSamples& out, uint64_t& rng,
+  void measure_open_loop(StreamWatch& w, StreamStep& step, StreamSamples& out, Reservoir& rng,
                          int64_t start, int64_t deadline) {
     const auto& arrivals = config_.arrivals_ns;
     const int64_t drain_end = deadline + seconds_to_ns(config_.drain_s);

@@ -148,6 +148,7 @@ class RunnerConfig:
     duration_s: float
     max_iterations: int
     max_samples: int
+    calls_per_unit: int
     iteration_timeout_s: float
     poll_interval_s: float
     mode: LoopMode

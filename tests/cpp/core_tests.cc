@@ -298,6 +298,36 @@ void test_capped_samples() {
   for (size_t k = 0; k < s.starts.size(); ++k) CHECK(s.ends[k] >= s.starts[k]);
 }
 
+// Units of calls (a generation request): the warmup and the window end between units only, and
+// the reservoir keeps whole units, their calls in order.
+void test_calls_in_units() {
+  pb::RunnerConfig c;
+  c.stream_cpus = own_cpus(2);
+  c.warmup_s = 0.02;
+  c.duration_s = 0.05;
+  c.calls_per_unit = 7;
+  auto r = pb::run_streams(c, std::make_shared<pb::NativeWorkFactory>(1000), never_stop);
+  CHECK(r.failures.empty());
+  for (const auto& s : r.streams) {
+    CHECK(s.totals.count > 0 && s.totals.count % 7 == 0 && s.warmup_iterations % 7 == 0);
+    CHECK(static_cast<int64_t>(s.starts.size()) == s.totals.count);
+  }
+  c.max_samples = 21;
+  r = pb::run_streams(c, std::make_shared<pb::NativeWorkFactory>(1000), never_stop);
+  const auto& s = r.streams[0];
+  CHECK(s.totals.count > 21 && s.starts.size() == 21);
+  for (size_t k = 0; k + 1 < s.starts.size(); ++k)
+    if (k % 7 != 6) CHECK(s.ends[k] <= s.starts[k + 1]);  // one unit's calls, in order
+  c.max_samples = 20;  // not whole units
+  bool refused = false;
+  try {
+    pb::check_config(c);
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  CHECK(refused);
+}
+
 void test_shared_barrier_between_threads() {
   pb::SharedBarrier b;
   b.init(3);
@@ -515,6 +545,7 @@ int main(int argc, char** argv) {
       {"limits", test_limits_the_runner_cannot_honour},
       {"open_loop", test_open_loop},
       {"capped_samples", test_capped_samples},
+      {"calls_in_units", test_calls_in_units},
       {"shared_barrier_threads", test_shared_barrier_between_threads},
       {"shared_barrier_processes", test_shared_barrier_between_processes},
       {"processes_run_every_stream", test_process_isolation_runs_every_stream},

@@ -56,6 +56,7 @@ _CONFIG_FIELDS = (
     "duration_s",
     "max_iterations",
     "max_samples",
+    "calls_per_unit",
     "iteration_timeout_s",
     "poll_interval_s",
     "drain_s",

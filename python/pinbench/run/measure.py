@@ -89,6 +89,7 @@ def measure(
     drain: float | None = None,
     seed: int = 0,
     isolation: str = "thread",
+    calls_per_unit: int = 1,
 ) -> Measurement:
     """Runs ``make_step(i)()`` in a closed loop on ``streams`` pinned native threads.
 
@@ -105,6 +106,11 @@ def measure(
     behind until the step returns. ``arrivals_ns`` (ascending ns offsets from the measure start)
     switches to the open loop: the streams serve the arrivals as a queue, latency counts from each
     arrival, and arrivals still queued ``drain`` seconds after the deadline are dropped.
+
+    ``calls_per_unit`` K > 1 (the closed loop only): the step's calls come in units of K (a
+    generation request: its prefill and its decode calls) that the warmup and the window never
+    cut; each call is a sample, and ``iterations`` and ``max_samples`` are rounded up to whole
+    units.
 
     ``isolation="process"`` runs each stream in a worker process of its own (its own interpreter,
     so no GIL is shared; see ``pinbench.run.isolation``): ``make_step`` must then be importable by
@@ -134,9 +140,16 @@ def measure(
         raise UsageError("the open loop (arrivals) needs a duration")
     if isolation not in ISOLATION_MODES:
         raise UsageError(f"isolation must be thread or process, got {isolation!r}")
+    if isinstance(calls_per_unit, bool) or not isinstance(calls_per_unit, int) or calls_per_unit < 1:
+        raise UsageError(f"calls_per_unit must be a positive integer, got {calls_per_unit!r}")
+    if calls_per_unit > 1 and arrivals_ns is not None:
+        raise UsageError("the open loop takes one call per arrival: calls_per_unit must be 1")
     config = _runner_config(
         stream_cpus, warmup, duration, iterations, max_samples, iteration_timeout, seed
     )
+    config.calls_per_unit = calls_per_unit
+    config.max_iterations = _whole_units(config.max_iterations, calls_per_unit)
+    config.max_samples = _whole_units(config.max_samples, calls_per_unit)
     if arrivals_ns is not None:
         config.mode = _core.LoopMode.open
         config.arrivals_ns = np.asarray(arrivals_ns, dtype=np.int64)
@@ -170,6 +183,11 @@ def _runner_config(
     config.iteration_timeout_s = float(iteration_timeout or 0.0)
     config.seed = int(seed)
     return config
+
+
+def _whole_units(count: int, unit: int) -> int:
+    """``count`` rounded up to a multiple of ``unit`` (0 stays 0: no cap)."""
+    return -(-count // unit) * unit
 
 
 def _stream_cpus(
