@@ -101,8 +101,6 @@ def run(
         with prepare(s, start) as prepared:
             model = prepared.model
             check_distinct_files(input_files(model, s), output_files(s.outputs))
-            if s.kv_cache.given():
-                log.warning("KV-cache options apply to DeepSparse's internal KV cache; ignored")
             reached = "probe" if s.search.find_qps or s.auto_streams else "start"
             result = _measure(prepared, s, on_start)
     except (KeyboardInterrupt, RunError) as e:

@@ -26,13 +26,16 @@ from typing import Any, Union
 from .base.errors import UsageError
 
 # The scenarios, by pinbench's names; the original's names are accepted on input.
-SCENARIOS: tuple[str, ...] = ("async", "sync", "elastic", "server")
+SCENARIOS: tuple[str, ...] = ("async", "sync", "elastic", "server", "generate")
 SCENARIO_ALIASES = {"singlestream": "sync", "multistream": "async"}
 PINNING_MODES: tuple[str, ...] = ("core", "numa", "none")
 ISOLATION_MODES: tuple[str, ...] = ("thread", "process")
 GRAPH_OPTIMIZATION_LEVELS: tuple[str, ...] = ("disable", "basic", "extended", "all")
 PRECISIONS: tuple[str, ...] = ("f32", "bf16", "f16")
 ARRIVALS: tuple[str, ...] = ("poisson", "uniform")
+# -s generate's next token: greedy (the argmax of the logits, as a real generation picks it) or
+# fixed (always the same id: a cost that does not depend on the weights' values).
+TOKEN_MODES: tuple[str, ...] = ("greedy", "fixed")
 # --instances: auto (one per NUMA node for one-core streams where the engine runs them inline,
 # else one per stream), node, stream. See pinbench.run.instances.
 INSTANCE_MODES: tuple[str, ...] = ("auto", "stream", "node")
@@ -131,10 +134,13 @@ class OutputSettings:
 
 @dataclass(frozen=True)
 class KvCacheSettings:
-    """deepsparse.benchmark's KV-cache options: accepted, recorded, and not used (they concern
-    DeepSparse's internal KV cache)."""
+    """deepsparse.benchmark's KV-cache options (``pinbench.model.decoder``): on a KV-cache
+    decoder the single-call scenarios time one forward pass of ``-input_ids_len`` new tokens at
+    a context of ``-seq_len`` (``InputSettings.sequence_length``), unless
+    ``disable_kv_cache_overrides``. The internal cache and its tokens are DeepSparse's; other
+    engines keep the cache outside (inputs and outputs)."""
 
-    input_ids_length: int = 1
+    input_ids_length: int = 1  # -input_ids_len: new tokens per forward pass
     internal_kv_cache: bool | None = None  # None: not given
     disable_kv_cache_overrides: bool = False
     num_kv_cache_tokens: int | None = None  # None: not given (the original's default is 1)
@@ -144,6 +150,17 @@ class KvCacheSettings:
     def given(self) -> bool:
         """True when any option differs from its default."""
         return self != KvCacheSettings()
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """``-s generate``: each stream runs requests of a prefill and decode calls (see
+    ``pinbench.engines.generation``)."""
+
+    prompt_tokens: int = 128  # --prompt-tokens: the prefill's tokens (0: decode only, tg)
+    new_tokens: int = 32  # --new-tokens: tokens generated per request (0: prefill only, pp)
+    depth: int = 0  # --depth: tokens already in the cache when a request starts
+    tokens: str = "greedy"  # --tokens: greedy | fixed
 
 
 @dataclass(frozen=True)
@@ -159,6 +176,7 @@ class RunSettings:
     search: SearchSettings = field(default_factory=SearchSettings)
     outputs: OutputSettings = field(default_factory=OutputSettings)
     kv_cache: KvCacheSettings = field(default_factory=KvCacheSettings)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
     command_line: tuple[str, ...] = ()  # as typed, for the record; () = this process's argv
 
     @classmethod
@@ -203,6 +221,8 @@ class RunSettings:
             raise UsageError("no model given; pass an .onnx file, a folder, or a built-in name")
         layout = _validate_layout(self.layout)
         _validate_inputs(self.inputs)
+        _validate_kv_cache(self.kv_cache, self.inputs.sequence_length)
+        _validate_generation(self.generation, layout)
         _validate_measure(self.measure)
         _validate_engine(self.engine)
         _positive_int(self.outputs.profile_iterations, "--profile-iterations")
@@ -234,6 +254,7 @@ _GROUPS = {
     "search": SearchSettings,
     "outputs": OutputSettings,
     "kv_cache": KvCacheSettings,
+    "generation": GenerationSettings,
 }
 _GROUP_OF = {f.name: g for g, cls in _GROUPS.items() for f in dataclasses.fields(cls)}
 
@@ -248,7 +269,9 @@ def parse_scenario(name: str) -> str:
     key = str(name).strip().lower()
     key = SCENARIO_ALIASES.get(key, key)
     if key not in SCENARIOS:
-        raise UsageError(f"unknown scenario {name!r}: expected async, sync, elastic or server")
+        raise UsageError(
+            f"unknown scenario {name!r}: expected async, sync, elastic, server or generate"
+        )
     return key
 
 
@@ -322,6 +345,34 @@ def _validate_inputs(inputs: InputSettings) -> None:
         raise UsageError(
             f"input shapes must be text such as '[1,3,224,224]', got {inputs.input_shapes!r}"
         )
+
+
+def _validate_kv_cache(kv: KvCacheSettings, seq_len: int | None) -> None:
+    _positive_int(kv.input_ids_length, "-input_ids_len (new tokens per forward pass)")
+    _positive_int(kv.num_kv_cache_tokens, "--num-kv-cache-tokens")
+    if seq_len is not None and kv.input_ids_length > seq_len:
+        raise UsageError(
+            f"-input_ids_len {kv.input_ids_length} is longer than -seq_len {seq_len}: the new "
+            "tokens are part of the sequence, so it must be at most -seq_len"
+        )
+
+
+def _validate_generation(g: GenerationSettings, layout: LayoutSettings) -> None:
+    for value, flag in ((g.prompt_tokens, "--prompt-tokens"), (g.new_tokens, "--new-tokens"),
+                        (g.depth, "--depth")):  # fmt: skip
+        if not (_is_int(value) and 0 <= value <= MAX_INT64):
+            raise UsageError(f"{flag} must be an integer of at least 0, got {value!r}")
+    if g.tokens not in TOKEN_MODES:
+        raise UsageError(f"unknown --tokens {g.tokens!r}: expected one of {', '.join(TOKEN_MODES)}")
+    if layout.scenario != "generate":
+        if g != GenerationSettings():
+            raise UsageError(
+                "--prompt-tokens, --new-tokens, --depth and --tokens shape -s generate's "
+                f"requests: add -s generate, not {layout.scenario}"
+            )
+        return
+    if g.prompt_tokens == 0 and g.new_tokens == 0:
+        raise UsageError("-s generate needs --prompt-tokens or --new-tokens above 0")
 
 
 def _validate_measure(m: MeasureSettings) -> None:

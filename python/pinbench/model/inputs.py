@@ -5,7 +5,9 @@ by default: an input that feeds the indices of a Gather on a constant table (an 
 directly or through Cast/Unsqueeze/Reshape-like ops, gets ids in [0, rows); names with ``mask``
 get ones; ``token_type_ids`` / ``segment_ids`` get zeros; ``position_ids`` count 0, 1, ... along
 the last dim; any other integer input gets values in [0, 2): valid as an index into any
-non-empty axis of size >= 2, as a flag, and as a count.
+non-empty axis of size >= 2, as a flag, and as a count. A KV-cache decoder's positions count on
+from its past length, its causal mask is causal and ``use_cache_branch`` says whether there is a
+past (``model.decoder.decoder_values``).
 """
 
 from __future__ import annotations
@@ -109,6 +111,11 @@ def generate_inputs(
         rng = np.random.default_rng([seed, index])
         bound = model.index_bounds.get(spec.name)
         arrays[spec.name] = _random_values(spec, shapes[spec.name], rng, bound)
+    if model.decoder is not None:
+        from .decoder import decoder_values
+
+        past = model.kv_shape.past_len if model.kv_shape is not None else 0
+        arrays = decoder_values(model.decoder, arrays, past)
     return arrays
 
 

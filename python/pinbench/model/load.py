@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..base.shapes import format_shapes
+from .decoder import find_decoder, kv_shapes, plan_kv_shape
 from .dims import plan_specs
 from .graph import default_opset, external_locations, index_bounds, input_specs, read_model
 from .overrides import (
@@ -24,6 +25,8 @@ from .spec import LoadedModel
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .decoder import KvRequest
+
 
 def load_model(
     spec: str,
@@ -31,11 +34,15 @@ def load_model(
     batch_size: int | None = None,
     input_shapes: str | None = None,
     source: Path | None = None,
+    kv_cache: KvRequest | None = None,
 ) -> LoadedModel:
     """Resolve ``spec``, read its inputs, and apply ``-b`` / ``-shapes`` to a temporary copy.
 
     ``input_shapes`` is the ``-shapes`` text; ``None`` or ``""`` means no override; ``source``:
     ``spec`` already resolved (``resolve_model_path``), so that a caller can time the two apart.
+    ``kv_cache``: when the model is a KV-cache decoder (``model.decoder``), fix its inputs to
+    the one forward pass of ``-seq_len`` / ``-input_ids_len`` (``model.kv_shape``) in the copy;
+    ``-shapes`` still wins for the inputs it names.
     Without overrides ``path == source_path`` and nothing is copied. Raises UsageError (one
     line) for a missing or non-ONNX file and for overrides that cannot fit the model.
 
@@ -53,17 +60,23 @@ def load_model(
     assert info.graph is not None  # read_model checked it
     original = input_specs(info.graph)
     by_name = shapes_by_name(input_shapes, original, batch_size) if input_shapes is not None else {}
-    specs = overridden_specs(original, batch_size, by_name)
+    outputs = [output.name for output in info.graph.outputs]
+    decoder = find_decoder(original, outputs)
+    kv_shape, effective = None, by_name
+    if decoder is not None and kv_cache is not None:
+        kv_shape = plan_kv_shape(decoder, original, kv_cache.seq_len, kv_cache.input_ids_len)
+        planned = kv_shapes(decoder, original, kv_shape, batch_size or 1)
+        effective = {**{k: tuple(v) for k, v in planned.items()}, **by_name}
+    specs = overridden_specs(original, batch_size, effective)
     # Inputs that -shapes leaves alone show their free dims as -1 here (ONNX's "any").
     applied = (
         [[d if isinstance(d, int) else -1 for d in s.shape] for s in specs] if by_name else None
     )
-    outputs = [output.name for output in info.graph.outputs]
     data_files = tuple(source.parent / location for location in external_locations(info))
     bounds = index_bounds(info.graph, [s.name for s in original])
     temp_dir, path = None, source
-    if batch_size is not None or by_name:
-        changed = overridden_shapes(info, specs, batch_size is not None, bool(by_name))
+    if batch_size is not None or effective:
+        changed = overridden_shapes(info, specs, batch_size is not None, bool(effective))
         if by_name:
             check_shapes_fit(spec, batch_size, input_shapes, original, specs, source, changed)
         temp_dir, path = write_copy(spec, info, source, *changed)
@@ -82,6 +95,8 @@ def load_model(
         shape_overrides=by_name,
         data_files=data_files,
         temp_dir=temp_dir,
+        decoder=decoder,
+        kv_shape=kv_shape,
     )
 
 

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from .decoder import Decoder, KvShape
+
 Dim = Union[int, str, None]
 """One dim of an input: int = fixed, str = named free dim, None = anonymous free dim."""
 
@@ -122,6 +124,8 @@ class LoadedModel:
     # The external data files the model names, beside source_path (read, never written).
     data_files: tuple[Path, ...] = ()
     temp_dir: Path | None = field(default=None, repr=False)  # owned; removed by close()
+    decoder: Decoder | None = None  # the KV cache's inputs and outputs, when it is a decoder
+    kv_shape: KvShape | None = None  # the forward pass -seq_len/-input_ids_len fixed, if any
 
     def __post_init__(self) -> None:
         self._finalizer: weakref.finalize[Any, Any] | None = None

@@ -144,6 +144,8 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
     }
     if c.instances is not None:
         out["config"]["instances"] = instances_dict(c.instances)
+    if c.kv_cache is not None:
+        out["kv_cache"] = dataclasses.asdict(c.kv_cache)
     if result.startup is not None:
         out["startup"] = startup_dict(result.startup)
     if m.failure is not None:

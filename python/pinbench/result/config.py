@@ -15,7 +15,24 @@ DEEPSPARSE_SCENARIO = {
     "async": "multistream",
     "elastic": "elastic",
     "server": "server",
+    "generate": "generate",
 }
+
+
+@dataclass(frozen=True)
+class KvCacheRecord:
+    """What a KV-cache decoder ran as (``pinbench.kv_cache``): which convention its inputs
+    follow, the forward pass that -seq_len / -input_ids_len fixed (None under -s generate or
+    --disable-kv-cache-overrides), and who holds the cache."""
+
+    convention: str  # past_key_values | past_key_value | past (pinbench.model.decoder)
+    cache_inputs: int  # how many inputs are cache tensors
+    cache: str  # external (inputs and outputs) | internal (DeepSparse's own)
+    seq_len: int | None  # the context of one forward pass: past + new tokens
+    input_ids_len: int | None  # new tokens per forward pass
+    past_len: int | None  # tokens in the cache before it
+    seq_len_source: str | None  # -seq_len | the model's attention_mask | default
+    cache_bytes_per_stream: int | None  # the cache inputs of one stream, at past_len
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,7 @@ class RunConfig:
     isolation: str = "thread"  # thread | process: each stream a worker process of its own
     # Each stream's core type on a hybrid CPU (performance | efficiency); None: not known.
     stream_core_types: list[str | None] = field(default_factory=list)
+    kv_cache: KvCacheRecord | None = None  # a KV-cache decoder's convention and shapes
 
     @property
     def deepsparse_scenario(self) -> str:

@@ -25,7 +25,7 @@ from ..base.process import read_memory
 from ..base.shapes import parse_input_shapes
 from ..base.system import available_memory, capture_environment
 from ..model.inputs import check_inputs_fit
-from ..result.config import RunConfig
+from ..result.config import KvCacheRecord, RunConfig
 from ..result.frequency import measure_frequencies
 from ..result.interference import measure_interference
 from ..result.samples import reference
@@ -291,7 +291,34 @@ def run_config(
         instances=layout.instances,
         isolation=layout.isolation,
         stream_core_types=[core_type_of(prepared.topology, s.cpus) for s in layout.streams],
+        kv_cache=kv_cache_record(prepared, settings),
     )
+
+
+def kv_cache_record(prepared: Prepared, settings: RunSettings) -> KvCacheRecord | None:
+    """``pinbench.kv_cache`` of a decoder (None for other models)."""
+    model = prepared.model
+    decoder, shape = model.decoder, model.kv_shape
+    if decoder is None:
+        return None
+    internal = internal_kv_cache(settings, prepared.engine_class.name)
+    nbytes = decoder.cache_bytes(prepared.batch_size, shape.past_len) if shape else None
+    return KvCacheRecord(
+        convention=decoder.convention,
+        cache_inputs=len(decoder.caches),
+        cache="internal (DeepSparse)" if internal else "external",
+        seq_len=shape.seq_len if shape else None,
+        input_ids_len=shape.input_ids_len if shape else None,
+        past_len=shape.past_len if shape else None,
+        seq_len_source=shape.seq_len_source if shape else None,
+        cache_bytes_per_stream=nbytes,
+    )
+
+
+def internal_kv_cache(settings: RunSettings, engine: str) -> bool:
+    """Whether DeepSparse keeps the cache itself: its engine, and --no-internal-kv-cache not
+    given (deepsparse 1.8.0's default is the internal cache)."""
+    return engine == "deepsparse" and settings.kv_cache.internal_kv_cache is not False
 
 
 def local_engine(engine: Engine) -> dict[str, Any]:

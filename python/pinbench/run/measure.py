@@ -140,7 +140,7 @@ def measure(
         raise UsageError("the open loop (arrivals) needs a duration")
     if isolation not in ISOLATION_MODES:
         raise UsageError(f"isolation must be thread or process, got {isolation!r}")
-    if isinstance(calls_per_unit, bool) or not isinstance(calls_per_unit, int) or calls_per_unit < 1:
+    if type(calls_per_unit) is not int or calls_per_unit < 1:
         raise UsageError(f"calls_per_unit must be a positive integer, got {calls_per_unit!r}")
     if calls_per_unit > 1 and arrivals_ns is not None:
         raise UsageError("the open loop takes one call per arrival: calls_per_unit must be 1")

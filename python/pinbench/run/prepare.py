@@ -23,6 +23,7 @@ from ..base.system import available_memory
 from ..engines import engine_class
 from ..engines.base import EngineOptions
 from ..model.data import load_inputs
+from ..model.decoder import KvRequest
 from ..model.dims import resolve_shapes
 from ..model.inputs import check_inputs_fit, generate_inputs
 from ..model.load import load_model
@@ -71,6 +72,40 @@ class Prepared:
         log.info("model %s: %s", self.model.orig_path, self.model.describe_inputs())
         shapes = ", ".join(f"{k}{v}" for k, v in self.shapes.items())
         log.info("inputs %s: %s", self.input_source, shapes)
+        self._announce_kv_cache()
+
+    def _announce_kv_cache(self) -> None:
+        """What the KV-cache flags did: the forward pass they fixed, who holds the cache; a
+        warning when they were given for a model that is no decoder."""
+        s, decoder, shape = self.settings, self.model.decoder, self.model.kv_shape
+        if decoder is None:
+            if s.kv_cache.given() or s.inputs.sequence_length is not None:
+                log.warning(
+                    "-seq_len and the KV-cache options apply to KV-cache decoders (an input "
+                    "named past_key_values..., past_key_N or past.N); this model has none"
+                )
+            return
+        what = f"KV-cache decoder ({decoder.convention}, {len(decoder.caches)} cache inputs)"
+        if shape is not None:
+            log.info(
+                "%s: one forward pass of %d new token(s) at a context of %d (past %d; "
+                "sequence length from %s)",
+                what,
+                shape.input_ids_len,
+                shape.seq_len,
+                shape.past_len,
+                shape.seq_len_source,
+            )
+        elif s.layout.scenario != "generate":
+            log.info("%s: shapes as the model and -shapes give them "
+                     "(--disable-kv-cache-overrides)", what)  # fmt: skip
+        engine = self.engine_class.name
+        if engine != "deepsparse" and s.kv_cache.internal_kv_cache is not False:
+            log.info(
+                "the KV cache is external with %s: its tensors are inputs and outputs, as "
+                "deepsparse.benchmark's --no-internal-kv-cache runs it",
+                engine,
+            )
 
     def close(self) -> None:
         self.model.close()
@@ -108,6 +143,7 @@ def prepare(settings: RunSettings, start: StartMarks | None = None) -> Prepared:
         batch_size=inputs.batch_size,
         input_shapes=inputs.input_shapes or None,
         source=model_file,
+        kv_cache=kv_request(settings),
     )
     try:
         make_inputs, shapes, source = input_maker(loaded, settings)
@@ -123,6 +159,15 @@ def prepare(settings: RunSettings, start: StartMarks | None = None) -> Prepared:
     except BaseException:
         loaded.close()
         raise
+
+
+def kv_request(settings: RunSettings) -> KvRequest | None:
+    """What the KV-cache flags fix on a decoder: one forward pass in the single-call
+    scenarios; nothing with ``--disable-kv-cache-overrides`` or under ``-s generate`` (whose
+    calls change the lengths)."""
+    if settings.kv_cache.disable_kv_cache_overrides or settings.layout.scenario == "generate":
+        return None
+    return KvRequest(settings.inputs.sequence_length, settings.kv_cache.input_ids_length)
 
 
 def batch_of(shapes: dict[str, list[int]]) -> int:
