@@ -17,7 +17,15 @@ from ..base.errors import PinbenchError, gist
 from ..base.process import process_start_ns
 from ..base.version import pinbench_version
 from ..result.startup import StartMarks
-from ..settings import ARRIVALS, INSTANCE_MODES, ISOLATION_MODES, RunSettings, SearchSettings
+from ..settings import (
+    ARRIVALS,
+    INSTANCE_MODES,
+    ISOLATION_MODES,
+    TOKEN_MODES,
+    GenerationSettings,
+    RunSettings,
+    SearchSettings,
+)
 from . import types
 from .common import (
     OneLineParser,
@@ -78,6 +86,7 @@ def build_parser() -> OneLineParser:
     add_pinbench_flags(p)
     add_output_flags(p)
     add_server_flags(p)
+    add_generation_flags(p)
     return p
 
 
@@ -115,7 +124,8 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
         "--scenario",
         default="async",
         help="async (default): one engine per stream on its own cores; sync: one stream on all "
-        "cores; elastic: streams share one engine; server: as async, queries arriving at --qps",
+        "cores; elastic: streams share one engine; server: as async, queries arriving at --qps; "
+        "generate: a KV-cache decoder's requests, prefill then decode, timed call by call",
     )
     parser.add_argument(
         "-t", "--time", type=types.positive_float, default=10.0, help="seconds measured (10)"
@@ -305,6 +315,36 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_generation_flags(parser: argparse.ArgumentParser) -> None:
+    """-s generate's request shape; defaults from ``settings.GenerationSettings``."""
+    d = GenerationSettings()
+    group = parser.add_argument_group("token generation (-s generate)")
+    group.add_argument(
+        "--prompt-tokens",
+        type=types.non_negative_int,
+        default=d.prompt_tokens,
+        help=f"tokens of each request's prefill ({d.prompt_tokens}; 0: decode only)",
+    )
+    group.add_argument(
+        "--new-tokens",
+        type=types.non_negative_int,
+        default=d.new_tokens,
+        help=f"tokens generated per request ({d.new_tokens}; 0: the prefill alone)",
+    )
+    group.add_argument(
+        "--depth",
+        type=types.non_negative_int,
+        default=d.depth,
+        help=f"tokens already in the cache when a request starts ({d.depth})",
+    )
+    group.add_argument(
+        "--tokens",
+        choices=TOKEN_MODES,
+        default=d.tokens,
+        help="the next token: greedy (the logits' argmax, default) or fixed (the same id)",
+    )
+
+
 def add_server_flags(parser: argparse.ArgumentParser) -> None:
     """The server scenario's and the search's flags, in a group of their own."""
     group = parser.add_argument_group("server scenario and search")
@@ -392,6 +432,10 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         num_kv_cache_tokens=args.num_kv_cache_tokens,
         kv_cache_prev_num_tokens=args.kv_cache_prev_num_tokens,
         kv_cache_num_frozen_tokens=args.kv_cache_num_frozen_tokens,
+        prompt_tokens=args.prompt_tokens,
+        new_tokens=args.new_tokens,
+        depth=args.depth,
+        tokens=args.tokens,
         command_line=(PROG, *argv),
     )
 

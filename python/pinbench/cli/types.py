@@ -35,6 +35,7 @@ def _number(
 
 
 positive_int = _number(int, lambda v: v >= 1, "an integer >= 1")
+non_negative_int = _number(int, lambda v: v >= 0, "an integer >= 0")
 positive_float = _number(float, lambda v: v > 0, "a number of seconds > 0")
 non_negative_float = _number(float, lambda v: v >= 0, "a number of seconds >= 0")
 

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..base.profiling import OperatorProfile
+    from ..model.decoder import GenerationRequest
     from ..model.spec import LoadedModel
 
 Step = Callable[[], object]
@@ -79,6 +80,9 @@ class EngineOptions:
     spinning: bool | None = None  # intra-op threads spin between ops; None = engine's default
     precision: str | None = None  # OpenVINO inference precision (f32 | bf16 | f16); None = f32
     profile_dir: str | None = None  # build profiled instances writing into this folder (--profile)
+    # -s generate: bind() returns a step whose calls run this request's forward passes in turn
+    # (only engines with ``generates = True``).
+    generation: GenerationRequest | None = None
 
 
 class Engine(ABC):
@@ -119,6 +123,9 @@ class Engine(ABC):
     # The per-operator profiler of ``--profile`` in a few words (e.g. "ONNX Runtime's profiler");
     # "" = this engine has none.
     profiler: ClassVar[str] = ""
+    # True: with ``engine_options.generation`` set, ``bind()`` returns a step that runs a KV-cache
+    # decoder's requests, one forward pass per call (``-s generate``).
+    generates: ClassVar[bool] = False
 
     # Set by prepare(); REQUIRES prepare() before create_instance() for engines that read them.
     layout: LayoutView

@@ -78,6 +78,7 @@ class OnnxRuntimeEngine(Engine):
 
     name = "onnxruntime"
     shares_inline_instances = True
+    generates = True
     profiler = "ONNX Runtime's profiler (SessionOptions.enable_profiling)"
 
     def __init__(self, model: LoadedModel, options: EngineOptions) -> None:
@@ -105,6 +106,8 @@ class OnnxRuntimeEngine(Engine):
         self._spinning: list[bool] = []
         self._profiled: list[Any] = []  # --profile: every session built, to end its profiling
         self._prefixes = 0
+        # -s generate: the cache length of the presents at each call of a checked request
+        self._cache_lengths: list[int] = []
 
     @classmethod
     def version(cls) -> str:
@@ -157,6 +160,8 @@ class OnnxRuntimeEngine(Engine):
         return session
 
     def bind(self, instance: Any, inputs: dict[str, np.ndarray]) -> Step:
+        if self.engine_options.generation is not None:
+            return self._bind_generation(instance)
         session = instance
         if any(a.dtype.kind in "OUS" for a in inputs.values()):
             # I/O binding takes numeric tensors only; strings go through run().
@@ -175,6 +180,34 @@ class OnnxRuntimeEngine(Engine):
             self.check_step(step, BIND_RUNS)
         except Exception as e:
             raise RunError(self._input_error(e, inputs), detail=short_error(e)) from e
+        return step
+
+    def _bind_generation(self, session: Any) -> Step:
+        """-s generate's step (``engines.generation``): one request checked on outputs that
+        ONNX Runtime allocates (the cache must grow by the tokens fed), then one run through
+        the step itself, so that its cursor is at a request's start when the runner begins."""
+        from .generation import GenerationStep, check_decoder
+
+        request = self.engine_options.generation
+        assert request is not None
+        decoder = check_decoder(self.model.decoder, self.model.orig_path)
+        vocab = self.model.index_bounds.get(decoder.input_ids or "")
+        try:
+            step = GenerationStep(session, decoder, request, self.batch_size, vocab)
+            lengths = step.check_request()
+            self.check_step(step, min(2, request.calls))
+            for _ in range(request.calls - min(2, request.calls)):
+                step()
+        except RunError:
+            raise
+        except Exception as e:
+            raise RunError(
+                f"ONNX Runtime rejected -s generate's request on {self.model.orig_path}: "
+                + gist(short_error(e), 100),
+                detail=short_error(e),
+            ) from e
+        with self._count_lock:
+            self._cache_lengths = lengths
         return step
 
     def profile_results(self, iterations: int) -> OperatorProfile | None:
@@ -261,4 +294,9 @@ class OnnxRuntimeEngine(Engine):
             "allow_spinning": spinning[0] if len(spinning) == 1 else spinning,
             "io_binding": True,
             "sessions": self.instances_created,
+            **(
+                {"generation_cache_lengths_checked": self._cache_lengths}
+                if self._cache_lengths
+                else {}
+            ),
         }

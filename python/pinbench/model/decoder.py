@@ -305,3 +305,51 @@ def decoder_values(
         a = out[decoder.use_cache_branch]
         out[decoder.use_cache_branch] = np.full(a.shape, past_len > 0, dtype=a.dtype)
     return out
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """The shape of one ``-s generate`` request: a prefill of ``prompt_tokens`` at
+    ``depth`` cached tokens, then decode calls until ``new_tokens`` are generated (the prefill
+    gives the first). ``prompt_tokens`` 0: decode only, from a fixed first token (llama-bench's
+    tg); ``new_tokens`` 0: the prefill alone (pp).
+
+    >>> r = GenerationRequest(prompt_tokens=128, new_tokens=32, depth=0, greedy=True, seed=0)
+    >>> r.calls, r.max_length, r.past_length(0), r.past_length(1), r.new_length(0)
+    (32, 159, 0, 128, 128)
+    """
+
+    prompt_tokens: int
+    new_tokens: int
+    depth: int
+    greedy: bool  # the next token is the argmax of the logits; False: a fixed token
+    seed: int  # of the prompt's token ids
+
+    @property
+    def prefill(self) -> bool:
+        return self.prompt_tokens > 0
+
+    @property
+    def decode_calls(self) -> int:
+        """Forward passes of one new token each."""
+        return max(self.new_tokens - 1, 0) if self.prefill else self.new_tokens
+
+    @property
+    def calls(self) -> int:
+        """Forward passes per request: the runner's unit."""
+        return int(self.prefill) + self.decode_calls
+
+    @property
+    def max_length(self) -> int:
+        """Tokens in the cache after the request's last call (its present outputs)."""
+        return self.past_length(self.calls - 1) + self.new_length(self.calls - 1)
+
+    def past_length(self, call: int) -> int:
+        """Tokens in the cache when call ``call`` (0-based) of a request starts."""
+        if not self.prefill:
+            return self.depth + call
+        return self.depth if call == 0 else self.depth + self.prompt_tokens + call - 1
+
+    def new_length(self, call: int) -> int:
+        """Tokens that call ``call`` feeds: the prompt, or one."""
+        return self.prompt_tokens if self.prefill and call == 0 else 1

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from ..result.ab import AbResult
     from ..result.config import InstancePlan
+    from ..result.generation import GenerationFigures
     from ..result.memory import Memory
     from ..result.profile import Profile
     from ..result.record import Result
@@ -40,6 +41,8 @@ def result_lines(result: Result) -> list[str]:
     out = original_lines(result)
     if result.server is not None:
         out += server_lines(result.server)
+    if result.generation is not None:
+        out += generation_lines(result.generation)
     out += extra_lines(result)
     if result.profile is not None:
         out += profile_lines(result.profile)
@@ -81,6 +84,43 @@ def original_lines(result: Result) -> list[str]:
 
 
 _BEFORE = {"start": "while the streams were starting", "warmup": "during the warmup"}
+
+
+def generation_lines(g: GenerationFigures) -> list[str]:
+    """-s generate's lines, after the original's (whose items are forward passes x batch)."""
+    mode = f"batch {g.batch_size}, {g.tokens} tokens"
+    depth = f", depth {g.depth}" if g.depth else ""
+    sampled = " (a sample of whole requests)" if g.sampled else ""
+    out = [
+        f"Generation Requests: {g.requests} of {g.prompt_tokens} prompt + {g.new_tokens} new "
+        f"tokens ({g.calls_per_request} calls each, {mode}{depth}){sampled}"
+    ]
+    for label, spread in (
+        ("Time To First Token (ms)", g.ttft_ms),
+        ("Time Per Output Token (ms)", g.tpot_ms),
+        ("Request Latency (ms)", g.request_latency_ms),
+    ):
+        if spread is not None:
+            out.append(
+                f"{label}: mean {spread.mean:.4f}, median {spread.median:.4f}, "
+                f"p90 {spread.p90:.4f}, p99 {spread.p99:.4f}"
+            )
+    rates = [
+        f"{name} {value:.2f}"
+        for name, value in (
+            ("prefill", g.prefill_tokens_per_sec),
+            ("decode", g.decode_tokens_per_sec),
+        )
+        if value is not None
+    ]
+    rates.append(f"output {g.output_tokens_per_sec:.2f} (end to end)")
+    out.append(f"Tokens/sec: {', '.join(rates)}")
+    if g.kv_cache_bytes_per_stream is not None:
+        out.append(
+            f"KV Cache (MiB): {g.kv_cache_bytes_per_stream / 2**20:.3f} per stream at the end "
+            "of a request"
+        )
+    return out
 
 
 def server_lines(f: ServerFigures) -> list[str]:

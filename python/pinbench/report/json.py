@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..result.ab import AbResult
     from ..result.config import InstancePlan
     from ..result.frequency import Frequencies
+    from ..result.generation import GenerationFigures, Spread
     from ..result.interference import Interference
     from ..result.memory import Memory
     from ..result.profile import Profile
@@ -156,6 +157,8 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
         out["profile"] = profile_dict(result.profile)
     if result.server is not None:
         out["server"] = server_dict(result.server)
+    if result.generation is not None:
+        out["generation"] = generation_dict(result.generation)
     if result.repetitions is not None:
         out["repetitions"] = repetitions_dict(result.repetitions)
     if c.auto_streams is not None:
@@ -377,6 +380,35 @@ def interference_dict(load: Interference | None) -> dict[str, Any] | None:
             }
             for g in load.groups
         ],
+    }
+
+
+def generation_dict(g: GenerationFigures) -> dict[str, Any]:
+    """``pinbench.generation`` (definitions: ``pinbench.result.generation``)."""
+
+    def spread(s: Spread | None) -> dict[str, float | int] | None:
+        return s.to_dict() if s is not None else None
+
+    return {
+        "prompt_tokens": g.prompt_tokens,
+        "new_tokens": g.new_tokens,
+        "depth": g.depth,
+        "batch_size": g.batch_size,
+        "tokens": g.tokens,
+        "calls_per_request": g.calls_per_request,
+        "requests": g.requests,
+        "requests_per_sec": g.requests_per_sec,
+        "ttft_ms": spread(g.ttft_ms),
+        "tpot_ms": spread(g.tpot_ms),
+        "tpot_per_request_ms": spread(g.tpot_per_request_ms),
+        "request_latency_ms": spread(g.request_latency_ms),
+        "prefill_tokens_per_sec": g.prefill_tokens_per_sec,
+        "decode_tokens_per_sec": g.decode_tokens_per_sec,
+        "output_tokens_per_sec": g.output_tokens_per_sec,
+        "kv_cache_bytes_per_stream": g.kv_cache_bytes_per_stream,
+        "cache_lengths_checked": list(g.cache_lengths_checked),
+        "sampled": g.sampled,
+        "streams": [dataclasses.asdict(s) for s in g.streams],
     }
 
 

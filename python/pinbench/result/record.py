@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..settings import RunSettings
     from .config import RunConfig
     from .frequency import Frequencies
+    from .generation import GenerationFigures
     from .interference import Interference
     from .measurement import Measurement
     from .memory import Memory
@@ -71,6 +72,7 @@ class Result:
     interference: Interference | None = None  # other work on the streams' CPUs; None: unknown
     frequency: Frequencies | None = None  # the streams' CPUs' clock; None: unknown
     server: ServerFigures | None = None  # the server scenario's figures
+    generation: GenerationFigures | None = None  # -s generate's token figures
     repetitions: Repetitions | None = None  # -r N: every repetition; these figures are one
     environment: dict[str, Any] = field(default_factory=dict)
     clock: dict[str, float] = field(default_factory=dict)

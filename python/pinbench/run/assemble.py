@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from ..base.stats import batch_count, batch_rates, cv, throughput_ci
+from ..result.generation import GenerationFigures, generation_figures
 from ..result.memory import InstanceMemory, Memory
 from ..result.profile import OperatorRow, Profile
 from ..result.record import Result, StreamFigures
@@ -92,12 +93,33 @@ def assemble(
         interference=load,
         frequency=freq,
         server=server,
+        generation=generation(settings, config, m),
         environment=environment,
         clock=clock,
         core_cpus=core_cpus,
         samples=samples,
         startup=startup(start, build) if start is not None else None,
         memory=memory(build, peak) if build is not None else None,
+    )
+
+
+def generation(
+    settings: RunSettings, config: RunConfig, m: Measurement
+) -> GenerationFigures | None:
+    """-s generate's token figures (None in the other scenarios)."""
+    if config.scenario != "generate":
+        return None
+    g = settings.generation
+    checked = config.engine_options.get("generation_cache_lengths_checked") or ()
+    return generation_figures(
+        m,
+        prompt_tokens=g.prompt_tokens,
+        new_tokens=g.new_tokens,
+        depth=g.depth,
+        batch_size=config.batch_size,
+        tokens=g.tokens,
+        kv_cache_bytes=config.kv_cache.cache_bytes_per_stream if config.kv_cache else None,
+        cache_lengths=tuple(int(n) for n in checked),  # type: ignore[attr-defined]
     )
 
 

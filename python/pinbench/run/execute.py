@@ -107,9 +107,19 @@ def ready(prepared: Prepared, layout: Layout) -> Engine:
 
 
 def spinning_of(settings: RunSettings, layout: Layout) -> bool:
-    """Whether the engine's threads spin: as asked, else on for sync only."""
+    """Whether the engine's threads spin: as asked, else on where one stream has every core
+    to itself (sync, and generate with one stream)."""
     spinning = settings.engine.spinning
-    return spinning if spinning is not None else layout.scenario == "sync"
+    if spinning is not None:
+        return spinning
+    alone = layout.scenario == "generate" and layout.num_streams == 1
+    return layout.scenario == "sync" or alone
+
+
+def calls_per_request(prepared: Prepared) -> int:
+    """The runner's unit: a -s generate request's forward passes (1 in other scenarios)."""
+    request = prepared.engine_options.generation
+    return request.calls if request is not None else 1
 
 
 def measure_layout(
@@ -149,6 +159,7 @@ def measure_layout(
             drain=window.drain,
             seed=settings.inputs.seed,
             isolation=layout.isolation,
+            calls_per_unit=calls_per_request(prepared),
         )
     except StreamError as e:
         failure = engine_failure(e)
@@ -302,7 +313,12 @@ def kv_cache_record(prepared: Prepared, settings: RunSettings) -> KvCacheRecord 
     if decoder is None:
         return None
     internal = internal_kv_cache(settings, prepared.engine_class.name)
-    nbytes = decoder.cache_bytes(prepared.batch_size, shape.past_len) if shape else None
+    request = prepared.engine_options.generation
+    nbytes = None
+    if shape is not None:
+        nbytes = decoder.cache_bytes(prepared.batch_size, shape.past_len)
+    elif request is not None:  # the cache at the end of a request
+        nbytes = decoder.cache_bytes(prepared.batch_size, request.max_length)
     return KvCacheRecord(
         convention=decoder.convention,
         cache_inputs=len(decoder.caches),

@@ -6,6 +6,7 @@
 | async    | N       | one per stream, on its thread   | disjoint core groups, one a stream |
 | elastic  | N       | one, shared by all streams      | one pool over all selected cores   |
 | server   | N       | as async                        | as async; queries arrive open-loop |
+| generate | 1, or N | as async                        | as async; each call of a request   |
 
 "One per stream" is the rule for streams of a core group; one-core streams share one instance
 per NUMA node when ``--instances`` (auto, node) says so (``pinbench.run.instances``). An engine
@@ -58,6 +59,11 @@ def default_num_streams(scenario: str, num_cores: int, shared: bool = False) -> 
     schedules the streams on one instance of its own)."""
     if scenario == "sync":
         return 1, "sync runs one stream"
+    if scenario == "generate":
+        return 1, (
+            "generate runs one request at a time on every selected core; set -nstreams for "
+            "concurrent requests, each on cores of its own"
+        )
     if scenario in ("async", "server"):
         each = (
             "each one request in flight on the engine's multi-stream scheduler"
@@ -101,7 +107,7 @@ def plan_layout(
     # num_cores as given (None: all): on a hybrid CPU, all cores over fewer streams than core
     # types means the performance cores only, and -ncores over them is an error (a stream's
     # group never mixes core types; see csrc/core/affinity.h).
-    if scenario in ("async", "server") and not shared:
+    if scenario in ("async", "server", "generate") and not shared:
         plans = plan_streams(topo, streams, cores=num_cores, pinning=pinning, smt=smt)
         sharing = Counter(tuple(p.cores) for p in plans)  # numa: streams of one node share it
         slots = tuple(

@@ -17,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..base.errors import RunError
+from ..base.errors import RunError, UsageError
 from ..base.logs import log
 from ..base.system import available_memory
 from ..engines import engine_class
 from ..engines.base import EngineOptions
+from ..engines.generation import check_decoder
 from ..model.data import load_inputs
-from ..model.decoder import KvRequest
+from ..model.decoder import GenerationRequest, KvRequest
 from ..model.dims import resolve_shapes
 from ..model.inputs import check_inputs_fit, generate_inputs
 from ..model.load import load_model
@@ -151,7 +152,13 @@ def prepare(settings: RunSettings, start: StartMarks | None = None) -> Prepared:
         # 1), and the batch that items/sec counts is dim 0 of the first input as run.
         batch = inputs.batch_size or batch_of(shapes)
         e = settings.engine
-        options = EngineOptions(e.providers, e.graph_optimization, e.spinning, e.precision)
+        options = EngineOptions(
+            e.providers,
+            e.graph_optimization,
+            e.spinning,
+            e.precision,
+            generation=generation_request(settings, cls, loaded),
+        )
         start.mark("model", time.monotonic_ns())
         return Prepared(
             settings, loaded, cls, options, make_inputs, shapes, source, batch, topo, start
@@ -159,6 +166,25 @@ def prepare(settings: RunSettings, start: StartMarks | None = None) -> Prepared:
     except BaseException:
         loaded.close()
         raise
+
+
+def generation_request(
+    settings: RunSettings, cls: type[Engine], model: LoadedModel
+) -> GenerationRequest | None:
+    """-s generate's request (None in the other scenarios); UsageError when the engine or the
+    model cannot run it."""
+    if settings.layout.scenario != "generate":
+        return None
+    if not cls.generates:
+        raise UsageError(
+            f"-s generate runs on engines that feed a decoder's cache back call by call "
+            f"(onnxruntime); {cls.name} does not"
+        )
+    check_decoder(model.decoder, model.orig_path)
+    g = settings.generation
+    return GenerationRequest(
+        g.prompt_tokens, g.new_tokens, g.depth, g.tokens == "greedy", settings.inputs.seed
+    )
 
 
 def kv_request(settings: RunSettings) -> KvRequest | None:
