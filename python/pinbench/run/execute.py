@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _core
 from ..base import allocator
 from ..base.arrivals import arrival_schedule
-from ..base.errors import PinbenchError, RunError, gist
+from ..base.errors import PinbenchError, RunError, UsageError, gist
 from ..base.logs import log
 from ..base.process import read_memory
 from ..base.shapes import parse_input_shapes
@@ -101,9 +101,26 @@ def ready(prepared: Prepared, layout: Layout) -> Engine:
     the layout (UsageError or RunError). Returns that engine, prepared for ``layout``."""
     model, shapes = prepared.model, prepared.shapes
     check_inputs_fit(model, shapes, available_memory(), copies=layout.num_streams)
+    check_cache_fits(prepared, layout.num_streams, available_memory())
     engine = prepared.engine_class(model, prepared.engine_options)
     engine.prepare(layout, batch_size=prepared.batch_size, input_shapes=shapes)
     return engine
+
+
+def check_cache_fits(prepared: Prepared, streams: int, available: int | None) -> None:
+    """-s generate: each stream holds two copies of the KV cache at a request's longest
+    (``engines.generation``); UsageError when ``streams`` of them need more than ``available``
+    bytes of memory (None: unknown, not checked)."""
+    request, decoder = prepared.engine_options.generation, prepared.model.decoder
+    if request is None or decoder is None or available is None:
+        return
+    one = 2 * decoder.cache_bytes(prepared.batch_size, request.max_length)
+    if one * streams > available:
+        raise UsageError(
+            f"-s generate's KV cache needs {one / 2**30:.2f} GiB a stream (2 copies of "
+            f"{request.max_length} tokens) x {streams}; {available / 2**30:.2f} GiB available: "
+            "lower --prompt-tokens, --new-tokens, --depth, -b or -nstreams"
+        )
 
 
 def spinning_of(settings: RunSettings, layout: Layout) -> bool:
