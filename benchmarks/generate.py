@@ -107,13 +107,16 @@ def hand_loop(args: argparse.Namespace) -> dict[str, float]:
     while time.perf_counter() < end:
         request(True, times)
     return {
-        "prefill_tokens_per_sec": args.prompt_tokens * len(times["prefill"])
+        "prefill_tokens_per_sec": args.prompt_tokens
+        * len(times["prefill"])
         / (sum(times["prefill"]) / 1e9),
         "decode_tokens_per_sec": len(times["decode"]) / (sum(times["decode"]) / 1e9),
     }
 
 
-def run_pinbench(args: argparse.Namespace, model: Path, cpus: list[int], out: Path) -> dict[str, float]:
+def run_pinbench(
+    args: argparse.Namespace, model: Path, cpus: list[int], out: Path
+) -> dict[str, float]:
     command = [
         sys.executable, "-m", "pinbench", str(model), "-s", "generate",
         "--prompt-tokens", str(args.prompt_tokens), "--new-tokens", str(args.new_tokens),
@@ -164,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         model = make_model(folder, args.hidden, args.layers, args.vocab)
         size = sum(f.stat().st_size for f in folder.iterdir()) / 2**20
-        print(f"decoder: hidden {args.hidden}, {args.layers} layers, vocab {args.vocab}, "
-              f"{size:.0f} MiB; prompt {args.prompt_tokens}, new {args.new_tokens}; CPUs {cpus}")  # fmt: skip
+        print(
+            f"decoder: hidden {args.hidden}, {args.layers} layers, vocab {args.vocab}, "
+            f"{size:.0f} MiB; prompt {args.prompt_tokens}, new {args.new_tokens}; CPUs {cpus}"
+        )
         runs: dict[str, list[dict[str, float]]] = {"pinbench generate": [], "hand loop": []}
         order = list(runs)
         for r in range(args.rounds):
