@@ -254,3 +254,43 @@ def test_a_cpu_hog_on_one_streams_cpu_is_measured_and_named(tmp_path: Path) -> N
     assert hogged.other_share > 0.2  # the hog had its share of that CPU
     reason = next(x for x in r.validity.reasons if x.rule == "interference")
     assert f"CPU {cpus[1]} (stream {hogged.streams[0]})" in reason.message
+
+
+SPIN_ENGINE = str(Path(__file__).parent / "fixtures" / "spin_engine.py") + ":Spin"
+# Each mode's own work runs somewhere the old reading missed: worker processes, a Python step
+# that holds the GIL (so the sampler cannot read while the stream lives), OpenVINO's threads.
+OWN_WORK_MODES = {
+    "process isolation": {"num_streams": 2, "isolation": "process"},
+    "python engine sync, one core": {"engine": SPIN_ENGINE, "scenario": "sync", "num_cores": 1},
+    "python engine async": {"engine": SPIN_ENGINE, "num_streams": 2},
+    "openvino async": {"engine": "openvino", "num_streams": 2},
+}
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs: one to hog")
+@pytest.mark.parametrize("mode", list(OWN_WORK_MODES))
+@pytest.mark.parametrize("hog", [False, True], ids=["quiet", "hog"])
+def test_own_work_is_not_interference_in_every_mode(tmp_path: Path, mode: str, hog: bool) -> None:
+    model = make_identity_model(tmp_path, [("x", TensorProto.FLOAT, [1, 64])])
+    kwargs = OWN_WORK_MODES[mode]
+    cpus = sorted(os.sched_getaffinity(0))[: int(kwargs.get("num_cores", 2))]
+    target = cpus[-1]  # the last stream's CPU
+    code = f"import os; os.sched_setaffinity(0, {{{target}}})\nwhile 1: pass"
+    hogger = subprocess.Popen([sys.executable, "-c", code]) if hog else None
+    try:
+        r = pinbench.benchmark(str(model), **{"num_cores": 2, **kwargs}, time=1.5, warmup_time=0.2)
+    finally:
+        if hogger is not None:
+            hogger.kill()
+            hogger.wait()
+    load = r.interference
+    assert load is not None
+    group = next(g for g in load.groups if target in g.cpus)
+    reasons = [x for x in r.validity.reasons if x.rule == "interference"]
+    if hog:
+        assert group.other_share > 0.2  # the hog had its share of that CPU
+        assert reasons and f"(stream {group.streams[-1]})" in reasons[0].message
+    else:
+        # Counting the run's own work as other work read 50-100% here (a quiet machine reads
+        # under 5%; the margin is for a shared one).
+        assert group.other_share < 0.2, load

@@ -7,9 +7,11 @@ that bracket the measured window (the last one before its start, the first one a
             - a share of this process's other threads' ticks (by the group's share of the CPUs)
 
 Busy time is user, nice, system, irq, softirq and steal (``base.cpu_time``); ``other`` is what other
-processes, the kernel, and a hypervisor (steal) took from the streams. Threads that ended before
-the last reading (the streams' own) are counted through the process's total, which keeps them,
-shared among the groups in proportion to their threads' time. Shares are of the bracket's length
+processes, the kernel, and a hypervisor (steal) took from the streams. "This process" includes
+its worker processes (``--isolation process``), their threads and, once reaped, their totals.
+Threads that ended before the last reading (the streams' own) are counted through the process's
+total, which keeps them, shared among the groups in proportion to their threads' time (by the
+groups' CPUs when no reading saw them). Shares are of the bracket's length
 times the group's CPUs; the resolution is one clock tick (10 ms), so short windows are coarse.
 """
 
@@ -83,7 +85,12 @@ def measure_interference(
     for cpus, streams in groups.items():
         capacity = seconds * TICKS_PER_SECOND * len(cpus)
         busy = sum(end.busy.get(c, 0) - start.busy.get(c, 0) for c in cpus)
-        mine = own[cpus] + (lost * ended[cpus] / ended_total if ended_total else 0.0)
+        # Time no reading attributed (threads that ended unseen, or between readings) is still
+        # this run's own: by the ended threads' groups where some were seen, else by the CPUs.
+        # A Python step that holds the GIL through each call can keep the sampler from reading
+        # at all while the streams live.
+        share = ended[cpus] / ended_total if ended_total else len(cpus) / len(union)
+        mine = own[cpus] + lost * share
         mine += unattributed * len(cpus) / len(union) if union else 0.0
         other = max(0.0, busy - mine)
         loads.append(

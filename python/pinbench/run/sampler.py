@@ -1,10 +1,11 @@
 """A background thread that reads the CPU counters while the streams run, outside their threads.
 
-It wakes every ``interval`` seconds (default 0.1), reads ``/proc/stat`` and this process's
-per-thread and total CPU time (``base.cpu_time``), and stamps each reading with the runner's steady
-clock, so that readings can be matched to the measured window afterwards. One read costs a few
-hundred microseconds of one CPU and takes the GIL only for that long: 0.2-0.5% of a core at the
-default interval (it is this process's own time, so it is not counted as interference).
+It wakes every ``interval`` seconds (default 0.1), reads ``/proc/stat`` and the per-thread and
+total CPU time of this process and its child processes (``base.cpu_time``), and stamps each reading
+with the runner's steady clock, so that readings can be matched to the measured window afterwards.
+One read costs a few hundred microseconds of one CPU and takes the GIL only for that long: 0.2-0.5%
+of a core at the default interval (it is this process's own time, so it is not counted as
+interference).
 
 Example::
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from .. import _core
 from ..base.cpu_time import (
     CpuReading,
+    read_children,
     read_cpu_busy,
     read_process_ticks,
     read_thread_ticks,
@@ -61,7 +63,8 @@ class WindowSampler:
     def read(self, *, frequencies: bool = False) -> CpuReading:
         """One reading now; a thread seen for the first time has its affinity read too."""
         root = self.proc_root
-        threads = read_thread_ticks(root)
+        children = read_children(root)  # the worker processes of --isolation process
+        threads = read_thread_ticks(root, children)
         for tid in threads:
             if tid not in self.affinity:
                 cpus = thread_affinity(tid, root)
@@ -71,7 +74,7 @@ class WindowSampler:
         if frequencies and self.cpus:
             mhz, self.frequency_source = read_frequencies(self.cpus, self.sysfs_root, root)
         t = _core.now_ns()
-        return CpuReading(t, read_cpu_busy(root), read_process_ticks(root), threads, mhz)
+        return CpuReading(t, read_cpu_busy(root), read_process_ticks(root, children), threads, mhz)
 
     def start(self) -> None:
         self.readings.append(self.read(frequencies=True))
