@@ -53,6 +53,7 @@ ADDED = (
     "pinbench.server.arrivals_served",
     "pinbench.server.qps_achieved_reliable",
     "pinbench.server.min_queries_for_rate",
+    "pinbench.result.throughput_trend",  # the drift rule's trend over the window's slices
 )
 # Console lines added since, by label.
 ADDED_LABELS = {

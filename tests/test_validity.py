@@ -21,7 +21,7 @@ from pinbench.base.cpu_time import (
     read_process_ticks,
     read_thread_ticks,
 )
-from pinbench.base.stats import LatencyStats
+from pinbench.base.stats import LatencyStats, mann_kendall, trend
 from pinbench.result import validity
 from pinbench.result.frequency import CpuFrequency, Frequencies
 from pinbench.result.interference import Interference, measure_interference
@@ -294,3 +294,43 @@ def test_own_work_is_not_interference_in_every_mode(tmp_path: Path, mode: str, h
         # Counting the run's own work as other work read 50-100% here (a quiet machine reads
         # under 5%; the margin is for a shared one).
         assert group.other_share < 0.2, load
+
+
+# --- drift ---------------------------------------------------------------------------------------
+
+
+def test_mann_kendall_and_the_trend_of_constructed_series() -> None:
+    rng = np.random.default_rng(3)
+    flat = 1000 + rng.normal(0, 20, 30)
+    assert trend(flat) is not None and validity.drift(trend(flat)) == []
+    falling = np.linspace(1000, 880, 30) + rng.normal(0, 5, 30)
+    (reason,) = validity.drift(trend(falling))
+    assert reason.rule == "drift" and "fell by 9%" in reason.message
+    rising = np.linspace(900, 1000, 12)
+    (reason,) = validity.drift(trend(rising))
+    assert "rose by" in reason.message
+    # Significant but small: a 1% creep over a long window is no reason.
+    creep = np.linspace(1000, 990, 60)
+    t = trend(creep)
+    assert t is not None and t.p < 0.01 and validity.drift(t) == []
+    # Large but not monotone: one slow slice in the middle is the CV's business, not a trend.
+    dip = np.full(12, 1000.0)
+    dip[6] = 500.0
+    assert validity.drift(trend(dip)) == []
+    step = np.r_[np.full(8, 1000.0), np.full(8, 800.0)] + rng.normal(0, 5, 16)
+    assert validity.drift(trend(step))
+    assert trend([1.0, 2.0, 3.0]) is None  # too few slices
+    z, p = mann_kendall([3.0, 3.0, 3.0, 3.0])
+    assert (z, p) == (0.0, 1.0)
+
+
+def test_a_run_that_slows_part_way_drifts(tmp_path: Path) -> None:
+    model = make_identity_model(tmp_path, [("x", TensorProto.FLOAT, [1, 8])])
+    engine = str(Path(__file__).parent / "fixtures" / "slowing_engine.py") + ":Slowing"
+    # The engine slows 1.2 s after its first inference: 0.2 s of warmup, then 1 s into the window.
+    r = pinbench.benchmark(
+        str(model), engine=engine, scenario="sync", num_cores=1, time=2.0, warmup_time=0.2
+    )
+    assert r.throughput_trend is not None and r.throughput_trend.change < -0.15
+    reason = next(x for x in r.validity.reasons if x.rule == "drift")
+    assert "fell by" in reason.message

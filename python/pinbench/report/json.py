@@ -130,6 +130,9 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
             "window_ns": list(window) if window else None,
             "items_per_sec_ci": list(result.items_per_sec_ci),
             "throughput_cv": result.throughput_cv,
+            "throughput_trend": (
+                result.throughput_trend.to_dict() if result.throughput_trend else None
+            ),
             "latency_ms": result.latency.to_dict(),
             "first_iteration_ms": [s.first_iteration_ms for s in result.streams],
             "gil_wait_share": m.gil_wait_share,

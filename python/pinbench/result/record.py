@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..base.stats import LatencyStats
+    from ..base.stats import LatencyStats, Trend
     from ..settings import RunSettings
     from .config import RunConfig
     from .frequency import Frequencies
@@ -69,6 +69,7 @@ class Result:
     streams: tuple[StreamFigures, ...]
     validity: Validity
     throughput_cv: float = float("nan")  # std / mean of the throughput over the window's slices
+    throughput_trend: Trend | None = None  # a monotone trend over the same slices (drift)
     interference: Interference | None = None  # other work on the streams' CPUs; None: unknown
     frequency: Frequencies | None = None  # the streams' CPUs' clock; None: unknown
     server: ServerFigures | None = None  # the server scenario's figures

@@ -13,6 +13,12 @@ Reasons (each rule's threshold in its constant):
   pyperf's limit) or more of its mean. The latency's own spread is not used: a small model's
   latency distribution is skewed by nature (a few slow iterations), and that does not make its
   throughput or median less repeatable;
+- ``drift``: the throughput over the window's slices (10 a second, 20 to 60) has a monotone trend
+  (Mann-Kendall) or its last third differs from its first (Welch's t-test), p below
+  ``DRIFT_ALPHA`` (0.01), and the two thirds' means differ by ``DRIFT_LIMIT`` (5%) or more of
+  the whole's: the run had not settled (caches, allocator, frequency
+  ramps: warm up longer) or something slowed it part-way (thermal limits, a neighbour starting).
+  A low CV can hide a slow drift; a trend without size (0.1% over a long window) is no reason;
 - ``unstable_repetitions``: with ``-r N``, the throughput varies by ``CV_LIMIT`` or more
   between repetitions (the machine drifted between runs);
 - ``interference``: other work took ``INTERFERENCE_LIMIT`` (5%) or more of one group of the
@@ -58,7 +64,7 @@ from ..base.system import LOAD_PER_CPU_LIMIT
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from ..base.stats import LatencyStats
+    from ..base.stats import LatencyStats, Trend
     from .frequency import CpuFrequency, Frequencies
     from .interference import Interference
     from .measurement import Failure, Measurement
@@ -72,10 +78,13 @@ TAIL_SAMPLES = 10
 CLOCK_FACTOR = 100.0
 WALL_CLOCK_LIMIT = 0.01
 GIL_SHARE_LIMIT = 0.10
+DRIFT_LIMIT = 0.05
+DRIFT_ALPHA = 0.01
 
 RULES: tuple[str, ...] = (
     "too_few_iterations",
     "unstable",
+    "drift",
     "unstable_repetitions",
     "interference",
     "frequency",
@@ -168,6 +177,20 @@ def unstable(throughput_cv: float, limit: float = CV_LIMIT) -> list[Reason]:
             "unstable",
             f"throughput varies by {throughput_cv:.0%} between slices of the window (limit "
             f"{limit:.0%}): the run was not steady",
+        )
+    ]
+
+
+def drift(t: Trend | None, limit: float = DRIFT_LIMIT, alpha: float = DRIFT_ALPHA) -> list[Reason]:
+    if t is None or not (t.p < alpha and abs(t.change) >= limit):
+        return []
+    direction = "fell" if t.change < 0 else "rose"
+    return [
+        Reason(
+            "drift",
+            f"throughput {direction} by {abs(t.change):.0%} from the window's first third to its "
+            f"last (a trend over {t.slices} slices, p = {t.p:.1g}; limit {limit:.0%}): the run "
+            "had not settled (warm up longer with -w) or something changed part-way",
         )
     ]
 
@@ -420,6 +443,7 @@ def assess(
     core_cpus: Sequence[Sequence[int]],
     *,
     throughput_cv: float = math.nan,
+    throughput_trend: Trend | None = None,
     load: Interference | None = None,
     freq: Frequencies | None = None,
 ) -> Validity:
@@ -428,6 +452,7 @@ def assess(
     reasons = [
         *too_few_iterations(m.iterations),
         *unstable(throughput_cv),
+        *drift(throughput_trend),
         *interference(load),
         *frequency(freq),
         *clock_resolution(lat.median, clock),

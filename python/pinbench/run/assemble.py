@@ -6,7 +6,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..base.stats import batch_count, batch_rates, cv, throughput_ci
+from ..base.stats import (
+    Trend,
+    batch_count,
+    batch_rates,
+    cv,
+    throughput_ci,
+    trend,
+    trend_slices,
+)
 from ..result.generation import GenerationFigures, generation_figures
 from ..result.memory import InstanceMemory, Memory
 from ..result.profile import OperatorRow, Profile
@@ -54,6 +62,7 @@ def assemble(
     lo, hi = throughput_ci(pairs, m.window_ns, weights=weights(m.streams))
     stored = sum(int(s.starts_ns.size) for s in m.streams)
     throughput_cv = slice_cv(pairs, m.window_ns, stored, weights(m.streams))
+    throughput_trend = slice_trend(pairs, m.window_ns, stored, weights(m.streams))
     latency = m.latency
     server = None
     if config.scenario == "server":
@@ -80,6 +89,7 @@ def assemble(
             for s in m.streams
         ),
         throughput_cv=throughput_cv,
+        throughput_trend=throughput_trend,
         validity=assess(
             m,
             latency,
@@ -87,6 +97,7 @@ def assemble(
             environment,
             core_cpus,
             throughput_cv=throughput_cv,
+            throughput_trend=throughput_trend,
             load=load,
             freq=freq,
         ),
@@ -279,6 +290,21 @@ def slice_cv(
     if slices < 2:
         return math.nan
     return cv(batch_rates(pairs, window_ns, slices, stream_weights))
+
+
+def slice_trend(
+    pairs: list[tuple[NDArray[Any], NDArray[Any]]],
+    window_ns: tuple[int, int] | None,
+    iterations: int,
+    stream_weights: list[float],
+) -> Trend | None:
+    """The trend of the throughput over finer slices than the CV's (None with too few)."""
+    if window_ns is None:
+        return None
+    slices = trend_slices((window_ns[1] - window_ns[0]) / 1e9, iterations)
+    if slices < 2:
+        return None
+    return trend(batch_rates(pairs, window_ns, slices, stream_weights))
 
 
 def first_iteration_ms(s: StreamMeasurement) -> float:
