@@ -129,7 +129,9 @@ def _measured(starts: np.ndarray, ends: np.ndarray) -> Measurement:
     totals = Totals(int(d.size), int(d.sum()), float((d.astype(float) ** 2).sum()),
                     int(d.min()), int(d.max()), int(starts[0]), int(ends[-1]))  # fmt: skip
     stream = StreamMeasurement(0, (), (), 0, starts, ends, 0, totals)
-    return Measurement([stream], 0.0, 1.0, None, False, None, int(starts[0]), None)
+    return Measurement(
+        [stream], 0.0, 1.0, None, False, None, int(starts[0]), None, calls_per_unit=3
+    )
 
 
 def test_figures_of_constructed_requests() -> None:
@@ -220,3 +222,65 @@ def test_usage_errors(tmp_path: Path, decoders: dict[str, Path]) -> None:
         assert text in r.stderr, (args, r.stderr)
         assert "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+# --- generation under load: requests arriving open-loop (-s generate --qps) ---------------------
+
+
+def test_served_requests_count_from_their_arrival(decoders: dict[str, Path]) -> None:
+    model = str(decoders["optimum"])
+    shape = {"prompt_tokens": 8, "new_tokens": 4, "warmup_time": 0.05}
+    closed = pinbench.benchmark(model, scenario="generate", time=0.3, **shape)
+    assert closed.generation is not None and closed.generation.requests_per_sec > 0
+    capacity = closed.generation.requests_per_sec
+    # Five times what one stream serves: the queue grows, and the time to first token with it.
+    served = pinbench.benchmark(model, scenario="generate", qps=5 * capacity, time=0.3, **shape)
+    g, m = served.generation, served.measurement
+    assert g is not None and g.queueing_ms is not None and g.ttft_ms is not None
+    assert m.calls_per_unit == 4 and served.server is not None
+    assert served.server.arrivals_served == g.requests  # a query is a whole request
+    s = m.streams[0]
+    assert s.scheduled_ns is not None
+    sched = s.scheduled_ns.reshape(-1, 4)
+    starts, ends = s.starts_ns.reshape(-1, 4), s.ends_ns.reshape(-1, 4)
+    assert np.all(starts[:, 0] >= sched[:, 0])  # the first call waits for its arrival
+    assert np.all(sched[:, 1:] == starts[:, 1:])  # the others count from their own start
+    ttft = (ends[:, 0] - sched[:, 0]) / 1e6
+    assert g.ttft_ms.mean == pytest.approx(ttft.mean())
+    first_call = (ends[:, 0] - starts[:, 0]) / 1e6
+    assert g.queueing_ms.mean == pytest.approx((ttft - first_call).mean())
+    # TPOT is the decode calls' own time: the queue is in TTFT only.
+    decode = (ends[:, 1:] - starts[:, 1:]).ravel() / 1e6
+    assert g.tpot_ms is not None and g.tpot_ms.mean == pytest.approx(decode.mean())
+    assert g.queueing_ms.mean > first_call.mean()  # overloaded: queued longer than served
+
+
+def test_find_qps_on_token_targets(decoders: dict[str, Path]) -> None:
+    model = str(decoders["optimum"])
+    shape = {"scenario": "generate", "prompt_tokens": 8, "new_tokens": 4, "warmup_time": 0.05}
+    r = pinbench.find_qps(
+        model, ttft_slo_ms=1000, tpot_slo_ms=1000, time=0.4, probe_time=0.3, max_trials=3,
+        **shape,
+    )  # fmt: skip
+    q = r.config.find_qps
+    assert q is not None and q.best_qps is not None and q.best_qps > 0
+    assert q.ttft_slo_ms == 1000 and q.tpot_slo_ms == 1000 and q.latency_slo_ms is None
+    assert all(t.ttft_ms is not None and t.tpot_ms is not None for t in q.trials)
+    assert q.target == "p99 TTFT <= 1000 ms, p99 TPOT <= 1000 ms"
+    assert r.generation is not None and r.server is not None
+    with pytest.raises(pinbench.RunError, match="no rate can meet p99 TPOT <= 1e-06 ms"):
+        pinbench.find_qps(model, tpot_slo_ms=1e-6, time=0.3, probe_time=0.2, **shape)
+
+
+def test_token_targets_are_for_generate(tmp_path: Path, decoders: dict[str, Path]) -> None:
+    model = str(decoders["optimum"])
+    cases = [
+        (["squeezenet", "-s", "server", "--find-qps", "--ttft-slo", "2s"], "-s generate"),
+        ([model, "-s", "generate", "--find-qps", "--latency-slo", "2ms"], "--ttft-slo"),
+        ([model, "-s", "generate", "--ttft-slo", "2s"], "targets of -s generate --find-qps"),
+        ([model, "-s", "sync", "--qps", "3"], "--qps applies to -s server"),
+    ]
+    for args, text in cases:
+        r = cli(*args, *FAST)
+        assert r.returncode == 2, (args, r.stderr)
+        assert text in r.stderr, (args, r.stderr)

@@ -54,8 +54,6 @@ void validate(const RunnerConfig& c) {
   if (c.calls_per_unit < 1) throw std::invalid_argument("calls_per_unit must be >= 1");
   if (c.max_samples % c.calls_per_unit != 0 || c.max_iterations % c.calls_per_unit != 0)
     throw std::invalid_argument("max_samples and max_iterations must be multiples of calls_per_unit");
-  if (c.mode == LoopMode::kOpen && c.calls_per_unit != 1)
-    throw std::invalid_argument("the open loop takes one call per arrival (calls_per_unit 1)");
   if (!(c.iteration_timeout_s >= 0)) throw std::invalid_argument("iteration timeout must be >= 0");
   if (c.duration_s <= 0 && c.max_iterations == 0)
     throw std::invalid_argument("give a duration > 0 or an iteration cap");
@@ -413,6 +411,7 @@ class Run {
                          int64_t start, int64_t deadline) {
     const auto& arrivals = config_.arrivals_ns;
     const int64_t drain_end = deadline + seconds_to_ns(config_.drain_s);
+    const int64_t unit = config_.calls_per_unit;
     while (!stop_.load(std::memory_order_relaxed)) {
       const auto idx = next_arrival_.fetch_add(1, std::memory_order_relaxed);
       if (idx >= arrivals.size()) break;
@@ -422,8 +421,15 @@ class Run {
       const int64_t t0 = now_ns();
       if (t0 >= drain_end) break;  // the backlog outlived the drain time: the rest is dropped
       issued_.fetch_add(1, std::memory_order_relaxed);
-      if (!watched_run(w, step, t0, out.totals.count)) return;
-      record(out, rng, scheduled, t0, now_ns());
+      // An arrival is one unit (a generation request: its calls back to back, never cut). Its
+      // first call counts from the scheduled arrival (queueing included), the later ones from
+      // their own start: each call's latency is then its own, and the request's time to first
+      // token and its end are both read from the arrival.
+      for (int64_t c = 0; c < unit; ++c) {
+        const int64_t t = c == 0 ? t0 : now_ns();
+        if (!watched_run(w, step, t, out.totals.count)) return;
+        record(out, rng, c == 0 ? scheduled : t, t, now_ns());
+      }
     }
   }
 
@@ -431,7 +437,8 @@ class Run {
   void reserve(StreamSamples& out, int64_t warmup_iterations, int64_t warmup_ns) {
     size_t want = kDefaultReserve;
     if (config_.mode == LoopMode::kOpen) {
-      want = config_.arrivals_ns.size() / static_cast<size_t>(n_) + 64;
+      want = (config_.arrivals_ns.size() / static_cast<size_t>(n_) + 64) *
+             static_cast<size_t>(config_.calls_per_unit);
     } else if (warmup_iterations > 0 && warmup_ns > 0 && config_.duration_s > 0) {
       const double rate =
           static_cast<double>(warmup_iterations) / (static_cast<double>(warmup_ns) * 1e-9);

@@ -39,10 +39,12 @@ struct RunnerConfig {
   double duration_s = 1.0;      // > 0, or <= 0 for no time limit (then max_iterations > 0)
   int64_t max_iterations = 0;   // closed loop: measured iterations per stream; 0 = no cap
   int64_t max_samples = 0;      // stored samples per stream; 0 = every one
-  // Closed loop: iterations come in units of this many calls (a generation request: the
-  // prefill, then one call per new token). The warmup and the window end only between units, so
-  // a request in flight is finished, never cut; every call is still its own sample, and the
-  // reservoir keeps or drops whole units. max_samples and max_iterations are multiples of it.
+  // Iterations come in units of this many calls (a generation request: the prefill, then one
+  // call per new token). The warmup and the window end only between units, so a request in
+  // flight is finished, never cut; every call is still its own sample, and the reservoir keeps
+  // or drops whole units. max_samples and max_iterations are multiples of it. In the open loop
+  // an arrival is one unit: its first call's latency counts from the arrival, the others' from
+  // their own start.
   int64_t calls_per_unit = 1;
   double iteration_timeout_s = 0.0;  // > 0: a step running longer ends the run as a failure
   double poll_interval_s = 0.02;     // how often the calling thread checks on the streams

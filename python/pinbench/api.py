@@ -187,13 +187,17 @@ def find_qps(
     model: str | None = None,
     settings: RunSettings | None = None,
     *,
-    latency_slo_ms: float,
+    latency_slo_ms: float | None = None,
+    ttft_slo_ms: float | None = None,
+    tpot_slo_ms: float | None = None,
     percentile: float = 99.0,
     max_trials: int = 10,
     tolerance: float = 0.02,
     **kwargs: Any,
 ) -> Result:
-    """The highest server rate whose ``percentile`` latency meets ``latency_slo_ms``.
+    """The highest server rate whose ``percentile`` latency meets ``latency_slo_ms``; with
+    ``scenario="generate"``, the highest rate of generation requests whose time to first token
+    and time per output token meet ``ttft_slo_ms`` and ``tpot_slo_ms`` (either or both).
 
     The other keywords are ``benchmark()``'s (``time`` bounds each trial and is the final run's
     length; ``num_streams`` may be ``"auto"``); ``max_trials`` and ``tolerance`` bound the
@@ -205,6 +209,8 @@ def find_qps(
 
         >>> r = find_qps("squeezenet", latency_slo_ms=20, time=3, warmup_time=0.5)  # doctest: +SKIP
         >>> r.config.find_qps.best_qps  # doctest: +SKIP
+        >>> find_qps("decoder.onnx", scenario="generate", new_tokens=16, ttft_slo_ms=2000,
+        ...          tpot_slo_ms=100)  # doctest: +SKIP
     """
     kwargs.setdefault("scenario", "server")
     s = _settings(model, settings, kwargs)
@@ -212,6 +218,8 @@ def find_qps(
         s.search,
         find_qps=True,
         latency_slo_ms=latency_slo_ms,
+        ttft_slo_ms=ttft_slo_ms,
+        tpot_slo_ms=tpot_slo_ms,
         percentile=percentile,
         qps_max_trials=max_trials,
         qps_tolerance=tolerance,

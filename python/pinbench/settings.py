@@ -116,6 +116,10 @@ class SearchSettings:
     probe_time: float = 1.0  # seconds of each probe
     find_qps: bool = False  # search the highest server rate meeting latency_slo_ms
     latency_slo_ms: float | None = None  # the target of --find-qps (and of a sweep)
+    # -s generate --find-qps: targets on each request's time to first token (from its arrival)
+    # and time per output token, at ``percentile``; either or both
+    ttft_slo_ms: float | None = None
+    tpot_slo_ms: float | None = None
     percentile: float = 99.0  # the latency percentile that must meet the target
     qps_tolerance: float = 0.02  # --find-qps ends when its bounds are this close (a share)
     qps_max_trials: int = 10  # ... or after this many trials
@@ -203,6 +207,17 @@ class RunSettings:
             groups.setdefault(group, {})[key] = value
         changed = {g: dataclasses.replace(getattr(self, g), **v) for g, v in groups.items()}
         return dataclasses.replace(self, **changed, **top)
+
+    @property
+    def generates(self) -> bool:
+        """True when the streams run generation requests (``-s generate``; with ``--qps`` they
+        arrive open-loop, as the server scenario's queries do)."""
+        return self.layout.scenario == "generate"
+
+    @property
+    def open_loop(self) -> bool:
+        """True when queries (or requests) arrive at ``--qps`` rather than back to back."""
+        return self.server.qps is not None and self.layout.scenario in ("server", "generate")
 
     @property
     def auto_streams(self) -> bool:
@@ -397,11 +412,15 @@ def _validate_engine(e: EngineSettings) -> None:
 
 
 def _validate_server(s: ServerSettings, scenario: str) -> None:
-    if scenario != "server":
+    if scenario not in ("server", "generate"):
         if s.qps is not None:
-            raise UsageError(f"--qps applies to the server scenario: add -s server, not {scenario}")
+            raise UsageError(
+                f"--qps applies to -s server (and to -s generate's requests): not {scenario}"
+            )
         return
     if s.qps is None:
+        if scenario == "generate":
+            return  # closed loop: each stream's next request as soon as the last one ends
         raise UsageError("the server scenario needs an arrival rate: add --qps QUERIES_PER_SEC")
     q = s.qps
     if isinstance(q, bool) or not isinstance(q, (int, float)) or not (math.isfinite(q) and q > 0):
@@ -428,13 +447,28 @@ def _validate_search(s: SearchSettings, scenario: str, server: ServerSettings) -
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise UsageError(f"the rate search's tolerance must lie between 0 and 1, got {tol!r}")
     _positive_int(s.qps_max_trials, "the rate search's number of trials")
+    for slo, flag in ((s.ttft_slo_ms, "--ttft-slo"), (s.tpot_slo_ms, "--tpot-slo")):
+        if slo is not None and not (isinstance(slo, (int, float)) and math.isfinite(slo)
+                                    and slo > 0):  # fmt: skip
+            raise UsageError(f"{flag} must be more than 0 ms, got {slo!r}")
+    token_slos = s.ttft_slo_ms is not None or s.tpot_slo_ms is not None
     if not s.find_qps:
         if s.latency_slo_ms is not None:
             raise UsageError("--latency-slo is the target of --find-qps (or of pinbench sweep)")
+        if token_slos:
+            raise UsageError("--ttft-slo and --tpot-slo are targets of -s generate --find-qps")
         return
-    if s.latency_slo_ms is None:
+    if scenario == "generate":
+        if not token_slos or s.latency_slo_ms is not None:
+            raise UsageError(
+                "-s generate --find-qps targets tokens: give --ttft-slo, --tpot-slo or both "
+                "(not --latency-slo)"
+            )
+    elif token_slos:
+        raise UsageError("--ttft-slo and --tpot-slo are targets of -s generate --find-qps")
+    elif s.latency_slo_ms is None:
         raise UsageError("--find-qps needs a target: add --latency-slo, e.g. 20ms")
-    if scenario not in ("server", "async"):
+    if scenario not in ("server", "async", "generate"):
         raise UsageError(f"--find-qps searches the server scenario's rate; drop -s {scenario}")
     if server.qps is not None:
         raise UsageError("--find-qps searches the rate itself; drop --qps")

@@ -328,6 +328,33 @@ void test_calls_in_units() {
   CHECK(refused);
 }
 
+// The open loop with units: an arrival is a whole request; its first call counts from the
+// arrival, the later ones from their own start, in order.
+void test_open_loop_in_units() {
+  pb::RunnerConfig c;
+  c.stream_cpus = own_cpus(2);
+  c.duration_s = 0.1;
+  c.drain_s = 0.2;
+  c.mode = pb::LoopMode::kOpen;
+  c.calls_per_unit = 3;
+  for (int64_t t = 0; t < 100'000'000; t += 2'000'000) c.arrivals_ns.push_back(t);  // 500/s
+  const auto r = pb::run_streams(c, std::make_shared<pb::NativeWorkFactory>(1000), never_stop);
+  CHECK(r.failures.empty());
+  int64_t calls = 0;
+  for (const auto& s : r.streams) {
+    calls += s.totals.count;
+    CHECK(s.totals.count % 3 == 0 && s.scheduled.size() == s.starts.size());
+    for (size_t k = 0; k < s.starts.size(); ++k) {
+      if (k % 3 == 0) {
+        CHECK(s.starts[k] >= s.scheduled[k]);
+      } else {
+        CHECK(s.scheduled[k] == s.starts[k] && s.starts[k] >= s.ends[k - 1]);
+      }
+    }
+  }
+  CHECK(calls == 3 * r.arrivals_issued && r.arrivals_issued + r.arrivals_dropped == 50);
+}
+
 void test_shared_barrier_between_threads() {
   pb::SharedBarrier b;
   b.init(3);
@@ -546,6 +573,7 @@ int main(int argc, char** argv) {
       {"open_loop", test_open_loop},
       {"capped_samples", test_capped_samples},
       {"calls_in_units", test_calls_in_units},
+      {"open_loop_in_units", test_open_loop_in_units},
       {"shared_barrier_threads", test_shared_barrier_between_threads},
       {"shared_barrier_processes", test_shared_barrier_between_processes},
       {"processes_run_every_stream", test_process_isolation_runs_every_stream},

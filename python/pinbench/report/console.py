@@ -31,7 +31,14 @@ if TYPE_CHECKING:
     from ..result.profile import Profile
     from ..result.record import Result
     from ..result.repetitions import Repetitions
-    from ..result.search import QpsSearch, StreamTuning, Sweep, SweepModel, SweepPoint
+    from ..result.search import (
+        QpsSearch,
+        QpsTrial,
+        StreamTuning,
+        Sweep,
+        SweepModel,
+        SweepPoint,
+    )
     from ..result.server import ServerFigures
     from ..result.startup import Startup
 
@@ -99,6 +106,7 @@ def generation_lines(g: GenerationFigures) -> list[str]:
         ("Time To First Token (ms)", g.ttft_ms),
         ("Time Per Output Token (ms)", g.tpot_ms),
         ("Request Latency (ms)", g.request_latency_ms),
+        ("Queueing (ms)", g.queueing_ms),
     ):
         if spread is not None:
             out.append(
@@ -187,8 +195,8 @@ def extra_lines(result: Result) -> list[str]:
     return lines
 
 
-def _number(v: float) -> str:
-    return f"{v:.4f}" if math.isfinite(v) else "n/a"
+def _number(v: float | None) -> str:
+    return f"{v:.4f}" if v is not None and math.isfinite(v) else "n/a"
 
 
 def _unreliable(result: Result, percentiles: list[float]) -> str:
@@ -386,30 +394,43 @@ def auto_streams_lines(t: StreamTuning) -> list[str]:
     ]
 
 
+def _trial_figures(p: str, t: QpsTrial) -> str:
+    """``p99 12.3000 ms``, with a generation search's TTFT and TPOT beside it."""
+    tokens = "".join(
+        f", {label} {value:.4f} ms"
+        for label, value in (("TTFT", t.ttft_ms), ("TPOT", t.tpot_ms))
+        if value is not None
+    )
+    return f"{p} {t.latency_ms:.4f} ms{tokens}"
+
+
 def find_qps_lines(q: QpsSearch) -> list[str]:
     """The rate found by ``--find-qps``, its confirmation and the trials."""
     p = f"p{q.percentile:g}"
+    tokens = q.ttft_slo_ms is not None or q.tpot_slo_ms is not None
     rows = [
         (
             str(i + 1),
             f"{t.qps:.4f}",
             f"{t.qps_achieved:.4f}",
             f"{t.latency_ms:.4f}",
+            *((_number(t.ttft_ms), _number(t.tpot_ms)) if tokens else ()),
             f"{t.seconds:.2f}",
             str(t.dropped),
             "yes" if t.meets else "no",
         )
         for i, t in enumerate(q.trials)
     ]
-    header = ("trial", "qps", "achieved", f"{p} ms", "seconds", "dropped", "meets")
+    token_header = (f"{p} TTFT ms", f"{p} TPOT ms") if tokens else ()
+    header = ("trial", "qps", "achieved", f"{p} ms", *token_header, "seconds", "dropped", "meets")
     best = f"{q.best_qps:.4f}" if q.best_qps is not None else "none"
     out = [
-        f"Max Rate Under Target (queries/sec): {best} ({p} <= {q.latency_slo_ms:g} ms; "
+        f"Max Rate Under Target (queries/sec): {best} ({q.target}; "
         f"closed-loop capacity {q.capacity_qps:.4f})",
     ]
     if q.confirmations:
         runs = "; ".join(
-            f"{t.qps:.1f} q/s {p} {t.latency_ms:.4f} ms {'meets' if t.meets else 'misses'}"
+            f"{t.qps:.1f} q/s {_trial_figures(p, t)} {'meets' if t.meets else 'misses'}"
             for t in q.confirmations
         )
         held = "confirmed" if q.confirmed else "NOT confirmed: no rate held in every run"

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..result.profile import Profile
     from ..result.record import Result, StreamFigures
     from ..result.repetitions import Across, Repetitions
-    from ..result.search import QpsSearch, StreamTuning, Sweep
+    from ..result.search import QpsSearch, QpsTrial, StreamTuning, Sweep
     from ..result.server import ServerFigures
     from ..result.startup import Startup
     from ..settings import RunSettings
@@ -405,6 +405,7 @@ def generation_dict(g: GenerationFigures) -> dict[str, Any]:
         "tpot_ms": spread(g.tpot_ms),
         "tpot_per_request_ms": spread(g.tpot_per_request_ms),
         "request_latency_ms": spread(g.request_latency_ms),
+        "queueing_ms": spread(g.queueing_ms),
         "prefill_tokens_per_sec": g.prefill_tokens_per_sec,
         "decode_tokens_per_sec": g.decode_tokens_per_sec,
         "output_tokens_per_sec": g.output_tokens_per_sec,
@@ -465,6 +466,15 @@ def auto_streams_dict(t: StreamTuning) -> dict[str, Any]:
     }
 
 
+def _trial_dict(t: QpsTrial) -> dict[str, Any]:
+    """A trial; a generation search's TTFT and TPOT only where they were measured."""
+    d = dataclasses.asdict(t)
+    for key in ("ttft_ms", "tpot_ms"):
+        if d[key] is None:
+            del d[key]
+    return d
+
+
 def find_qps_dict(q: QpsSearch) -> dict[str, Any]:
     out: dict[str, Any] = {
         "method": "closed-loop capacity probe, then bisection of the server rate from "
@@ -476,15 +486,19 @@ def find_qps_dict(q: QpsSearch) -> dict[str, Any]:
         "tolerance": q.tolerance,
         "max_trials": q.max_trials,
         "best_qps": q.best_qps,
-        "trials": [dataclasses.asdict(t) for t in q.trials],
+        "trials": [_trial_dict(t) for t in q.trials],
     }
+    if q.ttft_slo_ms is not None or q.tpot_slo_ms is not None:
+        out["ttft_slo_ms"] = q.ttft_slo_ms
+        out["tpot_slo_ms"] = q.tpot_slo_ms
+        out["target"] = q.target
     if q.final_latency_ms is not None:
         out["final"] = {
             "qps": q.best_qps,
             "latency_ms": q.final_latency_ms,
             "meets": q.final_meets,
         }
-    out["confirmations"] = [dataclasses.asdict(t) for t in q.confirmations]
+    out["confirmations"] = [_trial_dict(t) for t in q.confirmations]
     out["confirmed"] = q.confirmed
     return out
 

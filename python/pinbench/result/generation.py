@@ -5,7 +5,10 @@ stream's samples are whole requests: call 0 the prefill (when there is a prompt)
 decode steps of one token. Definitions, as the anchors state them:
 
 - TTFT, time to first token: the prefill call, the first token's pick (the argmax) included.
-  Closed loop: no queueing (the server scenario's TTFT counts from the arrival).
+  Closed loop: no queueing. Served requests (``-s server``): from the request's scheduled
+  arrival to the end of its first call, queueing included, as MLPerf LoadGen counts it; the
+  request latency likewise ends at its last call's end, and ``queueing`` is the arrival to the
+  first call's start.
 - TPOT, time per output token: each decode call; and per request, as MLPerf LoadGen defines it,
   (request latency - TTFT) / (new tokens - 1).
 - Request latency: from the start of its first call to the end of its last (the runner's own
@@ -81,10 +84,11 @@ class GenerationFigures:
     tokens: str  # greedy | fixed
     calls_per_request: int
     requests: int  # whole requests measured (stored: see ``sampled``)
-    ttft_ms: Spread | None  # None without a prompt
+    ttft_ms: Spread | None  # None without a prompt (closed loop)
     tpot_ms: Spread | None  # decode calls; None without decode calls
     tpot_per_request_ms: Spread | None  # (latency - TTFT) / (new tokens - 1)
     request_latency_ms: Spread | None
+    queueing_ms: Spread | None  # served requests: from the arrival to the first call's start
     prefill_tokens_per_sec: float | None
     decode_tokens_per_sec: float | None
     output_tokens_per_sec: float
@@ -108,31 +112,37 @@ def generation_figures(
 ) -> GenerationFigures:
     """The figures of a ``-s generate`` measurement (``m``'s units are requests)."""
     prefill = prompt_tokens > 0
-    calls = int(prefill) + (max(new_tokens - 1, 0) if prefill else new_tokens)
-    ttft, decode, latency, per_request = [], [], [], []
+    calls = m.calls_per_unit  # the runner's unit: one request's forward passes
+    ttft, decode, latency, per_request, queued = [], [], [], [], []
     streams = []
     for s in m.streams:
         whole = (s.starts_ns.size // calls) * calls  # a failed stream's last request is cut
         starts = s.starts_ns[:whole].reshape(-1, calls)
         ends = s.ends_ns[:whole].reshape(-1, calls)
         durations = ends - starts
-        first = durations[:, 0] if prefill else np.empty(0, np.int64)
+        # Open loop (served requests): from the scheduled arrival, queueing included.
+        origin = starts[:, 0]
+        if s.scheduled_ns is not None:
+            origin = s.scheduled_ns[:whole].reshape(-1, calls)[:, 0]
+            queued.append(starts[:, 0] - origin)
+        first = ends[:, 0] - origin if prefill or s.scheduled_ns is not None else np.empty(0)
         steps = durations[:, 1:] if prefill else durations
-        span = ends[:, -1] - starts[:, 0]
+        span = ends[:, -1] - origin
         ttft.append(first)
         decode.append(steps.ravel())
         latency.append(span)
-        if prefill and new_tokens > 1:
+        if first.size and new_tokens > 1:
             per_request.append((span - first) / (new_tokens - 1))
-        elif not prefill and new_tokens > 0:
+        elif not first.size and new_tokens > 0:
             per_request.append(span / new_tokens)
+        prefills = durations[:, 0] if prefill else np.empty(0)
         streams.append(
             StreamGeneration(
                 index=s.index,
                 requests=int(starts.shape[0]),
                 ttft_ms=float(first.mean()) / 1e6 if first.size else None,
                 tpot_ms=float(steps.mean()) / 1e6 if steps.size else None,
-                prefill_tokens_per_sec=_rate(batch_size * prompt_tokens * first.size, first),
+                prefill_tokens_per_sec=_rate(batch_size * prompt_tokens * prefills.size, prefills),
                 decode_tokens_per_sec=_rate(batch_size * steps.size, steps),
             )
         )
@@ -151,6 +161,7 @@ def generation_figures(
         tpot_ms=Spread.of_ns(_joined(decode)),
         tpot_per_request_ms=Spread.of_ns(_joined(per_request)),
         request_latency_ms=Spread.of_ns(_joined(latency)),
+        queueing_ms=Spread.of_ns(_joined(queued)),
         prefill_tokens_per_sec=_sum(s.prefill_tokens_per_sec for s in streams),
         decode_tokens_per_sec=_sum(s.decode_tokens_per_sec for s in streams),
         output_tokens_per_sec=generated / seconds if seconds > 0 else float("nan"),
@@ -160,6 +171,24 @@ def generation_figures(
         sampled=any(s.sampled for s in m.streams),
         streams=tuple(streams),
     )
+
+
+def request_times_ms(m: Measurement, new_tokens: int) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Every whole request's (TTFT, TPOT) in ms, as MLPerf LoadGen defines them: TTFT from its
+    arrival (closed loop: its first call's start) to its first call's end; TPOT = (latency -
+    TTFT) / (new tokens - 1), empty with fewer than 2 new tokens."""
+    calls = m.calls_per_unit
+    ttft, tpot = [], []
+    for s in m.streams:
+        whole = (s.starts_ns.size // calls) * calls
+        ends = s.ends_ns[:whole].reshape(-1, calls)
+        origin = (s.scheduled_ns if s.scheduled_ns is not None else s.starts_ns)[:whole]
+        first_start = origin.reshape(-1, calls)[:, 0]
+        first = ends[:, 0] - first_start
+        ttft.append(first / 1e6)
+        if new_tokens > 1:
+            tpot.append((ends[:, -1] - first_start - first) / (new_tokens - 1) / 1e6)
+    return _joined(ttft), _joined(tpot)
 
 
 def _rate(count: int, durations: NDArray[Any]) -> float | None:

@@ -110,6 +110,9 @@ class Measurement:
     failure: Failure | None = None  # the failure that stopped the run (then it is partial)
     extra: dict[str, Any] = field(default_factory=dict)  # worker_reports: each worker's report
     warmup_start_ns: int = 0  # when every factory had returned and the warmup began (0: never)
+    # Calls per unit (a generation request): the runner never cut one, so every stream's
+    # samples are whole units; an open loop's arrival is one unit.
+    calls_per_unit: int = 1
 
     @property
     def phase_reached(self) -> str:

@@ -89,18 +89,22 @@ class QpsTrial:
     qps: float
     seconds: float
     qps_achieved: float
-    latency_ms: float  # at the search's percentile, queueing included
+    latency_ms: float  # at the search's percentile, queueing included (a request's, end to end)
     median_ms: float
     issued: int
     dropped: int
     meets: bool
+    # -s generate: each request's time to first token (from its arrival) and time per output
+    # token, at the search's percentile
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
 
 
 @dataclass(frozen=True)
 class QpsSearch:
     """What ``--find-qps`` tried and found, and how the final run at the best rate did."""
 
-    latency_slo_ms: float
+    latency_slo_ms: float | None  # None when the targets are on tokens (-s generate)
     percentile: float
     capacity_qps: float  # closed-loop queries/s of the same streams
     trials: tuple[QpsTrial, ...]
@@ -111,6 +115,27 @@ class QpsSearch:
     final_meets: bool | None = None  # whether the last confirmation met the target
     confirmations: tuple[QpsTrial, ...] = ()  # full -t runs at the answer (and below it)
     confirmed: bool = False  # best_qps held in every confirmation run at it
+    ttft_slo_ms: float | None = None  # -s generate's targets, at ``percentile``
+    tpot_slo_ms: float | None = None
+
+    @property
+    def target(self) -> str:
+        return describe_target(
+            self.percentile, self.latency_slo_ms, self.ttft_slo_ms, self.tpot_slo_ms
+        )
+
+
+def describe_target(
+    percentile: float, latency_ms: float | None, ttft_ms: float | None, tpot_ms: float | None
+) -> str:
+    """A rate search's targets in words.
+
+    >>> describe_target(99, None, 2000, 100)
+    'p99 TTFT <= 2000 ms, p99 TPOT <= 100 ms'
+    """
+    p = f"p{percentile:g}"
+    pairs = (("", latency_ms), (" TTFT", ttft_ms), (" TPOT", tpot_ms))
+    return ", ".join(f"{p}{label} <= {slo:g} ms" for label, slo in pairs if slo is not None)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ counts, as in MLPerf LoadGen's server scenario. Figures:
   not keep up);
 - lateness, ``start - scheduled arrival`` of each query: how many started more than
   ``LATE_THRESHOLD_MS`` after their arrival, and the mean, p50, p99 and max of the lateness.
+
+A query of generation requests (``-s server`` with a request's shape) is a whole request: its
+calls are one unit (``Measurement.calls_per_unit``), counted once here; its token figures are
+``result.generation``'s.
 """
 
 from __future__ import annotations
@@ -76,13 +80,14 @@ class ServerFigures:
 def lateness(m: Measurement, threshold_ms: float = LATE_THRESHOLD_MS) -> Lateness:
     """Lateness of every stored query (with ``max_samples`` caps: of the stored sample, the
     late count scaled to every query)."""
-    parts = [s.late_ns for s in m.streams if s.late_ns is not None]
+    unit = m.calls_per_unit  # an arrival is a unit: its first call is the query's start
+    parts = [s.late_ns[::unit] for s in m.streams if s.late_ns is not None]
     late_ns = np.concatenate(parts) if parts else np.empty(0, np.int64)
     if late_ns.size == 0:
         nan = math.nan
         return Lateness(0, 0, threshold_ms, nan, nan, nan, nan)
     ms = late_ns.astype(np.float64) / 1e6
-    count = m.iterations
+    count = m.iterations // unit
     late = int(np.count_nonzero(ms > threshold_ms))
     if ms.size < count:  # capped samples: scale the sampled fraction to every query
         late = round(late * count / ms.size)
@@ -125,7 +130,7 @@ def achieved_rate(m: Measurement) -> float:
         return math.nan
     end = window[1] if m.interrupted or m.deadline_ns is None else max(window[1], m.deadline_ns)
     seconds = (end - m.measure_start_ns) / 1e9
-    return m.iterations / seconds if seconds > 0 else math.nan
+    return m.iterations / m.calls_per_unit / seconds if seconds > 0 else math.nan
 
 
 def server_warnings(f: ServerFigures, seconds_to_run: float) -> list[str]:

@@ -65,7 +65,7 @@ def assemble(
     throughput_trend = slice_trend(pairs, m.window_ns, stored, weights(m.streams))
     latency = m.latency
     server = None
-    if config.scenario == "server":
+    if settings.open_loop:
         s = settings.server
         assert s.qps is not None  # validated
         drain = s.drain if s.drain is not None else config.seconds_to_run
@@ -118,7 +118,7 @@ def generation(
     settings: RunSettings, config: RunConfig, m: Measurement
 ) -> GenerationFigures | None:
     """-s generate's token figures (None in the other scenarios)."""
-    if config.scenario != "generate":
+    if not settings.generates:
         return None
     g = settings.generation
     checked = config.engine_options.get("generation_cache_lengths_checked") or ()

@@ -202,8 +202,8 @@ def execute(
     """
     meas, server = settings.measure, settings.server
     arrivals = None
-    if layout.scenario == "server":
-        assert server.qps is not None  # validated
+    if settings.open_loop:
+        assert server.qps is not None
         arrivals = arrival_schedule(
             server.qps, meas.time, distribution=server.arrivals, seed=settings.inputs.seed
         )

@@ -107,10 +107,11 @@ def measure(
     switches to the open loop: the streams serve the arrivals as a queue, latency counts from each
     arrival, and arrivals still queued ``drain`` seconds after the deadline are dropped.
 
-    ``calls_per_unit`` K > 1 (the closed loop only): the step's calls come in units of K (a
-    generation request: its prefill and its decode calls) that the warmup and the window never
-    cut; each call is a sample, and ``iterations`` and ``max_samples`` are rounded up to whole
-    units.
+    ``calls_per_unit`` K > 1: the step's calls come in units of K (a generation request: its
+    prefill and its decode calls) that the warmup and the window never cut; each call is a
+    sample, and ``iterations`` and ``max_samples`` are rounded up to whole units. In the open
+    loop an arrival is one unit: its first call's latency counts from the arrival (its
+    ``scheduled_ns``), each later call's from its own start.
 
     ``isolation="process"`` runs each stream in a worker process of its own (its own interpreter,
     so no GIL is shared; see ``pinbench.run.isolation``): ``make_step`` must then be importable by
@@ -142,8 +143,6 @@ def measure(
         raise UsageError(f"isolation must be thread or process, got {isolation!r}")
     if type(calls_per_unit) is not int or calls_per_unit < 1:
         raise UsageError(f"calls_per_unit must be a positive integer, got {calls_per_unit!r}")
-    if calls_per_unit > 1 and arrivals_ns is not None:
-        raise UsageError("the open loop takes one call per arrival: calls_per_unit must be 1")
     config = _runner_config(
         stream_cpus, warmup, duration, iterations, max_samples, iteration_timeout, seed
     )
@@ -158,8 +157,9 @@ def measure(
         raw: RawRun | WorkerRun = run_in_processes(make_step, config)
     else:
         raw = _core.run_streams(make_step, config)
+    open_loop = arrivals_ns is not None
     return _measurement(
-        raw, stream_cpus, warmup, duration, iterations, arrivals_ns is not None, isolation
+        raw, stream_cpus, warmup, duration, iterations, open_loop, isolation, calls_per_unit
     )
 
 
@@ -229,6 +229,7 @@ def _measurement(
     iterations: int | None,
     open_loop: bool,
     isolation: str,
+    calls_per_unit: int = 1,
 ) -> Measurement:
     pids = getattr(raw, "pids", None) or [os.getpid()] * len(stream_cpus)
     streams = [_stream(raw, i, stream_cpus[i], open_loop, pids[i]) for i in range(len(stream_cpus))]
@@ -251,6 +252,7 @@ def _measurement(
         isolation=isolation,
         failure=failure,
         extra={"worker_reports": raw.reports} if isinstance(raw, WorkerRun) else {},
+        calls_per_unit=calls_per_unit,
     )
     if raw.failures:
         stream, phase, iteration, error = raw.failures[0]

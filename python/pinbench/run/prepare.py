@@ -97,7 +97,7 @@ class Prepared:
                 shape.past_len,
                 shape.seq_len_source,
             )
-        elif s.layout.scenario != "generate":
+        elif not s.generates:
             log.info("%s: shapes as the model and -shapes give them "
                      "(--disable-kv-cache-overrides)", what)  # fmt: skip
         engine = self.engine_class.name
@@ -173,7 +173,7 @@ def generation_request(
 ) -> GenerationRequest | None:
     """-s generate's request (None in the other scenarios); UsageError when the engine or the
     model cannot run it."""
-    if settings.layout.scenario != "generate":
+    if not settings.generates:
         return None
     if not cls.generates:
         raise UsageError(
@@ -189,9 +189,9 @@ def generation_request(
 
 def kv_request(settings: RunSettings) -> KvRequest | None:
     """What the KV-cache flags fix on a decoder: one forward pass in the single-call
-    scenarios; nothing with ``--disable-kv-cache-overrides`` or under ``-s generate`` (whose
+    scenarios; nothing with ``--disable-kv-cache-overrides`` or for generation requests (whose
     calls change the lengths)."""
-    if settings.kv_cache.disable_kv_cache_overrides or settings.layout.scenario == "generate":
+    if settings.kv_cache.disable_kv_cache_overrides or settings.generates:
         return None
     return KvRequest(settings.inputs.sequence_length, settings.kv_cache.input_ids_length)
 

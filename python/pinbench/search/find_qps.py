@@ -27,11 +27,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..base.errors import Interrupted, RunError
 from ..base.logs import log, quiet_logs
-from ..result.search import QPS_HEADROOM, QPS_MAX_TRIALS, QPS_TOLERANCE, QpsSearch, QpsTrial
+from ..result.generation import request_times_ms
+from ..result.search import (
+    QPS_HEADROOM,
+    QPS_MAX_TRIALS,
+    QPS_TOLERANCE,
+    QpsSearch,
+    QpsTrial,
+    describe_target,
+)
 from ..result.validity import needed_iterations
 from ..settings import OutputSettings
 from .repeat import run_benchmark
@@ -88,6 +97,87 @@ def bisect_rate(
     return trials
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a rate must hold: a latency percentile (queries), or a generation request's time to
+    first token and time per output token (either or both), each at ``percentile``."""
+
+    percentile: float
+    latency_slo_ms: float | None = None
+    ttft_slo_ms: float | None = None
+    tpot_slo_ms: float | None = None
+    new_tokens: int = 0  # -s generate: tokens per request (TPOT needs two or more)
+
+    @classmethod
+    def of(cls, settings: RunSettings) -> Target:
+        s = settings.search
+        if settings.generates:
+            g = settings.generation
+            return cls(s.percentile, None, s.ttft_slo_ms, s.tpot_slo_ms, g.new_tokens)
+        return cls(s.percentile, s.latency_slo_ms)
+
+    def judge(self, r: Result) -> QpsTrial:
+        """A trial's figures (its rate and seconds left 0, for the caller to set)."""
+        m = r.measurement
+        latency = latency_at(m, self.percentile)
+        ttft = tpot = None
+        meets = not m.arrivals_dropped
+        if self.latency_slo_ms is not None:
+            meets = meets and latency <= self.latency_slo_ms
+        if self.ttft_slo_ms is not None or self.tpot_slo_ms is not None:
+            ttfts, tpots = request_times_ms(m, self.new_tokens)
+            ttft = _percentile(ttfts, self.percentile)
+            tpot = _percentile(tpots, self.percentile) if tpots.size else None
+            if self.ttft_slo_ms is not None:
+                meets = meets and ttft <= self.ttft_slo_ms
+            if self.tpot_slo_ms is not None:
+                meets = meets and tpot is not None and tpot <= self.tpot_slo_ms
+            latency = request_latency_at(m, self.percentile)
+        achieved = r.server.qps_achieved if r.server is not None else m.throughput
+        return QpsTrial(0.0, 0.0, achieved, latency, r.latency.median,
+                        int(m.arrivals_issued or 0), int(m.arrivals_dropped or 0),
+                        bool(meets), ttft, tpot)  # fmt: skip
+
+    def hopeless(self, closed: Result) -> str | None:
+        """Why no rate can meet the target, judged on the closed-loop run (no queueing can
+        make anything faster), or None."""
+        if self.latency_slo_ms is not None and closed.latency.median > self.latency_slo_ms:
+            return f"one inference alone takes {closed.latency.median:.3f} ms (median, no queueing)"
+        g = closed.generation
+        if g is None:
+            return None
+        if self.ttft_slo_ms is not None and g.ttft_ms and g.ttft_ms.median > self.ttft_slo_ms:
+            return f"a request's first token alone takes {g.ttft_ms.median:.3f} ms (median)"
+        slo, tpot = self.tpot_slo_ms, g.tpot_per_request_ms
+        if slo is not None and tpot is not None and tpot.median > slo:
+            return f"a token alone takes {tpot.median:.3f} ms (median, no queueing)"
+        return None
+
+    def describe(self) -> str:
+        return describe_target(
+            self.percentile, self.latency_slo_ms, self.ttft_slo_ms, self.tpot_slo_ms
+        )
+
+
+def _percentile(values: Any, p: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(values, p)) if len(values) else math.nan
+
+
+def request_latency_at(m: Measurement, percentile: float) -> float:
+    """The ``percentile`` of each generation request's latency from its arrival, ms."""
+    import numpy as np
+
+    calls, spans = m.calls_per_unit, []
+    for s in m.streams:
+        whole = (s.starts_ns.size // calls) * calls
+        origin = (s.scheduled_ns if s.scheduled_ns is not None else s.starts_ns)[:whole]
+        spans.append(s.ends_ns[:whole].reshape(-1, calls)[:, -1] - origin.reshape(-1, calls)[:, 0])
+    lat = np.concatenate(spans) if spans else np.empty(0)
+    return float(np.percentile(lat, percentile)) / 1e6 if lat.size else math.nan
+
+
 def variant(
     settings: RunSettings,
     *,
@@ -104,7 +194,9 @@ def variant(
         layout=dataclasses.replace(s.layout, scenario=scenario, num_streams=num_streams),
         measure=dataclasses.replace(s.measure, time=time, warmup_time=warmup, repeat=1),
         server=dataclasses.replace(s.server, qps=qps),
-        search=dataclasses.replace(s.search, find_qps=False, latency_slo_ms=None),
+        search=dataclasses.replace(
+            s.search, find_qps=False, latency_slo_ms=None, ttft_slo_ms=None, tpot_slo_ms=None
+        ),
         outputs=OutputSettings(),
     )
 
@@ -115,16 +207,19 @@ def find_qps(
     """The final server run at the highest rate found, its ``config.find_qps`` holding the
     search; RunError when no rate meets the target.
 
-    REQUIRES: ``settings`` validated, with ``search.find_qps`` and a ``latency_slo_ms``.
+    REQUIRES: ``settings`` validated, with ``search.find_qps`` and a target.
     """
     search = settings.search
-    slo, percentile, probe_time = search.latency_slo_ms, search.percentile, search.probe_time
-    assert slo is not None  # validated
+    percentile, probe_time = search.percentile, search.probe_time
+    target = Target.of(settings)
+    # Generation requests arrive as -s generate's open loop; queries as the server scenario's.
+    served = "generate" if settings.generates else "server"
     time, warmup = settings.measure.time, settings.measure.warmup_time
     probe_warmup = min(warmup, probe_time / 2.0)
 
-    capacity_run = _capacity_run(prepared, settings, probe_warmup)
-    capacity = capacity_run.iterations / capacity_run.seconds_ran
+    capacity_run = _capacity_run(prepared, settings, probe_warmup, target)
+    m = capacity_run.measurement
+    capacity = capacity_run.iterations / m.calls_per_unit / capacity_run.seconds_ran
     # auto: chosen once, by the capacity run's probes
     streams = capacity_run.config.num_streams if settings.auto_streams else settings.fixed_streams
     needed = needed_iterations(percentile)
@@ -133,7 +228,7 @@ def find_qps(
         seconds = min(max(probe_time, needed / rate), max(probe_time, time))
         run = variant(
             settings,
-            scenario="server",
+            scenario=served,
             time=seconds,
             warmup=probe_warmup,
             qps=rate,
@@ -143,7 +238,7 @@ def find_qps(
             r = run_benchmark(prepared, run)
         if r.interrupted:  # a signal stops the search, not just this trial
             raise Interrupted(r.measurement.interrupt, "probe")
-        return _trial(r, rate, seconds, percentile, slo)
+        return _trial(r, rate, seconds, target)
 
     trials = bisect_rate(
         trial, capacity, tolerance=search.qps_tolerance, max_trials=search.qps_max_trials
@@ -152,34 +247,36 @@ def find_qps(
     if not passed:
         lowest = min(trials, key=lambda t: t.qps)
         raise RunError(
-            f"no rate meets p{percentile:g} <= {slo:g} ms: the lowest tried, "
-            f"{lowest.qps:.1f} queries/s, gave {lowest.latency_ms:.3f} ms"
+            f"no rate meets {target.describe()}: the lowest tried, {lowest.qps:.1f} queries/s, "
+            f"gave {_figures(lowest, percentile)}"
         )
     best = max(t.qps for t in passed)
 
     def confirm(rate: float) -> tuple[Result, QpsTrial]:
         run = dataclasses.replace(
             variant(
-                settings, scenario="server", time=time, warmup=warmup, qps=rate, num_streams=streams
+                settings, scenario=served, time=time, warmup=warmup, qps=rate, num_streams=streams
             ),
             outputs=settings.outputs,
         )
         r = run_benchmark(prepared, run, on_start=on_start)
-        return r, _trial(r, rate, time, percentile, slo)
+        return r, _trial(r, rate, time, target)
 
-    final, confirmations, confirmed = _confirm(confirm, best, percentile, slo, time)
+    final, confirmations, confirmed = _confirm(confirm, best, percentile, time)
     record = QpsSearch(
-        slo,
+        target.latency_slo_ms,
         percentile,
         capacity,
         tuple(trials),
         confirmed if confirmed is not None else best,
         search.qps_tolerance,
         search.qps_max_trials,
-        final_latency_ms=latency_at(final.measurement, percentile),
+        final_latency_ms=target.judge(final).latency_ms,
         final_meets=confirmations[-1].meets,
         confirmations=tuple(confirmations),
         confirmed=confirmed is not None,
+        ttft_slo_ms=target.ttft_slo_ms,
+        tpot_slo_ms=target.tpot_slo_ms,
     )
     reason = (
         capacity_run.config.num_streams_reason
@@ -199,7 +296,6 @@ def _confirm(
     confirm: Callable[[float], tuple[Result, QpsTrial]],
     best: float,
     percentile: float,
-    slo: float,
     time: float,
 ) -> tuple[Result, list[QpsTrial], float | None]:
     """The search's answer confirmed by ``CONFIRMATIONS`` runs of the full ``-t``, each of which
@@ -227,10 +323,9 @@ def _confirm(
             return first, done, rate
         if step < MAX_STEPS_DOWN:
             log.warning(
-                "find-qps: over the full -t, p%g was %.3f ms at %.1f queries/s, above the "
-                "target (short trials see less of the queue's tail); stepping down",
-                percentile,
-                done[-1].latency_ms,
+                "find-qps: over the full -t, %s at %.1f queries/s missed the target (short "
+                "trials see less of the queue's tail); stepping down",
+                _figures(done[-1], percentile),
                 rate,
             )
             rate *= STEP_DOWN
@@ -238,13 +333,15 @@ def _confirm(
     return first, done, None
 
 
-def _capacity_run(prepared: Prepared, settings: RunSettings, warmup: float) -> Result:
-    """The closed-loop run whose rate bounds every open loop's; RunError when even its median
-    misses the target (queueing can only add to it)."""
+def _capacity_run(
+    prepared: Prepared, settings: RunSettings, warmup: float, target: Target
+) -> Result:
+    """The closed-loop run whose rate bounds every open loop's; RunError when even it misses
+    the target (queueing can only add to it)."""
     search = settings.search
     closed = variant(
         settings,
-        scenario="async",
+        scenario="generate" if settings.generates else "async",
         time=search.probe_time,
         warmup=warmup,
         num_streams=settings.layout.num_streams,
@@ -254,40 +351,34 @@ def _capacity_run(prepared: Prepared, settings: RunSettings, warmup: float) -> R
         raise Interrupted(run.measurement.interrupt, "probe")
     log.info(
         "find-qps: closed-loop capacity %.1f queries/s on %d stream(s), median %.3f ms",
-        run.iterations / run.seconds_ran,
+        run.iterations / run.measurement.calls_per_unit / run.seconds_ran,
         run.config.num_streams,
         run.latency.median,
     )
-    slo = search.latency_slo_ms
-    assert slo is not None  # validated
-    if run.latency.median > slo:
-        raise RunError(
-            f"no rate can meet p{search.percentile:g} <= {slo:g} ms: one inference alone "
-            f"takes {run.latency.median:.3f} ms (median, no queueing)"
-        )
+    why = target.hopeless(run)
+    if why is not None:
+        raise RunError(f"no rate can meet {target.describe()}: {why}")
     return run
 
 
-def _trial(r: Result, rate: float, seconds: float, percentile: float, slo: float) -> QpsTrial:
-    m = r.measurement
-    value = latency_at(m, percentile)
-    t = QpsTrial(
-        qps=rate,
-        seconds=seconds,
-        qps_achieved=r.server.qps_achieved if r.server is not None else m.throughput,
-        latency_ms=value,
-        median_ms=r.latency.median,
-        issued=int(m.arrivals_issued or 0),
-        dropped=int(m.arrivals_dropped or 0),
-        meets=bool(value <= slo and not m.arrivals_dropped),
+def _figures(t: QpsTrial, percentile: float) -> str:
+    """A trial's figures at the target's percentile, in words."""
+    p = f"p{percentile:g}"
+    tokens = "".join(
+        f", {p} {label} {value:.3f} ms"
+        for label, value in (("TTFT", t.ttft_ms), ("TPOT", t.tpot_ms))
+        if value is not None
     )
+    return f"{p} {t.latency_ms:.3f} ms{tokens}, {t.dropped} dropped"
+
+
+def _trial(r: Result, rate: float, seconds: float, target: Target) -> QpsTrial:
+    t = dataclasses.replace(target.judge(r), qps=rate, seconds=seconds)
     log.info(
-        "find-qps trial: %.1f queries/s for %.2f s: p%g %.3f ms, %d dropped: %s",
+        "find-qps trial: %.1f queries/s for %.2f s: %s: %s",
         rate,
         seconds,
-        percentile,
-        value,
-        t.dropped,
+        _figures(t, target.percentile),
         "meets" if t.meets else "misses",
     )
     return t
