@@ -13,7 +13,7 @@ import math
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from ..result.ab import metric_value
+from ..result.ab import metric_unit, metric_value
 from ..result.search import cores_label
 from ..result.server import MIN_QUERIES_FOR_RATE
 from .tables import table_lines
@@ -420,7 +420,7 @@ def find_qps_lines(q: QpsSearch) -> list[str]:
 def ab_lines(ab: AbResult) -> list[str]:
     """An A/B run: the two sides, each round's figures, and the ratio with its test."""
     c = ab.comparison
-    unit = "items/sec" if c.metric == "items_per_sec" else f"{c.metric} ms"
+    unit = metric_unit(c.metric)
     rows = []
     for k, (a, b) in enumerate(zip(ab.a_runs, ab.b_runs)):
         va, vb = metric_value(a, c.metric), metric_value(b, c.metric)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ..result.memory import Memory
     from ..result.profile import Profile
     from ..result.record import Result, StreamFigures
-    from ..result.repetitions import Across, Repetitions
+    from ..result.repetitions import Across, RepetitionFigures, Repetitions
     from ..result.search import QpsSearch, StreamTuning, Sweep
     from ..result.server import ServerFigures
     from ..result.startup import Startup
@@ -497,11 +497,21 @@ def repetitions_dict(reps: Repetitions) -> dict[str, Any]:
         "items/sec (the lower middle for an even count); ci95 is Student t's interval of the "
         "mean over the repetitions",
         "instances_rebuilt": reps.instances_rebuilt,
-        "runs": [dataclasses.asdict(r) | {"reasons": list(r.reasons)} for r in reps.runs],
+        "runs": [_repetition(r) for r in reps.runs],
         "items_per_sec": across(reps.items_per_sec),
         "mean_ms": across(reps.mean_ms),
         "median_ms": across(reps.median_ms),
     }
+
+
+def _repetition(r: RepetitionFigures) -> dict[str, Any]:
+    """One repetition; the token figures only when it ran -s generate (other runs' documents
+    keep their keys)."""
+    out = dataclasses.asdict(r) | {"reasons": list(r.reasons)}
+    for key in ("ttft_ms", "tpot_ms", "decode_tokens_per_sec"):
+        if out[key] is None:
+            del out[key]
+    return out
 
 
 def ab_document(ab: AbResult) -> dict[str, Any]:
