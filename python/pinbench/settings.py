@@ -474,7 +474,7 @@ def _validate_search(s: SearchSettings, scenario: str, server: ServerSettings) -
         raise UsageError("--find-qps searches the rate itself; drop --qps")
 
 
-SWEEP_SCENARIOS: tuple[str, ...] = ("async", "elastic", "sync")
+SWEEP_SCENARIOS: tuple[str, ...] = ("async", "elastic", "sync", "generate")
 MAX_CORES = "max"  # --cores max: every physical core this process may use
 
 
@@ -488,6 +488,10 @@ class SweepSettings:
     ``scenarios=()`` ``base.layout.scenario``. A folder among ``models`` that holds no
     ``model.onnx`` stands for every ``.onnx`` file under it (``pinbench.search.sweep``). ``sync``
     points run one stream whatever ``streams`` says.
+
+    Decoders: ``prompt_tokens`` and ``new_tokens`` are axes of the ``generate`` points (() =
+    ``base.generation``'s); ``sequence_lengths`` (``-seq_len``) an axis of the single-call points
+    (() = ``base.inputs.sequence_length``), each a forward pass of that KV shape.
 
     Example::
 
@@ -505,7 +509,10 @@ class SweepSettings:
     models: tuple[str, ...] = ()  # () = base.model alone
     engines: tuple[str | type, ...] = ()  # () = base.engine.engine alone
     cores: tuple[int | str, ...] = ()  # physical cores per point, or "max"; () = base's
-    scenarios: tuple[str, ...] = ()  # async, elastic, sync; () = base.layout.scenario alone
+    scenarios: tuple[str, ...] = ()  # async, elastic, sync, generate; () = base's scenario alone
+    prompt_tokens: tuple[int, ...] = ()  # generate points' --prompt-tokens; () = base's
+    new_tokens: tuple[int, ...] = ()  # generate points' --new-tokens; () = base's
+    sequence_lengths: tuple[int, ...] = ()  # single-call points' -seq_len; () = base's
 
     def validate(self) -> SweepSettings:
         """Every axis checked and deduplicated in the order given, empty axes filled from
@@ -529,6 +536,7 @@ class SweepSettings:
         if base.inputs.batch_size is not None or base.layout.num_streams is not None:
             raise UsageError("sweep sets the batch size and the streams of each point itself")
         cores = _sweep_cores(self.cores or (base.layout.num_cores or MAX_CORES,))
+        prompts, news, seqs = _sweep_decoder_axes(self, scenarios)
         return dataclasses.replace(
             self,
             # the axes hold the cores now: validate() again finds them given once
@@ -539,7 +547,41 @@ class SweepSettings:
             engines=_sweep_engines(self.engines or (base.engine.engine,)),
             cores=cores,
             scenarios=scenarios,
+            prompt_tokens=prompts,
+            new_tokens=news,
+            sequence_lengths=seqs,
         )
+
+
+def _sweep_decoder_axes(
+    sweep: SweepSettings, scenarios: tuple[str, ...]
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The request axes checked: each value an integer in range, each axis with a scenario
+    that uses it, no request of no tokens."""
+    prompts = tuple(dict.fromkeys(sweep.prompt_tokens))
+    news = tuple(dict.fromkeys(sweep.new_tokens))
+    seqs = tuple(dict.fromkeys(sweep.sequence_lengths))
+    for values, flag, least in ((prompts, "--prompt-tokens", 0), (news, "--new-tokens", 0),
+                                (seqs, "-seq_len", 1)):  # fmt: skip
+        for v in values:
+            if not (_is_int(v) and least <= v <= MAX_INT64):
+                raise UsageError(f"sweep {flag}: {v!r} is not an integer from {least} to 2**63 - 1")
+    if (prompts or news) and "generate" not in scenarios:
+        raise UsageError(
+            "sweep --prompt-tokens and --new-tokens shape -s generate's requests: add generate "
+            "to -s"
+        )
+    if seqs and all(s == "generate" for s in scenarios):
+        raise UsageError(
+            "sweep -seq_len fixes the single-call scenarios' forward pass: add async, elastic "
+            "or sync to -s (generate's lengths are its requests')"
+        )
+    g = sweep.base.generation
+    if "generate" in scenarios and max(prompts or (g.prompt_tokens,)) == 0 == max(
+        news or (g.new_tokens,)
+    ):  # a request of neither runs nothing; (0, 0) among others is left out of the grid
+        raise UsageError("sweep -s generate needs --prompt-tokens or --new-tokens above 0")
+    return prompts, news, seqs
 
 
 def _sweep_scenarios(given: tuple[str, ...]) -> tuple[str, ...]:
@@ -548,8 +590,8 @@ def _sweep_scenarios(given: tuple[str, ...]) -> tuple[str, ...]:
         scenario = parse_scenario(name)
         if scenario not in SWEEP_SCENARIOS:
             raise UsageError(
-                f"sweep -s {scenario}: choose async, elastic or sync (for the server scenario's "
-                "highest rate under a target use pinbench --find-qps)"
+                f"sweep -s {scenario}: choose async, elastic, sync or generate (for the server "
+                "scenario's highest rate under a target use pinbench --find-qps)"
             )
         out.append(scenario)
     return tuple(dict.fromkeys(out))

@@ -51,7 +51,9 @@ def build_parser() -> OneLineParser:
         "--metric",
         choices=list(METRICS),
         default="items_per_sec",
-        help="what is compared: items_per_sec (default), median or mean latency",
+        help="what is compared: items_per_sec (default), median or mean latency; with -s "
+        "generate also ttft, tpot (mean ms), ttft_p99, tpot_p99, prefill_tokens_per_sec, "
+        "decode_tokens_per_sec, output_tokens_per_sec",
     )
     p.add_argument("--alpha", type=types.level, default=ALPHA, help=f"significance level ({ALPHA})")
     p.add_argument(

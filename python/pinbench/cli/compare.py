@@ -35,7 +35,8 @@ def build_parser() -> OneLineParser:
         default=None,
         metavar="PCT",
         help="exit 1 when a run's throughput fell, or its median latency rose, by PCT%% or more "
-        "and the change is significant (or cannot be tested)",
+        "and the change is significant (or cannot be tested); with two -s generate runs also "
+        "their mean TTFT, TPOT and decode tokens/s",
     )
     p.add_argument(
         "--alpha",

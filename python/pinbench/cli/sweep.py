@@ -7,6 +7,7 @@ Its arguments become one SweepSettings, run by ``pinbench.api.sweep``; see
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 from typing import TYPE_CHECKING
@@ -17,7 +18,6 @@ from . import types
 from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
 
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Sequence
 
     from ..result.search import Sweep
@@ -28,12 +28,12 @@ examples:
   pinbench sweep model.onnx --batch 1,8 --streams 1,2 --latency-slo 20ms
   pinbench sweep a.onnx b.onnx --engines onnxruntime,openvino --cores 1,max --csv sweep.csv
   pinbench sweep models/ -s sync --cores "1, 4, max" --batch 1,16,32 --csv-dir results/
+  pinbench sweep decoder.onnx -s generate --prompt-tokens 16,64 --new-tokens 8 --streams 1
+  pinbench sweep decoder.onnx -s sync -seq_len 128,512 --batch 1,4
 """
 
 
 def build_parser() -> OneLineParser:
-    import argparse
-
     p = OneLineParser(
         prog=PROG,
         description="Run a grid of models x engines x core counts x scenarios x batch sizes x\n"
@@ -84,7 +84,7 @@ def add_grid_flags(p: argparse.ArgumentParser) -> None:
         dest="scenarios",
         type=types.name_list,
         default=None,
-        help="async (default), elastic, sync, or several: sync,async",
+        help="async (default), elastic, sync, generate, or several: sync,async",
     )
     p.add_argument(
         "--batch",
@@ -102,6 +102,42 @@ def add_grid_flags(p: argparse.ArgumentParser) -> None:
         "e.g. 1,2,4 (default: the divisors of the cores and the powers of two up to "
         "them; sync runs 1)",
     )
+    p.add_argument(
+        "--prompt-tokens",
+        type=count_list,
+        default=None,
+        metavar="P,...",
+        help="-s generate: the requests' prompt tokens, e.g. 16,64 (as pinbench: 128)",
+    )
+    p.add_argument(
+        "--new-tokens",
+        type=count_list,
+        default=None,
+        metavar="N,...",
+        help="-s generate: the requests' new tokens, e.g. 8,32 (as pinbench: 32)",
+    )
+    p.add_argument(
+        "-seq_len",
+        "--sequence_length",
+        "--sequence-lengths",
+        dest="sequence_lengths",
+        type=types.int_list,
+        default=None,
+        metavar="S,...",
+        help="KV-cache decoders in the single-call scenarios: the forward pass's context, "
+        "e.g. 128,512 (as pinbench -seq_len)",
+    )
+
+
+def count_list(text: str) -> list[int]:
+    """``0,16,64``: a comma-separated list of integers >= 0 (a request may have no prompt)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers >= 0")
+    return values
 
 
 def add_run_flags(p: argparse.ArgumentParser) -> None:
@@ -175,6 +211,9 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSe
         engines=tuple(args.engines or ()),
         cores=tuple(args.cores or ()),
         scenarios=tuple(args.scenarios or ()),
+        prompt_tokens=tuple(args.prompt_tokens or ()),
+        new_tokens=tuple(args.new_tokens or ()),
+        sequence_lengths=tuple(args.sequence_lengths or ()),
     )
 
 

@@ -5,6 +5,12 @@ measures and their units: ``throughput`` in operations (items) per second and ``
 median) in nanoseconds, each bounded by its 95% interval where the document has one; an A/B
 file adds ``ratio`` (B / A) to its ``B/A`` benchmark. A missing figure leaves its measure out.
 
+A benchmark of ``-s generate`` adds its token figures as measures of their own
+(``report.entries.TOKEN_MEASURES``): ``ttft_ms``, ``ttft_p99_ms``, ``tpot_ms``, ``tpot_p99_ms``
+(ms, lower is better; kept by ``--metric latency``) and ``prefill_tokens_per_sec``,
+``decode_tokens_per_sec``, ``output_tokens_per_sec`` (higher is better; kept by
+``--metric throughput``). Bencher creates a measure the first time a slug arrives.
+
 Example::
 
     >>> bmf([load_document("result.json")])  # doctest: +SKIP
@@ -51,6 +57,9 @@ def bmf(docs: Sequence[Document], measures: Sequence[str] = MEASURES) -> dict[st
             else None,
             "ratio": metric(e.ratio, e.ratio_ci),
         }
+        for t in e.tokens:
+            if t.kind in measures:
+                found[t.slug] = metric(t.value, t.bounds)
         kept = {k: v for k, v in found.items() if v is not None}
         if kept:
             out[e.name] = kept

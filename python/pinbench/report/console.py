@@ -13,7 +13,7 @@ import math
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from ..result.ab import metric_value
+from ..result.ab import metric_unit, metric_value
 from ..result.search import cores_label
 from ..result.server import MIN_QUERIES_FOR_RATE
 from .tables import table_lines
@@ -441,7 +441,7 @@ def find_qps_lines(q: QpsSearch) -> list[str]:
 def ab_lines(ab: AbResult) -> list[str]:
     """An A/B run: the two sides, each round's figures, and the ratio with its test."""
     c = ab.comparison
-    unit = "items/sec" if c.metric == "items_per_sec" else f"{c.metric} ms"
+    unit = metric_unit(c.metric)
     rows = []
     for k, (a, b) in enumerate(zip(ab.a_runs, ab.b_runs)):
         va, vb = metric_value(a, c.metric), metric_value(b, c.metric)
@@ -533,12 +533,48 @@ def _sweep_table(sweep: Sweep, indices: Sequence[int]) -> list[str]:
                 _meets(pt, sweep.latency_slo_ms),
             )
         )
-    header = (
+    header: tuple[str, ...] = (
         *("engine", "cores", "scenario", "batch", "streams", "items/sec", "median ms"),
         *(f"p{sweep.percentile:g} ms", "iterations", "verdict", "pareto"),
         "meets" if sweep.latency_slo_ms is not None else "",
     )
+    extra_header, extra = _request_columns(sweep, indices)
+    if extra_header:
+        header = (*header, *extra_header)
+        return table_lines(header, [(*row, *cells) for row, cells in zip(rows, extra)])
     return table_lines(header, rows)
+
+
+def _request_columns(
+    sweep: Sweep, indices: Sequence[int]
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """A decoder sweep's columns: -seq_len, and the generate points' request and token figures
+    (none when no point has them)."""
+    pts = [sweep.points[i] for i in indices]
+    seq = any(p.sequence_length is not None for p in pts)
+    gen = any(p.prompt_tokens is not None for p in pts)
+    header = (("seq_len",) if seq else ()) + (
+        ("P+N", "TTFT ms", "TPOT ms", "decode tok/s") if gen else ()
+    )
+    rows = []
+    for p in pts:
+        cells: tuple[str, ...] = (str(p.sequence_length or ""),) if seq else ()
+        if gen:
+            g = p.result.generation if p.result is not None else None
+            request = "" if p.prompt_tokens is None else f"{p.prompt_tokens}+{p.new_tokens}"
+            cells += (
+                request,
+                _ms(g.ttft_ms.mean if g and g.ttft_ms else None),
+                _ms(g.tpot_ms.mean if g and g.tpot_ms else None),
+                "" if g is None or g.decode_tokens_per_sec is None
+                else f"{g.decode_tokens_per_sec:.1f}",
+            )  # fmt: skip
+        rows.append(cells)
+    return header, rows
+
+
+def _ms(v: float | None) -> str:
+    return "" if v is None else f"{v:.4f}"
 
 
 def _best_line(sweep: Sweep, model: SweepModel) -> str:

@@ -8,6 +8,12 @@ Error (the one-line error of a point that failed; its figures are then empty). I
 every input as run in ``-shapes`` syntax (``x:[1,3,224,224],mask:[1,128]``); Command is the
 pinbench command that runs the row alone (for a run, its command line as typed). A run, a sweep
 and an A/B file all give these columns; an A/B file adds Side (A or B), in the order run.
+
+When a row ran ``-s generate`` (a run, a sweep point, an A/B side's run), the file adds
+GENERATION_COLUMNS at the end: the request (Prompt Tokens, New Tokens, Depth), Requests, TTFT and
+TPOT mean and p99 (ms), and Prefill, Decode and Output Tokens per second; they are empty on the
+rows of other scenarios. A sweep that varies ``-seq_len`` adds Sequence Length before them.
+Files without either keep the columns above, unchanged.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Sequence
 
-    from ..result.documents import Document, SweepRow
+    from ..result.documents import Document, GenerationDoc, SweepRow
 
 ORIGINAL_COLUMNS = (
     *("Model", "Engine", "Batch Size", "Num Cores", "Scenario", "Num Streams"),
@@ -35,6 +41,12 @@ ORIGINAL_COLUMNS = (
     "Command",
 )
 COLUMNS = (*ORIGINAL_COLUMNS, "Iterations", "Verdict", "Error")
+SEQUENCE_COLUMN = "Sequence Length"
+GENERATION_COLUMNS = (
+    *("Prompt Tokens", "New Tokens", "Depth", "Requests", "TTFT Mean", "TTFT p99", "TPOT Mean"),
+    *("TPOT p99", "Prefill Tokens per second", "Decode Tokens per second"),
+    "Output Tokens per second",
+)
 
 
 def shapes_text(shapes: dict[str, list[int]]) -> str:
@@ -44,6 +56,25 @@ def shapes_text(shapes: dict[str, list[int]]) -> str:
 
 def _figure(v: float) -> str:
     return repr(v) if math.isfinite(v) else ""
+
+
+def generation_cells(g: GenerationDoc | None) -> list[str]:
+    """GENERATION_COLUMNS of one row (empty cells for a row of another scenario)."""
+    if g is None:
+        return [""] * len(GENERATION_COLUMNS)
+    return [
+        str(g.prompt_tokens),
+        str(g.new_tokens),
+        str(g.depth),
+        str(g.requests),
+        _figure(g.ttft_mean_ms),
+        _figure(g.ttft_p99_ms),
+        _figure(g.tpot_mean_ms),
+        _figure(g.tpot_p99_ms),
+        _figure(g.prefill_tokens_per_sec),
+        _figure(g.decode_tokens_per_sec),
+        _figure(g.output_tokens_per_sec),
+    ]
 
 
 def sweep_row(p: SweepRow) -> list[str]:
@@ -96,16 +127,55 @@ def run_row(r: RunDoc) -> list[str]:
     ]
 
 
-def rows_of(doc: Document, indices: Sequence[int] | None = None) -> list[list[str]]:
-    """The rows of one document (a sweep's points ``indices`` only, when given)."""
+# One row before its optional columns: (COLUMNS' cells, side, -seq_len, token figures).
+Parts = tuple[list[str], str, "int | None", "GenerationDoc | None"]
+
+
+def _parts(doc: Document, indices: Sequence[int] | None) -> list[Parts]:
     if isinstance(doc, SweepDoc):
         chosen = range(len(doc.points)) if indices is None else indices
-        return [sweep_row(doc.points[i]) for i in chosen]
+        return [
+            (sweep_row(p), "", p.sequence_length, p.generation)
+            for p in (doc.points[i] for i in chosen)
+        ]
     if isinstance(doc, AbDoc):
         return [
-            [*run_row(r), name] for name, side in (("A", doc.a), ("B", doc.b)) for r in side.runs
+            (run_row(r), name, None, r.generation)
+            for name, side in (("A", doc.a), ("B", doc.b))
+            for r in side.runs
         ]
-    return [run_row(doc)]
+    return [(run_row(doc), "", None, doc.generation)]
+
+
+def rows_of(doc: Document, indices: Sequence[int] | None = None) -> list[list[str]]:
+    """The rows of one document (a sweep's points ``indices`` only, when given), with the
+    optional columns that this document alone would have."""
+    return _rows(_parts(doc, indices), isinstance(doc, AbDoc))
+
+
+def _rows(parts: list[Parts], ab: bool) -> list[list[str]]:
+    seq = any(s is not None for _, _, s, _ in parts)
+    gen = any(g is not None for _, _, _, g in parts)
+    return [
+        [
+            *row,
+            *([side] if ab else []),
+            *([] if not seq else ["" if s is None else str(s)]),
+            *(generation_cells(g) if gen else []),
+        ]
+        for row, side, s, g in parts
+    ]
+
+
+def header_of(parts: list[Parts], ab: bool) -> list[str]:
+    seq = any(s is not None for _, _, s, _ in parts)
+    gen = any(g is not None for _, _, _, g in parts)
+    return [
+        *COLUMNS,
+        *(["Side"] if ab else []),
+        *([SEQUENCE_COLUMN] if seq else []),
+        *(GENERATION_COLUMNS if gen else ()),
+    ]
 
 
 def csv_text(docs: Sequence[Document], indices: Sequence[int] | None = None) -> str:
@@ -113,10 +183,9 @@ def csv_text(docs: Sequence[Document], indices: Sequence[int] | None = None) -> 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     ab = any(isinstance(d, AbDoc) for d in docs)
-    writer.writerow([*COLUMNS, "Side"] if ab else COLUMNS)
-    for doc in docs:
-        for row in rows_of(doc, indices):
-            writer.writerow([*row, ""] if ab and len(row) == len(COLUMNS) else row)
+    parts = [part for doc in docs for part in _parts(doc, indices)]
+    writer.writerow(header_of(parts, ab))
+    writer.writerows(_rows(parts, ab))
     return out.getvalue()
 
 

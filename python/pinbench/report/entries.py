@@ -7,6 +7,12 @@ documents giving the same name are told apart by their file names. For a run the
 ``pinbench.result.items_per_sec_ci`` and ``latency_ms.median_ci``; for a sweep, each measured
 point's own (from its full result); for an A/B file each side's median over its runs, bounded by
 the lowest and highest run, and the ratio B / A with its interval.
+
+A benchmark that ran ``-s generate`` adds its token figures (``TOKEN_MEASURES``): TTFT and TPOT
+(mean and p99, ms: lower is better) and the prefill, decode and output rates (tokens/s: higher
+is better). They have no interval of their own in a run (a point's figures are its spreads'),
+so they are unbounded there; an A/B side's are the median of its runs, bounded by the lowest
+and highest run, as its throughput is.
 """
 
 from __future__ import annotations
@@ -17,14 +23,64 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..result.documents import AbDoc, RunDoc, SweepDoc
-from .rows import model_label, side_value, verdict
+from .rows import model_label, run_value, side_value, verdict
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.documents import AbSide, Document
+    from ..result.documents import AbSide, Document, GenerationDoc
 
 Bounds = tuple[float, float] | None
+
+
+@dataclass(frozen=True)
+class TokenMeasure:
+    """One token figure of a ``-s generate`` benchmark, as the dashboards name it."""
+
+    slug: str  # the BMF measure, e.g. ttft_ms
+    label: str  # github-action-benchmark's name after the benchmark's, e.g. "ttft mean"
+    unit: str  # ms or tokens/s
+    kind: str  # "latency" (lower is better) or "throughput": which --metric keeps it
+    value: float
+    bounds: Bounds = None
+
+
+# (slug, label, unit, kind, GenerationDoc field): the figures a dashboard tracks, in order.
+TOKEN_MEASURES = (
+    ("ttft_ms", "ttft mean", "ms", "latency", "ttft_mean_ms"),
+    ("ttft_p99_ms", "ttft p99", "ms", "latency", "ttft_p99_ms"),
+    ("tpot_ms", "tpot mean", "ms", "latency", "tpot_mean_ms"),
+    ("tpot_p99_ms", "tpot p99", "ms", "latency", "tpot_p99_ms"),
+    ("prefill_tokens_per_sec", "prefill tokens/s", "tokens/s", "throughput",
+     "prefill_tokens_per_sec"),
+    ("decode_tokens_per_sec", "decode tokens/s", "tokens/s", "throughput",
+     "decode_tokens_per_sec"),
+    ("output_tokens_per_sec", "output tokens/s", "tokens/s", "throughput",
+     "output_tokens_per_sec"),
+)  # fmt: skip
+
+
+def token_measures(g: GenerationDoc | None) -> tuple[TokenMeasure, ...]:
+    """The token figures of one run or sweep point (none without generation)."""
+    if g is None:
+        return ()
+    return tuple(
+        TokenMeasure(slug, label, unit, kind, float(getattr(g, key)))
+        for slug, label, unit, kind, key in TOKEN_MEASURES
+    )
+
+
+def _side_tokens(side: AbSide) -> tuple[TokenMeasure, ...]:
+    """An A/B side's token figures: the median of its runs, bounded by the lowest and highest."""
+    if not any(r.generation is not None for r in side.runs):
+        return ()
+    return tuple(
+        TokenMeasure(
+            slug, label, unit, kind, side_value(side, f"generation.{key}"),
+            _spread(side, f"generation.{key}"),
+        )
+        for slug, label, unit, kind, key in TOKEN_MEASURES
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,22 +95,33 @@ class Entry:
     note: str  # iterations, verdict: for a person reading the dashboard
     ratio: float = math.nan  # A/B only: B / A of the comparison's metric
     ratio_ci: Bounds = None
+    tokens: tuple[TokenMeasure, ...] = ()  # -s generate's token figures
 
 
 def _name(model: str, engine: str, scenario: str, streams: int, cores: int, batch: int) -> str:
     return f"{model_label(model)} {engine} {scenario} s{streams} c{cores} b{batch}"
 
 
+def _request(g: GenerationDoc | None, seq_len: int | None = None) -> str:
+    """What tells benchmarks of one layout apart when a sweep varies the request: `` pP nN``
+    (`` dD`` with a depth), or `` seqS``."""
+    if g is not None:
+        return f" p{g.prompt_tokens} n{g.new_tokens}" + (f" d{g.depth}" if g.depth else "")
+    return "" if seq_len is None else f" seq{seq_len}"
+
+
 def run_entry(run: RunDoc) -> Entry:
     return Entry(
         name=_name(
             run.model, run.engine, run.scenario, run.num_streams, run.num_cores, run.batch_size
-        ),
+        )
+        + _request(run.generation),
         items_per_sec=run.items_per_sec,
         items_per_sec_ci=run.items_per_sec_ci,
         median_ms=run.median_ms,
         median_ci=run.median_ci,
         note=f"{run.iterations} iterations in {run.seconds:.3g} s; {verdict(run)}",
+        tokens=token_measures(run.generation),
     )
 
 
@@ -66,7 +133,8 @@ def sweep_entries(doc: SweepDoc) -> list[Entry]:
         run = doc.runs[i] if i < len(doc.runs) else None
         out.append(
             Entry(
-                name=_name(p.model, p.engine, p.scenario, p.num_streams, p.num_cores, p.batch_size),
+                name=_name(p.model, p.engine, p.scenario, p.num_streams, p.num_cores, p.batch_size)
+                + _request(p.generation, p.sequence_length),
                 items_per_sec=p.items_per_sec,
                 items_per_sec_ci=run.items_per_sec_ci if run else None,
                 median_ms=p.median_ms,
@@ -74,13 +142,14 @@ def sweep_entries(doc: SweepDoc) -> list[Entry]:
                 note=f"{p.iterations} iterations; {'valid' if p.valid else 'invalid'}"
                 + ("; Pareto frontier" if p.pareto else "")
                 + ("; best" if p.best else ""),
+                tokens=token_measures(p.generation),
             )
         )
     return out
 
 
 def _spread(side: AbSide, key: str) -> Bounds:
-    values = [getattr(r, key) for r in side.runs if math.isfinite(getattr(r, key))]
+    values = [v for v in (run_value(r, key) for r in side.runs) if math.isfinite(v)]
     return (min(values), max(values)) if values else None
 
 
@@ -94,6 +163,7 @@ def ab_entries(doc: AbDoc) -> list[Entry]:
             median_ms=side_value(side, "median_ms"),
             median_ci=_spread(side, "median_ms"),
             note=f"median of {len(side.runs)} runs, bounds the lowest and highest run",
+            tokens=_side_tokens(side),
         )
         for name, side in (("A", doc.a), ("B", doc.b))
     ]
@@ -150,4 +220,5 @@ _FIELDS = (
     "note",
     "ratio",
     "ratio_ci",
+    "tokens",
 )

@@ -3,7 +3,11 @@
 A list of ``{"name", "unit", "value", "range", "extra"}``: per benchmark ``NAME throughput``
 (``items/s``) and ``NAME latency median`` (``ms``); an A/B file adds ``NAME ratio`` (B / A,
 ``x``). ``range`` is ``± h``, h the larger distance from the value to a bound of its 95%
-interval; ``extra`` gives the interval itself, the iterations and the verdict.
+interval; ``extra`` gives the interval itself, the iterations and the verdict. A benchmark of
+``-s generate`` adds ``NAME ttft mean``, ``NAME ttft p99``, ``NAME tpot mean``, ``NAME tpot p99``
+(``ms``, lower is better: kept by ``--metric latency``) and ``NAME prefill tokens/s``,
+``NAME decode tokens/s``, ``NAME output tokens/s`` (``tokens/s``: kept by ``--metric
+throughput``).
 
 github-action-benchmark's ``tool`` judges a whole file one way, ``customBiggerIsBetter`` or
 ``customSmallerIsBetter``: write ``--metric throughput`` (and the ratio, bigger is better) and
@@ -61,5 +65,10 @@ def github(docs: Sequence[Document], measures: Sequence[str] = MEASURES) -> list
             made.append(item(f"{e.name} ratio", "x", e.ratio, e.ratio_ci, e.note))
         if "latency" in measures:
             made.append(item(f"{e.name} latency median", "ms", e.median_ms, e.median_ci, e.note))
+        made += [
+            item(f"{e.name} {t.label}", t.unit, t.value, t.bounds, e.note)
+            for t in e.tokens
+            if t.kind in measures
+        ]
         out += [m for m in made if m is not None]
     return out

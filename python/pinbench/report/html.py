@@ -1,6 +1,6 @@
 """``pinbench report --format html``: one self-contained page for a run, a set of runs, an A/B
-run or a sweep: the summary table, the verdicts with their reasons, the figures and the
-environment.
+run or a sweep: the summary table, the verdicts with their reasons, the token figures of runs of
+``-s generate``, the figures and the environment.
 
 Self-contained: the style is inline, every figure is inline SVG drawn here (``report.figures``),
 there is no script and no reference to anything outside the page, so it opens the same from a
@@ -28,6 +28,7 @@ from .rows import (
     ab_verdict,
     best_text,
     environment_rows,
+    generation_rows,
     run_rows,
     sweep_rows,
 )
@@ -161,6 +162,9 @@ def _run_figures(run: RunDoc) -> str:
 def runs_section(runs: Sequence[RunDoc]) -> str:
     title = f"{len(runs)} runs" if len(runs) > 1 else f"Run: {runs[0].model}"
     parts = [f"<section><h2>{_e(title)}</h2>", table(*run_rows(runs)), _verdicts(runs)]
+    tokens = generation_rows(runs)
+    if tokens is not None:
+        parts += ["<h3>Token generation (-s generate)</h3>", table(*tokens)]
     if len(runs) > 1:
         parts.append("".join(f"<figure>{c}</figure>" for c in figures.runs_charts(runs)))
     for k, run in enumerate(runs):

@@ -27,6 +27,8 @@ from ..result.search import QPS_HEADROOM
 from ..result.server import MIN_QUERIES_FOR_RATE
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from ..result.ab import AbResult
     from ..result.config import InstancePlan
     from ..result.frequency import Frequencies
@@ -35,8 +37,8 @@ if TYPE_CHECKING:
     from ..result.memory import Memory
     from ..result.profile import Profile
     from ..result.record import Result, StreamFigures
-    from ..result.repetitions import Across, Repetitions
-    from ..result.search import QpsSearch, QpsTrial, StreamTuning, Sweep
+    from ..result.repetitions import Across, RepetitionFigures, Repetitions
+    from ..result.search import QpsSearch, QpsTrial, StreamTuning, Sweep, SweepPoint
     from ..result.server import ServerFigures
     from ..result.startup import Startup
     from ..settings import RunSettings
@@ -514,11 +516,21 @@ def repetitions_dict(reps: Repetitions) -> dict[str, Any]:
         "items/sec (the lower middle for an even count); ci95 is Student t's interval of the "
         "mean over the repetitions",
         "instances_rebuilt": reps.instances_rebuilt,
-        "runs": [dataclasses.asdict(r) | {"reasons": list(r.reasons)} for r in reps.runs],
+        "runs": [_repetition(r) for r in reps.runs],
         "items_per_sec": across(reps.items_per_sec),
         "mean_ms": across(reps.mean_ms),
         "median_ms": across(reps.median_ms),
     }
+
+
+def _repetition(r: RepetitionFigures) -> dict[str, Any]:
+    """One repetition; the token figures only when it ran -s generate (other runs' documents
+    keep their keys)."""
+    out = dataclasses.asdict(r) | {"reasons": list(r.reasons)}
+    for key in ("ttft_ms", "tpot_ms", "decode_tokens_per_sec"):
+        if out[key] is None:
+            del out[key]
+    return out
 
 
 def ab_document(ab: AbResult) -> dict[str, Any]:
@@ -578,6 +590,10 @@ def sweep_document(sweep: Sweep) -> dict[str, Any]:
             "scenarios": list(sweep.scenarios),
             "batch_sizes": list(sweep.batch_sizes),
             "num_streams": sorted({p.num_streams for p in sweep.points}),
+            # the decoder axes as run ([] when the sweep has none)
+            "sequence_lengths": _axis(p.sequence_length for p in sweep.points),
+            "prompt_tokens": _axis(p.prompt_tokens for p in sweep.points),
+            "new_tokens": _axis(p.new_tokens for p in sweep.points),
         },
         "points": [_sweep_point(sweep, i) for i in range(len(sweep.points))],
         "models": [
@@ -621,7 +637,26 @@ def _sweep_point(sweep: Sweep, i: int) -> dict[str, Any]:
         "error": p.error,
         "interrupted": p.interrupted,
         "command": list(p.command),
+        "sequence_length": p.sequence_length,
+        "prompt_tokens": p.prompt_tokens,
+        "new_tokens": p.new_tokens,
+        "generation": _point_generation(p),
     }
+
+
+def _axis(values: Iterable[int | None]) -> list[int]:
+    return sorted({v for v in values if v is not None})
+
+
+def _point_generation(p: SweepPoint) -> dict[str, Any] | None:
+    """A generate point's token figures: ``pinbench.generation`` without the per-stream detail
+    (that stays in the point's full result)."""
+    g = p.result.generation if p.result is not None else None
+    if g is None:
+        return None
+    out = generation_dict(g)
+    del out["streams"], out["cache_lengths_checked"]
+    return out
 
 
 def _statistics_methods() -> dict[str, Any]:

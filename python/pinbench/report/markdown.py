@@ -1,5 +1,6 @@
 """``pinbench report --format markdown``: GitHub-flavoured Markdown tables for a README or a pull
-request: one row per run; for a sweep its table per model with the frontier and the best point;
+request: one row per run (and for runs of ``-s generate`` a table of their token figures); for a
+sweep its table per model with the frontier and the best point;
 for an A/B run its comparison, verdict and rounds.
 
 Example::
@@ -12,7 +13,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..result.documents import AbDoc, RunDoc, SweepDoc
-from .rows import ab_round_rows, ab_rows, ab_verdict, best_text, run_rows, sweep_rows
+from .rows import (
+    ab_round_rows,
+    ab_rows,
+    ab_verdict,
+    best_text,
+    generation_rows,
+    run_rows,
+    sweep_rows,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,6 +59,9 @@ def markdown(docs: Sequence[Document]) -> str:
             continue
         if runs:
             parts.append(table(*run_rows(runs)))
+            tokens = generation_rows(runs)
+            if tokens is not None:
+                parts.append(["**Token generation** (`-s generate`)", "", *table(*tokens)])
             runs = []
         if isinstance(doc, SweepDoc):
             parts.append(sweep_markdown(doc))

@@ -1,5 +1,7 @@
 """The rows every report shares: runs, a sweep's points and an A/B comparison as text cells,
-formatted once for the Markdown and HTML reports (``markdown``, ``html``).
+formatted once for the Markdown and HTML reports (``markdown``, ``html``). Runs of
+``-s generate`` add a table of their token figures (``generation_rows``), and sweep points and
+A/B sides of such runs add columns; documents without them keep their tables as they were.
 
 Figures keep the console's precision where a person compares them: items/s to one decimal
 above 100, latency in ms to three decimals; a missing figure is ``n/a``.
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..result.documents import AbDoc, AbSide, RunDoc, SweepDoc, SweepRow
+    from ..result.documents import AbDoc, AbSide, GenerationDoc, RunDoc, SweepDoc, SweepRow
 
 Rows = tuple[Sequence[str], Sequence[Sequence[str]]]  # (header, rows)
 
@@ -87,6 +89,36 @@ def run_rows(runs: Sequence[RunDoc]) -> Rows:
     return RUN_HEADER, rows
 
 
+GENERATION_HEADER = (
+    *("model", "request P+N@D", "requests", "TTFT mean ms", "TTFT p99 ms", "TPOT mean ms"),
+    *("TPOT p99 ms", "prefill tok/s", "decode tok/s", "output tok/s"),
+)
+
+
+def generation_cells(g: GenerationDoc) -> tuple[str, ...]:
+    """A run's token figures, in GENERATION_HEADER's order after the model and the request."""
+    return (
+        str(g.requests),
+        ms(g.ttft_mean_ms),
+        ms(g.ttft_p99_ms),
+        ms(g.tpot_mean_ms),
+        ms(g.tpot_p99_ms),
+        number(g.prefill_tokens_per_sec),
+        number(g.decode_tokens_per_sec),
+        number(g.output_tokens_per_sec),
+    )
+
+
+def generation_rows(runs: Sequence[RunDoc]) -> Rows | None:
+    """One row per run of ``-s generate`` (P+N@D: prompt, new tokens, depth); None without."""
+    rows = [
+        (run.model, run.generation.shape, *generation_cells(run.generation))
+        for run in runs
+        if run.generation is not None
+    ]
+    return (GENERATION_HEADER, rows) if rows else None
+
+
 def point_verdict(p: SweepRow) -> str:
     if p.error is not None:
         return f"failed: {p.error}"
@@ -98,29 +130,50 @@ def point_verdict(p: SweepRow) -> str:
 def sweep_rows(doc: SweepDoc, indices: Sequence[int]) -> Rows:
     """The points ``indices`` of a sweep: one row each, its frontier and best marked."""
     pct = f"p{doc.percentile:g} ms"
-    header = (
+    header: tuple[str, ...] = (
         *("engine", "cores", "scenario", "batch", "streams", "items/s", "median ms", pct),
         *("iterations", "verdict", "pareto", "best"),
     )
+    # The columns of the axes a sweep of decoders adds, only when some point has them.
+    seq = any(doc.points[i].sequence_length is not None for i in indices)
+    gen = any(doc.points[i].generation is not None for i in indices)
+    if seq:
+        header = (*header, "seq_len")
+    if gen:
+        header = (*header, "request P+N@D", "TTFT mean ms", "TPOT mean ms", "decode tok/s")
     rows = []
     for i in indices:
         p = doc.points[i]
-        rows.append(
-            (
-                p.engine,
-                str(p.num_cores),
-                p.scenario,
-                str(p.batch_size),
-                str(p.num_streams),
-                number(p.items_per_sec),
-                ms(p.median_ms),
-                ms(p.latency_ms),
-                str(p.iterations),
-                point_verdict(p),
-                "yes" if p.pareto else "",
-                "yes" if p.best else "",
-            )
+        row: tuple[str, ...] = (
+            p.engine,
+            str(p.num_cores),
+            p.scenario,
+            str(p.batch_size),
+            str(p.num_streams),
+            number(p.items_per_sec),
+            ms(p.median_ms),
+            ms(p.latency_ms),
+            str(p.iterations),
+            point_verdict(p),
+            "yes" if p.pareto else "",
+            "yes" if p.best else "",
         )
+        if seq:
+            row = (*row, "" if p.sequence_length is None else str(p.sequence_length))
+        if gen:
+            g = p.generation
+            row = (
+                (*row, "", "", "", "")
+                if g is None
+                else (
+                    *row,
+                    g.shape,
+                    ms(g.ttft_mean_ms),
+                    ms(g.tpot_mean_ms),
+                    number(g.decode_tokens_per_sec),
+                )
+            )
+        rows.append(row)
     return header, rows
 
 
@@ -143,13 +196,36 @@ def best_text(doc: SweepDoc, best: int | None) -> str:
 AB_HEADER = ("side", "flags", "runs", "items/s (median of runs)", "median ms (median of runs)")
 
 
+# A/B sides of -s generate: (header, GenerationDoc field, latency) of the added columns.
+AB_GENERATION = (
+    ("TTFT mean ms (median of runs)", "ttft_mean_ms", True),
+    ("TPOT mean ms (median of runs)", "tpot_mean_ms", True),
+    ("decode tok/s (median of runs)", "decode_tokens_per_sec", False),
+)
+
+
+def run_value(run: RunDoc, key: str) -> float:
+    """One figure of a run: a RunDoc field, or ``generation.KEY`` (NaN without generation)."""
+    if key.startswith("generation."):
+        g = run.generation
+        return math.nan if g is None else float(getattr(g, key[len("generation.") :]))
+    return float(getattr(run, key))
+
+
 def side_value(side: AbSide, key: str) -> float:
-    """The median over a side's runs of one figure (``items_per_sec`` or ``median_ms``)."""
-    values = [getattr(r, key) for r in side.runs if math.isfinite(getattr(r, key))]
+    """The median over a side's runs of one figure (``items_per_sec``, ``median_ms``, or a
+    token figure as ``generation.ttft_mean_ms``)."""
+    values = [v for v in (run_value(r, key) for r in side.runs) if math.isfinite(v)]
     return statistics.median(values) if values else math.nan
 
 
+def _generates(doc: AbDoc) -> bool:
+    return any(r.generation is not None for side in (doc.a, doc.b) for r in side.runs)
+
+
 def ab_rows(doc: AbDoc) -> Rows:
+    gen = _generates(doc)
+    header = (*AB_HEADER, *(h for h, _, _ in AB_GENERATION)) if gen else AB_HEADER
     rows = [
         (
             name,
@@ -157,10 +233,14 @@ def ab_rows(doc: AbDoc) -> Rows:
             str(len(side.runs)),
             number(side_value(side, "items_per_sec")),
             ms(side_value(side, "median_ms")),
+            *(
+                (ms if latency else number)(side_value(side, f"generation.{key}"))
+                for _, key, latency in (AB_GENERATION if gen else ())
+            ),
         )
         for name, side in (("A", doc.a), ("B", doc.b))
     ]
-    return AB_HEADER, rows
+    return header, rows
 
 
 def ab_verdict(doc: AbDoc) -> str:
@@ -194,9 +274,13 @@ def ab_sequence(doc: AbDoc) -> list[tuple[str, RunDoc]]:
 
 def ab_round_rows(doc: AbDoc) -> Rows:
     """Every run of the A/B in the order it ran."""
-    header = ("#", "side", "items/s", "median ms", "iterations", "verdict")
-    rows = [
-        (
+    gen = _generates(doc)
+    header: tuple[str, ...] = ("#", "side", "items/s", "median ms", "iterations", "verdict")
+    if gen:
+        header = (*header, "TTFT mean ms", "TPOT mean ms", "decode tok/s")
+    rows = []
+    for k, (name, run) in enumerate(ab_sequence(doc)):
+        row: tuple[str, ...] = (
             str(k + 1),
             name,
             number(run.items_per_sec),
@@ -204,8 +288,15 @@ def ab_round_rows(doc: AbDoc) -> Rows:
             str(run.iterations),
             verdict(run),
         )
-        for k, (name, run) in enumerate(ab_sequence(doc))
-    ]
+        if gen:
+            row = (
+                *row,
+                *(
+                    (ms if latency else number)(run_value(run, f"generation.{key}"))
+                    for _, key, latency in AB_GENERATION
+                ),
+            )
+        rows.append(row)
     return header, rows
 
 

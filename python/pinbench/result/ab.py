@@ -4,7 +4,8 @@ paired rounds.
 
 Round k runs A then B when k is even, B then A when it is odd (ABBAAB...), each run a whole
 benchmark (a fresh warmup, fresh instances, its own window). For a metric m (``items_per_sec``,
-or ``median`` / ``mean`` latency) the rounds give paired ratios ``r_k = m(B_k) / m(A_k)``;
+or ``median`` / ``mean`` latency; for two runs of ``-s generate`` also their token figures,
+``GENERATION_METRICS``) the rounds give paired ratios ``r_k = m(B_k) / m(A_k)``;
 their logs are tested with a one-sample Student t test (two-sided) against 0:
 
 - ``ratio``: the geometric mean of the ``r_k``;
@@ -29,7 +30,19 @@ if TYPE_CHECKING:
 
     from .record import Result
 
-METRICS = {"items_per_sec": True, "median": False, "mean": False}  # -> higher is better
+# -s generate's figures (``result.generation``), each run's: the mean TTFT and TPOT (decode calls)
+# and their 99th percentiles in ms, and the token rates in tokens/s.
+GENERATION_METRICS = {
+    "ttft": False,
+    "ttft_p99": False,
+    "tpot": False,
+    "tpot_p99": False,
+    "prefill_tokens_per_sec": True,
+    "decode_tokens_per_sec": True,
+    "output_tokens_per_sec": True,
+}
+METRICS = {"items_per_sec": True, "median": False, "mean": False, **GENERATION_METRICS}
+# -> higher is better
 ALPHA = 0.05
 
 
@@ -68,11 +81,30 @@ class AbResult:
     command_line: tuple[str, ...] = ()
 
 
+def metric_unit(metric: str) -> str:
+    """The unit of a metric's values, for a person."""
+    if metric.endswith("_per_sec"):
+        return "items/sec" if metric == "items_per_sec" else "tokens/sec"
+    return f"{metric} ms"
+
+
 def metric_value(r: Result, metric: str) -> float:
-    """The figure of one run that a comparison compares."""
+    """The figure of one run that a comparison compares (NaN for a token figure of a run
+    without generation, or one it lacks: no prompt, no TTFT)."""
     if metric == "items_per_sec":
         return r.items_per_sec
-    return r.latency.median if metric == "median" else r.latency.mean
+    if metric in ("median", "mean"):
+        return r.latency.median if metric == "median" else r.latency.mean
+    g = r.generation
+    if g is None:
+        return math.nan
+    if metric.endswith("_per_sec"):
+        value = getattr(g, metric)
+        return math.nan if value is None else float(value)
+    spread = g.ttft_ms if metric.startswith("ttft") else g.tpot_ms
+    if spread is None:
+        return math.nan
+    return spread.p99 if metric.endswith("_p99") else spread.mean
 
 
 def round_order(rounds: int) -> list[tuple[str, str]]:

@@ -17,6 +17,14 @@ PCT% or more, and the data can support it: across repetitions, the change must a
 significant; with one run a side, where no test can tell change from drift, both runs must have
 been judged valid (a run disturbed by other work does not fail the gate: its verdict says why).
 Choose PCT above this machine's run-to-run noise. Usage errors exit 2 with one line.
+
+Two runs of ``-s generate`` also compare their token figures (``GENERATION_METRICS``): mean TTFT
+and TPOT (lower is better) and the decode rate (higher is better) are tested as above: across
+repetitions (each repetition's figure), else on the raw samples (Mann-Whitney U on the prefill
+calls for TTFT, on the decode calls for TPOT and the decode rate: a rank test, so a call's
+time and its rate give one answer), else unknown (``?``: the token figures have no interval of
+their own); the p99s and the prefill and output rates are shown, not tested. ``--fail-if-slower``
+holds them to the same rule.
 """
 
 from __future__ import annotations
@@ -41,6 +49,26 @@ METRICS: tuple[tuple[str, str, bool, bool], ...] = (
     ("median", "latency median (ms)", False, True),
     ("p99", "latency p99 (ms)", False, False),
 )
+# -s generate's, compared when both runs have them (``result.generation``'s definitions).
+GENERATION_METRICS: tuple[tuple[str, str, bool, bool], ...] = (
+    ("ttft", "TTFT mean (ms)", False, True),
+    ("ttft_p99", "TTFT p99 (ms)", False, False),
+    ("tpot", "TPOT mean (ms)", False, True),
+    ("tpot_p99", "TPOT p99 (ms)", False, False),
+    ("prefill_tokens_per_sec", "prefill (tokens/s)", True, False),
+    ("decode_tokens_per_sec", "decode (tokens/s)", True, True),
+    ("output_tokens_per_sec", "output (tokens/s)", True, False),
+)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A run's token figures (``pinbench.generation``): each metric's value, and how a
+    request's calls lie in the samples (to split them into prefill and decode calls)."""
+
+    values: dict[str, float]  # GENERATION_METRICS' keys
+    calls_per_request: int
+    prefill: bool  # call 0 of each request is the prefill
 
 
 @dataclass(frozen=True)
@@ -61,8 +89,11 @@ class Run:
     reasons: tuple[str, ...]
     samples: list[StreamSamples] | None
     repetitions: dict[str, tuple[float, ...]] | None = None  # metric -> one value a repetition
+    tokens: Tokens | None = None  # -s generate's figures
 
     def value(self, key: str) -> float:
+        if self.tokens is not None and key in self.tokens.values:
+            return self.tokens.values[key]
         return float(getattr(self, key))
 
     def repeated(self, key: str) -> tuple[float, ...]:
@@ -154,7 +185,27 @@ def _run(path: str, data: dict[str, Any]) -> Run:
         reasons=tuple(r["rule"] for r in (validity or {}).get("reasons", [])),
         samples=_samples(pb.get("samples"), path),
         repetitions=_repetitions(pb.get("repetitions")),
+        tokens=_tokens(pb.get("generation")),
     )
+
+
+def _tokens(block: Any) -> Tokens | None:
+    from .documents import read_generation
+
+    g = read_generation(block)
+    if g is None:
+        return None
+    values = {
+        "ttft": g.ttft_mean_ms,
+        "ttft_p99": g.ttft_p99_ms,
+        "tpot": g.tpot_mean_ms,
+        "tpot_p99": g.tpot_p99_ms,
+        "prefill_tokens_per_sec": g.prefill_tokens_per_sec,
+        "decode_tokens_per_sec": g.decode_tokens_per_sec,
+        "output_tokens_per_sec": g.output_tokens_per_sec,
+    }
+    calls = int(block.get("calls_per_request") or 1)
+    return Tokens(values, calls, g.prompt_tokens > 0)
 
 
 def _repetitions(entry: Any) -> dict[str, tuple[float, ...]] | None:
@@ -162,10 +213,16 @@ def _repetitions(entry: Any) -> dict[str, tuple[float, ...]] | None:
     runs = entry.get("runs") if isinstance(entry, dict) else None
     if not isinstance(runs, list) or len(runs) < 2:
         return None
-    return {
+    out = {
         "items_per_sec": tuple(number(r.get("items_per_sec")) for r in runs),
         "median": tuple(number(r.get("median_ms")) for r in runs),
     }
+    # -s generate's repetitions carry their token figures (schema 3 on, when generating)
+    for key, field_ in (("ttft", "ttft_ms"), ("tpot", "tpot_ms"),
+                        ("decode_tokens_per_sec", "decode_tokens_per_sec")):  # fmt: skip
+        if all(r.get(field_) is not None for r in runs):
+            out[key] = tuple(number(r.get(field_)) for r in runs)
+    return out
 
 
 def _samples(entry: Any, json_path: str) -> list[StreamSamples] | None:
@@ -184,9 +241,11 @@ def _samples(entry: Any, json_path: str) -> list[StreamSamples] | None:
 
 
 def compare_runs(base: Run, other: Run, alpha: float = ALPHA) -> list[Change]:
-    """Every metric of ``other`` against ``base``."""
+    """Every metric of ``other`` against ``base`` (the token figures when both generate)."""
     out = []
-    for key, label, higher_better, tested in METRICS:
+    both_generate = base.tokens is not None and other.tokens is not None
+    metrics = (*METRICS, *GENERATION_METRICS) if both_generate else METRICS
+    for key, label, higher_better, tested in metrics:
         a, b = base.value(key), other.value(key)
         change = b / a - 1.0 if a and math.isfinite(a) and math.isfinite(b) else math.nan
         worse_by = -change if higher_better else change
@@ -230,6 +289,8 @@ def _significance(key: str, base: Run, other: Run, alpha: float) -> tuple[str, b
             r = mann_whitney_u(x, y)
             p = "p<0.001" if r.p < 0.001 else f"p={r.p:.3f}"
             return f"MWU {p} ({x.size} vs {y.size} {what})", r.p < alpha
+    if key not in ("items_per_sec", "median"):  # the token figures have no interval of their own
+        return "no samples", None
     ci_a, ci_b = (
         (base.items_per_sec_ci, other.items_per_sec_ci)
         if key == "items_per_sec"
@@ -244,6 +305,13 @@ def _significance(key: str, base: Run, other: Run, alpha: float) -> tuple[str, b
 def _sample_sets(
     key: str, base: Run, other: Run
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
+    if key in ("ttft", "tpot", "decode_tokens_per_sec"):
+        prefill = key == "ttft"
+        return (
+            _call_times_ms(base, prefill),
+            _call_times_ms(other, prefill),
+            "prefill calls" if prefill else "decode calls",
+        )
     if key == "median":
         return (
             _latencies_ms(base.samples or []),
@@ -263,6 +331,26 @@ def _latencies_ms(streams: list[StreamSamples]) -> NDArray[np.float64]:
     if not streams:
         return np.empty(0, dtype=np.float64)
     return np.concatenate([s.latencies_ns for s in streams]).astype(np.float64) / 1e6
+
+
+def _call_times_ms(run: Run, prefill: bool) -> NDArray[np.float64]:
+    """The prefill calls' (call 0 of each request) or the decode calls' times, in ms: the
+    samples of -s generate are whole requests, ``calls_per_request`` calls each."""
+    import numpy as np
+
+    t = run.tokens
+    parts = []
+    if t is not None and (t.prefill or not prefill):
+        for s in run.samples or []:
+            whole = (s.starts_ns.size // t.calls_per_request) * t.calls_per_request
+            calls = (s.ends_ns[:whole] - s.starts_ns[:whole]).reshape(-1, t.calls_per_request)
+            if t.prefill:
+                parts.append(calls[:, 0] if prefill else calls[:, 1:].ravel())
+            else:
+                parts.append(calls.ravel())
+    if not parts:
+        return np.empty(0, dtype=np.float64)
+    return np.concatenate(parts).astype(np.float64) / 1e6
 
 
 def _slice_rates(streams: list[StreamSamples], batch_size: int) -> NDArray[np.float64]:

@@ -7,6 +7,9 @@ Three kinds, told apart by their keys:
 - an **A/B** run (``pinbench ab -x``, ``"kind": "pinbench ab"``): ``AbDoc``, each side's runs
   as ``RunDoc`` and the comparison as written.
 
+A run of ``-s generate`` also carries its token figures (``pinbench.generation``): read as
+``GenerationDoc`` on the run (``RunDoc.generation``) and on each sweep point that ran it.
+
 Only what a report shows is read; a missing optional key reads as None (or NaN for a figure),
 so older files still load. A file that is not JSON, or JSON of no known kind, is a UsageError.
 
@@ -29,6 +32,63 @@ from .samples import locate
 
 SWEEP_KIND = "pinbench sweep"
 AB_KIND = "pinbench ab"
+
+
+@dataclass(frozen=True)
+class GenerationDoc:
+    """``-s generate``'s token figures as the JSON recorded them (``pinbench.generation``; the
+    definitions are ``pinbench.result.generation``'s). Times in ms, rates in tokens/s; NaN where
+    a figure is missing (no prompt: no TTFT; no decode call: no TPOT)."""
+
+    prompt_tokens: int
+    new_tokens: int
+    depth: int
+    tokens: str  # greedy | fixed
+    requests: int
+    requests_per_sec: float
+    ttft_mean_ms: float
+    ttft_p99_ms: float
+    tpot_mean_ms: float  # the decode calls'
+    tpot_p99_ms: float
+    tpot_per_request_mean_ms: float  # (latency - TTFT) / (new tokens - 1)
+    request_latency_mean_ms: float
+    prefill_tokens_per_sec: float
+    decode_tokens_per_sec: float
+    output_tokens_per_sec: float
+
+    @property
+    def shape(self) -> str:
+        """The request as ``P+N`` (prompt and new tokens), ``@D`` after it with a depth."""
+        depth = f"@{self.depth}" if self.depth else ""
+        return f"{self.prompt_tokens}+{self.new_tokens}{depth}"
+
+
+def read_generation(block: Any) -> GenerationDoc | None:
+    """``pinbench.generation`` (or a sweep point's ``generation``); None when absent."""
+    if not isinstance(block, dict):
+        return None
+
+    def spread(key: str, stat: str) -> float:
+        s = block.get(key)
+        return number(s.get(stat)) if isinstance(s, dict) else math.nan
+
+    return GenerationDoc(
+        prompt_tokens=int(block.get("prompt_tokens") or 0),
+        new_tokens=int(block.get("new_tokens") or 0),
+        depth=int(block.get("depth") or 0),
+        tokens=str(block.get("tokens") or ""),
+        requests=int(block.get("requests") or 0),
+        requests_per_sec=number(block.get("requests_per_sec")),
+        ttft_mean_ms=spread("ttft_ms", "mean"),
+        ttft_p99_ms=spread("ttft_ms", "p99"),
+        tpot_mean_ms=spread("tpot_ms", "mean"),
+        tpot_p99_ms=spread("tpot_ms", "p99"),
+        tpot_per_request_mean_ms=spread("tpot_per_request_ms", "mean"),
+        request_latency_mean_ms=spread("request_latency_ms", "mean"),
+        prefill_tokens_per_sec=number(block.get("prefill_tokens_per_sec")),
+        decode_tokens_per_sec=number(block.get("decode_tokens_per_sec")),
+        output_tokens_per_sec=number(block.get("output_tokens_per_sec")),
+    )
 
 
 @dataclass(frozen=True)
@@ -66,6 +126,7 @@ class RunDoc:
     samples_named: str | None  # the samples file the JSON names, as written
     samples: Path | None  # that file, found beside the JSON; None when absent
     data: dict[str, Any] = field(default_factory=dict, repr=False)  # the document itself
+    generation: GenerationDoc | None = None  # -s generate's token figures
 
 
 @dataclass(frozen=True)
@@ -91,6 +152,8 @@ class SweepRow:
     error: str | None
     interrupted: bool
     command: tuple[str, ...]
+    generation: GenerationDoc | None = None  # a -s generate point's token figures
+    sequence_length: int | None = None  # the point's -seq_len, when the sweep varies it
 
 
 @dataclass(frozen=True)
@@ -227,6 +290,7 @@ def read_run(data: dict[str, Any], path: str = "") -> RunDoc:
         samples_named=None if entry is None else str(entry.get("path")),
         samples=locate(entry, path) if path else None,
         data=data,
+        generation=read_generation(pb.get("generation")),
     )
 
 
@@ -298,6 +362,8 @@ def _sweep_row(p: dict[str, Any], data: dict[str, Any], run: RunDoc | None) -> S
         error=None if p.get("error") is None else str(p["error"]),
         interrupted=bool(p.get("interrupted", False)),
         command=tuple(str(a) for a in p.get("command") or ()),
+        generation=read_generation(p.get("generation")) or (run.generation if run else None),
+        sequence_length=None if p.get("sequence_length") is None else int(p["sequence_length"]),
     )
 
 

@@ -34,6 +34,11 @@ class RepetitionFigures:
     seconds: float
     valid: bool
     reasons: tuple[str, ...]  # the rules that judged it invalid
+    # -s generate's token figures (None in other scenarios, and where a run lacks one): the mean
+    # TTFT and TPOT in ms and the decode rate, so that comparisons can test them across runs
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
+    decode_tokens_per_sec: float | None = None
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,9 @@ class SweepPoint:
     command: tuple[str, ...] = ()  # the pinbench command that runs this point alone
     error: str | None = None  # one line: why the point has no figures
     interrupted: bool = False  # its measurement was cut short by Ctrl-C or SIGTERM
+    sequence_length: int | None = None  # -seq_len, when the sweep varies it
+    prompt_tokens: int | None = None  # a generate point's request (None elsewhere)
+    new_tokens: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -168,7 +171,10 @@ class SweepPoint:
         return self.error is None and not self.interrupted
 
     def label(self) -> str:
-        return f"b{self.batch_size} s{self.num_streams}"
+        request = "" if self.sequence_length is None else f" seq{self.sequence_length}"
+        if self.prompt_tokens is not None:
+            request += f" p{self.prompt_tokens} n{self.new_tokens}"
+        return f"b{self.batch_size} s{self.num_streams}{request}"
 
 
 @dataclass(frozen=True)

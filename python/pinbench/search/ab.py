@@ -9,8 +9,9 @@ import contextlib
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from ..base.errors import UsageError
 from ..base.logs import log, quiet_logs
-from ..result.ab import AbResult, compare_paired, metric_value, round_order
+from ..result.ab import GENERATION_METRICS, AbResult, compare_paired, metric_value, round_order
 from ..run.execute import execute, plan
 from ..run.prepare import prepare
 from .auto_streams import choose_layout
@@ -33,8 +34,10 @@ def run_ab(
     flags: tuple[str, str] = ("", ""),
 ) -> AbResult:
     """``rounds`` rounds of A and B (REQUIRES: both validated); an interrupt ends the rounds
-    with what was measured (a round is kept only when both of its runs finished)."""
+    with what was measured (a round is kept only when both of its runs finished). UsageError
+    for a token metric (``ttft``, ``tpot``, ...) unless both sides run -s generate."""
     sides = {"a": a, "b": b}
+    check_metric(metric, sides)
     runs: dict[str, list[Result]] = {"a": [], "b": []}
     order: list[str] = []
     interrupted = False
@@ -81,6 +84,19 @@ def run_ab(
         timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         command_line=a.command_line,
     )
+
+
+def check_metric(metric: str, sides: dict[str, RunSettings]) -> None:
+    """A token metric needs both sides to run -s generate; UsageError (one line) otherwise."""
+    if metric not in GENERATION_METRICS:
+        return
+    other = [f"{k.upper()} runs -s {s.layout.scenario}" for k, s in sides.items()
+             if s.layout.scenario != "generate"]  # fmt: skip
+    if other:
+        raise UsageError(
+            f"--metric {metric} compares -s generate's token figures: {', '.join(other)}; "
+            "add -s generate to the shared flags"
+        )
 
 
 def _layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, StreamTuning | None]:

@@ -65,7 +65,7 @@ def with_repetitions(results: list[Result]) -> Result:
 
 
 def figures(index: int, r: Result) -> RepetitionFigures:
-    lat = r.latency
+    lat, g = r.latency, r.generation
     return RepetitionFigures(
         index=index,
         items_per_sec=r.items_per_sec,
@@ -76,4 +76,7 @@ def figures(index: int, r: Result) -> RepetitionFigures:
         seconds=r.seconds_ran,
         valid=r.validity.valid,
         reasons=tuple(x.rule for x in r.validity.reasons),
+        ttft_ms=g.ttft_ms.mean if g is not None and g.ttft_ms is not None else None,
+        tpot_ms=g.tpot_ms.mean if g is not None and g.tpot_ms is not None else None,
+        decode_tokens_per_sec=g.decode_tokens_per_sec if g is not None else None,
     )

@@ -11,8 +11,13 @@ imported and every point's layout planned on this machine: a grid that cannot ru
 usage error, not a failure an hour in.
 
 Every point is one whole benchmark (the scenario's engine layout, ``-t`` seconds after ``-w`` of
-warmup), run in grid order: model, batch size, engine, cores, scenario, streams. The model is
-loaded once per (model, batch size) and serves every engine and layout of that pair. Each point
+warmup), run in grid order: model, batch size, request, engine, cores, scenario, streams. The
+model is loaded once per (model, batch size, request) and serves every engine and layout of it.
+
+Decoders: a request is ``-seq_len`` (``--sequence-lengths``) for the single-call points (one
+forward pass of that KV shape, as ``pinbench -seq_len`` runs it) and ``--prompt-tokens`` x
+``--new-tokens`` for the ``generate`` points (their token figures, ``pinbench.generation``, are
+kept on the point). Without those axes every point has one request, the flags' own. Each point
 keeps its throughput (items/s), mean, median, std and its latency at ``--percentile`` (99 by
 default; numpy's linear interpolation, as everywhere in pinbench).
 
@@ -115,6 +120,14 @@ class GridPoint:
     scenario: str
     batch_size: int
     num_streams: int
+    sequence_length: int | None = None  # single-call points: -seq_len (None: base's)
+    prompt_tokens: int | None = None  # generate points: their request (None elsewhere)
+    new_tokens: int | None = None
+
+    @property
+    def request(self) -> tuple[int | None, int | None, int | None]:
+        """What the model is prepared for: the points of one request share a preparation."""
+        return (self.sequence_length, self.prompt_tokens, self.new_tokens)
 
 
 @dataclass(frozen=True)
@@ -182,11 +195,29 @@ def check_grid(sweep: SweepSettings) -> Grid:
             )
             cells.append((engine, c, scenario, n))
     points = tuple(
-        GridPoint(model, engine, c, scenario, b, n)
+        GridPoint(model, engine, c, scenario, b, n, *request)
         for model, b in itertools.product(models, sweep.batch_sizes)
+        for request in requests(sweep)
         for engine, c, scenario, n in cells
+        if (scenario == "generate") == (request[1] is not None)
     )
     return Grid(models, sweep.engines, cores, points, classes)
+
+
+def requests(sweep: SweepSettings) -> list[tuple[int | None, int | None, int | None]]:
+    """The requests of the grid, as (sequence length, prompt tokens, new tokens): one per
+    ``-seq_len`` for the single-call scenarios, one per prompt x new tokens for generate."""
+    out: list[tuple[int | None, int | None, int | None]] = []
+    if any(s != "generate" for s in sweep.scenarios):
+        seqs = sweep.sequence_lengths or (sweep.base.inputs.sequence_length,)
+        out += [(seq, None, None) for seq in seqs]
+    if "generate" in sweep.scenarios:
+        g = sweep.base.generation
+        prompts = sweep.prompt_tokens or (g.prompt_tokens,)
+        news = sweep.new_tokens or (g.new_tokens,)
+        # a request of neither prompt nor new tokens runs nothing: left out
+        out += [(None, p, n) for p, n in itertools.product(prompts, news) if p or n]
+    return out
 
 
 # --- running it ----------------------------------------------------------------------------------
@@ -217,10 +248,10 @@ def run_sweep(sweep: SweepSettings, grid: Grid | None = None) -> Sweep:
     points: list[SweepPoint] = []
     interrupt: str | None = None
     try:
-        for (model, batch), group in itertools.groupby(
-            grid.points, key=lambda p: (p.model, p.batch_size)
+        for _, group in itertools.groupby(
+            grid.points, key=lambda p: (p.model, p.batch_size, p.request)
         ):
-            _run_group(sweep, grid, model, batch, list(group), points)
+            _run_group(sweep, grid, list(group), points)
     except _Stopped as e:
         interrupt = e.interrupt
     except KeyboardInterrupt as e:  # between points, or while loading a model
@@ -233,21 +264,11 @@ def run_sweep(sweep: SweepSettings, grid: Grid | None = None) -> Sweep:
 
 
 def _run_group(
-    sweep: SweepSettings,
-    grid: Grid,
-    model: str,
-    batch: int,
-    group: list[GridPoint],
-    points: list[SweepPoint],
+    sweep: SweepSettings, grid: Grid, group: list[GridPoint], points: list[SweepPoint]
 ) -> None:
-    """The points of one (model, batch size): the model loaded once for all of them."""
-    base = sweep.base
-    at_batch = dataclasses.replace(
-        base,
-        model=model,
-        inputs=dataclasses.replace(base.inputs, batch_size=batch),
-        engine=dataclasses.replace(base.engine, engine=group[0].engine),
-    )
+    """The points of one (model, batch size, request): the model loaded once for all of them."""
+    first = group[0]
+    at_batch = request_settings(first, sweep.base)
     try:
         with quiet_logs():
             prepared = prepare(at_batch)
@@ -262,6 +283,23 @@ def _run_group(
             if points[-1].interrupted:
                 assert points[-1].result is not None
                 raise _Stopped(points[-1].result.measurement.interrupt or "KeyboardInterrupt")
+
+
+def request_settings(p: GridPoint, base: RunSettings) -> RunSettings:
+    """The settings shared by the points of ``p``'s group: its model, batch and request, and
+    its scenario (the preparation differs for generate: no fixed KV shape, a request)."""
+    settings = dataclasses.replace(
+        base,
+        model=p.model,
+        inputs=dataclasses.replace(base.inputs, batch_size=p.batch_size),
+        engine=dataclasses.replace(base.engine, engine=p.engine),
+        layout=dataclasses.replace(base.layout, scenario=p.scenario),
+    )
+    if p.sequence_length is not None:
+        settings = settings.with_kwargs(sequence_length=p.sequence_length)
+    if p.prompt_tokens is not None:
+        settings = settings.with_kwargs(prompt_tokens=p.prompt_tokens, new_tokens=p.new_tokens)
+    return settings
 
 
 def point_settings(p: GridPoint, at_batch: RunSettings) -> RunSettings:
@@ -322,6 +360,10 @@ def point_command(p: GridPoint, sweep: SweepSettings) -> tuple[str, ...]:
         cmd += ["-pin", lay.thread_pinning]
     if b.inputs.seed:
         cmd += ["--seed", str(b.inputs.seed)]
+    if p.sequence_length is not None:
+        cmd += ["-seq_len", str(p.sequence_length)]
+    if p.prompt_tokens is not None:
+        cmd += ["--prompt-tokens", str(p.prompt_tokens), "--new-tokens", str(p.new_tokens)]
     return tuple(cmd)
 
 
@@ -345,6 +387,9 @@ def _failed(p: GridPoint, sweep: SweepSettings, e: Exception) -> SweepPoint:
         num_cores=p.num_cores,
         command=point_command(p, sweep),
         error=error,
+        sequence_length=p.sequence_length,
+        prompt_tokens=p.prompt_tokens,
+        new_tokens=p.new_tokens,
     )
 
 
@@ -367,6 +412,9 @@ def _point(r: Result, p: GridPoint, sweep: SweepSettings) -> SweepPoint:
         input_shapes=dict(r.config.resolved_input_shapes),
         command=point_command(p, sweep),
         interrupted=r.interrupted,
+        sequence_length=p.sequence_length,
+        prompt_tokens=p.prompt_tokens,
+        new_tokens=p.new_tokens,
     )
 
 
