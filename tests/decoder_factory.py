@@ -19,6 +19,10 @@ Conventions (``convention=``):
     ``past_key_N`` / ``past_value_N`` in, ``present_key_N`` / ``present_value_N`` out, and
     ``positions`` instead of ``position_ids``.
 
+``causal_mask=True`` adds an input ``causal_mask`` int64 ``[batch, 1, sequence_length,
+past_sequence_length + sequence_length]`` (1 = may attend), added to the scores as a bias like
+the attention mask: DeepSparse's exports carry one.
+
 The dims are named as Optimum names them (``batch_size``, ``sequence_length``,
 ``past_sequence_length``, ``past_sequence_length + sequence_length``); ``fixed`` gives every
 dim but the batch a value (a model exported for one shape, as DeepSparse's are).
@@ -68,6 +72,7 @@ def make_kv_decoder(
     name: str = "model.onnx",
     seed: int = 0,
     external_data: bool = False,
+    causal_mask: bool = False,
 ) -> Path:
     """Writes the decoder described in the module docstring; returns its path.
 
@@ -97,6 +102,12 @@ def make_kv_decoder(
         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", total]),
         helper.make_tensor_value_info(positions, TensorProto.INT64, ["batch_size", seq]),
     ]
+    if causal_mask:
+        inputs.append(
+            helper.make_tensor_value_info(
+                "causal_mask", TensorProto.INT64, ["batch_size", 1, seq, total]
+            )
+        )
     outputs = [
         helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", seq, vocab])
     ]
@@ -121,6 +132,15 @@ def make_kv_decoder(
         helper.make_node("Mul", ["mask_off", "mask_min"], ["mask_bias2"]),
         helper.make_node("Unsqueeze", ["mask_bias2", "mask_axes"], ["mask_bias"]),
     ]
+    bias = "mask_bias"
+    if causal_mask:  # [batch, 1, new, total] as a bias too, on top of the attention mask
+        nodes += [
+            helper.make_node("Cast", ["causal_mask"], ["causal_f"], to=TensorProto.FLOAT),
+            helper.make_node("Sub", ["one", "causal_f"], ["causal_off"]),
+            helper.make_node("Mul", ["causal_off", "mask_min"], ["causal_bias"]),
+            helper.make_node("Add", ["mask_bias", "causal_bias"], ["bias"]),
+        ]
+        bias = "bias"
     cache = ["batch_size", heads, past, head_dim]
     present = ["batch_size", heads, total, head_dim]
     h = "h0"
@@ -148,7 +168,7 @@ def make_kv_decoder(
             helper.make_node("Transpose", [present_k], [p + "kt"], perm=[0, 1, 3, 2]),
             helper.make_node("MatMul", [p + "q", p + "kt"], [p + "scores_raw"]),
             helper.make_node("Mul", [p + "scores_raw", "scale"], [p + "scores_scaled"]),
-            helper.make_node("Add", [p + "scores_scaled", "mask_bias"], [p + "scores"]),
+            helper.make_node("Add", [p + "scores_scaled", bias], [p + "scores"]),
             helper.make_node("Softmax", [p + "scores"], [p + "probs"], axis=-1),
             helper.make_node("MatMul", [p + "probs", present_v], [p + "ctx_heads"]),
             helper.make_node("Transpose", [p + "ctx_heads"], [p + "ctx_t"], perm=[0, 2, 1, 3]),

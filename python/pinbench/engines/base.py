@@ -79,6 +79,10 @@ class EngineOptions:
     spinning: bool | None = None  # intra-op threads spin between ops; None = engine's default
     precision: str | None = None  # OpenVINO inference precision (f32 | bf16 | f16); None = f32
     profile_dir: str | None = None  # build profiled instances writing into this folder (--profile)
+    # DeepSparse keeps a KV-cache decoder's cache inside the engine (deepsparse.benchmark's
+    # default; --no-internal-kv-cache turns it off): set only for a decoder on DeepSparse.
+    internal_kv_cache: bool = False
+    kv_cache_tokens: int = 1  # --num-kv-cache-tokens: tokens the internal cache holds
 
 
 class Engine(ABC):

@@ -301,7 +301,7 @@ def kv_cache_record(prepared: Prepared, settings: RunSettings) -> KvCacheRecord 
     decoder, shape = model.decoder, model.kv_shape
     if decoder is None:
         return None
-    internal = internal_kv_cache(settings, prepared.engine_class.name)
+    internal = prepared.engine_options.internal_kv_cache
     nbytes = decoder.cache_bytes(prepared.batch_size, shape.past_len) if shape else None
     return KvCacheRecord(
         convention=decoder.convention,
@@ -313,12 +313,6 @@ def kv_cache_record(prepared: Prepared, settings: RunSettings) -> KvCacheRecord 
         seq_len_source=shape.seq_len_source if shape else None,
         cache_bytes_per_stream=nbytes,
     )
-
-
-def internal_kv_cache(settings: RunSettings, engine: str) -> bool:
-    """Whether DeepSparse keeps the cache itself: its engine, and --no-internal-kv-cache not
-    given (deepsparse 1.8.0's default is the internal cache)."""
-    return engine == "deepsparse" and settings.kv_cache.internal_kv_cache is not False
 
 
 def local_engine(engine: Engine) -> dict[str, Any]:
