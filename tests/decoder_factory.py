@@ -15,6 +15,9 @@ Conventions (``convention=``):
     Hugging Face Optimum's and onnxruntime-genai's names: ``input_ids``, ``attention_mask``,
     ``position_ids``, ``past_key_values.N.key`` / ``.value`` in, ``logits`` and
     ``present.N.key`` / ``.value`` out; the cache ``[batch, kv_heads, past, head_dim]``.
+``deepsparse``
+    DeepSparse's exports (the names deepsparse.benchmark 1.8.0 accepts; it refuses
+    ``position_ids``): as ``optimum`` but ``positions`` instead of ``position_ids``.
 ``past_key_value``
     ``past_key_N`` / ``past_value_N`` in, ``present_key_N`` / ``present_value_N`` out, and
     ``positions`` instead of ``position_ids``.
@@ -41,12 +44,12 @@ from onnx import TensorProto, helper, numpy_helper
 
 from onnx_factory import make_model, save_model
 
-CONVENTIONS = ("optimum", "past_key_value")
+CONVENTIONS = ("optimum", "deepsparse", "past_key_value")
 
 
 def _names(convention: str, layer: int) -> tuple[str, str, str, str]:
     """(past key, past value, present key, present value) of one layer."""
-    if convention == "optimum":
+    if convention in ("optimum", "deepsparse"):
         return (
             f"past_key_values.{layer}.key",
             f"past_key_values.{layer}.value",
@@ -96,6 +99,8 @@ def make_kv_decoder(
         total: int | str = seq + past
     else:
         total = "past_sequence_length + sequence_length"
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown convention {convention!r}")
     positions = "position_ids" if convention == "optimum" else "positions"
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", seq]),

@@ -53,7 +53,7 @@ def run_json(tmp_path: Path, *args: str) -> dict[str, Any]:
 
 
 def cache_names(convention: str, layers: int = 2) -> list[str]:
-    if convention == "optimum":
+    if convention in ("optimum", "deepsparse"):
         return [f"past_key_values.{n}.{kv}" for n in range(layers) for kv in ("key", "value")]
     return [f"past_{kv}_{n}" for n in range(layers) for kv in ("key", "value")]
 
@@ -68,7 +68,7 @@ def test_seq_len_and_input_ids_len_fix_one_forward_pass(tmp_path: Path, conventi
     expected.update({name: [1, 2, 12, 8] for name in cache_names(convention)})
     assert pb["config"]["input_shapes"] == expected
     assert pb["kv_cache"] == {
-        "convention": "past_key_values" if convention == "optimum" else "past_key_value",
+        "convention": "past_key_value" if convention == "past_key_value" else "past_key_values",
         "cache_inputs": 4,
         "cache": "external",
         "seq_len": 16,
