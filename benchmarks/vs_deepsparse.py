@@ -15,7 +15,15 @@ and, for the DeepSparse engine itself (``--engines deepsparse``):
 
 - ``deepsparse engine``: ``deepsparse.benchmark -e deepsparse -s async``;
 - ``pinbench deepsparse``: ``pinbench -e deepsparse -s async``, installed from this checkout into
-  the same virtual environment (deepsparse 1.8.0 needs Python 3.11 and numpy 1.x).
+  the same virtual environment (deepsparse 1.8.0 needs Python 3.11 and numpy 1.x);
+
+and, on a KV-cache decoder (``--engines decoder``; a decoder-only transformer generated with
+``tests/decoder_factory.py``: ``--decoder-hidden``, ``--decoder-layers``, ``--decoder-vocab``), one
+decode step at a context of ``--seq-len`` tokens, the same shapes on both sides:
+
+- ``deepsparse decoder``: ``deepsparse.benchmark MODEL -e onnxruntime --no-internal-kv-cache -s
+  sync -seq_len S -input_ids_len 1`` (on a copy of its own: the original rewrites the model file);
+- ``pinbench decoder``: ``pinbench MODEL -s sync -seq_len S -input_ids_len 1``.
 
 Every contender runs in a subprocess of its own, and the contenders take turns round by round
 (the order rotates) so that they share the machine's noise. The script reports; it always exits 0
@@ -48,6 +56,7 @@ DEFAULT_VENV = Path("~/.cache/pinbench-bench/deepsparse-venv")
 NO_ANALYTICS = {"NM_DISABLE_ANALYTICS": "1"}  # deepsparse and sparsezoo: no network calls
 # Seconds a subprocess may take beyond its warmup and measured time (imports, session creation).
 SUBPROCESS_SLACK_S = 180
+DECODER_HEAD_DIM = 64  # the generated decoder's heads are hidden // 64
 
 # (numerator, denominator, goal): pass when numerator / denominator >= goal.
 GOALS = (
@@ -55,8 +64,9 @@ GOALS = (
     ("pinbench async", "ideal loop", 0.97),
     ("pinbench sync", "plain ORT loop", 0.98),
     ("pinbench deepsparse", "deepsparse engine", 1.00),
+    ("pinbench decoder", "deepsparse decoder", 1.00),
 )
-ENGINES = ("onnxruntime", "deepsparse")  # what --engines may name
+ENGINES = ("onnxruntime", "deepsparse", "decoder")  # what --engines may name
 
 
 @dataclass
@@ -366,7 +376,70 @@ def build_contenders(
         contenders += onnxruntime_contenders(args, model, work, cpus)
     if "deepsparse" in args.engines:
         contenders += deepsparse_engine_contenders(args, model, work)
+    if "decoder" in args.engines:
+        contenders += decoder_contenders(args, work)
     return contenders
+
+
+def make_decoder(args: argparse.Namespace, folder: Path) -> Path:
+    """The decoder of ``--decoder-*`` (``tests/decoder_factory.py``), written into ``folder``."""
+    tests = Path(__file__).resolve().parent.parent / "tests"
+    sys.path.insert(0, str(tests))
+    from decoder_factory import make_kv_decoder
+
+    heads = args.decoder_hidden // DECODER_HEAD_DIM
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_kv_decoder(  # the names deepsparse.benchmark accepts (no position_ids)
+        folder,
+        convention="deepsparse",
+        causal_mask=True,
+        heads=heads,
+        head_dim=DECODER_HEAD_DIM,
+        layers=args.decoder_layers,
+        vocab=args.decoder_vocab,
+        max_positions=max(args.seq_len, 128),
+    )
+
+
+def decoder_contenders(args: argparse.Namespace, work: Path) -> list[Contender]:
+    """deepsparse.benchmark -e onnxruntime --no-internal-kv-cache and pinbench, both -s sync,
+    one decode step at -seq_len on the same generated decoder."""
+    t, w, c = args.time, args.warmup, args.cores
+    timeout = t + w + SUBPROCESS_SLACK_S
+    step = ["-s", "sync", "-seq_len", str(args.seq_len), "-input_ids_len", "1"]
+    common = [*step, "-e", "onnxruntime", "-ncores", str(c), "-t", str(t), "-w", str(w), "-q"]
+    shape = f"L={args.decoder_layers} d={args.decoder_hidden} seq {args.seq_len}"
+    ds = Outcome("deepsparse decoder", f"deepsparse.benchmark --no-internal-kv-cache {shape}")
+    ours = Outcome("pinbench decoder", f"pinbench, {shape}")
+    model = make_decoder(args, work / "decoder")
+    # deepsparse.benchmark writes its shapes into the model file: a copy of its own.
+    ds_model = work / "decoder-deepsparse" / model.name
+    ds_model.parent.mkdir()
+    shutil.copyfile(model, ds_model)
+    contenders: list[Contender] = []
+    try:
+        tool = ensure_deepsparse(args.venv.expanduser(), args.python, args.skip_install)
+    except Skip as why:
+        ds.note = f"skipped: {why}"
+        contenders.append((ds, None))
+    else:
+
+        def deepsparse_round(r: int) -> float:
+            out = work / f"deepsparse-decoder-{r}.json"
+            command = [str(tool), str(ds_model), "--no-internal-kv-cache", *common]
+            return run_json([*command, "-x", str(out)], out, timeout=timeout, env=NO_ANALYTICS)
+
+        contenders.append((ds, deepsparse_round))
+    if shutil.which(args.pinbench[0]) is None:
+        ours.note = f"skipped: `{shlex.join(args.pinbench)}` not found on PATH"
+        return [*contenders, (ours, None)]
+
+    def pinbench_round(r: int) -> float:
+        out = work / f"pinbench-decoder-{r}.json"
+        command = [*args.pinbench, str(model), *common]
+        return run_json([*command, "-x", str(out)], out, timeout=timeout, env={})
+
+    return [*contenders, (ours, pinbench_round)]
 
 
 def deepsparse_engine_contenders(
@@ -549,14 +622,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--engines",
         default=",".join(ENGINES),
         help="comparisons to run: onnxruntime (deepsparse.benchmark -e onnxruntime, the loops, "
-        "pinbench), deepsparse (deepsparse.benchmark -e deepsparse, pinbench -e deepsparse); "
-        "default both",
+        "pinbench), deepsparse (deepsparse.benchmark -e deepsparse, pinbench -e deepsparse), "
+        "decoder (a KV-cache decode step, -e onnxruntime on both sides); default all",
     )
     p.add_argument(
         "--reinstall-pinbench",
         action="store_true",
         help="reinstall pinbench from this checkout into the venv (its copy is a snapshot)",
     )
+    p.add_argument("--seq-len", type=int, default=256, help="decoder: context of the step (256)")
+    p.add_argument("--decoder-hidden", type=int, default=512, help="decoder: hidden size (512)")
+    p.add_argument("--decoder-layers", type=int, default=4, help="decoder: layers (4)")
+    p.add_argument("--decoder-vocab", type=int, default=8192, help="decoder: vocabulary (8192)")
     p.add_argument("--export", type=Path, help="also write the results as JSON here")
     p.add_argument("--worker-groups", help=argparse.SUPPRESS)
     p.add_argument("--worker-spinning", action="store_true", help=argparse.SUPPRESS)
@@ -576,6 +653,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error(
             f"--cores {args.cores}: this process may use only {len(os.sched_getaffinity(0))} CPUs"
         )
+    if args.seq_len < 2 or args.decoder_hidden % DECODER_HEAD_DIM or args.decoder_hidden < 1:
+        p.error(f"--seq-len >= 2 and --decoder-hidden a multiple of {DECODER_HEAD_DIM}")
     if args.cores < args.streams:
         p.error(f"--cores {args.cores} < --streams {args.streams}: each stream needs a core")
     return args
@@ -593,8 +672,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         model = work / Path(args.model).name
         shutil.copyfile(args.model, model)
         contenders = build_contenders(args, model, work, cpus)
+        what = f"model {Path(args.model).name}"
+        if args.engines == ["decoder"]:
+            what = "a generated decoder"
         print(
-            f"model {Path(args.model).name}, {args.streams} streams on {args.cores} cores "
+            f"{what}, {args.streams} streams on {args.cores} cores "
             f"(CPUs {','.join(map(str, cpus))}), {args.time} s + {args.warmup} s warmup per "
             f"run, {args.rounds} rounds; onnxruntime {ort_version()} here, "
             f"{installed_version(args.venv.expanduser(), 'onnxruntime') or '-'} with deepsparse"

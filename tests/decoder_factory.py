@@ -15,9 +15,16 @@ Conventions (``convention=``):
     Hugging Face Optimum's and onnxruntime-genai's names: ``input_ids``, ``attention_mask``,
     ``position_ids``, ``past_key_values.N.key`` / ``.value`` in, ``logits`` and
     ``present.N.key`` / ``.value`` out; the cache ``[batch, kv_heads, past, head_dim]``.
+``deepsparse``
+    DeepSparse's exports (the names deepsparse.benchmark 1.8.0 accepts; it refuses
+    ``position_ids``): as ``optimum`` but ``positions`` instead of ``position_ids``.
 ``past_key_value``
     ``past_key_N`` / ``past_value_N`` in, ``present_key_N`` / ``present_value_N`` out, and
     ``positions`` instead of ``position_ids``.
+
+``causal_mask=True`` adds an input ``causal_mask`` int64 ``[batch, 1, sequence_length,
+past_sequence_length + sequence_length]`` (1 = may attend), added to the scores as a bias like
+the attention mask: DeepSparse's exports carry one.
 
 The dims are named as Optimum names them (``batch_size``, ``sequence_length``,
 ``past_sequence_length``, ``past_sequence_length + sequence_length``); ``fixed`` gives every
@@ -37,12 +44,12 @@ from onnx import TensorProto, helper, numpy_helper
 
 from onnx_factory import make_model, save_model
 
-CONVENTIONS = ("optimum", "past_key_value")
+CONVENTIONS = ("optimum", "deepsparse", "past_key_value")
 
 
 def _names(convention: str, layer: int) -> tuple[str, str, str, str]:
     """(past key, past value, present key, present value) of one layer."""
-    if convention == "optimum":
+    if convention in ("optimum", "deepsparse"):
         return (
             f"past_key_values.{layer}.key",
             f"past_key_values.{layer}.value",
@@ -68,6 +75,7 @@ def make_kv_decoder(
     name: str = "model.onnx",
     seed: int = 0,
     external_data: bool = False,
+    causal_mask: bool = False,
 ) -> Path:
     """Writes the decoder described in the module docstring; returns its path.
 
@@ -91,12 +99,20 @@ def make_kv_decoder(
         total: int | str = seq + past
     else:
         total = "past_sequence_length + sequence_length"
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown convention {convention!r}")
     positions = "position_ids" if convention == "optimum" else "positions"
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", seq]),
         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", total]),
         helper.make_tensor_value_info(positions, TensorProto.INT64, ["batch_size", seq]),
     ]
+    if causal_mask:
+        inputs.append(
+            helper.make_tensor_value_info(
+                "causal_mask", TensorProto.INT64, ["batch_size", 1, seq, total]
+            )
+        )
     outputs = [
         helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", seq, vocab])
     ]
@@ -121,6 +137,15 @@ def make_kv_decoder(
         helper.make_node("Mul", ["mask_off", "mask_min"], ["mask_bias2"]),
         helper.make_node("Unsqueeze", ["mask_bias2", "mask_axes"], ["mask_bias"]),
     ]
+    bias = "mask_bias"
+    if causal_mask:  # [batch, 1, new, total] as a bias too, on top of the attention mask
+        nodes += [
+            helper.make_node("Cast", ["causal_mask"], ["causal_f"], to=TensorProto.FLOAT),
+            helper.make_node("Sub", ["one", "causal_f"], ["causal_off"]),
+            helper.make_node("Mul", ["causal_off", "mask_min"], ["causal_bias"]),
+            helper.make_node("Add", ["mask_bias", "causal_bias"], ["bias"]),
+        ]
+        bias = "bias"
     cache = ["batch_size", heads, past, head_dim]
     present = ["batch_size", heads, total, head_dim]
     h = "h0"
@@ -148,7 +173,7 @@ def make_kv_decoder(
             helper.make_node("Transpose", [present_k], [p + "kt"], perm=[0, 1, 3, 2]),
             helper.make_node("MatMul", [p + "q", p + "kt"], [p + "scores_raw"]),
             helper.make_node("Mul", [p + "scores_raw", "scale"], [p + "scores_scaled"]),
-            helper.make_node("Add", [p + "scores_scaled", "mask_bias"], [p + "scores"]),
+            helper.make_node("Add", [p + "scores_scaled", bias], [p + "scores"]),
             helper.make_node("Softmax", [p + "scores"], [p + "probs"], axis=-1),
             helper.make_node("MatMul", [p + "probs", present_v], [p + "ctx_heads"]),
             helper.make_node("Transpose", [p + "ctx_heads"], [p + "ctx_t"], perm=[0, 2, 1, 3]),

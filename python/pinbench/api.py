@@ -143,17 +143,18 @@ def benchmark_model(
     input_ids_length: int | None = 1,
     thread_pinning: str = "core",
     engine: str = DEFAULT_ENGINE,
-    internal_kv_cache: bool = False,
+    internal_kv_cache: bool = True,
     quiet: bool = False,
     export_path: str | None = None,
     disable_kv_cache_overrides: bool = False,
     num_kv_cache_tokens: int = 1,
 ) -> dict[str, Any]:
     """deepsparse.benchmark's ``benchmark_model``: every argument of deepsparse 1.8.0's, returns
-    the original's dict. The KV-cache ones (``input_ids_length``, ``internal_kv_cache``,
-    ``disable_kv_cache_overrides``, ``num_kv_cache_tokens``) concern DeepSparse's internal KV
-    cache: they are recorded (``pinbench.requested.kv_cache``), and a warning says they are
-    ignored when they differ from the original's defaults.
+    the original's dict. On a KV-cache decoder ``sequence_length`` and ``input_ids_length`` fix
+    the forward pass as the CLI's ``-seq_len`` / ``-input_ids_len`` do (unless
+    ``disable_kv_cache_overrides``); ``internal_kv_cache`` (the original's default, True) and
+    ``num_kv_cache_tokens`` apply to DeepSparse, whose internal cache they choose; other engines
+    keep the cache outside, as ``internal_kv_cache=False`` asks. See the README's "Decoders".
 
     Example::
 
@@ -175,7 +176,7 @@ def benchmark_model(
         input_ids_length=input_ids_length if input_ids_length is not None else 1,
         thread_pinning=thread_pinning,
         engine=engine,
-        internal_kv_cache=internal_kv_cache or None,
+        internal_kv_cache=None if internal_kv_cache else False,
         export_path=export_path,
         disable_kv_cache_overrides=disable_kv_cache_overrides,
         num_kv_cache_tokens=None if num_kv_cache_tokens == 1 else num_kv_cache_tokens,

@@ -150,14 +150,17 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
         "--sequence_length",
         type=types.positive_int,
         default=None,
-        help="default for free sequence-length dimensions (128)",
+        help="a KV-cache decoder's context: past + new tokens of the one forward pass timed "
+        "(default: its attention_mask's fixed length, else 128); other models: the value of "
+        "free sequence-length dimensions (128)",
     )
     parser.add_argument(
         "-input_ids_len",
         "--input_ids_length",
         type=types.positive_int,
         default=1,
-        help="KV-cache models only (accepted for compatibility)",
+        help="a KV-cache decoder's new tokens per forward pass, at most -seq_len (1: a decode "
+        "step; -seq_len: a prefill with an empty cache)",
     )
     parser.add_argument(
         "-pin",
@@ -180,19 +183,20 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def add_kv_cache_flags(parser: argparse.ArgumentParser) -> None:
-    """deepsparse.benchmark's KV-cache flags: accepted, recorded, not used."""
+    """deepsparse.benchmark's KV-cache flags (see the README's "Decoders (KV cache)")."""
     parser.add_argument(
         "--no-internal-kv-cache",
         "--no_internal_kv_cache",
         action="store_true",
-        help="DeepSparse KV-cache option (accepted for compatibility)",
+        help="DeepSparse: keep a decoder's cache outside the engine (inputs and outputs), not "
+        "in its internal cache; other engines always do",
     )
     parser.add_argument(
         "--num-kv-cache-tokens",
         "--num_kv_cache_tokens",
         type=types.positive_int,
         default=None,
-        help="KV-cache option: tokens prefilled in the cache (accepted for compatibility)",
+        help="DeepSparse's internal KV cache: tokens held in it (NM_BENCHMARK_KV_TOKENS; 1)",
     )
     parser.add_argument("--kv-cache-prev-num-tokens", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--kv-cache-num-frozen-tokens", type=int, default=0, help=argparse.SUPPRESS)
@@ -200,7 +204,8 @@ def add_kv_cache_flags(parser: argparse.ArgumentParser) -> None:
         "--disable-kv-cache-overrides",
         "--disable_kv_cache_overrides",
         action="store_true",
-        help="KV-cache option (accepted for compatibility)",
+        help="leave a KV-cache decoder's shapes to the model and -shapes (no -seq_len / "
+        "-input_ids_len shapes)",
     )
 
 

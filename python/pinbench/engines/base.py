@@ -83,6 +83,10 @@ class EngineOptions:
     # -s generate: bind() returns a step whose calls run this request's forward passes in turn
     # (only engines with ``generates = True``).
     generation: GenerationRequest | None = None
+    # DeepSparse keeps a KV-cache decoder's cache inside the engine (deepsparse.benchmark's
+    # default; --no-internal-kv-cache turns it off): set only for a decoder on DeepSparse.
+    internal_kv_cache: bool = False
+    kv_cache_tokens: int = 1  # --num-kv-cache-tokens: tokens the internal cache holds
 
 
 class Engine(ABC):

@@ -319,17 +319,17 @@ def run_config(
         instances=layout.instances,
         isolation=layout.isolation,
         stream_core_types=[core_type_of(prepared.topology, s.cpus) for s in layout.streams],
-        kv_cache=kv_cache_record(prepared, settings),
+        kv_cache=kv_cache_record(prepared),
     )
 
 
-def kv_cache_record(prepared: Prepared, settings: RunSettings) -> KvCacheRecord | None:
+def kv_cache_record(prepared: Prepared) -> KvCacheRecord | None:
     """``pinbench.kv_cache`` of a decoder (None for other models)."""
     model = prepared.model
     decoder, shape = model.decoder, model.kv_shape
     if decoder is None:
         return None
-    internal = internal_kv_cache(settings, prepared.engine_class.name)
+    internal = prepared.engine_options.internal_kv_cache
     request = prepared.engine_options.generation
     nbytes = None
     if shape is not None:
@@ -346,12 +346,6 @@ def kv_cache_record(prepared: Prepared, settings: RunSettings) -> KvCacheRecord 
         seq_len_source=shape.seq_len_source if shape else None,
         cache_bytes_per_stream=nbytes,
     )
-
-
-def internal_kv_cache(settings: RunSettings, engine: str) -> bool:
-    """Whether DeepSparse keeps the cache itself: its engine, and --no-internal-kv-cache not
-    given (deepsparse 1.8.0's default is the internal cache)."""
-    return engine == "deepsparse" and settings.kv_cache.internal_kv_cache is not False
 
 
 def local_engine(engine: Engine) -> dict[str, Any]:

@@ -80,10 +80,11 @@ class Prepared:
         warning when they were given for a model that is no decoder."""
         s, decoder, shape = self.settings, self.model.decoder, self.model.kv_shape
         if decoder is None:
-            if s.kv_cache.given() or s.inputs.sequence_length is not None:
+            # -seq_len alone is no mistake: it sets the free sequence dims of any model.
+            if s.kv_cache.given():
                 log.warning(
-                    "-seq_len and the KV-cache options apply to KV-cache decoders (an input "
-                    "named past_key_values..., past_key_N or past.N); this model has none"
+                    "-input_ids_len and the KV-cache options apply to KV-cache decoders (an "
+                    "input named past_key_values..., past_key_N or past.N); this model has none"
                 )
             return
         what = f"KV-cache decoder ({decoder.convention}, {len(decoder.caches)} cache inputs)"
@@ -101,7 +102,14 @@ class Prepared:
             log.info("%s: shapes as the model and -shapes give them "
                      "(--disable-kv-cache-overrides)", what)  # fmt: skip
         engine = self.engine_class.name
-        if engine != "deepsparse" and s.kv_cache.internal_kv_cache is not False:
+        if self.engine_options.internal_kv_cache:
+            log.info(
+                "the KV cache is internal to DeepSparse (the engine built with cached_outputs, "
+                "NM_BENCHMARK_KV_TOKENS=%d from --num-kv-cache-tokens; the past inputs run with "
+                "batch 0), as deepsparse.benchmark runs it; --no-internal-kv-cache: external",
+                self.engine_options.kv_cache_tokens,
+            )
+        elif engine != "deepsparse" and s.kv_cache.internal_kv_cache is not False:
             log.info(
                 "the KV cache is external with %s: its tensors are inputs and outputs, as "
                 "deepsparse.benchmark's --no-internal-kv-cache runs it",
@@ -158,6 +166,8 @@ def prepare(settings: RunSettings, start: StartMarks | None = None) -> Prepared:
             e.spinning,
             e.precision,
             generation=generation_request(settings, cls, loaded),
+            internal_kv_cache=loaded.decoder is not None and internal_kv_cache(settings, cls.name),
+            kv_cache_tokens=settings.kv_cache.num_kv_cache_tokens or 1,  # the original's default
         )
         start.mark("model", time.monotonic_ns())
         return Prepared(
@@ -185,6 +195,12 @@ def generation_request(
     return GenerationRequest(
         g.prompt_tokens, g.new_tokens, g.depth, g.tokens == "greedy", settings.inputs.seed
     )
+
+
+def internal_kv_cache(settings: RunSettings, engine: str) -> bool:
+    """Whether DeepSparse keeps a decoder's cache itself: its engine, and
+    --no-internal-kv-cache not given (deepsparse 1.8.0's default is the internal cache)."""
+    return engine == "deepsparse" and settings.kv_cache.internal_kv_cache is not False
 
 
 def kv_request(settings: RunSettings) -> KvRequest | None:
