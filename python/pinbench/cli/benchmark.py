@@ -22,6 +22,7 @@ from ..settings import (
     INSTANCE_MODES,
     ISOLATION_MODES,
     TOKEN_MODES,
+    WARMUP_MAX_S,
     GenerationSettings,
     RunSettings,
     SearchSettings,
@@ -133,9 +134,19 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-w",
         "--warmup_time",
-        type=types.non_negative_float,
+        type=types.warmup_time,
         default=2.0,
-        help="seconds of warmup (2)",
+        help="seconds of warmup (2), or auto: until the throughput of successive 0.25 s slices "
+        "settles (3 within 2%%), at most --warmup-max seconds",
+    )
+    parser.add_argument(
+        "--warmup-max",
+        dest="warmup_max",
+        type=types.positive_float,
+        default=WARMUP_MAX_S,
+        metavar="SEC",
+        help=f"-w auto's bound: a warmup not settled by then ends, and the verdict notes it "
+        f"({WARMUP_MAX_S:g})",
     )
     parser.add_argument(
         "-nstreams",
@@ -400,6 +411,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         data=args.data,
         time=args.time,
         warmup_time=args.warmup_time,
+        warmup_max=args.warmup_max,
         iteration_timeout=args.iteration_timeout,
         max_samples=args.max_samples,
         repeat=args.repeat,

@@ -42,6 +42,33 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Warmup:
+    """The warmup that ran: ``fixed`` seconds (-w N), or ``auto`` (-w auto): until the
+    throughput of successive slices settled (``base.warmup``), at most ``bound_s`` seconds."""
+
+    mode: str  # fixed | auto
+    bound_s: float  # fixed: its length; auto: the most it may last (--warmup-max)
+    seconds: float  # from the warmup's start to the measured window's; 0 when it never began
+    iterations: int  # warmup calls finished, across streams
+    slice_s: float | None = None  # auto: the shortest slice judged
+    slices: tuple[float, ...] = ()  # auto: each slice's calls per second, across streams
+    settled: bool | None = None  # auto: ended because it settled (False: it ran to its bound)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "mode": self.mode,
+            "bound_seconds": self.bound_s,
+            "seconds": self.seconds,
+            "iterations": self.iterations,
+        }
+        if self.mode == "auto":
+            out["slice_seconds"] = self.slice_s
+            out["slices"] = list(self.slices)
+            out["settled"] = self.settled
+        return out
+
+
+@dataclass(frozen=True)
 class StreamMeasurement:
     """One stream's measured iterations: start and end in steady-clock ns.
 
@@ -110,6 +137,7 @@ class Measurement:
     failure: Failure | None = None  # the failure that stopped the run (then it is partial)
     extra: dict[str, Any] = field(default_factory=dict)  # worker_reports: each worker's report
     warmup_start_ns: int = 0  # when every factory had returned and the warmup began (0: never)
+    warmup: Warmup | None = None  # what the warmup did (None: a record made before -w auto)
 
     @property
     def phase_reached(self) -> str:

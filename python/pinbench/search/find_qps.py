@@ -93,7 +93,7 @@ def variant(
     *,
     scenario: str,
     time: float,
-    warmup: float,
+    warmup: float | str,
     qps: float | None = None,
     num_streams: NumStreams = None,
 ) -> RunSettings:
@@ -121,7 +121,9 @@ def find_qps(
     slo, percentile, probe_time = search.latency_slo_ms, search.percentile, search.probe_time
     assert slo is not None  # validated
     time, warmup = settings.measure.time, settings.measure.warmup_time
-    probe_warmup = min(warmup, probe_time / 2.0)
+    # The capacity run and the trials warm up for a fixed short time (also with -w auto); the
+    # confirmation runs warm up as asked.
+    probe_warmup = min(settings.measure.warmup_bound, probe_time / 2.0)
 
     capacity_run = _capacity_run(prepared, settings, probe_warmup)
     capacity = capacity_run.iterations / capacity_run.seconds_ran
