@@ -53,6 +53,7 @@ ADDED = (
     "pinbench.server.arrivals_served",
     "pinbench.server.qps_achieved_reliable",
     "pinbench.server.min_queries_for_rate",
+    "pinbench.result.warmup",  # what the warmup did (-w N or -w auto)
 )
 # Console lines added since, by label.
 ADDED_LABELS = {

@@ -19,6 +19,7 @@ from ..base.version import pinbench_version
 from ..result.startup import StartMarks
 from ..settings import (
     ARRIVALS,
+    AUTO,
     INSTANCE_MODES,
     ISOLATION_MODES,
     TOKEN_MODES,
@@ -467,7 +468,8 @@ def main(argv: Sequence[str]) -> int:
     progress = Progress()
     try:
         settings = settings_from_args(args, argv)
-        on_start = None if args.quiet else progress.start
+        auto = settings.measure.warmup_time == AUTO
+        on_start = None if args.quiet else lambda w, d: progress.start(w, d, auto)
         result = run(settings, on_start=on_start, plot=False, start=start)
     except PinbenchError as e:
         return fail(PROG, str(e), e.exit_code, args.debug, e.detail)
