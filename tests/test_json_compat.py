@@ -54,6 +54,7 @@ ADDED = (
     "pinbench.server.qps_achieved_reliable",
     "pinbench.server.min_queries_for_rate",
     "pinbench.result.throughput_trend",  # the drift rule's trend over the window's slices
+    "pinbench.result.warmup",  # what the warmup did (-w N or -w auto)
 )
 # Console lines added since, by label.
 ADDED_LABELS = {

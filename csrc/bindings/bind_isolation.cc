@@ -12,6 +12,7 @@
 #include "../core/process_runner.h"
 #include "../core/shared_region.h"
 #include "../core/stream_runner.h"
+#include "../core/warmup_watch.h"
 #include "bindings.h"
 #include "raw_run.h"
 
@@ -38,7 +39,8 @@ struct ProcessRun {
 
 ProcessRun supervise(const RunnerConfig& config, SharedRegion& region,
                      const std::vector<std::vector<std::string>>& argvs,
-                     const std::vector<std::string>& logs, py::object on_measure) {
+                     const std::vector<std::string>& logs, py::object on_measure,
+                     const py::object& watch) {
   if (argvs.size() != logs.size()) throw py::value_error("one log file per worker");
   std::vector<WorkerSpec> specs;
   for (size_t i = 0; i < argvs.size(); ++i) specs.push_back({argvs[i], logs[i]});
@@ -46,7 +48,9 @@ ProcessRun supervise(const RunnerConfig& config, SharedRegion& region,
   auto signals = signal_checker(interrupt);
   // Every poll: the signals, and once the workers' measured window has begun, on_measure().
   bool announced = on_measure.is_none();
+  const WarmupWatch warmup = warmup_watch(watch);
   auto should_stop = [&]() {
+    poll_warmup(region.control(), region.watches(), region.streams(), warmup);
     if (!announced && region.control().measure.released()) {
       announced = true;
       py::gil_scoped_acquire gil;
@@ -157,10 +161,11 @@ void bind_isolation(py::module_& m) {
       .def_readonly("arrivals_issued", &ProcessRun::arrivals_issued)
       .def_readonly("arrivals_dropped", &ProcessRun::arrivals_dropped);
   m.def("run_processes", &supervise, py::arg("config"), py::arg("region"), py::arg("argvs"),
-        py::arg("logs"), py::arg("on_measure") = py::none(),
+        py::arg("logs"), py::arg("on_measure") = py::none(), py::arg("warmup_watch") = py::none(),
         "Spawns one worker per stream (argvs[i], output to logs[i]), each pinned from birth, and "
         "supervises them until every one has ended; on_measure() is called once the measured "
-        "window has begun.");
+        "window has begun; warmup_watch as run_streams takes it, asked of the workers' progress in "
+        "the region.");
   m.def("run_worker", &run_worker, py::arg("work"), py::arg("config"), py::arg("region"),
         py::arg("stream"),
         "In a worker process: runs stream `stream` of the region's run with `work` (a NativeWork "

@@ -62,6 +62,14 @@ std::function<bool()> signal_checker(py::object& interrupt) {
   };
 }
 
+WarmupWatch warmup_watch(const py::object& watch) {
+  if (watch.is_none()) return {};
+  return [&watch](int64_t elapsed_ns, int64_t calls, int64_t fewest) {
+    py::gil_scoped_acquire gil;
+    return watch(elapsed_ns, calls, fewest).cast<bool>();
+  };
+}
+
 RawRun to_raw(RunResult&& result, py::object interrupt) {
   RawRun out;
   for (auto& s : result.streams) {
@@ -91,7 +99,7 @@ RawRun to_raw(RunResult&& result, py::object interrupt) {
 
 namespace {
 
-RawRun run(py::object work, const RunnerConfig& config) {
+RawRun run(py::object work, const RunnerConfig& config, const py::object& watch) {
   // A lone stream waits for nobody's GIL: it spares the clock read (the runner's overhead goal).
   const int streams = static_cast<int>(config.stream_cpus.size());
   auto factory = step_factory(work, streams, streams > 1);
@@ -101,7 +109,7 @@ RawRun run(py::object work, const RunnerConfig& config) {
   RunResult result;
   {
     py::gil_scoped_release release;
-    result = run_streams(config, std::move(factory), should_stop);
+    result = run_streams(config, std::move(factory), should_stop, warmup_watch(watch));
   }
   return to_raw(std::move(result), interrupt);
 }
@@ -178,9 +186,12 @@ void bind_runner(py::module_& m) {
   // (stragglers.h): atexit handlers run while it is still whole.
   py::module_::import("atexit").attr("register")(m.attr("wait_for_stragglers"));
   m.def("run_streams", &run, py::arg("work"), py::arg("config"),
+        py::arg("warmup_watch") = py::none(),
         "Runs one stream per entry of `config.stream_cpus` (empty = unpinned). `work` is a "
         "NativeWork or make_step(stream_index) -> zero-argument callable, called on the pinned "
-        "stream thread.");
+        "stream thread. `warmup_watch(elapsed_ns, calls, fewest) -> bool` (auto warmup), asked at "
+        "each poll while the streams warm up, ends every stream's warmup when it returns True; "
+        "config.warmup_s is then the bound.");
 }
 
 }  // namespace pinbench::bindings

@@ -42,4 +42,8 @@ std::shared_ptr<StepFactory> step_factory(pybind11::object work, int streams, bo
 // kept in `interrupt` (which must outlive the run) and stops the run.
 std::function<bool()> signal_checker(pybind11::object& interrupt);
 
+// The runner's WarmupWatch for a Python `watch(elapsed_ns, calls, fewest) -> bool` (taking the
+// GIL); none for None. `watch` must outlive the run.
+WarmupWatch warmup_watch(const pybind11::object& watch);
+
 }  // namespace pinbench::bindings

@@ -16,7 +16,7 @@ namespace pinbench {
 namespace {
 
 constexpr uint64_t kMagic = 0x70696e62656e6368ULL;  // "pinbench"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: RunControl::warmup_cut
 constexpr size_t kAlign = 64;
 
 struct Header {

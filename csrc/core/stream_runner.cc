@@ -21,6 +21,7 @@
 #include "run_control.h"
 #include "shared_region.h"
 #include "stragglers.h"
+#include "warmup_watch.h"
 
 namespace pinbench {
 namespace {
@@ -145,6 +146,9 @@ class Run {
   }
 
   void request_stop() { control_.request_stop(); }
+
+  // Called by the caller's thread at each poll (auto warmup): see warmup_watch.h.
+  void poll_warmup(const WarmupWatch& watch) { pinbench::poll_warmup(control_, watch_, n_, watch); }
 
   // Called by the caller's thread. True once every stream has finished or been abandoned.
   bool wait_done_for(double seconds) {
@@ -295,10 +299,12 @@ class Run {
     int64_t n = 0;
     int64_t last = warmup_start;
     const int64_t unit = config_.calls_per_unit;
+    const std::atomic<int64_t>& cut = control_.warmup_cut;  // auto warmup: the supervisor's end
     try {
-      // The clock and the stop flag are read between units only: a unit is never cut.
+      // The clock, the stop flag and the cut are read between units only: a unit is never cut.
       while (n % unit != 0 ||
-             (!stop_.load(std::memory_order_relaxed) && (last = now_ns()) < warmup_end)) {
+             (!stop_.load(std::memory_order_relaxed) &&
+              (last = now_ns()) < std::min(warmup_end, cut.load(std::memory_order_relaxed)))) {
         if (n % unit != 0) last = now_ns();
         if (!watched_run(w, step, last, n)) return;
         ++n;
@@ -534,7 +540,8 @@ namespace {
 
 // Runs `streams` of `run` on threads of their own and waits for them (see run_streams).
 RunResult run_threads(const std::shared_ptr<Run>& run, const std::vector<int>& streams,
-                      const RunnerConfig& config, const std::function<bool()>& should_stop) {
+                      const RunnerConfig& config, const std::function<bool()>& should_stop,
+                      const WarmupWatch& warmup_watch = {}) {
   std::vector<std::thread> threads;
   threads.reserve(streams.size());
   run->set_running(static_cast<int>(streams.size()));
@@ -559,6 +566,7 @@ RunResult run_threads(const std::shared_ptr<Run>& run, const std::vector<int>& s
       });
     while (!run->wait_done_for(config.poll_interval_s)) {
       run->check_timeouts();
+      run->poll_warmup(warmup_watch);
       if (!interrupted && should_stop && should_stop()) {
         interrupted = true;
         run->request_stop();
@@ -581,13 +589,13 @@ RunResult run_threads(const std::shared_ptr<Run>& run, const std::vector<int>& s
 void check_config(const RunnerConfig& config) { validate(config); }
 
 RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
-                      const std::function<bool()>& should_stop) {
+                      const std::function<bool()>& should_stop, const WarmupWatch& warmup_watch) {
   validate(config);
   if (!factory) throw std::invalid_argument("no step factory");
   auto run = std::make_shared<Run>(config, std::move(factory));
   std::vector<int> all(config.stream_cpus.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
-  return run_threads(run, all, config, should_stop);
+  return run_threads(run, all, config, should_stop, warmup_watch);
 }
 
 RunResult run_stream_in_region(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,

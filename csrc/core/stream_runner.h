@@ -21,6 +21,7 @@
 
 #include "clock.h"  // kMaxSeconds: the longest time any field of RunnerConfig may hold
 #include "step.h"
+#include "warmup_watch.h"
 
 namespace pinbench {
 
@@ -35,7 +36,8 @@ enum class LoopMode { kClosed, kOpen };
 
 struct RunnerConfig {
   std::vector<std::vector<int>> stream_cpus;  // one entry per stream; an empty set = not pinned
-  double warmup_s = 0.0;        // >= 0; warmup iterations are run and counted, not recorded
+  double warmup_s = 0.0;        // >= 0; warmup iterations are run and counted, not recorded;
+                                // with a WarmupWatch (auto warmup), the bound
   double duration_s = 1.0;      // > 0, or <= 0 for no time limit (then max_iterations > 0)
   int64_t max_iterations = 0;   // closed loop: measured iterations per stream; 0 = no cap
   int64_t max_samples = 0;      // stored samples per stream; 0 = every one
@@ -110,9 +112,11 @@ struct RunResult {
 // stream thread has been joined, except threads whose step never returned: those are detached
 // and counted as stragglers (stragglers.h) until they end (they keep the shared state alive
 // and touch nothing else when their step finally returns). Whoever ends the process waits for
-// them first (wait_for_stragglers).
+// them first (wait_for_stragglers). `warmup_watch` (auto warmup, warmup_watch.h), when given, is
+// asked at each poll while the streams warm up and may end their warmup before warmup_s.
 RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
-                      const std::function<bool()>& should_stop);
+                      const std::function<bool()>& should_stop,
+                      const WarmupWatch& warmup_watch = {});
 
 // Process isolation: runs stream `stream` of `config` alone, in the calling process, as one of
 // the streams of `region` (the others run in other processes, each calling this): it meets them

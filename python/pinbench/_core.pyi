@@ -158,7 +158,9 @@ class RunnerConfig:
     def __init__(self) -> None: ...
 
 def run_streams(
-    work: NativeWork | Callable[[int], Callable[[], Any]], config: RunnerConfig
+    work: NativeWork | Callable[[int], Callable[[], Any]],
+    config: RunnerConfig,
+    warmup_watch: Callable[[int, int, int], bool] | None = None,
 ) -> RawRun: ...
 
 WORKER_REGION_FD: int
@@ -214,6 +216,7 @@ def run_processes(
     argvs: list[list[str]],
     logs: list[str],
     on_measure: Callable[[], object] | None = None,
+    warmup_watch: Callable[[int, int, int], bool] | None = None,
 ) -> ProcessRun: ...
 def run_worker(
     work: NativeWork | Callable[[int], Callable[[], Any]],

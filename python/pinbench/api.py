@@ -71,7 +71,8 @@ def benchmark(
     ``resnet50``, ...), ``zoo:`` or ``hf:org/repo[/file.onnx]``. Give either ``settings`` (a
     ``RunSettings``; ``model`` then overrides its model when given) or keywords by the flat names
     of ``RunSettings.from_kwargs``: those of deepsparse.benchmark's flags (``batch_size``,
-    ``input_shapes``, ``num_cores``, ``scenario``, ``time``, ``warmup_time``, ``num_streams``,
+    ``input_shapes``, ``num_cores``, ``scenario``, ``time``, ``warmup_time`` (seconds, or
+    ``"auto"``: until the throughput settles, at most ``warmup_max`` s), ``num_streams``,
     ``thread_pinning``, ``engine``, ``export_path``, ...) and pinbench's (``seed``, ``data``,
     ``qps``, ``arrivals``, ``probe_time``, ``find_qps``, ``latency_slo_ms``, ...). ``engine`` may
     also be a class. ``on_start(warmup_s, measure_s)`` is called just before the run.
@@ -137,7 +138,7 @@ def benchmark_model(
     num_cores: int | None = None,
     scenario: str = "async",
     time: float = 10,
-    warmup_time: float = 2,
+    warmup_time: float | str = 2,
     num_streams: int | None = None,
     sequence_length: int | None = None,
     input_ids_length: int | None = 1,

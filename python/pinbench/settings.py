@@ -40,6 +40,10 @@ TOKEN_MODES: tuple[str, ...] = ("greedy", "fixed")
 # else one per stream), node, stream. See pinbench.run.instances.
 INSTANCE_MODES: tuple[str, ...] = ("auto", "stream", "node")
 AUTO = "auto"
+# -w auto's bound (--warmup-max): a warmup that has not settled by then ends anyway, and the run
+# says so (verdict note warmup_unsettled). Long enough for a JIT or a cold cache; short enough
+# that a model that never settles costs half a minute, not a hang.
+WARMUP_MAX_S = 30.0
 DEFAULT_ENGINE = "onnxruntime"
 
 NumStreams = Union[int, str, None]  # a number, "auto", or None for the scenario's default
@@ -68,10 +72,22 @@ class MeasureSettings:
     """How long, and how the runner stores and polices the iterations."""
 
     time: float = 10.0  # -t: seconds measured
-    warmup_time: float = 2.0  # -w: seconds of warmup, uncounted
+    # -w: seconds of warmup, uncounted; or "auto": until the throughput settles (base.warmup),
+    # at most warmup_max seconds
+    warmup_time: float | str = 2.0
+    warmup_max: float = WARMUP_MAX_S  # --warmup-max: -w auto's bound
     iteration_timeout: float | None = None  # seconds one inference may take; None: no limit
     max_samples: int | None = None  # samples stored per stream; None: every iteration
     repeat: int = 1  # -r: repetitions, each a fresh warmup, instances and window
+
+    @property
+    def auto_warmup(self) -> bool:
+        return isinstance(self.warmup_time, str)
+
+    @property
+    def warmup_bound(self) -> float:
+        """The longest the warmup may last: -w's seconds, or -w auto's bound."""
+        return self.warmup_max if isinstance(self.warmup_time, str) else float(self.warmup_time)
 
 
 @dataclass(frozen=True)
@@ -238,13 +254,13 @@ class RunSettings:
         _validate_inputs(self.inputs)
         _validate_kv_cache(self.kv_cache, self.inputs.sequence_length)
         _validate_generation(self.generation, layout)
-        _validate_measure(self.measure)
+        measure = _validate_measure(self.measure)
         _validate_engine(self.engine)
         _positive_int(self.outputs.profile_iterations, "--profile-iterations")
         _validate_search(self.search, layout.scenario, self.server)
         if not self.search.find_qps:  # the search sets the rate itself
             _validate_server(self.server, layout.scenario)
-        return dataclasses.replace(self, layout=layout)
+        return dataclasses.replace(self, layout=layout, measure=measure)
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain JSON values (an engine given as a class by its name)."""
@@ -390,13 +406,23 @@ def _validate_generation(g: GenerationSettings, layout: LayoutSettings) -> None:
         raise UsageError("-s generate needs --prompt-tokens or --new-tokens above 0")
 
 
-def _validate_measure(m: MeasureSettings) -> None:
+def _validate_measure(m: MeasureSettings) -> MeasureSettings:
     _seconds(m.time, "time (-t)", zero_ok=False)
-    _seconds(m.warmup_time, "warmup time (-w)", zero_ok=True)
+    w = m.warmup_time
+    if isinstance(w, str):
+        if w.strip().lower() != AUTO:
+            raise UsageError(
+                f"warmup time (-w) must be a number of seconds >= 0 or 'auto', got {w!r}"
+            )
+        m = dataclasses.replace(m, warmup_time=AUTO)
+    else:
+        _seconds(w, "warmup time (-w)", zero_ok=True)
+    _seconds(m.warmup_max, "the warmup bound (--warmup-max)", zero_ok=False)
     if m.iteration_timeout is not None:
         _seconds(m.iteration_timeout, "the iteration timeout", zero_ok=False)
     _positive_int(m.max_samples, "--max-samples")
     _positive_int(m.repeat, "the number of repetitions (-r)")
+    return m
 
 
 def _validate_engine(e: EngineSettings) -> None:

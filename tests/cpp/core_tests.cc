@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -31,6 +32,7 @@
 #include "stragglers.h"
 #include "stream_runner.h"
 #include "topology.h"
+#include "warmup_watch.h"
 #include "work.h"
 
 namespace pb = pinbench;
@@ -355,6 +357,83 @@ void test_open_loop_in_units() {
   CHECK(calls == 3 * r.arrivals_issued && r.arrivals_issued + r.arrivals_dropped == 50);
 }
 
+// Auto warmup: the cut only moves earlier, and the progress the supervisor reads sums each
+// stream's finished warmup calls until one stream leaves its warmup.
+void test_warmup_cut_and_progress() {
+  pb::RunControl c;
+  c.init(1);
+  std::vector<pb::StreamWatch> w(2);
+  CHECK(!pb::warmup_progress(c, w.data(), 2, pb::now_ns()).warming);  // not begun
+  CHECK(c.start.arrive_and_wait());                                    // the one party: released
+  w[0].phase.store(static_cast<int>(pb::Phase::kWarmup));
+  w[0].iteration.store(41);  // step 41 in flight: 41 finished
+  // w[1] still in its factory (released, not yet warming up): none finished
+  auto p = pb::warmup_progress(c, w.data(), 2, c.start.release_ns() + 5);
+  CHECK(p.warming && p.calls == 41 && p.fewest == 0 && p.elapsed_ns == 5);
+  w[1].phase.store(static_cast<int>(pb::Phase::kWarmup));
+  w[1].iteration.store(9);
+  p = pb::warmup_progress(c, w.data(), 2, pb::now_ns());
+  CHECK(p.warming && p.calls == 50 && p.fewest == 9);
+  w[1].phase.store(static_cast<int>(pb::Phase::kMeasure));
+  CHECK(!pb::warmup_progress(c, w.data(), 2, pb::now_ns()).warming);
+
+  CHECK(c.warmup_cut.load() == pb::kNoWarmupCut);
+  c.end_warmup(200);
+  c.end_warmup(300);  // later: ignored
+  CHECK(c.warmup_cut.load() == 200);
+  c.end_warmup(100);
+  CHECK(c.warmup_cut.load() == 100);
+}
+
+// A WarmupWatch that says "settled" once `calls` warmup calls are done, and records how it was
+// asked. Called on the caller's thread only.
+struct CountingWatch {
+  int64_t settle_at;
+  int asked = 0, asked_after_yes = 0;
+  int64_t calls_at_yes = -1, last_elapsed = -1;
+  bool monotone = true;
+  bool operator()(int64_t elapsed, int64_t calls, int64_t fewest) {
+    ++asked;
+    if (calls_at_yes >= 0) ++asked_after_yes;
+    monotone = monotone && elapsed >= last_elapsed && fewest <= calls;
+    last_elapsed = elapsed;
+    if (calls < settle_at) return false;
+    calls_at_yes = calls;
+    return true;
+  }
+};
+
+// The watch ends the warmup of every stream at once, long before warmup_s (the bound), each
+// stream between units; it is not asked again; without a yes the bound holds.
+void test_auto_warmup_ends_every_stream_between_units() {
+  pb::RunnerConfig c;
+  c.stream_cpus = own_cpus(2);
+  c.warmup_s = 600;  // the bound: reaching it would hang the test for minutes, not pass it
+  c.duration_s = 0.05;
+  c.poll_interval_s = 0.005;
+  c.calls_per_unit = 7;
+  auto watch = std::make_shared<CountingWatch>(CountingWatch{200});
+  const auto r = pb::run_streams(c, std::make_shared<pb::NativeWorkFactory>(20000), never_stop,
+                                 [watch](int64_t e, int64_t n, int64_t f) { return (*watch)(e, n, f); });
+  CHECK(r.failures.empty() && !r.interrupted);
+  CHECK(watch->calls_at_yes >= 200 && watch->asked_after_yes == 0 && watch->monotone);
+  int64_t warmed = 0;
+  for (const auto& s : r.streams) {
+    CHECK(s.warmup_iterations > 0 && s.warmup_iterations % 7 == 0 && s.totals.count > 0);
+    warmed += s.warmup_iterations;
+  }
+  CHECK(warmed >= watch->calls_at_yes);
+  CHECK(r.measure_start_ns - r.warmup_start_ns < 300'000'000'000LL);  // far from the bound
+
+  c.warmup_s = 0.05;  // never settled: the bound ends it
+  auto never = std::make_shared<CountingWatch>(CountingWatch{std::numeric_limits<int64_t>::max()});
+  const auto b = pb::run_streams(c, std::make_shared<pb::NativeWorkFactory>(20000), never_stop,
+                                 [never](int64_t e, int64_t n, int64_t f) { return (*never)(e, n, f); });
+  CHECK(b.failures.empty() && never->asked > 0 && never->calls_at_yes == -1);
+  CHECK(b.measure_start_ns - b.warmup_start_ns >= 50'000'000);
+  for (const auto& s : b.streams) CHECK(s.warmup_iterations % 7 == 0 && s.totals.count > 0);
+}
+
 void test_shared_barrier_between_threads() {
   pb::SharedBarrier b;
   b.init(3);
@@ -422,7 +501,7 @@ std::filesystem::path scratch() {
 pb::RunnerConfig worker_config(const std::string& mode, int streams) {
   pb::RunnerConfig c;
   c.stream_cpus = own_cpus(streams);
-  c.warmup_s = mode == "kill" || mode == "hang" ? 0.0 : 0.02;
+  c.warmup_s = mode == "kill" || mode == "hang" ? 0.0 : mode == "auto" ? 600 : 0.02;
   c.duration_s = mode == "stop" || mode == "kill" || mode == "hang" ? 30 : 0.2;
   if (mode == "hang") c.iteration_timeout_s = 0.1;
   if (mode == "open") {
@@ -466,7 +545,8 @@ int worker_main(char** argv) {
   const auto c = worker_config(mode, streams);
   const auto r = pb::run_stream_in_region(c, std::make_shared<WorkerFactory>(mode), *region, stream);
   const auto& s = r.streams[static_cast<size_t>(stream)];
-  std::ofstream(argv[5]) << s.totals.count << " " << s.cpus.size() << " " << r.failures.size() << "\n";
+  std::ofstream(argv[5]) << s.totals.count << " " << s.cpus.size() << " " << r.failures.size()
+                         << " " << s.warmup_iterations << "\n";
   region->slot(stream).state.store(static_cast<int>(pb::WorkerState::kDone));
   return 0;
 }
@@ -532,6 +612,28 @@ void test_process_isolation_worker_killed_mid_run() {
   CHECK(r.workers[0].reported && count_in(w.outs[0]) > 0);
 }
 
+// Auto warmup across processes: the supervisor reads the workers' progress in the region and
+// cuts their warmup there, long before the bound.
+void test_process_isolation_auto_warmup() {
+  auto region = pb::SharedRegion::create(2);
+  const auto w = workers_for("auto", 2);
+  CountingWatch watch{100};
+  pb::SharedRegion& shared = *region;
+  const auto r = pb::run_processes(worker_config("auto", 2), shared, w.specs, [&] {
+    pb::poll_warmup(shared.control(), shared.watches(), 2,
+                    [&](int64_t e, int64_t n, int64_t f) { return watch(e, n, f); });
+    return false;
+  });
+  CHECK(r.failures.empty() && watch.calls_at_yes >= 100 && watch.asked_after_yes == 0);
+  CHECK(r.measure_start_ns - r.warmup_start_ns < 300'000'000'000LL);
+  for (int i = 0; i < 2; ++i) {
+    std::ifstream in(w.outs[i]);
+    int64_t count = 0, cpus = 0, failures = 0, warmed = 0;
+    in >> count >> cpus >> failures >> warmed;
+    CHECK(count > 0 && failures == 0 && warmed > 0);
+  }
+}
+
 void test_process_isolation_timeout_and_stop() {
   auto region = pb::SharedRegion::create(2);
   auto w = workers_for("hang", 2);
@@ -574,11 +676,14 @@ int main(int argc, char** argv) {
       {"capped_samples", test_capped_samples},
       {"calls_in_units", test_calls_in_units},
       {"open_loop_in_units", test_open_loop_in_units},
+      {"warmup_cut_and_progress", test_warmup_cut_and_progress},
+      {"auto_warmup", test_auto_warmup_ends_every_stream_between_units},
       {"shared_barrier_threads", test_shared_barrier_between_threads},
       {"shared_barrier_processes", test_shared_barrier_between_processes},
       {"processes_run_every_stream", test_process_isolation_runs_every_stream},
       {"processes_worker_killed", test_process_isolation_worker_killed_mid_run},
       {"processes_timeout_and_stop", test_process_isolation_timeout_and_stop},
+      {"processes_auto_warmup", test_process_isolation_auto_warmup},
   };
   for (const auto& [name, fn] : tests) {
     const int before = failed;

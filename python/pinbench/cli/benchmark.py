@@ -19,9 +19,11 @@ from ..base.version import pinbench_version
 from ..result.startup import StartMarks
 from ..settings import (
     ARRIVALS,
+    AUTO,
     INSTANCE_MODES,
     ISOLATION_MODES,
     TOKEN_MODES,
+    WARMUP_MAX_S,
     GenerationSettings,
     RunSettings,
     SearchSettings,
@@ -133,9 +135,19 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-w",
         "--warmup_time",
-        type=types.non_negative_float,
+        type=types.warmup_time,
         default=2.0,
-        help="seconds of warmup (2)",
+        help="seconds of warmup (2), or auto: until the throughput of successive 0.25 s slices "
+        "settles (3 within 2%%), at most --warmup-max seconds",
+    )
+    parser.add_argument(
+        "--warmup-max",
+        dest="warmup_max",
+        type=types.positive_float,
+        default=WARMUP_MAX_S,
+        metavar="SEC",
+        help=f"-w auto's bound: a warmup not settled by then ends, and the verdict notes it "
+        f"({WARMUP_MAX_S:g})",
     )
     parser.add_argument(
         "-nstreams",
@@ -419,6 +431,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         data=args.data,
         time=args.time,
         warmup_time=args.warmup_time,
+        warmup_max=args.warmup_max,
         iteration_timeout=args.iteration_timeout,
         max_samples=args.max_samples,
         repeat=args.repeat,
@@ -476,7 +489,8 @@ def main(argv: Sequence[str]) -> int:
     progress = Progress()
     try:
         settings = settings_from_args(args, argv)
-        on_start = None if args.quiet else progress.start
+        auto = settings.measure.warmup_time == AUTO
+        on_start = None if args.quiet else lambda w, d: progress.start(w, d, auto)
         result = run(settings, on_start=on_start, plot=False, start=start)
     except PinbenchError as e:
         return fail(PROG, str(e), e.exit_code, args.debug, e.detail)

@@ -162,9 +162,9 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-w",
         "--warmup_time",
-        type=types.non_negative_float,
+        type=types.warmup_time,
         default=1.0,
-        help="seconds of warmup (1)",
+        help="seconds of warmup (1), or auto: until the throughput settles (see pinbench -h)",
     )
     p.add_argument("-pin", "--thread_pinning", default="core", choices=["none", "core", "numa"])
     p.add_argument(

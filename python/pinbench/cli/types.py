@@ -53,6 +53,19 @@ def num_streams(text: str) -> int | str:
     return value
 
 
+def warmup_time(text: str) -> float | str:
+    """``-w``: seconds >= 0, or ``auto`` (until the throughput settles, at most --warmup-max)."""
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0 or 'auto'")
+    return value
+
+
 def latency_ms(text: str) -> float:
     """A latency target in ms: ``20ms``, ``0.02s``, ``500us``, or a bare number of ms."""
     match = _LATENCY.match(text)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..result.ab import AbResult
     from ..result.config import InstancePlan
     from ..result.generation import GenerationFigures
+    from ..result.measurement import Warmup
     from ..result.memory import Memory
     from ..result.profile import Profile
     from ..result.record import Result
@@ -184,6 +185,9 @@ def extra_lines(result: Result) -> list[str]:
             lines.append(creation_line(result.startup))
     if result.config.isolation == "process":
         lines.append("Isolation: process (each stream in a worker process of its own)")
+    warmup = result.measurement.warmup
+    if warmup is not None and warmup.mode == "auto":
+        lines.append(warmup_line(warmup))
     reasons = len(validity.reasons)
     lines.append(
         "Verdict: valid"
@@ -193,6 +197,17 @@ def extra_lines(result: Result) -> list[str]:
     lines.extend(f"Reason: {r.message}" for r in validity.reasons)
     lines.extend(f"Note: {r.message}" for r in validity.notes)
     return lines
+
+
+def warmup_line(w: Warmup) -> str:
+    """-w auto: "Warmup: auto, 1.75 s, 2,345 iterations, settled after 7 slices"."""
+    slices = len(w.slices)
+    how = (
+        f"settled after {slices} slice{'s' if slices != 1 else ''}"
+        if w.settled
+        else f"not settled within its bound of {w.bound_s:g} s ({slices} slices)"
+    )
+    return f"Warmup: auto, {w.seconds:.2f} s, {w.iterations:,} iterations, {how}"
 
 
 def _number(v: float | None) -> str:

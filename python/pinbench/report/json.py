@@ -128,6 +128,7 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
             "items_per_sec": result.items_per_sec,
             "iterations": m.iterations,
             "warmup_iterations": sum(s.warmup_iterations for s in m.streams),
+            "warmup": m.warmup.to_dict() if m.warmup is not None else None,
             "seconds_ran": m.seconds,
             "window_ns": list(window) if window else None,
             "items_per_sec_ci": list(result.items_per_sec_ci),

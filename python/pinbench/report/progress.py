@@ -25,7 +25,9 @@ class Progress:
     def wanted(stream: TextIO, warmup: float, duration: float) -> bool:
         return stream.isatty() and warmup + duration > 2.0
 
-    def start(self, warmup: float, duration: float) -> None:
+    def start(self, warmup: float, duration: float, auto_warmup: bool = False) -> None:
+        """``auto_warmup``: ``warmup`` is -w auto's bound, and when the window begins is not
+        known here: the line then counts the run's time against its longest."""
         if not self.wanted(self.stream, warmup, duration):
             return
         begin = time.monotonic()
@@ -33,7 +35,9 @@ class Progress:
         def draw() -> None:
             while not self._stop.wait(self.interval):
                 t = time.monotonic() - begin
-                if t < warmup:
+                if auto_warmup:
+                    text = f"running    {t:5.1f} s, at most {warmup + duration:g} s (-w auto)"
+                elif t < warmup:
                     text = f"warming up {t:5.1f} / {warmup:g} s"
                 else:
                     text = f"measuring  {min(t - warmup, duration):5.1f} / {duration:g} s"

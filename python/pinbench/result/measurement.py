@@ -42,6 +42,33 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Warmup:
+    """The warmup that ran: ``fixed`` seconds (-w N), or ``auto`` (-w auto): until the
+    throughput of successive slices settled (``base.warmup``), at most ``bound_s`` seconds."""
+
+    mode: str  # fixed | auto
+    bound_s: float  # fixed: its length; auto: the most it may last (--warmup-max)
+    seconds: float  # from the warmup's start to the measured window's; 0 when it never began
+    iterations: int  # warmup calls finished, across streams
+    slice_s: float | None = None  # auto: the shortest slice judged
+    slices: tuple[float, ...] = ()  # auto: each slice's calls per second, across streams
+    settled: bool | None = None  # auto: ended because it settled (False: it ran to its bound)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "mode": self.mode,
+            "bound_seconds": self.bound_s,
+            "seconds": self.seconds,
+            "iterations": self.iterations,
+        }
+        if self.mode == "auto":
+            out["slice_seconds"] = self.slice_s
+            out["slices"] = list(self.slices)
+            out["settled"] = self.settled
+        return out
+
+
+@dataclass(frozen=True)
 class StreamMeasurement:
     """One stream's measured iterations: start and end in steady-clock ns.
 
@@ -113,6 +140,7 @@ class Measurement:
     # Calls per unit (a generation request): the runner never cut one, so every stream's
     # samples are whole units; an open loop's arrival is one unit.
     calls_per_unit: int = 1
+    warmup: Warmup | None = None  # what the warmup did (None: a record made before -w auto)
 
     @property
     def phase_reached(self) -> str:

@@ -205,7 +205,7 @@ class Sweep:
     points: tuple[SweepPoint, ...]
     planned: int  # configurations in the grid; more than len(points) after an interrupt
     seconds: float = 0.0  # -t of each point
-    warmup_seconds: float = 0.0  # -w of each point
+    warmup_seconds: float | str = 0.0  # -w of each point (seconds, or "auto")
     timestamp: str = ""
     command_line: tuple[str, ...] = ()
     interrupt: str | None = None  # the exception that stopped it (KeyboardInterrupt, ...)

@@ -45,7 +45,9 @@ Reasons (each rule's threshold in its constant):
 Notes: ``governor`` (the frequency governor is known and is not ``performance``), ``load_at_start``
 (the 1-minute load average exceeded max(1, 0.25 per allowed CPU): it lags by minutes, so it is at
 most a hint; interference is what was measured), ``latency_spread`` (latency std >= 10% of the
-mean: the distribution is wide or skewed), ``interference_unknown`` (no CPU counters).
+mean: the distribution is wide or skewed), ``interference_unknown`` (no CPU counters),
+``warmup_unsettled`` (``-w auto`` ran to its bound, ``--warmup-max``, without the throughput
+settling: ``base.warmup``).
 
 Unreliable percentiles: a percentile p needs ``ceil(10 / (1 - p/100))`` iterations so that at least
 10 samples lie beyond it (p90 needs 100, p99 1000, p99.9 10000); one with fewer is marked where it
@@ -67,7 +69,7 @@ if TYPE_CHECKING:
     from ..base.stats import LatencyStats, Trend
     from .frequency import CpuFrequency, Frequencies
     from .interference import Interference
-    from .measurement import Failure, Measurement
+    from .measurement import Failure, Measurement, Warmup
 
 MIN_ITERATIONS = 30
 FREQUENCY_LIMIT = 0.10
@@ -100,6 +102,7 @@ NOTES: tuple[str, ...] = (
     "latency_spread",
     "interference_unknown",
     "frequency_unknown",
+    "warmup_unsettled",
 )
 
 
@@ -413,6 +416,20 @@ def latency_spread(latency: LatencyStats, limit: float = CV_LIMIT) -> list[Reaso
     ]
 
 
+def warmup_unsettled(warmup: Warmup | None, measured: bool) -> list[Reason]:
+    """-w auto ran to its bound without the throughput settling: the window may still be on the
+    warmup's slope. A note, not a reason: the window's own stability is judged by ``unstable``."""
+    if warmup is None or warmup.mode != "auto" or warmup.settled or not measured:
+        return []
+    return [
+        Reason(
+            "warmup_unsettled",
+            f"-w auto: the throughput had not settled after {warmup.seconds:.1f} s (its bound, "
+            "--warmup-max): the window may still include the warmup's slope",
+        )
+    ]
+
+
 # --- unreliable percentiles ----------------------------------------------------------------------
 
 
@@ -465,6 +482,7 @@ def assess(
         *governor(environment),
         *load_at_start(environment),
         *latency_spread(lat),
+        *warmup_unsettled(m.warmup, m.measure_start_ns != 0),
     ]
     if freq is None:
         notes.append(

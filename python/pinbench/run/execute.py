@@ -30,6 +30,7 @@ from ..result.frequency import measure_frequencies
 from ..result.interference import measure_interference
 from ..result.samples import reference
 from ..result.server import server_warnings
+from ..settings import WARMUP_MAX_S
 from .assemble import assemble
 from .instances import BuildLog, step_factory
 from .layout import plan_layout
@@ -88,11 +89,12 @@ def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = No
 class Window:
     """What the runner needs beyond the layout: phase lengths, caps and arrivals."""
 
-    warmup: float
+    warmup: float | str  # seconds, or "auto" (until settled, at most warmup_max)
     duration: float
     max_samples: int | None = None
     arrivals_ns: NDArray[np.int64] | None = None
     drain: float | None = None
+    warmup_max: float = WARMUP_MAX_S
 
 
 def ready(prepared: Prepared, layout: Layout) -> Engine:
@@ -169,6 +171,7 @@ def measure_layout(
             streams=layout.num_streams,
             cpus=[list(s.cpus) for s in layout.streams],
             warmup=window.warmup,
+            warmup_max=window.warmup_max,
             duration=window.duration,
             max_samples=window.max_samples,
             iteration_timeout=settings.measure.iteration_timeout,
@@ -212,11 +215,13 @@ def execute(
     prepared.announce()
     _log_plan(layout, prepared, settings)
     if on_start is not None:
-        on_start(meas.warmup_time, meas.time)
+        on_start(meas.warmup_bound, meas.time)
     env = capture_environment().to_dict()  # before the run: the load average at the start
     started = _now_iso()
     wall_start, steady_start = clock.time_ns(), _core.now_ns()
-    window = Window(meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain)
+    window = Window(
+        meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain, meas.warmup_max
+    )
     watched = sorted({c for s in layout.streams for c in s.cpus}) or list(prepared.topology.allowed)
     build = BuildLog()
     failed: StreamFailed | None = None
@@ -308,7 +313,7 @@ def run_config(
         num_streams_reason=layout.num_streams_reason,
         pinning=layout.pinning,
         seconds_to_run=settings.measure.time,
-        warmup_seconds=settings.measure.warmup_time,
+        warmup_seconds=warmup_seconds(settings, m),
         engine_name=engine.name,
         **engine_record,
         stream_threads=[s.threads for s in layout.streams],
@@ -321,6 +326,15 @@ def run_config(
         stream_core_types=[core_type_of(prepared.topology, s.cpus) for s in layout.streams],
         kv_cache=kv_cache_record(prepared),
     )
+
+
+def warmup_seconds(settings: RunSettings, m: Measurement | None) -> float:
+    """``config.warmup_seconds``: -w's seconds; with -w auto, those the warmup took (its bound
+    before the run)."""
+    meas = settings.measure
+    if not meas.auto_warmup:
+        return meas.warmup_bound
+    return m.warmup.seconds if m is not None and m.warmup is not None else meas.warmup_bound
 
 
 def kv_cache_record(prepared: Prepared) -> KvCacheRecord | None:
@@ -416,14 +430,21 @@ def _log_plan(layout: Layout, prepared: Prepared, settings: RunSettings) -> None
         cpus = _core.format_cpu_list(list(slot.cpus)) if slot.cpus else "any (not pinned)"
         log.info("stream %d: cpus %s, %d engine thread(s)", i, cpus, slot.threads)
     log.info(
-        "%s on %s, %d stream(s), %s for %g s after %g s of warmup",
+        "%s on %s, %d stream(s), %s for %g s after %s of warmup",
         layout.scenario,
         prepared.engine_class.name,
         layout.num_streams,
         layout.pinning,
         settings.measure.time,
-        settings.measure.warmup_time,
+        _warmup_text(settings),
     )
+
+
+def _warmup_text(settings: RunSettings) -> str:
+    meas = settings.measure
+    if meas.auto_warmup:
+        return f"an auto (at most {meas.warmup_max:g} s)"
+    return f"{meas.warmup_bound:g} s"
 
 
 def _now_iso() -> str:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from .._core import ProcessRun, RunnerConfig
+    from ..base.warmup import WarmupJudge
 
 JOB_FILE = "job.pickle"
 
@@ -150,10 +151,13 @@ def runner_config(fields: dict[str, Any]) -> RunnerConfig:
     return config
 
 
-def run_in_processes(work: object, config: RunnerConfig) -> WorkerRun:
+def run_in_processes(
+    work: object, config: RunnerConfig, warmup_watch: WarmupJudge | None = None
+) -> WorkerRun:
     """Runs every stream of ``config`` in a worker process of its own; returns once every worker
     has ended (none is left behind), with what each measured. UsageError when ``work`` cannot be
-    sent to a worker."""
+    sent to a worker. ``warmup_watch`` (-w auto) is asked here, of the workers' progress in the
+    shared region, and ends their warmup there."""
     from .. import _core
 
     blob = check_sendable(work)
@@ -175,7 +179,7 @@ def run_in_processes(work: object, config: RunnerConfig) -> WorkerRun:
             seconds = (_core.now_ns() - started) / 1e9
             log.info("%d worker processes started in %.1f s; measuring", streams, seconds)
 
-        supervised = _core.run_processes(config, region, argvs, logs, measuring)
+        supervised = _core.run_processes(config, region, argvs, logs, measuring, warmup_watch)
         results = [_read_result(folder, i) for i in range(streams)]
         failed = {f[0] for f in supervised.failures}
         failed |= {i for i, r in enumerate(results) if r and r.get("failures")}

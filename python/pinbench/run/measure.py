@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from ..base.errors import UsageError
-from ..result.measurement import Failure, Measurement, StreamMeasurement, Totals
-from ..settings import ISOLATION_MODES, MAX_SECONDS
+from ..base.warmup import WarmupJudge
+from ..result.measurement import Failure, Measurement, StreamMeasurement, Totals, Warmup
+from ..settings import AUTO, ISOLATION_MODES, MAX_SECONDS, WARMUP_MAX_S
 from .isolation import WorkerRun, run_in_processes
 from .topology import plan_streams, topology
 
@@ -77,7 +78,7 @@ def measure(
     streams: int = 1,
     pinning: str = "core",
     cores: int | None = None,
-    warmup: float = 0.5,
+    warmup: float | str = 0.5,
     duration: float | None = 2.0,
     iterations: int | None = None,
     smt: bool = False,
@@ -90,6 +91,7 @@ def measure(
     seed: int = 0,
     isolation: str = "thread",
     calls_per_unit: int = 1,
+    warmup_max: float = WARMUP_MAX_S,
 ) -> Measurement:
     """Runs ``make_step(i)()`` in a closed loop on ``streams`` pinned native threads.
 
@@ -99,6 +101,9 @@ def measure(
     unless ``cpus`` gives each stream's CPU set explicitly (an empty set = not pinned).
     ``warmup`` seconds run first, uncounted; then every stream measures until ``duration`` seconds
     have passed (the iteration in flight finishes) or ``iterations`` per stream are done.
+    ``warmup="auto"`` warms up until the throughput of successive slices settles
+    (``pinbench.base.warmup``), at most ``warmup_max`` seconds; ``Measurement.warmup`` records
+    what either kind of warmup did.
 
     ``max_samples`` caps the samples stored per stream (16 bytes each, 24 in the open loop):
     past it a uniform reservoir is kept and the totals stay exact. ``iteration_timeout`` seconds:
@@ -132,7 +137,11 @@ def measure(
     from .. import _core
 
     stream_cpus = _stream_cpus(streams, pinning, cores, smt, cpus, topo)
-    _check_phases(warmup, duration, iterations)
+    judge = WarmupJudge() if warmup == AUTO else None
+    bound = warmup_max if judge is not None else warmup
+    _check_phases(bound, duration, iterations)
+    if judge is not None and not (isinstance(warmup_max, (int, float)) and warmup_max > 0):
+        raise UsageError(f"warmup_max must be a number of seconds > 0, got {warmup_max!r}")
     if max_samples is not None and max_samples < 1:
         raise UsageError(f"max_samples must be at least 1, got {max_samples}")
     if iteration_timeout is not None and not 0 < iteration_timeout <= MAX_SECONDS:
@@ -143,8 +152,9 @@ def measure(
         raise UsageError(f"isolation must be thread or process, got {isolation!r}")
     if type(calls_per_unit) is not int or calls_per_unit < 1:
         raise UsageError(f"calls_per_unit must be a positive integer, got {calls_per_unit!r}")
+    assert not isinstance(bound, str)  # _check_phases
     config = _runner_config(
-        stream_cpus, warmup, duration, iterations, max_samples, iteration_timeout, seed
+        stream_cpus, bound, duration, iterations, max_samples, iteration_timeout, seed
     )
     config.calls_per_unit = calls_per_unit
     config.max_iterations = _whole_units(config.max_iterations, calls_per_unit)
@@ -154,12 +164,12 @@ def measure(
         config.arrivals_ns = np.asarray(arrivals_ns, dtype=np.int64)
         config.drain_s = float(duration if drain is None and duration else drain or 0.0)
     if isolation == "process":
-        raw: RawRun | WorkerRun = run_in_processes(make_step, config)
+        raw: RawRun | WorkerRun = run_in_processes(make_step, config, judge)
     else:
-        raw = _core.run_streams(make_step, config)
+        raw = _core.run_streams(make_step, config, judge)
     open_loop = arrivals_ns is not None
     return _measurement(
-        raw, stream_cpus, warmup, duration, iterations, open_loop, isolation, calls_per_unit
+        raw, stream_cpus, bound, duration, iterations, open_loop, isolation, judge, calls_per_unit
     )
 
 
@@ -208,9 +218,9 @@ def _stream_cpus(
     return [list(p.cpus) for p in plans]
 
 
-def _check_phases(warmup: float, duration: float | None, iterations: int | None) -> None:
+def _check_phases(warmup: object, duration: float | None, iterations: int | None) -> None:
     if not (isinstance(warmup, (int, float)) and math.isfinite(warmup) and warmup >= 0):
-        raise UsageError(f"warmup must be a number of seconds >= 0, got {warmup!r}")
+        raise UsageError(f"warmup must be a number of seconds >= 0 or 'auto', got {warmup!r}")
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         raise UsageError(f"duration must be a number of seconds > 0, got {duration!r}")
     if max(warmup, duration or 0.0) > MAX_SECONDS:
@@ -229,6 +239,7 @@ def _measurement(
     iterations: int | None,
     open_loop: bool,
     isolation: str,
+    judge: WarmupJudge | None = None,
     calls_per_unit: int = 1,
 ) -> Measurement:
     pids = getattr(raw, "pids", None) or [os.getpid()] * len(stream_cpus)
@@ -253,11 +264,30 @@ def _measurement(
         failure=failure,
         extra={"worker_reports": raw.reports} if isinstance(raw, WorkerRun) else {},
         calls_per_unit=calls_per_unit,
+        warmup=_warmup(raw, streams, warmup, judge),
     )
     if raw.failures:
         stream, phase, iteration, error = raw.failures[0]
         raise StreamError(stream, phase, iteration, error, partial=m) from error
     return m
+
+
+def _warmup(
+    raw: RawRun | WorkerRun,
+    streams: list[StreamMeasurement],
+    bound: float,
+    judge: WarmupJudge | None,
+) -> Warmup:
+    began, ended = raw.warmup_start_ns, raw.measure_start_ns
+    return Warmup(
+        mode="fixed" if judge is None else AUTO,
+        bound_s=float(bound),
+        seconds=(ended - began) / 1e9 if began and ended else 0.0,
+        iterations=sum(s.warmup_iterations for s in streams),
+        slice_s=None if judge is None else judge.rule.slice_s,
+        slices=() if judge is None else tuple(judge.rates),
+        settled=None if judge is None else judge.settled,
+    )
 
 
 def _stream(

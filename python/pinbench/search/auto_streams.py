@@ -178,6 +178,6 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
         run_probe,
         batch_size=prepared.batch_size,
         probe_time=settings.search.probe_time,
-        warmup=settings.measure.warmup_time,
+        warmup=settings.measure.warmup_bound,  # -w auto: the probes' is fixed, short
     )
     return layout, tuning

@@ -183,7 +183,7 @@ def variant(
     *,
     scenario: str,
     time: float,
-    warmup: float,
+    warmup: float | str,
     qps: float | None = None,
     num_streams: NumStreams = None,
 ) -> RunSettings:
@@ -215,7 +215,9 @@ def find_qps(
     # Generation requests arrive as -s generate's open loop; queries as the server scenario's.
     served = "generate" if settings.generates else "server"
     time, warmup = settings.measure.time, settings.measure.warmup_time
-    probe_warmup = min(warmup, probe_time / 2.0)
+    # The capacity run and the trials warm up for a fixed short time (also with -w auto); the
+    # confirmation runs warm up as asked.
+    probe_warmup = min(settings.measure.warmup_bound, probe_time / 2.0)
 
     capacity_run = _capacity_run(prepared, settings, probe_warmup, target)
     m = capacity_run.measurement

@@ -54,7 +54,7 @@ from ..run.execute import execute, plan
 from ..run.layout import plan_layout
 from ..run.prepare import prepare
 from ..run.topology import topology
-from ..settings import MAX_CORES
+from ..settings import MAX_CORES, WARMUP_MAX_S
 from .auto_streams import stream_candidates
 from .find_qps import latency_at
 
@@ -355,7 +355,10 @@ def point_command(p: GridPoint, sweep: SweepSettings) -> tuple[str, ...]:
     b, lay = sweep.base, sweep.base.layout
     cmd = ["pinbench", p.model, "-e", _engine_label(p.engine), "-b", str(p.batch_size)]
     cmd += ["-ncores", str(p.num_cores), "-s", p.scenario, "-nstreams", str(p.num_streams)]
-    cmd += ["-t", f"{b.measure.time:g}", "-w", f"{b.measure.warmup_time:g}"]
+    w = b.measure.warmup_time
+    cmd += ["-t", f"{b.measure.time:g}", "-w", w if isinstance(w, str) else f"{w:g}"]
+    if b.measure.auto_warmup and b.measure.warmup_max != WARMUP_MAX_S:
+        cmd += ["--warmup-max", f"{b.measure.warmup_max:g}"]
     if lay.thread_pinning != "core":
         cmd += ["-pin", lay.thread_pinning]
     if b.inputs.seed:
