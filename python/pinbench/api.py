@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import RunError, UsageError
-from .base.files import check_distinct_files, check_output_dir, check_output_path, write_json_atomic
+from .base.files import Output, guard_outputs, write_json_atomic
 from .base.logs import log
 from .base.system import capture_environment
 from .model.graph import external_locations_of_file
@@ -32,9 +32,9 @@ from .report.json import (
     sweep_document,
     unfinished_document,
 )
-from .report.plot import check_plot_path
+from .report.plot import plot_output
 from .result.ab import METRICS
-from .result.samples import check_samples_path, write_samples
+from .result.samples import samples_output, write_samples
 from .result.startup import StartMarks
 from .run.execute import StreamFailed
 from .run.prepare import prepare
@@ -95,12 +95,13 @@ def run(
     process's start)."""
     start = start or StartMarks("call", time.monotonic_ns())
     s = settings.validate()
-    check_outputs(s.outputs)
+    # The model files known before the load; the load may fetch (hf:, zoo:) or fail, checked then.
+    check_outputs(s.outputs, model_files([s.model], s.inputs.data, known_only=True))
     reached, model = "load", None
     try:
         with prepare(s, start) as prepared:
             model = prepared.model
-            check_distinct_files(input_files(model, s), output_files(s.outputs))
+            check_outputs(s.outputs, input_files(model, s))  # hf:, zoo: are files now
             if s.kv_cache.given():
                 log.warning("KV-cache options apply to DeepSparse's internal KV cache; ignored")
             reached = "probe" if s.search.find_qps or s.auto_streams else "start"
@@ -316,7 +317,9 @@ def ab(
     if rounds < 1:
         raise UsageError(f"rounds must be at least 1, got {rounds}")
     if export_path:
-        check_output_path(export_path)
+        inputs = model_files([a.model, b.model], None, known_only=True)
+        inputs += [("the --data file", Path(x.inputs.data)) for x in (a, b) if x.inputs.data]
+        guard_outputs([Output("-x", export_path)], inputs)
     result = search_ab(a, b, rounds=rounds, metric=metric, alpha=alpha, flags=flags)
     if export_path:
         write_json_atomic(ab_document(result), export_path)
@@ -338,22 +341,18 @@ class SweepOutputs:
         """UsageError when an output cannot be written or would replace an input; returns the
         time stamp of the ``csv_dir`` file names."""
         stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-        named: list[tuple[str, str]] = []
+        named: list[Output] = []
         if self.export_path:
-            named.append(("-x", self.export_path))
+            named.append(Output("-x", self.export_path))
         if self.csv_path:
-            named.append(("--csv", self.csv_path))
+            named.append(Output("--csv", self.csv_path))
         if self.plot:
-            check_plot_path(self.plot)
-            named.append(("--plot", self.plot))
-        if self.csv_dir:
-            Path(self.csv_dir).mkdir(parents=True, exist_ok=True)  # as benchmark_sweep did
-            named += [
-                ("--csv-dir", str(p)) for p in per_model_paths(models, self.csv_dir, stamp).values()
-            ]
-        for flag, path in named:
-            check_output_path(path, flag=flag)
-        check_distinct_files(model_files(models, data), named)
+            named.append(plot_output(self.plot))
+        if self.csv_dir:  # created by the guard when missing, as benchmark_sweep did
+            named.append(Output("--csv-dir", self.csv_dir, folder=True))
+            paths = per_model_paths(models, self.csv_dir, stamp).values()
+            named += [Output("--csv-dir", p) for p in paths]
+        guard_outputs(named, model_files(models, data))
         return stamp
 
     def write(self, result: Sweep, stamp: str) -> None:
@@ -402,28 +401,25 @@ def json_document(result: Result) -> dict[str, Any]:
     return document(result)
 
 
-def check_outputs(outputs: OutputSettings) -> None:
-    """Every output path checked before the run: UsageError when one cannot be written, or
-    when two outputs name one file."""
+def check_outputs(outputs: OutputSettings, inputs: Sequence[tuple[str, str | Path]] = ()) -> None:
+    """Every output of a run through the output guard before the run: UsageError when one cannot
+    be written, would replace one of ``inputs`` (the model, its external data, ``--data``) or any
+    ONNX model, or when two outputs name one file."""
+    guard_outputs(run_outputs(outputs), inputs)
+
+
+def run_outputs(outputs: OutputSettings) -> list[Output]:
+    """Every output a run writes, as the output guard takes them."""
+    named: list[Output] = []
     if outputs.export_path:
-        check_output_path(outputs.export_path)
+        named.append(Output("-x", outputs.export_path))
     if outputs.export_samples:
-        check_samples_path(outputs.export_samples)
+        named.append(samples_output(outputs.export_samples))
     if outputs.plot:
-        check_plot_path(outputs.plot)
+        named.append(plot_output(outputs.plot))
     if outputs.profile:
-        check_output_dir(outputs.profile, "--profile")
-    check_distinct_files([], output_files(outputs))
-
-
-def output_files(outputs: OutputSettings) -> list[tuple[str, str]]:
-    """(flag, path) of every output file a run writes."""
-    given = [
-        ("-x", outputs.export_path),
-        ("--export-samples", outputs.export_samples),
-        ("--plot", outputs.plot),
-    ]
-    return [(flag, path) for flag, path in given if path]
+        named.append(Output("--profile", outputs.profile, folder=True))
+    return named
 
 
 def input_files(model: LoadedModel, settings: RunSettings) -> list[tuple[str, Path]]:
@@ -435,13 +431,22 @@ def input_files(model: LoadedModel, settings: RunSettings) -> list[tuple[str, Pa
     return files
 
 
-def model_files(models: Sequence[str], data: str | None) -> list[tuple[str, Path]]:
-    """``input_files`` of models not loaded yet: each resolved, its external data read from it."""
+def model_files(
+    models: Sequence[str], data: str | None, *, known_only: bool = False
+) -> list[tuple[str, Path]]:
+    """``input_files`` of models not loaded yet: each resolved, its external data read from it.
+    ``known_only``: a model that does not resolve is left out (its load reports it), not an
+    error."""
     files: list[tuple[str, Path]] = []
     for spec in models:
         if spec.startswith(REMOTE):  # fetched into a cache when its turn comes
             continue
-        source = resolve_model_path(spec)
+        try:
+            source = resolve_model_path(spec)
+        except UsageError:
+            if known_only:
+                continue
+            raise
         files.append(("a model of the sweep", source))
         files += [
             (f"the external data {location} of a model of the sweep", source.parent / location)

@@ -61,13 +61,24 @@ def build_parser() -> OneLineParser:
         metavar="PCT",
         help="exit 1 when B is worse than A by PCT%% or more and significantly",
     )
-    p.add_argument("-x", "--export_path", default=None, help="write both sides' runs as JSON")
+    p.add_argument(
+        "-x",
+        "--export_path",
+        type=types.output_file,
+        default=None,
+        help="write both sides' runs as JSON",
+    )
     return p
 
 
 def side_settings(shared: Sequence[str], own: str, side: str) -> RunSettings:
     """One side's RunSettings: the shared flags, then its own."""
-    argv = [*shared, *shlex.split(own)]
+    try:
+        own_flags = shlex.split(own)
+    except ValueError as e:  # an unclosed quote: shlex's own words, e.g. "No closing quotation"
+        reason = str(e).lower()
+        raise UsageError(f"--{side} {own!r}: {reason}; close the quote inside the flags") from None
+    argv = [*shared, *own_flags]
     args = build_benchmark_parser().parse_args(argv)
     if args.export_path or args.export_samples or args.plot or args.find_qps or args.repeat > 1:
         raise UsageError(

@@ -166,7 +166,13 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
     )
     add_kv_cache_flags(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="only the result, no logs")
-    parser.add_argument("-x", "--export_path", default=None, help="write the result as JSON")
+    parser.add_argument(
+        "-x",
+        "--export_path",
+        type=types.output_file,
+        default=None,
+        help="write the result as JSON",
+    )
 
 
 def add_kv_cache_flags(parser: argparse.ArgumentParser) -> None:
@@ -278,12 +284,14 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
     extra = parser.add_argument_group("outputs")
     extra.add_argument(
         "--export-samples",
+        type=types.output_file,
         default=None,
         metavar="FILE",
         help="write every iteration's stream, start and end (ns) to FILE.npz or FILE.csv",
     )
     extra.add_argument(
         "--plot",
+        type=types.output_file,
         default=None,
         metavar="FILE.png",
         help="draw latency histogram, latency over time and throughput per second (needs "
@@ -291,6 +299,7 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
     )
     extra.add_argument(
         "--profile",
+        type=types.output_folder,
         default=None,
         metavar="DIR",
         help="after the measured window, a profiled pass on fresh instances: the top operators "

@@ -135,9 +135,12 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
         "--instances", choices=INSTANCE_MODES, default="auto", help="as for pinbench (auto)"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0)")
-    p.add_argument("-x", "--export_path", default=None, help="write the sweep as JSON")
+    p.add_argument(
+        "-x", "--export_path", type=types.output_file, default=None, help="write the sweep as JSON"
+    )
     p.add_argument(
         "--csv",
+        type=types.output_file,
         default=None,
         metavar="FILE.csv",
         help="write every point as one "
@@ -145,11 +148,14 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--csv-dir",
+        type=types.output_folder,
         default=None,
         metavar="DIR",
         help="write one CSV per model into DIR, as deepsparse.benchmark_sweep did",
     )
-    p.add_argument("--plot", default=None, metavar="FILE.png", help="draw the sweep")
+    p.add_argument(
+        "--plot", type=types.output_file, default=None, metavar="FILE.png", help="draw the sweep"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="only the table, no logs")
     p.add_argument("--debug", action="store_true", help="tracebacks on errors")
 
