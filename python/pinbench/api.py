@@ -44,7 +44,14 @@ from .search.find_qps import find_qps as search_rate
 from .search.repeat import run_benchmark
 from .search.sweep import REMOTE, check_grid
 from .search.sweep import run_sweep as search_grid
-from .settings import DEFAULT_ENGINE, RunSettings, SweepSettings
+from .settings import (
+    DEFAULT_ENGINE,
+    PINNING_MODES,
+    SCENARIO_ALIASES,
+    SCENARIOS,
+    RunSettings,
+    SweepSettings,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -136,7 +143,7 @@ def _measure(prepared: Prepared, s: RunSettings, on_start: OnStart | None) -> Re
 def benchmark_model(
     model_path: str,
     batch_size: int = 1,
-    input_shapes: str = "",
+    input_shapes: str | None = "",
     num_cores: int | None = None,
     scenario: str = "async",
     time: float = 10,
@@ -156,7 +163,12 @@ def benchmark_model(
     the original's dict. The KV-cache ones (``input_ids_length``, ``internal_kv_cache``,
     ``disable_kv_cache_overrides``, ``num_kv_cache_tokens``) concern DeepSparse's internal KV
     cache: they are recorded (``pinbench.requested.kv_cache``), and a warning says they are
-    ignored when they differ from the original's defaults.
+    ignored when they differ from the original's defaults. Every value the original takes is
+    taken, as it reads it (``benchmark_sweep`` passes some of them): ``input_shapes=None`` or
+    ``""`` for the model's own shapes; ``num_streams`` and ``sequence_length`` of 0 or None
+    for the default; ``scenario`` and ``thread_pinning`` in any case; an
+    unknown scenario runs async and an unknown pinning keeps the default ``core``, each with a
+    warning, where the original warned and went on.
 
     Example::
 
@@ -168,15 +180,15 @@ def benchmark_model(
     settings = RunSettings.from_kwargs(
         model_path,
         batch_size=batch_size,
-        input_shapes=input_shapes,
+        input_shapes=input_shapes or "",  # the original's parse_input_shapes: falsy is none
         num_cores=num_cores,
-        scenario=scenario,
+        scenario=_original_scenario(scenario),
         time=time,
         warmup_time=warmup_time,
-        num_streams=num_streams,
-        sequence_length=sequence_length,
+        num_streams=num_streams or None,  # the original: "if num_streams:", 0 is not given
+        sequence_length=sequence_length or None,  # "if not sequence_length:" infers it
         input_ids_length=input_ids_length if input_ids_length is not None else 1,
-        thread_pinning=thread_pinning,
+        thread_pinning=_original_pinning(thread_pinning),
         engine=engine,
         internal_kv_cache=internal_kv_cache or None,
         export_path=export_path,
@@ -184,6 +196,27 @@ def benchmark_model(
         num_kv_cache_tokens=None if num_kv_cache_tokens == 1 else num_kv_cache_tokens,
     )
     return deepsparse_document(run(settings))
+
+
+def _original_scenario(name: str) -> str:
+    """The scenario as deepsparse 1.8.0's ``parse_scenario`` reads ``name`` (lower-cased)."""
+    key = name.lower() if isinstance(name, str) else name
+    if key in SCENARIOS or key in SCENARIO_ALIASES:
+        return key
+    log.warning("unknown scenario %r: running async, as deepsparse.benchmark did", name)
+    return "async"
+
+
+def _original_pinning(mode: str) -> str:
+    """The pinning as deepsparse 1.8.0's ``decide_thread_pinning`` reads ``mode``: lower-cased;
+    ``pinning_mode in "none"`` there, so any part of "none" (``""``, ``"no"``) turns it off."""
+    key = mode.lower() if isinstance(mode, str) else mode
+    if key in PINNING_MODES:
+        return key
+    if isinstance(key, str) and key in "none":
+        return "none"
+    log.warning("unknown thread pinning %r: pinning to cores (core)", mode)
+    return "core"
 
 
 def find_qps(
