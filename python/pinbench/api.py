@@ -103,7 +103,8 @@ def run(
     start = start or StartMarks("call", time.monotonic_ns())
     s = settings.validate()
     # The model files known before the load; the load may fetch (hf:, zoo:) or fail, checked then.
-    check_outputs(s.outputs, model_files([s.model], s.inputs.data, known_only=True))
+    known = model_files([s.model], s.inputs.data, known_only=True, what="the model")
+    check_outputs(s.outputs, known)
     reached, model = "load", None
     try:
         with prepare(s, start) as prepared:
@@ -350,7 +351,7 @@ def ab(
     if rounds < 1:
         raise UsageError(f"rounds must be at least 1, got {rounds}")
     if export_path:
-        inputs = model_files([a.model, b.model], None, known_only=True)
+        inputs = model_files([a.model, b.model], None, known_only=True, what="the model")
         inputs += [("the --data file", Path(x.inputs.data)) for x in (a, b) if x.inputs.data]
         guard_outputs([Output("-x", export_path)], inputs)
     result = search_ab(a, b, rounds=rounds, metric=metric, alpha=alpha, flags=flags)
@@ -465,11 +466,15 @@ def input_files(model: LoadedModel, settings: RunSettings) -> list[tuple[str, Pa
 
 
 def model_files(
-    models: Sequence[str], data: str | None, *, known_only: bool = False
+    models: Sequence[str],
+    data: str | None,
+    *,
+    known_only: bool = False,
+    what: str = "a model of the sweep",
 ) -> list[tuple[str, Path]]:
     """``input_files`` of models not loaded yet: each resolved, its external data read from it.
     ``known_only``: a model that does not resolve is left out (its load reports it), not an
-    error."""
+    error. ``what``: each model's name in an error line."""
     files: list[tuple[str, Path]] = []
     for spec in models:
         if spec.startswith(REMOTE):  # fetched into a cache when its turn comes
@@ -480,9 +485,9 @@ def model_files(
             if known_only:
                 continue
             raise
-        files.append(("a model of the sweep", source))
+        files.append((what, source))
         files += [
-            (f"the external data {location} of a model of the sweep", source.parent / location)
+            (f"the external data {location} of {what}", source.parent / location)
             for location in external_locations_of_file(source)
         ]
     if data:
