@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, NoReturn
 
 from ..base.errors import PinbenchError, gist
-from ..base.process import process_start_ns
+from ..base.process import exec_start_ns
 from ..base.version import pinbench_version
 from ..result.startup import StartMarks
 from ..settings import ARRIVALS, INSTANCE_MODES, ISOLATION_MODES, RunSettings, SearchSettings
@@ -408,8 +408,12 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
 def main(argv: Sequence[str]) -> int:
     """Runs the main command; returns the exit code (0 ok, 1 run-time failure, 2 usage,
     130 Ctrl-C, 143 SIGTERM)."""
-    start = StartMarks("process start", process_start_ns())
-    start.mark("interpreter", time.monotonic_ns())
+    entry, began = time.monotonic_ns(), exec_start_ns()
+    if began is None:  # a shell ran other commands in this process before exec'ing pinbench
+        start = StartMarks("command start", entry, unknown=("interpreter",))
+    else:
+        start = StartMarks("process start", began)
+        start.mark("interpreter", entry)
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     from ..api import run, write_plot
     from ..report.console import print_result

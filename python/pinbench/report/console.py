@@ -222,7 +222,10 @@ def instances_line(plan: InstancePlan) -> str:
 
 def startup_line(s: Startup) -> str:
     """``Start-up: 1.234 s to the first measured iteration (model 0.010 s, ...)``."""
-    parts = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in s.parts)
+    parts = ", ".join(
+        [f"{name} unknown" for name in s.unknown_parts]
+        + [f"{name} {seconds:.3f} s" for name, seconds in s.parts]
+    )
     return (
         f"Start-up: {s.seconds_to_first_iteration:.3f} s from the {s.origin} to the first "
         f"measured iteration ({parts})"

@@ -257,6 +257,7 @@ def startup_dict(s: Startup) -> dict[str, Any]:
         "seconds_to_first_iteration": s.seconds_to_first_iteration,
         "seconds_to_first_warmup_iteration": s.seconds_to_first_warmup_iteration,
         "parts_seconds": dict(s.parts),
+        "unknown_parts": list(s.unknown_parts),
         "instances": [
             {"index": i.index, "built_by_stream": i.built_by, "seconds": i.seconds}
             for i in s.instances

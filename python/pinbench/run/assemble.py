@@ -132,7 +132,9 @@ def startup(start: StartMarks, build: BuildLog | None = None) -> Startup | None:
     warmup = dict(parts).get("warmup", 0.0)
     total = (end - start.origin_ns) / 1e9
     if build is None:
-        return Startup(start.origin, total, total - warmup, tuple(parts))
+        return Startup(
+            start.origin, total, total - warmup, tuple(parts), unknown_parts=start.unknown
+        )
     instances = tuple(
         InstanceStartup(b.index, b.stream, (b.end_ns - b.start_ns) / 1e9)
         for b in sorted(build.instances, key=lambda b: b.index)
@@ -147,7 +149,9 @@ def startup(start: StartMarks, build: BuildLog | None = None) -> Startup | None:
         )
         for b in sorted(build.streams, key=lambda b: b.stream)
     )
-    return Startup(start.origin, total, total - warmup, tuple(parts), instances, streams)
+    return Startup(
+        start.origin, total, total - warmup, tuple(parts), instances, streams, start.unknown
+    )
 
 
 def profile_figures(
