@@ -157,7 +157,9 @@ class RunnerConfig:
     def __init__(self) -> None: ...
 
 def run_streams(
-    work: NativeWork | Callable[[int], Callable[[], Any]], config: RunnerConfig
+    work: NativeWork | Callable[[int], Callable[[], Any]],
+    config: RunnerConfig,
+    on_measure: Callable[[], Any] | None = None,
 ) -> RawRun: ...
 
 WORKER_REGION_FD: int

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ from ..result.ab import ALPHA, METRICS
 from . import types
 from .benchmark import build_parser as build_benchmark_parser
 from .benchmark import settings_from_args
-from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
+from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_logging
 
 if TYPE_CHECKING:
     import argparse
@@ -115,7 +114,7 @@ def main(argv: Sequence[str]) -> int:
     args, shared = build_parser().parse_known_args(rest)
     args.a, args.b = sides.get("a", ""), sides.get("b", "")
     quiet, debug = "-q" in shared or "--quiet" in shared, "--debug" in shared
-    signal.signal(signal.SIGTERM, raise_terminated)
+    catch_signals()
     setup_logging(quiet, debug)
     from ..api import ab
 

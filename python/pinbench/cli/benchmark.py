@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from typing import TYPE_CHECKING, NoReturn
@@ -21,10 +20,10 @@ from ..settings import ARRIVALS, INSTANCE_MODES, ISOLATION_MODES, RunSettings, S
 from . import types
 from .common import (
     OneLineParser,
+    catch_signals,
     fail,
     interrupt_code,
     interrupted_message,
-    raise_terminated,
     setup_logging,
 )
 
@@ -419,7 +418,7 @@ def main(argv: Sequence[str]) -> int:
     from ..report.console import print_result
     from ..report.progress import Progress
 
-    signal.signal(signal.SIGTERM, raise_terminated)
+    catch_signals()
     setup_logging(args.quiet, args.debug)
     progress = Progress()
     try:

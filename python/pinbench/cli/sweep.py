@@ -7,14 +7,13 @@ Its arguments become one SweepSettings, run by ``pinbench.api.sweep``; see
 
 from __future__ import annotations
 
-import signal
 import sys
 from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError, UsageError
 from ..settings import INSTANCE_MODES, RunSettings, SweepSettings
 from . import types
-from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
+from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_logging
 
 if TYPE_CHECKING:
     import argparse
@@ -188,7 +187,7 @@ def main(argv: Sequence[str]) -> int:
     """``pinbench sweep``: 0 ok; 1 a point failed, or a model has no point meeting the target;
     2 usage; 130 / 143 after Ctrl-C / SIGTERM, once the points measured are written."""
     # SIGTERM raises like Ctrl-C from the start: a sweep killed while loading still ends cleanly.
-    signal.signal(signal.SIGTERM, raise_terminated)
+    catch_signals()
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     setup_logging(args.quiet, args.debug)
     try:

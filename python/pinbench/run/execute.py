@@ -149,6 +149,7 @@ def measure_layout(
             drain=window.drain,
             seed=settings.inputs.seed,
             isolation=layout.isolation,
+            on_measure=_log_measuring,
         )
     except StreamError as e:
         failure = engine_failure(e)
@@ -354,6 +355,12 @@ def engine_failure(e: StreamError) -> Exception:
         err = RunError(gist(e), detail=str(e))
     err.phase = _PHASE_REACHED.get(e.phase, "start")
     return err
+
+
+def _log_measuring() -> None:
+    # Once the measured window is open and the signal handlers are in place: a reader (a test, a
+    # person) may send a signal from here on and be sure it ends the measurement.
+    log.info("measuring")
 
 
 def _log_plan(layout: Layout, prepared: Prepared, settings: RunSettings) -> None:

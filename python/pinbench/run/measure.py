@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from ..base.errors import UsageError
+from ..base.errors import Interrupted, UsageError
+from ..base.signals import take_latched
 from ..result.measurement import Failure, Measurement, StreamMeasurement, Totals
 from ..settings import ISOLATION_MODES, MAX_SECONDS
 from .isolation import WorkerRun, run_in_processes
@@ -89,6 +90,7 @@ def measure(
     drain: float | None = None,
     seed: int = 0,
     isolation: str = "thread",
+    on_measure: Callable[[], object] | None = None,
 ) -> Measurement:
     """Runs ``make_step(i)()`` in a closed loop on ``streams`` pinned native threads.
 
@@ -113,8 +115,12 @@ def measure(
     stream like a step that raises (the cause is a ``WorkerDied``); one past ``iteration_timeout``
     is killed.
 
+    ``on_measure()``, when given, is called once on the calling thread within a poll interval
+    (20 ms) of the measured window's start, with thread isolation (e.g. to say so in the log).
+
     Raises StreamError when a step or factory raises; Ctrl-C ends the run early and returns what
-    was measured with ``interrupted=True``.
+    was measured with ``interrupted=True``; a signal the command line latched before the run
+    (``pinbench.base.signals``) raises Interrupted without starting it.
 
     Example::
 
@@ -141,10 +147,14 @@ def measure(
         config.mode = _core.LoopMode.open
         config.arrivals_ns = np.asarray(arrivals_ns, dtype=np.int64)
         config.drain_s = float(duration if drain is None and duration else drain or 0.0)
+    latched = take_latched()
+    if latched:  # a signal whose exception was swallowed before the run: it ends the run still
+        raise Interrupted(latched, "start")
     if isolation == "process":
         raw: RawRun | WorkerRun = run_in_processes(make_step, config)
     else:
-        raw = _core.run_streams(make_step, config)
+        raw = _core.run_streams(make_step, config, on_measure)
+    take_latched()  # the runner caught it (raw.interrupt), or it is being raised now
     return _measurement(
         raw, stream_cpus, warmup, duration, iterations, arrivals_ns is not None, isolation
     )
