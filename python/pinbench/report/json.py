@@ -297,6 +297,19 @@ def memory_dict(mem: Memory) -> dict[str, Any]:
             }
             for i in mem.instances
         ],
+        # --isolation process: each worker's own, read by it at the window's end; PSS splits
+        # the pages the workers share, so the total counts them once.
+        "workers": [
+            {
+                "stream": w.stream,
+                "pid": w.pid,
+                "pss": w.pss_bytes,
+                "rss": w.rss_bytes,
+                "peak_rss": w.peak_rss_bytes,
+            }
+            for w in mem.workers
+        ],
+        "workers_pss_total": mem.workers_pss_bytes,
     }
 
 

@@ -7,7 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from ..base.stats import batch_count, batch_rates, cv, throughput_ci
-from ..result.memory import InstanceMemory, Memory
+from ..result.memory import InstanceMemory, Memory, WorkerMemory
 from ..result.profile import OperatorRow, Profile
 from ..result.record import Result, StreamFigures
 from ..result.server import server_figures
@@ -97,21 +97,29 @@ def assemble(
         core_cpus=core_cpus,
         samples=samples,
         startup=startup(start, build) if start is not None else None,
-        memory=memory(build, peak) if build is not None else None,
+        memory=memory(build, peak, m) if build is not None else None,
     )
 
 
-def memory(build: BuildLog, peak: MemoryReading | None) -> Memory:
-    """The memory figures: the readings around the instances (``build``) and the peak."""
+def memory(build: BuildLog, peak: MemoryReading | None, m: Measurement | None = None) -> Memory:
+    """The memory figures: the readings around the instances (``build``), the peak, and each
+    worker's own (``m``'s, with process isolation)."""
     instances = tuple(
         InstanceMemory(b.index, b.stream, b.rss_before_bytes, b.rss_after_bytes, b.overlapped)
         for b in sorted(build.instances, key=lambda b: b.index)
+    )
+    sent = m.extra.get("worker_memory", []) if m is not None else []
+    workers = tuple(
+        WorkerMemory(s.index, s.pid, r.get("pss"), r.get("rss"), r.get("peak_rss"))
+        for s, r in zip(m.streams if m is not None else (), sent)
+        if r is not None
     )
     return Memory(
         build.before.rss_bytes if build.before is not None else None,
         build.after.rss_bytes if build.after is not None else None,
         peak.peak_bytes if peak is not None else None,
         instances,
+        workers,
     )
 
 

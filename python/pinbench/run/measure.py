@@ -242,7 +242,11 @@ def _measurement(
         arrivals_dropped=raw.arrivals_dropped if open_loop else None,
         isolation=isolation,
         failure=failure,
-        extra={"worker_reports": raw.reports} if isinstance(raw, WorkerRun) else {},
+        extra=(
+            {"worker_reports": raw.reports, "worker_memory": raw.memory}
+            if isinstance(raw, WorkerRun)
+            else {}
+        ),
     )
     if raw.failures:
         stream, phase, iteration, error = raw.failures[0]
