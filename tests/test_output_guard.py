@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -160,6 +161,9 @@ def test_the_sniff_knows_a_model_by_its_bytes(files: tuple[Path, Path], tmp_path
     assert looks_like_onnx(model)
     for not_a_model in (result, tmp_path, tmp_path / "missing.onnx"):
         assert not looks_like_onnx(not_a_model)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert not looks_like_onnx(fifo)  # not opened: a read would wait for a writer
     empty = tmp_path / "empty.onnx"
     empty.write_bytes(b"")
     cut = tmp_path / "cut.onnx"

@@ -55,6 +55,8 @@ def looks_like_onnx(path: str | os.PathLike[str]) -> bool:
     Example: ``looks_like_onnx("model.onnx")`` is True, ``looks_like_onnx("r.json")`` False.
     """
     try:
+        if not Path(path).is_file():  # a FIFO or a device: reading could block
+            return False
         with Path(path).open("rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size == 0:
