@@ -25,8 +25,11 @@ _SOURCE_LOCATION = re.compile(
 # A C++ symbol left in a message (glibc's "locale::facet::_S_create_c_locale"): two or more
 # "::" name a function inside a library, never what the user should change.
 _CPP_SYMBOL = re.compile(r"\b~?[A-Za-z_]\w*(?:::~?[A-Za-z_]\w*){2,}(?:\([^()]*\))?")
-# "name:value:next" as C++ libraries glue their clauses; read as "name: value: next".
-_GLUED_COLON = re.compile(r"(?<=[\w.)'])\s*:(?=[A-Za-z'\[])")
+# "name:value:next" as C++ libraries glue their clauses; read as "name: value: next". Only after
+# a word of 4 letters or more or a version's digit ("UTF-8:"), so that "hf:org/x", "zoo:..." and
+# "file.py:Class" stay whole, and never inside quotes (see _unglue).
+_GLUED_COLON = re.compile(r"(?:(?<=[A-Za-z]{4})|(?<=-\d))\s*:(?=[A-Za-z\[])")
+_QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
 # Where a message may be cut: after a sentence, or a clause that ends in ":" before a capital
 # ("... name: xx_XX.UTF-8" stays whole, "...: Please, install ..." starts a new clause).
 _BREAK = re.compile(r"(?<=[.;!?])\s+|(?<=:)\s+(?=[A-Z])")
@@ -108,7 +111,7 @@ def gist(text: BaseException | str, limit: int = MAX_LINE) -> str:
     if shortened:
         raw = raw[: -len(MORE)].rstrip()
     clean = _SOURCE_LOCATION.sub(" ", raw)
-    clean = _GLUED_COLON.sub(": ", _CPP_SYMBOL.sub(" ", clean))
+    clean = _unglue(_CPP_SYMBOL.sub(" ", clean))
     clean = " ".join(re.sub(r"\s+:", ":", clean).split())
     if len(clean) <= limit and not shortened:
         return clean
@@ -124,3 +127,9 @@ def gist(text: BaseException | str, limit: int = MAX_LINE) -> str:
     if not kept:
         kept = clean[: room - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return f"{kept.rstrip(':;,')} {MORE}"
+
+
+def _unglue(text: str) -> str:
+    """``_GLUED_COLON`` read as ": " outside quoted names."""
+    parts = _QUOTED.split(text)
+    return "".join(p if k % 2 else _GLUED_COLON.sub(": ", p) for k, p in enumerate(parts))
