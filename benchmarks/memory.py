@@ -10,7 +10,7 @@ RSS from the kernel (``wait4``'s ``ru_maxrss``):
 | `pinbench 1` | `pinbench MODEL -nstreams 1 -ncores 1 -t T -w 0` |
 | `pinbench 2` | `pinbench MODEL -nstreams 2 -ncores 2 -t T -w 0` (``--instances auto``) |
 | `pinbench 2 stream` | the same with `--instances stream`: a session per stream |
-| `deepsparse 2` | `deepsparse.benchmark MODEL -e onnxruntime -s async -nstreams 2` (its venv |
+| `deepsparse 2` | `deepsparse.benchmark MODEL -e onnxruntime -s async -nstreams 2 -t 1` (its venv |
 |  | as vs_deepsparse.py makes it; skipped when absent) |
 
 Start-up: from the moment the subprocess is started to the plain script's end of its first
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -135,9 +136,11 @@ def memory_rows(args: argparse.Namespace, model: Path, folder: Path) -> dict[str
         contenders["pinbench 2 stream"] = [*contenders["pinbench 2"], "--instances", "stream"]
         tool = args.venv.expanduser() / "bin" / "deepsparse.benchmark"
         if tool.exists():
+            # deepsparse.benchmark parses -t and -w as integers: its shortest window is 1 s.
+            seconds = str(max(1, math.ceil(args.short_time)))
             contenders["deepsparse 2"] = [str(tool), str(model), "-e", "onnxruntime", "-s",
                                           "async", "-nstreams", "2", "-ncores", "2", "-t",
-                                          str(args.short_time), "-w", "0", "-q"]  # fmt: skip
+                                          seconds, "-w", "0", "-q"]  # fmt: skip
         else:
             rows["deepsparse 2"] = {"note": f"skipped: no {tool} (vs_deepsparse.py makes it)"}
     for name, cmd in contenders.items():

@@ -87,6 +87,7 @@ def test_an_a_a_comparison_passes_the_gate(tmp_path: Path, tiny: str) -> None:
         (["--b", "-r 3"], "belong to pinbench ab itself"),
         (["--metric", "p42"], "--metric"),
         (["-r", "0"], "-r"),
+        (["--a", '-nstreams "1', "--b", "-nstreams 2"], "--a '-nstreams \"1': no closing"),
     ],
 )
 def test_usage_errors_are_one_line(tmp_path: Path, tiny: str, args: list[str], needle: str) -> None:

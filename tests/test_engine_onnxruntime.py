@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
 
 import pinbench
+from pinbench.base.errors import MORE, gist
 from pinbench.engines.base import EngineOptions
-from pinbench.engines.onnxruntime import OnnxRuntimeEngine
+from pinbench.engines.onnxruntime import OnnxRuntimeEngine, short_error
 from pinbench.model.load import load_model
 
 import onnx_factory as factory
@@ -196,3 +198,56 @@ def test_benchmark_model_returns_the_original_dict() -> None:
     assert set(d) == set(DEEPSPARSE_KEYS)
     assert d["benchmark_result"]["iterations"] > 0
     assert "pinbench" not in d
+
+
+# ONNX Runtime 1.x's refusal of a StringNormalizer whose locale the machine lacks, as reported.
+LOCALE_ERROR = (
+    "[ONNXRuntimeError] : 1 : FAIL : Exception during initialization: "
+    "/onnxruntime_src/onnxruntime/core/providers/cpu/text/string_normalizer.cc:235 "
+    "onnxruntime::StringNormalizer::Locale::Locale(const std::string&)::<lambda()> "
+    "Failed to construct locale with name:en_US.UTF-8:locale::facet::_S_create_c_locale name "
+    "not valid:Please, install necessary language-pack-XX and configure locales"
+)
+
+
+def test_a_shortened_engine_error_keeps_its_cause() -> None:
+    text = short_error(RuntimeError(LOCALE_ERROR))
+    assert gist(text) == (
+        "Failed to construct locale with name: en_US.UTF-8: name not valid: "
+        "Please, install necessary language-pack-XX and configure locales"
+    )
+    line = gist(text, 100)
+    assert line == "Failed to construct locale with name: en_US.UTF-8: name not valid " + MORE
+    assert gist(line, 60) == "Failed to construct locale… " + MORE  # a gist of a gist says so
+
+
+def test_a_model_that_fails_to_load_says_why(tmp_path: Path) -> None:
+    node = onnx.helper.make_node(
+        "StringNormalizer", ["x"], ["y"], case_change_action="LOWER", locale="xx_XX.UTF-8"
+    )
+    graph = onnx.helper.make_graph(
+        [node],
+        "locale",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.STRING, [1, 2])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.STRING, [1, None])],
+    )
+    model = factory.save_model(
+        onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 13)]),
+        tmp_path / "locale.onnx",
+    )
+
+    def cli_in_its_folder(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "pinbench", model.name, "-t", "0.2", "-w", "0", *args]
+        return subprocess.run(
+            argv, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path
+        )
+
+    r = cli_in_its_folder()
+    assert r.returncode == 1, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("pinbench: error: ") and len(last) <= 200, last
+    assert "Failed to construct locale with name: xx_XX.UTF-8" in last, last
+    assert "::" not in last and "(const" not in last, last
+    assert last.endswith(MORE) or "language-pack" in last, last
+    r = cli_in_its_folder("--debug")
+    assert "language-pack" in r.stderr  # the whole text

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import pinbench
-from pinbench.base.process import read_memory
+from pinbench.base.process import read_memory, read_pss
 from pinbench.model.resolve import resolve_model_path
 from pinbench.report.console import result_lines
 
@@ -103,3 +103,35 @@ def test_an_engine_that_times_nothing_says_so() -> None:
     assert [s.first_inferences_ms for s in r.startup.streams] == [(), ()]
     lines = result_lines(r)
     assert any("First Inference (ms): not timed by the engine" in line for line in lines)
+
+
+def test_process_isolation_counts_each_workers_memory(tmp_path: Path) -> None:
+    """--isolation process: the supervisor holds no instance; each worker's PSS (shared pages
+    split between the processes mapping them) per stream, and their total, in JSON and console."""
+    doc, stdout = cli(tmp_path, "--isolation", "process", "-nstreams", "2")
+    mem, streams = doc["memory"], doc["streams"]
+    workers = mem["workers"]
+    assert [w["stream"] for w in workers] == [0, 1]
+    assert [w["pid"] for w in workers] == [s["pid"] for s in streams]
+    for w in workers:
+        assert 10 * MIB < w["pss"] <= w["rss"] <= w["peak_rss"], w
+    assert mem["workers_pss_total"] == sum(w["pss"] for w in workers)
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("Memory (RSS, MiB): "))
+    each = " + ".join(f"{w['pss'] / MIB:.1f}" for w in workers)
+    assert f"Workers (PSS, MiB): {each} = {mem['workers_pss_total'] / MIB:.1f}" in line
+
+
+def test_thread_streams_have_no_workers(tmp_path: Path) -> None:
+    doc, stdout = cli(tmp_path, "-nstreams", "1")
+    assert doc["memory"]["workers"] == [] and doc["memory"]["workers_pss_total"] is None
+    assert "Workers" not in stdout
+
+
+def test_reading_the_pss(tmp_path: Path) -> None:
+    pss = read_pss()
+    now = read_memory().rss_bytes
+    assert pss is not None and now is not None and 0 < pss <= now
+    (tmp_path / "self").mkdir()
+    (tmp_path / "self" / "smaps_rollup").write_text("Rss:  2048 kB\nPss:  1536 kB\n")
+    assert read_pss(str(tmp_path)) == 1536 * 1024
+    assert read_pss(str(tmp_path / "missing")) is None

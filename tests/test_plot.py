@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from pinbench.base.errors import UsageError
-from pinbench.report.plot import check_plot_path
+from pinbench.base.files import guard_outputs
+from pinbench.report.plot import plot_output
 
 from made_results import squeezenet_async
 
@@ -27,6 +28,10 @@ def test_plot_file_is_written(tmp_path: Path) -> None:
     data = path.read_bytes()
     assert data.startswith(PNG_MAGIC) and len(data) > 20_000  # three panels, not a blank canvas
     assert [p.name for p in tmp_path.iterdir()] == ["run.png"]  # no temporary file left
+
+
+def check_plot_path(path: Path) -> None:
+    guard_outputs([plot_output(path)])
 
 
 def test_plot_path_is_checked_before_the_run(

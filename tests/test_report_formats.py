@@ -195,7 +195,7 @@ def test_bad_files_are_one_line_usage_errors(
     for args, needle in (
         ([str(other)], "not a pinbench run, sweep or A/B JSON"),
         ([str(docs.run), "-f", "pdf"], "invalid choice"),
-        ([str(docs.run), "-f", "csv", "-o", str(docs.run)], "is one of the files read"),
+        ([str(docs.run), "-f", "csv", "-o", str(docs.run)], "that is a result being read"),
         ([str(docs.run), "-o", str(tmp_path / "no" / "such" / "dir.md")], "does not exist"),
     ):
         try:

@@ -10,11 +10,12 @@ import pytest
 
 import pinbench
 from pinbench.base.errors import UsageError
+from pinbench.base.files import guard_outputs
 from pinbench.result.samples import (
-    check_samples_path,
     locate,
     read_samples,
     reference,
+    samples_output,
     write_samples,
 )
 
@@ -49,6 +50,10 @@ def test_file_layouts(tmp_path: Path, measured: pinbench.Measurement) -> None:
     with np.load(tmp_path / "s.npz", allow_pickle=False) as z:
         assert sorted(z.files) == ["end_ns", "start_ns", "stream"]
         assert z["start_ns"].dtype == np.int64 and z["stream"].size == measured.iterations
+
+
+def check_samples_path(path: Path) -> None:
+    guard_outputs([samples_output(path)])
 
 
 def test_bad_names_and_files(tmp_path: Path) -> None:

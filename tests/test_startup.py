@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shlex
 import subprocess
 import sys
 import time
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import pinbench
-from pinbench.base.process import process_start_ns
+from pinbench.base.process import exec_start_ns, process_start_ns
 from pinbench.result.startup import STARTUP_PARTS
 
 
@@ -62,3 +64,39 @@ def test_cli_counts_from_the_process_start(tmp_path: Path) -> None:
     assert 0 < d["seconds_to_first_iteration"] < elapsed
     assert d["seconds_to_first_iteration"] == pytest.approx(sum(d["parts_seconds"].values()))
     assert "Start-up: " in r.stdout and "from the process start" in r.stdout
+
+
+def test_a_shell_that_waits_before_it_execs_pinbench_is_not_counted(tmp_path: Path) -> None:
+    """``sh -c 'sleep 2; exec pinbench ...'``: one process, forked 2 s before pinbench began. The
+    kernel's start time is the fork's; the interpreter's share is then unknown, not 2 s."""
+    out = tmp_path / "r.json"
+    command = f"sleep 2; exec {shlex.quote(sys.executable)} -m pinbench squeezenet -t 0.2 -w 0"
+    r = subprocess.run(
+        ["sh", "-c", f"{command} -x {shlex.quote(str(out))}"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())["pinbench"]["startup"]
+    assert d["from"] == "command start" and d["unknown_parts"] == ["interpreter"]
+    assert "interpreter" not in d["parts_seconds"]
+    assert not d["seconds_to_first_iteration"] >= 2  # the sleep is not pinbench's start-up
+    assert "from the command start" in r.stdout and "interpreter unknown" in r.stdout
+
+
+def write_proc(root: Path, age_s: float, active_s: float) -> None:
+    """A /proc/self of a process started ``age_s`` ago that ran or waited to run ``active_s``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    start = (time.clock_gettime_ns(time.CLOCK_BOOTTIME) - int(age_s * 1e9)) * ticks // 10**9
+    (root / "self").mkdir(parents=True)
+    fields = ["S", *["0"] * 18, str(start)]  # field 22 (starttime) is the 20th after ")"
+    (root / "self" / "stat").write_text(f"1 (sh) {' '.join(fields)} 0 0\n")
+    (root / "self" / "schedstat").write_text(f"{int(active_s * 1e9)} 0 5\n")
+
+
+def test_the_exec_is_known_only_while_the_process_was_not_blocked(tmp_path: Path) -> None:
+    write_proc(tmp_path / "busy", age_s=3, active_s=2.9)  # an interpreter that started slowly
+    began = exec_start_ns(str(tmp_path / "busy"))
+    assert began is not None and began == pytest.approx(time.monotonic_ns() - 3e9, abs=0.2e9)
+    write_proc(tmp_path / "waited", age_s=3, active_s=0.1)  # a shell that waited for a command
+    assert exec_start_ns(str(tmp_path / "waited")) is None
+    assert exec_start_ns(str(tmp_path / "missing")) is None

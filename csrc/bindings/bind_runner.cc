@@ -99,17 +99,38 @@ RawRun to_raw(RunResult&& result, py::object interrupt) {
 
 namespace {
 
-RawRun run(py::object work, const RunnerConfig& config, const py::object& watch) {
+RawRun run(py::object work, const RunnerConfig& config, const py::object& watch,
+           py::object on_measure) {
   // A lone stream waits for nobody's GIL: it spares the clock read (the runner's overhead goal).
   const int streams = static_cast<int>(config.stream_cpus.size());
   auto factory = step_factory(work, streams, streams > 1);
   py::object interrupt;
   // Runs on this (the caller's) thread while it waits: the only place Python signal handlers can run.
-  auto should_stop = signal_checker(interrupt);
+  auto signals = signal_checker(interrupt);
+  // A signal handler may run inside on_measure's Python code and raise there: that exception is
+  // the interrupt, taken by the next should_stop, never lost and never thrown through the runner.
+  bool stop_now = false;
+  auto should_stop = [&]() { return stop_now || signals(); };
+  std::function<void()> announce;
+  if (!on_measure.is_none()) {
+    announce = [&]() {
+      py::gil_scoped_acquire gil;
+      try {
+        on_measure();
+      } catch (py::error_already_set& e) {
+        if (e.matches(PyExc_Exception)) {
+          e.discard_as_unraisable("pinbench run_streams on_measure");
+        } else {  // KeyboardInterrupt (or the CLI's Terminated): a signal
+          interrupt = e.value();
+          stop_now = true;
+        }
+      }
+    };
+  }
   RunResult result;
   {
     py::gil_scoped_release release;
-    result = run_streams(config, std::move(factory), should_stop, warmup_watch(watch));
+    result = run_streams(config, std::move(factory), should_stop, warmup_watch(watch), announce);
   }
   return to_raw(std::move(result), interrupt);
 }
@@ -186,12 +207,13 @@ void bind_runner(py::module_& m) {
   // (stragglers.h): atexit handlers run while it is still whole.
   py::module_::import("atexit").attr("register")(m.attr("wait_for_stragglers"));
   m.def("run_streams", &run, py::arg("work"), py::arg("config"),
-        py::arg("warmup_watch") = py::none(),
+        py::arg("warmup_watch") = py::none(), py::arg("on_measure") = py::none(),
         "Runs one stream per entry of `config.stream_cpus` (empty = unpinned). `work` is a "
         "NativeWork or make_step(stream_index) -> zero-argument callable, called on the pinned "
         "stream thread. `warmup_watch(elapsed_ns, calls, fewest) -> bool` (auto warmup), asked at "
         "each poll while the streams warm up, ends every stream's warmup when it returns True; "
-        "config.warmup_s is then the bound.");
+        "config.warmup_s is then the bound. `on_measure()`, when given, is called once on this "
+        "thread within a poll interval of the measured window's start.");
 }
 
 }  // namespace pinbench::bindings

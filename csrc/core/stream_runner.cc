@@ -150,6 +150,9 @@ class Run {
   // Called by the caller's thread at each poll (auto warmup): see warmup_watch.h.
   void poll_warmup(const WarmupWatch& watch) { pinbench::poll_warmup(control_, watch_, n_, watch); }
 
+  // Called by the caller's thread. True once the streams have met at the measure barrier.
+  bool measuring() const { return measure_barrier_.released(); }
+
   // Called by the caller's thread. True once every stream has finished or been abandoned.
   bool wait_done_for(double seconds) {
     std::unique_lock<std::mutex> lock(done_mu_);
@@ -541,7 +544,8 @@ namespace {
 // Runs `streams` of `run` on threads of their own and waits for them (see run_streams).
 RunResult run_threads(const std::shared_ptr<Run>& run, const std::vector<int>& streams,
                       const RunnerConfig& config, const std::function<bool()>& should_stop,
-                      const WarmupWatch& warmup_watch = {}) {
+                      const WarmupWatch& warmup_watch = {},
+                      const std::function<void()>& on_measure = nullptr) {
   std::vector<std::thread> threads;
   threads.reserve(streams.size());
   run->set_running(static_cast<int>(streams.size()));
@@ -564,9 +568,14 @@ RunResult run_threads(const std::shared_ptr<Run>& run, const std::vector<int>& s
         shared.reset();  // may be the last owner: the factory (and what it holds) goes here
         if (left_behind) straggler_ended();
       });
+    bool announced = false;
     while (!run->wait_done_for(config.poll_interval_s)) {
       run->check_timeouts();
       run->poll_warmup(warmup_watch);
+      if (!announced && on_measure && run->measuring()) {
+        announced = true;
+        on_measure();  // before should_stop: a signal that came during it is seen at once
+      }
       if (!interrupted && should_stop && should_stop()) {
         interrupted = true;
         run->request_stop();
@@ -589,13 +598,14 @@ RunResult run_threads(const std::shared_ptr<Run>& run, const std::vector<int>& s
 void check_config(const RunnerConfig& config) { validate(config); }
 
 RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
-                      const std::function<bool()>& should_stop, const WarmupWatch& warmup_watch) {
+                      const std::function<bool()>& should_stop, const WarmupWatch& warmup_watch,
+                      const std::function<void()>& on_measure) {
   validate(config);
   if (!factory) throw std::invalid_argument("no step factory");
   auto run = std::make_shared<Run>(config, std::move(factory));
   std::vector<int> all(config.stream_cpus.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
-  return run_threads(run, all, config, should_stop, warmup_watch);
+  return run_threads(run, all, config, should_stop, warmup_watch, on_measure);
 }
 
 RunResult run_stream_in_region(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,

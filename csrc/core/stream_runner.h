@@ -114,9 +114,13 @@ struct RunResult {
 // and touch nothing else when their step finally returns). Whoever ends the process waits for
 // them first (wait_for_stragglers). `warmup_watch` (auto warmup, warmup_watch.h), when given, is
 // asked at each poll while the streams warm up and may end their warmup before warmup_s.
+// `on_measure`, when given, is called once on the caller's thread, at its first poll that finds
+// the measured window open (within poll_interval_s of its start), before that poll's
+// should_stop: a signal to the run then can no longer be mistaken for one before the window.
 RunResult run_streams(const RunnerConfig& config, std::shared_ptr<StepFactory> factory,
                       const std::function<bool()>& should_stop,
-                      const WarmupWatch& warmup_watch = {});
+                      const WarmupWatch& warmup_watch = {},
+                      const std::function<void()>& on_measure = nullptr);
 
 // Process isolation: runs stream `stream` of `config` alone, in the calling process, as one of
 // the streams of `region` (the others run in other processes, each calling this): it meets them

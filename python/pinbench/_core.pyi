@@ -161,6 +161,7 @@ def run_streams(
     work: NativeWork | Callable[[int], Callable[[], Any]],
     config: RunnerConfig,
     warmup_watch: Callable[[int, int, int], bool] | None = None,
+    on_measure: Callable[[], Any] | None = None,
 ) -> RawRun: ...
 
 WORKER_REGION_FD: int

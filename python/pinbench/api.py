@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import RunError, UsageError
-from .base.files import check_distinct_files, check_output_dir, check_output_path, write_json_atomic
+from .base.files import Output, guard_outputs, write_json_atomic
 from .base.logs import log
 from .base.system import capture_environment
 from .model.graph import external_locations_of_file
@@ -32,9 +32,9 @@ from .report.json import (
     sweep_document,
     unfinished_document,
 )
-from .report.plot import check_plot_path
+from .report.plot import plot_output
 from .result.ab import METRICS
-from .result.samples import check_samples_path, write_samples
+from .result.samples import samples_output, write_samples
 from .result.startup import StartMarks
 from .run.execute import StreamFailed
 from .run.prepare import prepare
@@ -44,7 +44,14 @@ from .search.find_qps import find_qps as search_rate
 from .search.repeat import run_benchmark
 from .search.sweep import REMOTE, check_grid
 from .search.sweep import run_sweep as search_grid
-from .settings import DEFAULT_ENGINE, RunSettings, SweepSettings
+from .settings import (
+    DEFAULT_ENGINE,
+    PINNING_MODES,
+    SCENARIO_ALIASES,
+    SCENARIOS,
+    RunSettings,
+    SweepSettings,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -96,12 +103,14 @@ def run(
     process's start)."""
     start = start or StartMarks("call", time.monotonic_ns())
     s = settings.validate()
-    check_outputs(s.outputs)
+    # The model files known before the load; the load may fetch (hf:, zoo:) or fail, checked then.
+    known = model_files([s.model], s.inputs.data, known_only=True, what="the model")
+    check_outputs(s.outputs, known)
     reached, model = "load", None
     try:
         with prepare(s, start) as prepared:
             model = prepared.model
-            check_distinct_files(input_files(model, s), output_files(s.outputs))
+            check_outputs(s.outputs, input_files(model, s))  # hf:, zoo: are files now
             reached = "probe" if s.search.find_qps or s.auto_streams else "start"
             result = _measure(prepared, s, on_start)
     except (KeyboardInterrupt, RunError) as e:
@@ -134,7 +143,7 @@ def _measure(prepared: Prepared, s: RunSettings, on_start: OnStart | None) -> Re
 def benchmark_model(
     model_path: str,
     batch_size: int = 1,
-    input_shapes: str = "",
+    input_shapes: str | None = "",
     num_cores: int | None = None,
     scenario: str = "async",
     time: float = 10,
@@ -156,6 +165,11 @@ def benchmark_model(
     ``disable_kv_cache_overrides``); ``internal_kv_cache`` (the original's default, True) and
     ``num_kv_cache_tokens`` apply to DeepSparse, whose internal cache they choose; other engines
     keep the cache outside, as ``internal_kv_cache=False`` asks. See the README's "Decoders".
+    Every value the original takes is taken, as it reads it (``benchmark_sweep`` passes some of
+    them): ``input_shapes=None`` or ``""`` for the model's own shapes; ``num_streams`` and
+    ``sequence_length`` of 0 or None for the default; ``scenario`` and ``thread_pinning`` in any
+    case; an unknown scenario runs async and an unknown pinning keeps the default ``core``, each
+    with a warning, where the original warned and went on.
 
     Example::
 
@@ -167,15 +181,15 @@ def benchmark_model(
     settings = RunSettings.from_kwargs(
         model_path,
         batch_size=batch_size,
-        input_shapes=input_shapes,
+        input_shapes=input_shapes or "",  # the original's parse_input_shapes: falsy is none
         num_cores=num_cores,
-        scenario=scenario,
+        scenario=_original_scenario(scenario),
         time=time,
         warmup_time=warmup_time,
-        num_streams=num_streams,
-        sequence_length=sequence_length,
+        num_streams=num_streams or None,  # the original: "if num_streams:", 0 is not given
+        sequence_length=sequence_length or None,  # "if not sequence_length:" infers it
         input_ids_length=input_ids_length if input_ids_length is not None else 1,
-        thread_pinning=thread_pinning,
+        thread_pinning=_original_pinning(thread_pinning),
         engine=engine,
         internal_kv_cache=None if internal_kv_cache else False,
         export_path=export_path,
@@ -183,6 +197,27 @@ def benchmark_model(
         num_kv_cache_tokens=None if num_kv_cache_tokens == 1 else num_kv_cache_tokens,
     )
     return deepsparse_document(run(settings))
+
+
+def _original_scenario(name: str) -> str:
+    """The scenario as deepsparse 1.8.0's ``parse_scenario`` reads ``name`` (lower-cased)."""
+    key = name.lower() if isinstance(name, str) else name
+    if key in SCENARIOS or key in SCENARIO_ALIASES:
+        return key
+    log.warning("unknown scenario %r: running async, as deepsparse.benchmark did", name)
+    return "async"
+
+
+def _original_pinning(mode: str) -> str:
+    """The pinning as deepsparse 1.8.0's ``decide_thread_pinning`` reads ``mode``: lower-cased;
+    ``pinning_mode in "none"`` there, so any part of "none" (``""``, ``"no"``) turns it off."""
+    key = mode.lower() if isinstance(mode, str) else mode
+    if key in PINNING_MODES:
+        return key
+    if isinstance(key, str) and key in "none":
+        return "none"
+    log.warning("unknown thread pinning %r: pinning to cores (core)", mode)
+    return "core"
 
 
 def find_qps(
@@ -324,7 +359,9 @@ def ab(
     if rounds < 1:
         raise UsageError(f"rounds must be at least 1, got {rounds}")
     if export_path:
-        check_output_path(export_path)
+        inputs = model_files([a.model, b.model], None, known_only=True, what="the model")
+        inputs += [("the --data file", Path(x.inputs.data)) for x in (a, b) if x.inputs.data]
+        guard_outputs([Output("-x", export_path)], inputs)
     result = search_ab(a, b, rounds=rounds, metric=metric, alpha=alpha, flags=flags)
     if export_path:
         write_json_atomic(ab_document(result), export_path)
@@ -346,22 +383,18 @@ class SweepOutputs:
         """UsageError when an output cannot be written or would replace an input; returns the
         time stamp of the ``csv_dir`` file names."""
         stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-        named: list[tuple[str, str]] = []
+        named: list[Output] = []
         if self.export_path:
-            named.append(("-x", self.export_path))
+            named.append(Output("-x", self.export_path))
         if self.csv_path:
-            named.append(("--csv", self.csv_path))
+            named.append(Output("--csv", self.csv_path))
         if self.plot:
-            check_plot_path(self.plot)
-            named.append(("--plot", self.plot))
-        if self.csv_dir:
-            Path(self.csv_dir).mkdir(parents=True, exist_ok=True)  # as benchmark_sweep did
-            named += [
-                ("--csv-dir", str(p)) for p in per_model_paths(models, self.csv_dir, stamp).values()
-            ]
-        for flag, path in named:
-            check_output_path(path, flag=flag)
-        check_distinct_files(model_files(models, data), named)
+            named.append(plot_output(self.plot))
+        if self.csv_dir:  # created by the guard when missing, as benchmark_sweep did
+            named.append(Output("--csv-dir", self.csv_dir, folder=True))
+            paths = per_model_paths(models, self.csv_dir, stamp).values()
+            named += [Output("--csv-dir", p) for p in paths]
+        guard_outputs(named, model_files(models, data))
         return stamp
 
     def write(self, result: Sweep, stamp: str) -> None:
@@ -410,28 +443,25 @@ def json_document(result: Result) -> dict[str, Any]:
     return document(result)
 
 
-def check_outputs(outputs: OutputSettings) -> None:
-    """Every output path checked before the run: UsageError when one cannot be written, or
-    when two outputs name one file."""
+def check_outputs(outputs: OutputSettings, inputs: Sequence[tuple[str, str | Path]] = ()) -> None:
+    """Every output of a run through the output guard before the run: UsageError when one cannot
+    be written, would replace one of ``inputs`` (the model, its external data, ``--data``) or any
+    ONNX model, or when two outputs name one file."""
+    guard_outputs(run_outputs(outputs), inputs)
+
+
+def run_outputs(outputs: OutputSettings) -> list[Output]:
+    """Every output a run writes, as the output guard takes them."""
+    named: list[Output] = []
     if outputs.export_path:
-        check_output_path(outputs.export_path)
+        named.append(Output("-x", outputs.export_path))
     if outputs.export_samples:
-        check_samples_path(outputs.export_samples)
+        named.append(samples_output(outputs.export_samples))
     if outputs.plot:
-        check_plot_path(outputs.plot)
+        named.append(plot_output(outputs.plot))
     if outputs.profile:
-        check_output_dir(outputs.profile, "--profile")
-    check_distinct_files([], output_files(outputs))
-
-
-def output_files(outputs: OutputSettings) -> list[tuple[str, str]]:
-    """(flag, path) of every output file a run writes."""
-    given = [
-        ("-x", outputs.export_path),
-        ("--export-samples", outputs.export_samples),
-        ("--plot", outputs.plot),
-    ]
-    return [(flag, path) for flag, path in given if path]
+        named.append(Output("--profile", outputs.profile, folder=True))
+    return named
 
 
 def input_files(model: LoadedModel, settings: RunSettings) -> list[tuple[str, Path]]:
@@ -443,16 +473,29 @@ def input_files(model: LoadedModel, settings: RunSettings) -> list[tuple[str, Pa
     return files
 
 
-def model_files(models: Sequence[str], data: str | None) -> list[tuple[str, Path]]:
-    """``input_files`` of models not loaded yet: each resolved, its external data read from it."""
+def model_files(
+    models: Sequence[str],
+    data: str | None,
+    *,
+    known_only: bool = False,
+    what: str = "a model of the sweep",
+) -> list[tuple[str, Path]]:
+    """``input_files`` of models not loaded yet: each resolved, its external data read from it.
+    ``known_only``: a model that does not resolve is left out (its load reports it), not an
+    error. ``what``: each model's name in an error line."""
     files: list[tuple[str, Path]] = []
     for spec in models:
         if spec.startswith(REMOTE):  # fetched into a cache when its turn comes
             continue
-        source = resolve_model_path(spec)
-        files.append(("a model of the sweep", source))
+        try:
+            source = resolve_model_path(spec)
+        except UsageError:
+            if known_only:
+                continue
+            raise
+        files.append((what, source))
         files += [
-            (f"the external data {location} of a model of the sweep", source.parent / location)
+            (f"the external data {location} of {what}", source.parent / location)
             for location in external_locations_of_file(source)
         ]
     if data:

@@ -19,8 +19,21 @@ MESSAGE_ROOM = MAX_LINE - len("pinbench: error: ")  # what is left for the messa
 _SOURCE_LOCATION = re.compile(
     r"(?:Exception from |Check '[^']*' failed at )?"
     r"[\w.+\\/-]*[\\/][\w.+-]+\.(?:cc|cpp|cxx|c|h|hpp):\d+"
-    r"(?::|\s+(?:[\w:~<>,*&\[\] ]*?\([^()]*(?:\([^()]*\)[^()]*)*\)(?:\s*const)?(?=\s))?)"
+    r"(?::|\s+(?:[\w:~<>,*&\[\] ]*?\([^()]*(?:\([^()]*\)[^()]*)*\)(?:\s*const)?"
+    r"(?:::<lambda\(\)>)?(?=\s))?)"
 )
+# A C++ symbol left in a message (glibc's "locale::facet::_S_create_c_locale"): two or more
+# "::" name a function inside a library, never what the user should change.
+_CPP_SYMBOL = re.compile(r"\b~?[A-Za-z_]\w*(?:::~?[A-Za-z_]\w*){2,}(?:\([^()]*\))?")
+# "name:value:next" as C++ libraries glue their clauses; read as "name: value: next". Only after
+# a word of 4 letters or more or a version's digit ("UTF-8:"), so that "hf:org/x", "zoo:..." and
+# "file.py:Class" stay whole, and never inside quotes (see _unglue).
+_GLUED_COLON = re.compile(r"(?:(?<=[A-Za-z]{4})|(?<=-\d))\s*:(?=[A-Za-z\[])")
+_QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
+# Where a message may be cut: after a sentence, or a clause that ends in ":" before a capital
+# ("... name: xx_XX.UTF-8" stays whole, "...: Please, install ..." starts a new clause).
+_BREAK = re.compile(r"(?<=[.;!?])\s+|(?<=:)\s+(?=[A-Z])")
+MORE = "(--debug for the whole text)"  # ends a line that was shortened
 
 
 class PinbenchError(Exception):
@@ -83,26 +96,40 @@ def shorten(e: BaseException | str, limit: int = 300) -> str:
 
 
 def gist(text: BaseException | str, limit: int = MAX_LINE) -> str:
-    """The gist of a message on one line, at most ``limit`` characters: C++ source locations and
-    signatures dropped, then whole sentences from the start while they fit, else cut at a word
-    with an ellipsis.
+    """The gist of a message on one line, at most ``limit`` characters: C++ source locations,
+    signatures and symbols dropped; then, when it is still too long, whole sentences and clauses
+    from the start while they fit (else cut at a word with an ellipsis), and
+    ``(--debug for the whole text)`` at the end, so a reader knows there is more.
 
     >>> gist("Load failed:/src/graph/model.cc:181 void Model::Load(const std::string&) Bad opset.")
     'Load failed: Bad opset.'
-    >>> gist("First sentence here. A second, longer sentence.", limit=25)
-    'First sentence here.'
+    >>> gist("First sentence here. A second one, which goes on and on.", limit=55)
+    'First sentence here. (--debug for the whole text)'
     """
     raw = one_line(text) if isinstance(text, BaseException) else " ".join(text.split())
-    clean = " ".join(_SOURCE_LOCATION.sub(" ", raw).split())
-    if len(clean) <= limit:
+    shortened = raw.endswith(MORE)  # a gist of a gist: cut again, and still say so
+    if shortened:
+        raw = raw[: -len(MORE)].rstrip()
+    clean = _SOURCE_LOCATION.sub(" ", raw)
+    clean = _unglue(_CPP_SYMBOL.sub(" ", clean))
+    clean = " ".join(re.sub(r"\s+:", ":", clean).split())
+    if len(clean) <= limit and not shortened:
         return clean
+    room = limit - len(MORE) - 1
+    if len(clean) <= room:
+        return f"{clean} {MORE}"
     kept = ""
-    for sentence in re.split(r"(?<=[.;!?])\s+", clean):
-        candidate = f"{kept} {sentence}".strip()
-        if len(candidate) > limit:
+    for piece in _BREAK.split(clean):
+        candidate = f"{kept} {piece}".strip()
+        if len(candidate) > room:
             break
         kept = candidate
-    if kept:
-        return kept
-    cut = clean[: limit - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"
+    if not kept:
+        kept = clean[: room - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return f"{kept.rstrip(':;,')} {MORE}"
+
+
+def _unglue(text: str) -> str:
+    """``_GLUED_COLON`` read as ": " outside quoted names."""
+    parts = _QUOTED.split(text)
+    return "".join(p if k % 2 else _GLUED_COLON.sub(": ", p) for k, p in enumerate(parts))

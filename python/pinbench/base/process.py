@@ -1,4 +1,5 @@
-"""This process's own figures: when it started, on the monotonic clock, and its memory.
+"""This process's own figures: when it started (and whether that was its exec), on the monotonic
+clock, and its memory.
 
 Example::
 
@@ -40,6 +41,38 @@ def process_start_ns(proc_root: str = "/proc") -> int:
     return now - age if age >= 0 else now
 
 
+# How long a process may have been blocked (neither running nor waiting to run) between its fork
+# and the call of ``exec_start_ns`` for the fork to stand for its exec: an interpreter starting
+# up blocks only on the odd disk read; a shell waiting for a command before ``exec`` blocks for
+# that command's whole time.
+BLOCKED_ALLOWANCE_NS = 500_000_000
+
+
+def exec_start_ns(proc_root: str = "/proc") -> int | None:
+    """When this process's program began, in CLOCK_MONOTONIC ns, or None when that is unknown.
+
+    Linux records when a process was forked (``process_start_ns``), not when it called exec: a
+    shell running ``sleep 2; exec pinbench ...`` or ``sh -c "pip install . && pinbench ..."``
+    forks once, runs the commands before, and execs pinbench last in the same process, so its
+    start time is the time of the commands before. ``/proc/self/schedstat`` says how long the
+    process ran and waited for a CPU since the fork; the rest of the time it was blocked (on a
+    child, a sleep, the disk). While that is under ``BLOCKED_ALLOWANCE_NS`` the fork stands for
+    the exec, off by at most that and the CPU time of what ran before the exec (a shell's few
+    ms); beyond it, or where schedstat cannot be read, None.
+    """
+    start = process_start_ns(proc_root)
+    now = time.monotonic_ns()
+    try:
+        fields = Path(proc_root, "self", "schedstat").read_text(encoding="ascii").split()
+        active = int(fields[0]) + int(fields[1])  # ns on a CPU + ns waiting in its run queue
+    except (OSError, ValueError, IndexError):
+        return None
+    if start >= now:  # the start could not be read: process_start_ns fell back to now
+        return None
+    blocked = (now - start) - active
+    return start if blocked < BLOCKED_ALLOWANCE_NS else None
+
+
 @dataclass(frozen=True)
 class MemoryReading:
     """The process's resident memory now and at its peak so far, in bytes (None: unreadable)."""
@@ -68,3 +101,21 @@ def read_memory(proc_root: str = "/proc") -> MemoryReading:
     if "VmHWM" in status:
         peak = max(peak, status["VmHWM"])
     return MemoryReading(status.get("VmRSS"), peak if peak > 0 else None)
+
+
+def read_pss(proc_root: str = "/proc") -> int | None:
+    """This process's proportional set size in bytes (``Pss`` of ``/proc/self/smaps_rollup``):
+    its private pages, plus each shared page divided by the number of processes mapping it, so
+    the PSS of several processes adds up without counting a shared library or a page shared
+    since a fork twice. None where the kernel does not provide it (before Linux 4.14). It walks
+    the page tables: some ms for a large process; call it outside any timed region.
+    """
+    try:
+        for line in (
+            Path(proc_root, "self", "smaps_rollup").read_text(errors="replace").splitlines()
+        ):
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024  # "Pss:    123456 kB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

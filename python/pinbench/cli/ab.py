@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ from ..result.ab import ALPHA, METRICS
 from . import types
 from .benchmark import build_parser as build_benchmark_parser
 from .benchmark import settings_from_args
-from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
+from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_logging
 
 if TYPE_CHECKING:
     import argparse
@@ -63,13 +62,24 @@ def build_parser() -> OneLineParser:
         metavar="PCT",
         help="exit 1 when B is worse than A by PCT%% or more and significantly",
     )
-    p.add_argument("-x", "--export_path", default=None, help="write both sides' runs as JSON")
+    p.add_argument(
+        "-x",
+        "--export_path",
+        type=types.output_file,
+        default=None,
+        help="write both sides' runs as JSON",
+    )
     return p
 
 
 def side_settings(shared: Sequence[str], own: str, side: str) -> RunSettings:
     """One side's RunSettings: the shared flags, then its own."""
-    argv = [*shared, *shlex.split(own)]
+    try:
+        own_flags = shlex.split(own)
+    except ValueError as e:  # an unclosed quote: shlex's own words, e.g. "No closing quotation"
+        reason = str(e).lower()
+        raise UsageError(f"--{side} {own!r}: {reason}; close the quote inside the flags") from None
+    argv = [*shared, *own_flags]
     args = build_benchmark_parser().parse_args(argv)
     if args.export_path or args.export_samples or args.plot or args.find_qps or args.repeat > 1:
         raise UsageError(
@@ -106,7 +116,7 @@ def main(argv: Sequence[str]) -> int:
     args, shared = build_parser().parse_known_args(rest)
     args.a, args.b = sides.get("a", ""), sides.get("b", "")
     quiet, debug = "-q" in shared or "--quiet" in shared, "--debug" in shared
-    signal.signal(signal.SIGTERM, raise_terminated)
+    catch_signals()
     setup_logging(quiet, debug)
     from ..api import ab
 

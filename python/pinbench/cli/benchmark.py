@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from typing import TYPE_CHECKING, NoReturn
 
 from ..base.errors import PinbenchError, gist
-from ..base.process import process_start_ns
+from ..base.process import exec_start_ns
 from ..base.version import pinbench_version
 from ..result.startup import StartMarks
 from ..settings import (
@@ -31,10 +30,10 @@ from ..settings import (
 from . import types
 from .common import (
     OneLineParser,
+    catch_signals,
     fail,
     interrupt_code,
     interrupted_message,
-    raise_terminated,
     setup_logging,
 )
 
@@ -191,7 +190,13 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
     )
     add_kv_cache_flags(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="only the result, no logs")
-    parser.add_argument("-x", "--export_path", default=None, help="write the result as JSON")
+    parser.add_argument(
+        "-x",
+        "--export_path",
+        type=types.output_file,
+        default=None,
+        help="write the result as JSON",
+    )
 
 
 def add_kv_cache_flags(parser: argparse.ArgumentParser) -> None:
@@ -305,12 +310,14 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
     extra = parser.add_argument_group("outputs")
     extra.add_argument(
         "--export-samples",
+        type=types.output_file,
         default=None,
         metavar="FILE",
         help="write every iteration's stream, start and end (ns) to FILE.npz or FILE.csv",
     )
     extra.add_argument(
         "--plot",
+        type=types.output_file,
         default=None,
         metavar="FILE.png",
         help="draw latency histogram, latency over time and throughput per second (needs "
@@ -318,6 +325,7 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
     )
     extra.add_argument(
         "--profile",
+        type=types.output_folder,
         default=None,
         metavar="DIR",
         help="after the measured window, a profiled pass on fresh instances: the top operators "
@@ -477,14 +485,18 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
 def main(argv: Sequence[str]) -> int:
     """Runs the main command; returns the exit code (0 ok, 1 run-time failure, 2 usage,
     130 Ctrl-C, 143 SIGTERM)."""
-    start = StartMarks("process start", process_start_ns())
-    start.mark("interpreter", time.monotonic_ns())
+    entry, began = time.monotonic_ns(), exec_start_ns()
+    if began is None:  # a shell ran other commands in this process before exec'ing pinbench
+        start = StartMarks("command start", entry, unknown=("interpreter",))
+    else:
+        start = StartMarks("process start", began)
+        start.mark("interpreter", entry)
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     from ..api import run, write_plot
     from ..report.console import print_result
     from ..report.progress import Progress
 
-    signal.signal(signal.SIGTERM, raise_terminated)
+    catch_signals()
     setup_logging(args.quiet, args.debug)
     progress = Progress()
     try:

@@ -7,11 +7,13 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 import traceback
 from typing import NoReturn
 
 from ..base.errors import MAX_LINE, Interrupted, gist
+from ..base.signals import latching
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -26,8 +28,14 @@ class Terminated(KeyboardInterrupt):
     stops the streams and the partial result is still printed and exported."""
 
 
-def raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
+def catch_signals() -> None:
+    """SIGTERM raised as Terminated and SIGINT as KeyboardInterrupt, each latched
+    (``base.signals``) so that one swallowed before a run still ends it. A SIGINT ignored from
+    the start (a background job of a non-interactive shell) stays ignored, as Python leaves it.
+    """
+    signal.signal(signal.SIGTERM, latching(Terminated))
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, latching(KeyboardInterrupt))
 
 
 def interrupt_code(e: BaseException | str | None) -> int:

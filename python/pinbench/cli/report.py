@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..base.errors import PinbenchError, UsageError
+from ..base.errors import PinbenchError
+from . import types
 from .common import OneLineParser, fail
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ def build_parser() -> OneLineParser:
     p.add_argument(
         "-o",
         "--output",
+        type=types.output_file,
         default=None,
         metavar="FILE",
         help="write there (atomically) instead of stdout",
@@ -98,15 +99,13 @@ def render(
 def main(argv: Sequence[str]) -> int:
     """``pinbench report``: 0 ok, 2 a file that cannot be read or an output not writable."""
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
-    from ..base.files import check_output_path, write_atomically
+    from ..base.files import Output, guard_outputs, write_atomically
     from ..result.documents import load_document
 
     try:
         if args.output:
-            check_output_path(args.output, flag="-o")
-            inputs = {Path(f).resolve() for f in args.files}
-            if Path(args.output).resolve() in inputs:
-                raise UsageError(f"-o {args.output}: is one of the files read; give another name")
+            read = [("a result being read", f) for f in args.files]
+            guard_outputs([Output("-o", args.output)], read)
         docs = [load_document(f) for f in args.files]
         text = render(docs, args.format, args.metric, args.title)
     except PinbenchError as e:

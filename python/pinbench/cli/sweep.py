@@ -8,14 +8,13 @@ Its arguments become one SweepSettings, run by ``pinbench.api.sweep``; see
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError, UsageError
 from ..settings import INSTANCE_MODES, RunSettings, SweepSettings
 from . import types
-from .common import OneLineParser, fail, interrupt_code, raise_terminated, setup_logging
+from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_logging
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -171,9 +170,12 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
         "--instances", choices=INSTANCE_MODES, default="auto", help="as for pinbench (auto)"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0)")
-    p.add_argument("-x", "--export_path", default=None, help="write the sweep as JSON")
+    p.add_argument(
+        "-x", "--export_path", type=types.output_file, default=None, help="write the sweep as JSON"
+    )
     p.add_argument(
         "--csv",
+        type=types.output_file,
         default=None,
         metavar="FILE.csv",
         help="write every point as one "
@@ -181,11 +183,14 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--csv-dir",
+        type=types.output_folder,
         default=None,
         metavar="DIR",
         help="write one CSV per model into DIR, as deepsparse.benchmark_sweep did",
     )
-    p.add_argument("--plot", default=None, metavar="FILE.png", help="draw the sweep")
+    p.add_argument(
+        "--plot", type=types.output_file, default=None, metavar="FILE.png", help="draw the sweep"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="only the table, no logs")
     p.add_argument("--debug", action="store_true", help="tracebacks on errors")
 
@@ -221,7 +226,7 @@ def main(argv: Sequence[str]) -> int:
     """``pinbench sweep``: 0 ok; 1 a point failed, or a model has no point meeting the target;
     2 usage; 130 / 143 after Ctrl-C / SIGTERM, once the points measured are written."""
     # SIGTERM raises like Ctrl-C from the start: a sweep killed while loading still ends cleanly.
-    signal.signal(signal.SIGTERM, raise_terminated)
+    catch_signals()
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     setup_logging(args.quiet, args.debug)
     try:

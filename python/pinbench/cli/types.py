@@ -148,3 +148,22 @@ def cores_list(text: str) -> list[int | str]:
     if not out:
         raise argparse.ArgumentTypeError(f"{text!r} lists no core count")
     return out
+
+
+def output_file(text: str) -> str:
+    """A file the command writes. Every flag that names an output has this type or
+    ``output_folder``: the output guard (``pinbench.base.files.guard_outputs``) checks each
+    before the run, and the tests find every output flag by its type."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty file name")
+    return text
+
+
+def output_folder(text: str) -> str:
+    """A folder the command writes files into (created when missing); see ``output_file``."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty folder name")
+    return text
+
+
+OUTPUT_TYPES = (output_file, output_folder)

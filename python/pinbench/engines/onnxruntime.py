@@ -37,6 +37,8 @@ _INPUT_NAME = re.compile(r"(?:for input|input name|input)[:\s]+'?([^\s',]+)'?", 
 # What is left of the CLI's 200-character error line after "pinbench: error: stream N: ".
 _MESSAGE_ROOM = 170
 _LOAD_FAILED = re.compile(r"^Load model from .*? failed:\s*")
+# ONNX Runtime's wrapper around what a kernel's constructor threw: the kernel's words follow.
+_INIT_FAILED = re.compile(r"^Exception during initialization:\s*")
 _NODE_FAILED = re.compile(
     r"Error in execution: Non-zero status code returned while running (\w+) node\. "
     r"Name:'([^']*)' Status Message:\s*"
@@ -47,7 +49,7 @@ def short_error(e: BaseException) -> str:
     """ONNX Runtime's message on one line, without its error-code prefix and the file name it
     repeats ("Load model from X failed:")."""
     text = _ORT_PREFIX.sub("", " ".join(str(e).split()))
-    text = _LOAD_FAILED.sub("", text)
+    text = _INIT_FAILED.sub("", _LOAD_FAILED.sub("", text))
     return _NODE_FAILED.sub(
         lambda m: f"{m.group(1)} node {m.group(2)!r}: " if m.group(2) else f"{m.group(1)} node: ",
         text,
@@ -146,10 +148,9 @@ class OnnxRuntimeEngine(Engine):
             )
         except Exception as e:
             text = short_error(e).replace(str(self.model.path), str(self.model.source_path))
+            head = f"ONNX Runtime cannot load {self.model.orig_path}{_overrides(self.model)}: "
             raise RunError(
-                f"ONNX Runtime cannot load {self.model.orig_path}{_overrides(self.model)}: "
-                + gist(text, 110),
-                detail=text,
+                head + gist(text, max(110, _MESSAGE_ROOM - len(head))), detail=text
             ) from e
         self._counted()
         with self._count_lock:

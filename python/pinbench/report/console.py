@@ -285,7 +285,10 @@ def instances_line(plan: InstancePlan) -> str:
 
 def startup_line(s: Startup) -> str:
     """``Start-up: 1.234 s to the first measured iteration (model 0.010 s, ...)``."""
-    parts = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in s.parts)
+    parts = ", ".join(
+        [f"{name} unknown" for name in s.unknown_parts]
+        + [f"{name} {seconds:.3f} s" for name, seconds in s.parts]
+    )
     return (
         f"Start-up: {s.seconds_to_first_iteration:.3f} s from the {s.origin} to the first "
         f"measured iteration ({parts})"
@@ -316,10 +319,17 @@ def memory_line(mem: Memory, streams: int) -> str:
         detail += f"; instances built: mean +{mean / MIB:.1f}, max +{max(grown) / MIB:.1f}"
     if any(i.overlapped for i in mem.instances):
         detail += " (builds overlapped other streams' work)"
-    return (
+    line = (
         f"Memory (RSS, MiB): {_mib(mem.rss_before_instances_bytes)} before the instances, "
         f"{_mib(mem.rss_after_instances_bytes)} after ({detail}), "
         f"peak {_mib(mem.peak_rss_bytes)}"
+    )
+    if not mem.workers:
+        return line
+    each = " + ".join(_mib(w.pss_bytes) for w in mem.workers)
+    return (
+        f"{line}; the supervisor's. Workers (PSS, MiB): {each} = "
+        f"{_mib(mem.workers_pss_bytes)} for {len(mem.workers)} stream(s)"
     )
 
 

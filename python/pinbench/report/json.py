@@ -268,6 +268,7 @@ def startup_dict(s: Startup) -> dict[str, Any]:
         "seconds_to_first_iteration": s.seconds_to_first_iteration,
         "seconds_to_first_warmup_iteration": s.seconds_to_first_warmup_iteration,
         "parts_seconds": dict(s.parts),
+        "unknown_parts": list(s.unknown_parts),
         "instances": [
             {"index": i.index, "built_by_stream": i.built_by, "seconds": i.seconds}
             for i in s.instances
@@ -307,6 +308,19 @@ def memory_dict(mem: Memory) -> dict[str, Any]:
             }
             for i in mem.instances
         ],
+        # --isolation process: each worker's own, read by it at the window's end; PSS splits
+        # the pages the workers share, so the total counts them once.
+        "workers": [
+            {
+                "stream": w.stream,
+                "pid": w.pid,
+                "pss": w.pss_bytes,
+                "rss": w.rss_bytes,
+                "peak_rss": w.peak_rss_bytes,
+            }
+            for w in mem.workers
+        ],
+        "workers_pss_total": mem.workers_pss_bytes,
     }
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import UsageError
-from ..base.files import check_output_path, write_atomically
+from ..base.files import Output, write_atomically
 
 if TYPE_CHECKING:
     import os
@@ -35,14 +35,12 @@ _MIN_BINS, _MAX_BINS = 10, 120
 _SLICES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01)  # seconds; the widest giving 10 slices
 
 
-def check_plot_path(path: str | os.PathLike[str]) -> Path:
-    """Fails now, before any run: unknown suffix, matplotlib missing, or not writable."""
-    p = Path(path)
-    if p.suffix.lower() not in FORMATS:
-        raise UsageError(f"--plot {path}: give a .png, .svg or .pdf file name")
+def plot_output(path: str | os.PathLike[str]) -> Output:
+    """``--plot PATH`` for the output guard (``base.files.guard_outputs``); UsageError now, before
+    any run, when matplotlib is missing."""
     if importlib.util.find_spec("matplotlib") is None:
         raise UsageError("--plot needs matplotlib: pip install 'pinbench[plot]'")
-    return check_output_path(p, flag="--plot")
+    return Output("--plot", path, suffixes=FORMATS)
 
 
 def plot_result(result: Result, path: str | os.PathLike[str]) -> None:

@@ -1,5 +1,6 @@
 """The process's memory around a run: resident set size (RSS) before and after the engine
-instances were built, what each instance's creation added, and the peak. Plain records; read on
+instances were built, what each instance's creation added, and the peak; with process
+isolation, each worker's proportional set size (PSS) too. Plain records; read on
 the stream threads and the main thread (``pinbench.run.instances``, ``pinbench.run.execute``),
 assembled in ``pinbench.run.assemble``.
 
@@ -38,6 +39,20 @@ class InstanceMemory:
 
 
 @dataclass(frozen=True)
+class WorkerMemory:
+    """One worker process of ``--isolation process``, read by the worker itself at the end of
+    the measured window (its instance still alive), in bytes (None: unreadable, or the worker
+    sent nothing). ``pss_bytes``: its proportional set size, shared pages split between the
+    processes that map them, so the workers' PSS add up to what they hold together."""
+
+    stream: int
+    pid: int
+    pss_bytes: int | None
+    rss_bytes: int | None
+    peak_rss_bytes: int | None
+
+
+@dataclass(frozen=True)
 class Memory:
     """The memory figures of one run (None where a reading failed).
 
@@ -47,12 +62,22 @@ class Memory:
     its first inferences run, what is free handed back), before the warmup. Their difference,
     ``instances_growth_bytes``, is what the instances and the streams on them hold.
     ``peak_rss_bytes``: the process's peak from its start to the end of the measured window.
+    With ``--isolation process`` these are the supervisor's (the instances live in the
+    workers), and ``workers`` holds each worker's own figures.
     """
 
     rss_before_instances_bytes: int | None
     rss_after_instances_bytes: int | None
     peak_rss_bytes: int | None
     instances: tuple[InstanceMemory, ...] = ()
+    workers: tuple[WorkerMemory, ...] = ()
+
+    @property
+    def workers_pss_bytes(self) -> int | None:
+        """The workers' PSS added up: what they hold together; None without workers or when
+        one could not be read."""
+        pss = [w.pss_bytes for w in self.workers]
+        return sum(pss) if pss and None not in pss else None  # type: ignore[arg-type]
 
     @property
     def instances_growth_bytes(self) -> int | None:

@@ -24,8 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..base.errors import UsageError
-from ..base.files import check_output_path, write_atomically
+from ..base.files import Output, write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -52,12 +51,9 @@ class StreamSamples:
         return self.ends_ns - origin
 
 
-def check_samples_path(path: str | os.PathLike[str]) -> Path:
-    """Fails now, before any run, when ``path`` has no known suffix or cannot be written."""
-    p = Path(path)
-    if p.suffix.lower() not in FORMATS:
-        raise UsageError(f"--export-samples {path}: give a .npz or .csv file name")
-    return check_output_path(p, flag="--export-samples")
+def samples_output(path: str | os.PathLike[str]) -> Output:
+    """``--export-samples PATH`` for the output guard (``base.files.guard_outputs``)."""
+    return Output("--export-samples", path, suffixes=FORMATS)
 
 
 def write_samples(m: Measurement, path: str | os.PathLike[str]) -> None:

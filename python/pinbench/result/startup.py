@@ -31,13 +31,17 @@ class StartMarks:
     """Where a run's start-up is counted from, and the marks taken on the way (name -> ns).
 
     ``origin`` is ``"process start"`` (the command line: the kernel's start time of the
-    process) or ``"call"`` (the API: when ``benchmark()`` was called). Marks are set once each,
-    by the layer that reaches them (``mark``); a part whose mark is missing is not reported.
+    process, when it stands for the exec of pinbench: ``base.process.exec_start_ns``),
+    ``"command start"`` (the command line when it does not: pinbench's command began, the
+    interpreter's share ``unknown``) or ``"call"`` (the API: when ``benchmark()`` was called).
+    Marks are set once each, by the layer that reaches them (``mark``); a part whose mark is
+    missing is not reported.
     """
 
     origin: str
     origin_ns: int
     marks: dict[str, int] = field(default_factory=dict)
+    unknown: tuple[str, ...] = ()  # parts that cannot be measured: before the origin
 
     def mark(self, name: str, ns: int) -> None:
         """Sets mark ``name`` (one of STARTUP_PARTS) to ``ns``, replacing an earlier one."""
@@ -114,3 +118,4 @@ class Startup:
     parts: tuple[tuple[str, float], ...]
     instances: tuple[InstanceStartup, ...] = ()
     streams: tuple[StreamStartup, ...] = ()
+    unknown_parts: tuple[str, ...] = ()  # before the origin, not measured ("interpreter")

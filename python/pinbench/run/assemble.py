@@ -16,7 +16,7 @@ from ..base.stats import (
     trend_slices,
 )
 from ..result.generation import GenerationFigures, generation_figures
-from ..result.memory import InstanceMemory, Memory
+from ..result.memory import InstanceMemory, Memory, WorkerMemory
 from ..result.profile import OperatorRow, Profile
 from ..result.record import Result, StreamFigures
 from ..result.server import server_figures
@@ -110,7 +110,7 @@ def assemble(
         core_cpus=core_cpus,
         samples=samples,
         startup=startup(start, build) if start is not None else None,
-        memory=memory(build, peak) if build is not None else None,
+        memory=memory(build, peak, m) if build is not None else None,
     )
 
 
@@ -134,17 +134,25 @@ def generation(
     )
 
 
-def memory(build: BuildLog, peak: MemoryReading | None) -> Memory:
-    """The memory figures: the readings around the instances (``build``) and the peak."""
+def memory(build: BuildLog, peak: MemoryReading | None, m: Measurement | None = None) -> Memory:
+    """The memory figures: the readings around the instances (``build``), the peak, and each
+    worker's own (``m``'s, with process isolation)."""
     instances = tuple(
         InstanceMemory(b.index, b.stream, b.rss_before_bytes, b.rss_after_bytes, b.overlapped)
         for b in sorted(build.instances, key=lambda b: b.index)
+    )
+    sent = m.extra.get("worker_memory", []) if m is not None else []
+    workers = tuple(
+        WorkerMemory(s.index, s.pid, r.get("pss"), r.get("rss"), r.get("peak_rss"))
+        for s, r in zip(m.streams if m is not None else (), sent)
+        if r is not None
     )
     return Memory(
         build.before.rss_bytes if build.before is not None else None,
         build.after.rss_bytes if build.after is not None else None,
         peak.peak_bytes if peak is not None else None,
         instances,
+        workers,
     )
 
 
@@ -165,7 +173,9 @@ def startup(start: StartMarks, build: BuildLog | None = None) -> Startup | None:
     warmup = dict(parts).get("warmup", 0.0)
     total = (end - start.origin_ns) / 1e9
     if build is None:
-        return Startup(start.origin, total, total - warmup, tuple(parts))
+        return Startup(
+            start.origin, total, total - warmup, tuple(parts), unknown_parts=start.unknown
+        )
     instances = tuple(
         InstanceStartup(b.index, b.stream, (b.end_ns - b.start_ns) / 1e9)
         for b in sorted(build.instances, key=lambda b: b.index)
@@ -180,7 +190,9 @@ def startup(start: StartMarks, build: BuildLog | None = None) -> Startup | None:
         )
         for b in sorted(build.streams, key=lambda b: b.stream)
     )
-    return Startup(start.origin, total, total - warmup, tuple(parts), instances, streams)
+    return Startup(
+        start.origin, total, total - warmup, tuple(parts), instances, streams, start.unknown
+    )
 
 
 def profile_figures(

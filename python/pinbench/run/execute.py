@@ -180,6 +180,7 @@ def measure_layout(
             seed=settings.inputs.seed,
             isolation=layout.isolation,
             calls_per_unit=calls_per_request(prepared),
+            on_measure=_log_measuring,
         )
     except StreamError as e:
         failure = engine_failure(e)
@@ -422,6 +423,12 @@ def engine_failure(e: StreamError) -> Exception:
         err = RunError(gist(e), detail=str(e))
     err.phase = _PHASE_REACHED.get(e.phase, "start")
     return err
+
+
+def _log_measuring() -> None:
+    # Once the measured window is open and the signal handlers are in place: a reader (a test, a
+    # person) may send a signal from here on and be sure it ends the measurement.
+    log.info("measuring")
 
 
 def _log_plan(layout: Layout, prepared: Prepared, settings: RunSettings) -> None:

@@ -100,6 +100,8 @@ class WorkerRun:
     arrivals_dropped: int
     pids: list[int] = field(default_factory=list)
     reports: list[Any] = field(default_factory=list)  # work.report() of each worker, or None
+    # Each worker's {"pss", "rss", "peak_rss"} in bytes at the window's end, or None (it sent none)
+    memory: list[dict[str, int | None] | None] = field(default_factory=list)
 
 
 class _NoMain(pickle.Pickler):
@@ -245,6 +247,7 @@ def _merge(supervised: ProcessRun, results: list[dict[str, Any] | None]) -> Work
         arrivals_dropped=supervised.arrivals_dropped,
         pids=list(supervised.pids),
         reports=[r.get("report") for r in streams],
+        memory=[r.get("memory") for r in streams],
     )
 
 

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from ..base.errors import UsageError
+from ..base.errors import Interrupted, UsageError
+from ..base.signals import take_latched
 from ..base.warmup import WarmupJudge
 from ..result.measurement import Failure, Measurement, StreamMeasurement, Totals, Warmup
 from ..settings import AUTO, ISOLATION_MODES, MAX_SECONDS, WARMUP_MAX_S
@@ -92,6 +93,7 @@ def measure(
     isolation: str = "thread",
     calls_per_unit: int = 1,
     warmup_max: float = WARMUP_MAX_S,
+    on_measure: Callable[[], object] | None = None,
 ) -> Measurement:
     """Runs ``make_step(i)()`` in a closed loop on ``streams`` pinned native threads.
 
@@ -125,8 +127,12 @@ def measure(
     stream like a step that raises (the cause is a ``WorkerDied``); one past ``iteration_timeout``
     is killed.
 
+    ``on_measure()``, when given, is called once on the calling thread within a poll interval
+    (20 ms) of the measured window's start, with thread isolation (e.g. to say so in the log).
+
     Raises StreamError when a step or factory raises; Ctrl-C ends the run early and returns what
-    was measured with ``interrupted=True``.
+    was measured with ``interrupted=True``; a signal the command line latched before the run
+    (``pinbench.base.signals``) raises Interrupted without starting it.
 
     Example::
 
@@ -163,10 +169,14 @@ def measure(
         config.mode = _core.LoopMode.open
         config.arrivals_ns = np.asarray(arrivals_ns, dtype=np.int64)
         config.drain_s = float(duration if drain is None and duration else drain or 0.0)
+    latched = take_latched()
+    if latched:  # a signal whose exception was swallowed before the run: it ends the run still
+        raise Interrupted(latched, "start")
     if isolation == "process":
         raw: RawRun | WorkerRun = run_in_processes(make_step, config, judge)
     else:
-        raw = _core.run_streams(make_step, config, judge)
+        raw = _core.run_streams(make_step, config, judge, on_measure)
+    take_latched()  # the runner caught it (raw.interrupt), or it is being raised now
     open_loop = arrivals_ns is not None
     return _measurement(
         raw, stream_cpus, bound, duration, iterations, open_loop, isolation, judge, calls_per_unit
@@ -262,7 +272,11 @@ def _measurement(
         arrivals_dropped=raw.arrivals_dropped if open_loop else None,
         isolation=isolation,
         failure=failure,
-        extra={"worker_reports": raw.reports} if isinstance(raw, WorkerRun) else {},
+        extra=(
+            {"worker_reports": raw.reports, "worker_memory": raw.memory}
+            if isinstance(raw, WorkerRun)
+            else {}
+        ),
         calls_per_unit=calls_per_unit,
         warmup=_warmup(raw, streams, warmup, judge),
     )

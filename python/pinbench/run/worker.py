@@ -47,6 +47,7 @@ def main(argv: list[str]) -> int:
 
         raw = _core.run_worker(work, runner_config(job["config"]), region, stream)
         result = _result(raw, stream, work)
+        result["memory"] = _memory()  # at the window's end, with its instance still alive
     except BaseException as e:  # reported as this stream's failure; nothing may escape
         traceback.print_exc()
         result = {"failures": [(stream, "start", -1, _sendable(e))]}
@@ -82,6 +83,15 @@ def _result(raw: RawRun, stream: int, work: Any) -> dict[str, Any]:
         "failures": [(s, phase, it, _sendable(e)) for s, phase, it, e in raw.failures],
         "report": report() if callable(report) else None,
     }
+
+
+def _memory() -> dict[str, int | None]:
+    """This worker's memory in bytes: its PSS (shared pages split between the processes that
+    map them, so the workers' PSS add up), its RSS now and its peak RSS."""
+    from ..base.process import read_memory, read_pss
+
+    now = read_memory()
+    return {"pss": read_pss(), "rss": now.rss_bytes, "peak_rss": now.peak_bytes}
 
 
 def _sendable(e: BaseException) -> tuple[str, str, bytes | None]:
