@@ -157,23 +157,6 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
         "one per core, elastic cores // 2, sync 1)",
     )
     parser.add_argument(
-        "-seq_len",
-        "--sequence_length",
-        type=types.positive_int,
-        default=None,
-        help="a KV-cache decoder's context: past + new tokens of the one forward pass timed "
-        "(default: its attention_mask's fixed length, else 128); other models: the value of "
-        "free sequence-length dimensions (128)",
-    )
-    parser.add_argument(
-        "-input_ids_len",
-        "--input_ids_length",
-        type=types.positive_int,
-        default=1,
-        help="a KV-cache decoder's new tokens per forward pass, at most -seq_len (1: a decode "
-        "step; -seq_len: a prefill with an empty cache)",
-    )
-    parser.add_argument(
         "-pin",
         "--thread_pinning",
         default="core",
@@ -201,6 +184,23 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
 
 def add_kv_cache_flags(parser: argparse.ArgumentParser) -> None:
     """deepsparse.benchmark's KV-cache flags (see the README's "Decoders (KV cache)")."""
+    parser.add_argument(
+        "-seq_len",
+        "--sequence_length",
+        type=types.positive_int,
+        default=None,
+        help="a KV-cache decoder's context: past + new tokens of the one forward pass timed "
+        "(default: its attention_mask's fixed length, else 128); other models: the value of "
+        "free sequence-length dimensions (128)",
+    )
+    parser.add_argument(
+        "-input_ids_len",
+        "--input_ids_length",
+        type=types.positive_int,
+        default=1,
+        help="a KV-cache decoder's new tokens per forward pass, at most -seq_len (1: a decode "
+        "step; -seq_len: a prefill with an empty cache)",
+    )
     parser.add_argument(
         "--no-internal-kv-cache",
         "--no_internal_kv_cache",

@@ -148,16 +148,8 @@ def measure(
     _check_phases(bound, duration, iterations)
     if judge is not None and not (isinstance(warmup_max, (int, float)) and warmup_max > 0):
         raise UsageError(f"warmup_max must be a number of seconds > 0, got {warmup_max!r}")
-    if max_samples is not None and max_samples < 1:
-        raise UsageError(f"max_samples must be at least 1, got {max_samples}")
-    if iteration_timeout is not None and not 0 < iteration_timeout <= MAX_SECONDS:
-        raise UsageError(f"iteration timeout must be more than 0 s, got {iteration_timeout}")
-    if arrivals_ns is not None and duration is None:
-        raise UsageError("the open loop (arrivals) needs a duration")
-    if isolation not in ISOLATION_MODES:
-        raise UsageError(f"isolation must be thread or process, got {isolation!r}")
-    if type(calls_per_unit) is not int or calls_per_unit < 1:
-        raise UsageError(f"calls_per_unit must be a positive integer, got {calls_per_unit!r}")
+    _check_limits(max_samples, iteration_timeout, arrivals_ns is not None and duration is None,
+                  isolation, calls_per_unit)  # fmt: skip
     assert not isinstance(bound, str)  # _check_phases
     config = _runner_config(
         stream_cpus, bound, duration, iterations, max_samples, iteration_timeout, seed
@@ -226,6 +218,25 @@ def _stream_cpus(
         raise UsageError(f"number of streams must be at least 1, got {streams}")
     plans = plan_streams(topo or topology(), streams, cores=cores, pinning=pinning, smt=smt)
     return [list(p.cpus) for p in plans]
+
+
+def _check_limits(
+    max_samples: int | None,
+    iteration_timeout: float | None,
+    open_without_duration: bool,
+    isolation: str,
+    calls_per_unit: int,
+) -> None:
+    if max_samples is not None and max_samples < 1:
+        raise UsageError(f"max_samples must be at least 1, got {max_samples}")
+    if iteration_timeout is not None and not 0 < iteration_timeout <= MAX_SECONDS:
+        raise UsageError(f"iteration timeout must be more than 0 s, got {iteration_timeout}")
+    if open_without_duration:
+        raise UsageError("the open loop (arrivals) needs a duration")
+    if isolation not in ISOLATION_MODES:
+        raise UsageError(f"isolation must be thread or process, got {isolation!r}")
+    if type(calls_per_unit) is not int or calls_per_unit < 1:
+        raise UsageError(f"calls_per_unit must be a positive integer, got {calls_per_unit!r}")
 
 
 def _check_phases(warmup: object, duration: float | None, iterations: int | None) -> None:
