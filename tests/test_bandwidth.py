@@ -130,20 +130,26 @@ def test_bytes_a_decode_token_reads() -> None:
     assert line.endswith("10.0 GB/s measured (20%)")
 
 
-def test_a_model_in_cache_gets_no_share() -> None:
+def test_a_model_in_cache_is_said_so() -> None:
     def small(weights: int, tokens_per_sec: float) -> DecodeRoofline:
         return decode_roofline(
             record(), weight_bytes=weights, gathered_bytes=0, cache_bytes_per_token=10,
             mean_past_tokens=4.0, batch_size=1, decode_tokens_per_sec=tokens_per_sec,
         )  # fmt: skip
 
-    d = small(MIB, 1e6)
-    assert d.in_cache and d.share is None
-    assert "fits in the 32 MiB last-level cache" in decode_line(d, record())
+    d = small(MIB, 1e6)  # 1 MB a token x 1e6 tokens/s = 1e12 B/s: above the 10 GB/s
+    assert d.in_cache and d.fits_in_cache and d.share is None
+    assert "above the 10.0 GB/s measured: it fits in the 32 MiB last-level cache: the bound is "\
+        "compute or cache, not memory" in decode_line(d, record())  # fmt: skip
+    d = small(MIB, 1e3)  # in the cache, below the bandwidth: the share, and the note
+    assert d.in_cache and d.share == pytest.approx((MIB + 40) * 1e3 / 10e9)
+    assert decode_line(d, record()).endswith(
+        "(10%); fits in the 32 MiB last-level cache: the bound is compute or cache, not memory"
+    )
     # Above the LLC, but reading faster than memory: said so, no share above 100%.
     d = small(64 * MIB, 1e3)
-    assert d.in_cache and d.share is None
-    assert "above the 10.0 GB/s measured" in decode_line(d, record())
+    assert d.in_cache and not d.fits_in_cache and d.share is None
+    assert "above the 10.0 GB/s measured: part of it stays in cache" in decode_line(d, record())
 
 
 def test_cpu_list_text() -> None:
@@ -186,7 +192,7 @@ def test_roofline_on_a_small_generate_run(tmp_path: Path) -> None:
     assert b["read_gbps"] > 0 and b["affinity"] == [[c] for c in b["cpus"]]
     d = roof["decode"]
     assert d["mean_past_tokens"] == 5.0  # decode calls at past 4, 5, 6
-    assert d["in_cache"] and d["share"] is None
+    assert d["in_cache"] and d["fits_in_cache"]
     assert d["bytes_per_token"] > 0 and d["decode_tokens_per_sec"] > 0
 
 

@@ -36,18 +36,14 @@ def llc_text(b: BandwidthRecord) -> str:
 
 def decode_line(d: DecodeRoofline, b: BandwidthRecord) -> str:
     reads = f"Roofline: decode reads {_size(d.bytes_per_token)} a token"
-    if d.weight_bytes + d.cache_bytes <= b.llc_bytes:
-        return (
-            f"{reads}; fits in the {b.llc_bytes / 2**20:g} MiB last-level cache: the bound is "
-            "compute or cache, not memory"
-        )
     achieved = f"{d.achieved_bytes_per_sec / 1e9:.1f} GB/s achieved"
+    llc = f"the {b.llc_bytes / 2**20:g} MiB last-level cache"
+    bound = "the bound is compute or cache, not memory"
     if d.share is None:
-        return (
-            f"{reads}; {achieved}, above the {b.read_gbps:.1f} GB/s measured: part of it stays "
-            "in cache; the bound is compute or cache, not memory"
-        )
-    return f"{reads}; {achieved} of {b.read_gbps:.1f} GB/s measured ({d.share:.0%})"
+        where = f"it fits in {llc}" if d.fits_in_cache else "part of it stays in cache"
+        return f"{reads}; {achieved}, above the {b.read_gbps:.1f} GB/s measured: {where}: {bound}"
+    line = f"{reads}; {achieved} of {b.read_gbps:.1f} GB/s measured ({d.share:.0%})"
+    return f"{line}; fits in {llc}: {bound}" if d.fits_in_cache else line
 
 
 def _size(n: float) -> str:

@@ -13,7 +13,8 @@ decode tokens/s is bounded by memory bandwidth / bytes read per token. Definitio
   the call's batch at the decode calls' mean past length. Bytes per token: that / batch size.
 - Achieved: bytes per token x decode tokens/s (each stream's, summed), against the read
   bandwidth (a decode step mostly reads). When weights and cache fit in the last-level cache,
-  or the share would pass 100%, memory is not the bound and no share is given.
+  or the share would pass 100%, memory is not the bound (``in_cache``), and a share above
+  100% is not given.
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ class DecodeRoofline:
     bytes_per_token: float
     decode_tokens_per_sec: float
     achieved_bytes_per_sec: float
-    share: float | None  # achieved / the read bandwidth; None when it fits in cache
-    in_cache: bool  # weights + cache fit in the last-level cache, or the share passed 100%
+    share: float | None  # achieved / the read bandwidth; None above 100% (or no bandwidth)
+    fits_in_cache: bool  # weights + cache fit in the last-level cache
+    in_cache: bool  # fits_in_cache, or the share passed 100%: memory is not the bound
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def decode_roofline(
     per_token = (weights + cache) / batch_size
     achieved = per_token * decode_tokens_per_sec
     share = achieved / (bandwidth.read_gbps * 1e9) if bandwidth.read_gbps > 0 else None
-    in_cache = weights + cache <= bandwidth.llc_bytes or (share is not None and share > 1.0)
+    fits = weights + cache <= bandwidth.llc_bytes
+    above = share is not None and share > 1.0
     return DecodeRoofline(
         weight_bytes=weights,
         gathered_bytes=gathered_bytes,
@@ -106,6 +109,7 @@ def decode_roofline(
         bytes_per_token=per_token,
         decode_tokens_per_sec=decode_tokens_per_sec,
         achieved_bytes_per_sec=achieved,
-        share=None if in_cache else share,
-        in_cache=in_cache,
+        share=None if above else share,
+        fits_in_cache=fits,
+        in_cache=fits or above,
     )
