@@ -14,7 +14,7 @@ of a generated decoder of over 200 MB of weights.
    ``pinbench MODEL -s generate --prompt-tokens 16 --new-tokens 16 --roofline``; reports its
    ``pinbench.roofline.decode`` figures.
 
-    python benchmarks/roofline.py [--cores N] [--layers 12] [--time 10]
+    python benchmarks/roofline.py [--cores N] [--rounds 3] [--layers 12] [--time 10]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,18 +105,27 @@ def main() -> int:
     p.add_argument("--layers", type=int, default=12)
     p.add_argument("--vocab", type=int, default=8192)
     p.add_argument("--time", type=float, default=10.0, help="seconds of the generate run")
+    p.add_argument("--rounds", type=int, default=3, help="bandwidth rounds; medians (3)")
     args = p.parse_args()
     topo = topology()
     cpus = list(plan_streams(topo, 1, cores=args.cores)[0].cpus)
-    b = bandwidth_on(topo, cpus)
-    copy = numpy_gbps(cpus, "copy")
-    numpy_sum = numpy_gbps(cpus, "sum")
-    print(f"CPUs {cpus}: {b.threads} thread(s); pinbench arrays: {b.sizing}")
-    print(f"pinbench read  {b.read_gbps:6.1f} GB/s  ({b.read_gbps / copy:.2f}x numpy's copy)")
-    print(f"pinbench triad {b.triad_gbps:6.1f} GB/s  ({b.triad_gbps / copy:.2f}x numpy's copy)")
+    reads, triads, copies, sums = [], [], [], []
+    for k in range(args.rounds):  # interleaved, so that all share the machine's drift
+        b = bandwidth_on(topo, cpus)
+        reads.append(b.read_gbps)
+        triads.append(b.triad_gbps)
+        copies.append(numpy_gbps(cpus, "copy"))
+        sums.append(numpy_gbps(cpus, "sum"))
+        print(f"round {k + 1}: pinbench read {reads[-1]:.1f}, triad {triads[-1]:.1f}; numpy "
+              f"copy {copies[-1]:.1f}, sum {sums[-1]:.1f} GB/s")  # fmt: skip
+    read, triad = statistics.median(reads), statistics.median(triads)
+    copy, numpy_sum = statistics.median(copies), statistics.median(sums)
+    print(f"CPUs {cpus}: {b.threads} thread(s); pinbench arrays: {b.sizing}; medians:")
+    print(f"pinbench read  {read:6.1f} GB/s  ({read / copy:.2f}x numpy's copy)")
+    print(f"pinbench triad {triad:6.1f} GB/s  ({triad / copy:.2f}x numpy's copy)")
     print(f"numpy copy     {copy:6.1f} GB/s  (1 GiB over {len(cpus)} thread(s), 2 GiB moved)")
     print(f"numpy sum      {numpy_sum:6.1f} GB/s  (1 GiB over {len(cpus)} thread(s), read only)")
-    ok = min(b.read_gbps, b.triad_gbps) >= GOAL * copy
+    ok = min(read, triad) >= GOAL * copy
     print(f"goal: pinbench >= {GOAL}x numpy's copy: {'met' if ok else 'missed'}")
     roof = decode_roofline(args.layers, args.vocab, args.time)
     d = roof["decode"]
