@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from .. import _core
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from .._core import Topology
     from ..model.spec import LoadedModel
     from ..result.generation import GenerationFigures
+    from ..result.record import Result
+    from ..settings import MeasureSettings
+    from .layout import Layout
 
 REPETITIONS = 5  # STREAM's best-of-N; each repetition moves 4 arrays' bytes a thread
 ARRAYS = 3  # a, b and c of each thread
@@ -114,3 +118,23 @@ def roofline_of(
         decode_tokens_per_sec=generation.decode_tokens_per_sec,
     )
     return Roofline(bandwidth, decode)
+
+
+def run_bandwidth(
+    topo: Topology, layout: Layout, measure: MeasureSettings
+) -> BandwidthRecord | None:
+    """``--roofline``: the bandwidth on the CPUs of ``layout``'s streams, or every allowed CPU
+    when they are not pinned (None without --roofline). A run measures it once
+    its checks have passed (a usage error comes first) and before its own start: its load
+    average, its clock marks and its progress display."""
+    if not measure.roofline:
+        return None
+    cpus = sorted({c for s in layout.streams for c in s.cpus}) or list(topo.allowed)
+    return bandwidth_on(topo, cpus, total_mib=measure.bandwidth_mib)
+
+
+def with_roofline(result: Result, bandwidth: BandwidthRecord | None, model: LoadedModel) -> Result:
+    """``result`` with its roofline, when the bandwidth was measured."""
+    if bandwidth is None:
+        return result
+    return dataclasses.replace(result, roofline=roofline_of(bandwidth, model, result.generation))

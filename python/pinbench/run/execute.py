@@ -9,7 +9,6 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time as clock
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from ..result.interference import measure_interference
 from ..result.samples import reference
 from ..result.server import server_warnings
 from .assemble import assemble
-from .bandwidth import bandwidth_on, roofline_of
+from .bandwidth import run_bandwidth, with_roofline
 from .instances import BuildLog, step_factory
 from .layout import plan_layout
 from .measure import StreamError, measure
@@ -211,6 +210,7 @@ def execute(
         )
     marks: dict[str, int] = {"searches": clock.monotonic_ns()}
     engine = ready(prepared, layout)
+    bandwidth = run_bandwidth(prepared.topology, layout, meas)  # after the checks, before the run
     prepared.announce()
     _log_plan(layout, prepared, settings)
     if on_start is not None:
@@ -222,11 +222,6 @@ def execute(
     watched = sorted({c for s in layout.streams for c in s.cpus}) or list(prepared.topology.allowed)
     build = BuildLog()
     failed: StreamFailed | None = None
-    bandwidth = (
-        bandwidth_on(prepared.topology, watched, total_mib=meas.bandwidth_mib)
-        if meas.roofline
-        else None
-    )
     with WindowSampler(cpus=watched) as sampler:
         try:
             engine, m = measure_layout(prepared, settings, layout, window, engine, marks, build)
@@ -273,9 +268,7 @@ def execute(
         build=build,
         peak=peak,
     )
-    if bandwidth is not None:
-        roofline = roofline_of(bandwidth, prepared.model, result.generation)
-        result = dataclasses.replace(result, roofline=roofline)
+    result = with_roofline(result, bandwidth, prepared.model)
     if failed is not None:
         failed.result = result  # the partial result, for -x
         raise failed
