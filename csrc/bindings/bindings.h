@@ -11,5 +11,6 @@ void bind_affinity(pybind11::module_& m);
 void bind_work(pybind11::module_& m);
 void bind_runner(pybind11::module_& m);
 void bind_isolation(pybind11::module_& m);
+void bind_bandwidth(pybind11::module_& m);
 
 }  // namespace pinbench::bindings

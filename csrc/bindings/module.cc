@@ -2,11 +2,12 @@
 #include "bindings.h"
 
 PYBIND11_MODULE(_core, m) {
-  m.doc() = "pinbench native core: topology, pinning, clock and the pinned stream runner";
+  m.doc() = "pinbench native core: topology, pinning, clock, the pinned stream runner and memory bandwidth";
   pinbench::bindings::bind_clock(m);
   pinbench::bindings::bind_topology(m);
   pinbench::bindings::bind_affinity(m);
   pinbench::bindings::bind_work(m);
   pinbench::bindings::bind_runner(m);
   pinbench::bindings::bind_isolation(m);
+  pinbench::bindings::bind_bandwidth(m);
 }

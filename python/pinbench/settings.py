@@ -79,6 +79,8 @@ class MeasureSettings:
     iteration_timeout: float | None = None  # seconds one inference may take; None: no limit
     max_samples: int | None = None  # samples stored per stream; None: every iteration
     repeat: int = 1  # -r: repetitions, each a fresh warmup, instances and window
+    roofline: bool = False  # --roofline: the memory bandwidth on the run's CPUs, before warmup
+    bandwidth_mib: int | None = None  # --bandwidth-mib: an array's MiB; None: 4x the LLC
 
     @property
     def auto_warmup(self) -> bool:
@@ -422,6 +424,7 @@ def _validate_measure(m: MeasureSettings) -> MeasureSettings:
         _seconds(m.iteration_timeout, "the iteration timeout", zero_ok=False)
     _positive_int(m.max_samples, "--max-samples")
     _positive_int(m.repeat, "the number of repetitions (-r)")
+    _positive_int(m.bandwidth_mib, "--bandwidth-mib")
     return m
 
 

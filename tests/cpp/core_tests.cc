@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "affinity.h"
+#include "bandwidth.h"
 #include "clock.h"
 #include "cpu_list.h"
 #include "process_runner.h"
@@ -650,6 +652,54 @@ void test_process_isolation_timeout_and_stop() {
   for (int i = 0; i < 2; ++i) CHECK(r.workers[i].reported && count_in(w.outs[i]) > 0);
 }
 
+void test_last_level_cache_from_sysfs() {
+  // 2 sockets, a 30 MiB L3 each: CPUs of one socket share one; both sockets' CPUs count two.
+  const pb::LastLevelCache one = pb::read_last_level_cache(fixtures + "/2s_8c_2t", {0, 1, 16});
+  CHECK(one.level == 3 && one.bytes_each == 30LL << 20 && one.instances == 1);
+  const pb::LastLevelCache two = pb::read_last_level_cache(fixtures + "/2s_8c_2t", {0, 8});
+  CHECK(two.instances == 2 && two.total_bytes() == 60LL << 20);
+  CHECK(pb::suggested_array_bytes_per_thread(two, 2) == 120LL << 20);  // 4 x 60 MiB over 2
+  const pb::LastLevelCache none = pb::read_last_level_cache(fixtures + "/no_numa_4core", {0});
+  CHECK(none.level == 0 && none.total_bytes() == 0);
+  CHECK(pb::suggested_array_bytes_per_thread(none, 3) % 4096 == 0);
+  CHECK(pb::suggested_array_bytes_per_thread(none, 3) * 3 >= 64LL << 20);  // the floor
+}
+
+void test_bandwidth_on_given_cpus() {
+  const pb::Topology t = pb::read_topology();
+  std::vector<int> cpus;
+  for (const auto& core : t.cores) cpus.push_back(core.cpus.front());
+  if (cpus.size() > 2) cpus.resize(2);
+  pb::BandwidthRequest req;
+  req.cpus = cpus;
+  req.array_bytes_per_thread = 4LL << 20;  // small: a test, not a measurement
+  req.repetitions = 2;
+  const pb::BandwidthResult r = pb::measure_bandwidth(req);
+  CHECK(r.cpus == cpus && r.affinity.size() == cpus.size());
+  for (size_t i = 0; i < cpus.size(); ++i) CHECK(r.affinity[i] == std::vector<int>{cpus[i]});
+  CHECK(r.array_bytes_per_thread == 4LL << 20 && r.repetitions == 2 && r.arrays == 3);
+  CHECK(r.read_gbps > 0 && std::isfinite(r.read_gbps));
+  CHECK(r.triad_gbps > 0 && std::isfinite(r.triad_gbps));
+  CHECK(r.read_seconds > 0 && r.triad_seconds > 0);
+  bool threw = false;
+  try {
+    req.cpus = {-1};  // cannot pin: an error from inside the thread, not a hang
+    pb::measure_bandwidth(req);
+  } catch (const std::runtime_error& e) {
+    threw = std::string(e.what()).find("CPU -1") != std::string::npos;
+  }
+  CHECK(threw);
+  threw = false;
+  try {
+    req.cpus = cpus;
+    req.repetitions = 0;
+    pb::measure_bandwidth(req);
+  } catch (const std::invalid_argument&) {
+    threw = true;
+  }
+  CHECK(threw);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -684,6 +734,8 @@ int main(int argc, char** argv) {
       {"processes_worker_killed", test_process_isolation_worker_killed_mid_run},
       {"processes_timeout_and_stop", test_process_isolation_timeout_and_stop},
       {"processes_auto_warmup", test_process_isolation_auto_warmup},
+      {"last_level_cache", test_last_level_cache_from_sysfs},
+      {"bandwidth", test_bandwidth_on_given_cpus},
   };
   for (const auto& [name, fn] : tests) {
     const int before = failed;

@@ -12,7 +12,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 # The first argument -> the module whose main(argv) runs that command; anything else is a model.
-COMMANDS = {"ab": "ab", "compare": "compare", "report": "report", "sweep": "sweep"}
+COMMANDS = {
+    "ab": "ab",
+    "compare": "compare",
+    "machine": "machine",
+    "report": "report",
+    "sweep": "sweep",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

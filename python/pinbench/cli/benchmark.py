@@ -282,6 +282,20 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
         "stream is reported, not fatal)",
     )
     extra.add_argument(
+        "--roofline",
+        action="store_true",
+        help="measure the memory bandwidth on the run's CPUs before the warmup; with -s "
+        "generate, the decode steps' bytes a token and their share of it",
+    )
+    extra.add_argument(
+        "--bandwidth-mib",
+        type=types.positive_int,
+        default=None,
+        metavar="MIB",
+        help="--roofline: each bandwidth array's MiB over all threads (4x the last-level "
+        "cache, at least 64)",
+    )
+    extra.add_argument(
         "--iteration-timeout",
         type=types.positive_float,
         default=None,
@@ -443,6 +457,8 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         iteration_timeout=args.iteration_timeout,
         max_samples=args.max_samples,
         repeat=args.repeat,
+        roofline=args.roofline,
+        bandwidth_mib=args.bandwidth_mib,
         scenario=args.scenario,
         num_streams=args.num_streams,
         num_cores=args.num_cores,

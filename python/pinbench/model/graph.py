@@ -160,3 +160,35 @@ def _rows_indexed(node: NodeInfo, index: int, tables: dict[str, list[int]]) -> i
             dims = tables[node.inputs[table_index]]
             return dims[0] if dims else None
     return None
+
+
+# Bits per element of each TensorProto.DataType that a weight can have (strings have no size).
+_ELEMENT_BITS = {
+    1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64,
+    14: 64, 15: 128, 16: 16, 17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4, 23: 4,
+}  # fmt: skip
+
+
+def tensor_bytes(tensor: TensorInfo) -> int:
+    """The bytes of a tensor's data from its dims and type (inline or external alike); 0 for
+    strings and unknown types."""
+    count = 1
+    for d in tensor.dims:
+        count *= d
+    return (count * _ELEMENT_BITS.get(tensor.data_type, 0) + 7) // 8
+
+
+def weight_bytes(info: ModelInfo) -> tuple[int, int]:
+    """(every stored tensor's bytes, the bytes of those only ever gathered from): an embedding
+    table feeding Gather is read one row per token, so a decode step does not read it whole."""
+    tensors = list(_all_tensors(info))
+    total = sum(tensor_bytes(t) for t in tensors)
+    gathered: set[str] = set()
+    other_uses: set[str] = set()
+    graphs = [info.graph] if info.graph is not None else []
+    nodes = [n for g in graphs for n in g.nodes] + list(info.function_nodes)
+    for node in nodes:
+        for k, name in enumerate(node.inputs):
+            (gathered if node.op_type == "Gather" and k == 0 else other_uses).add(name)
+    tables = gathered - other_uses
+    return total, sum(tensor_bytes(t) for t in tensors if t.name in tables)

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 from ..base.shapes import format_shapes
 from .decoder import find_decoder, kv_shapes, plan_kv_shape
 from .dims import plan_specs
-from .graph import default_opset, external_locations, index_bounds, input_specs, read_model
+from .graph import (
+    default_opset,
+    external_locations,
+    index_bounds,
+    input_specs,
+    read_model,
+    weight_bytes,
+)
 from .overrides import (
     check_batch_size,
     check_shapes_fit,
@@ -74,6 +81,7 @@ def load_model(
     )
     data_files = tuple(source.parent / location for location in external_locations(info))
     bounds = index_bounds(info.graph, [s.name for s in original])
+    weights, gathered = weight_bytes(info)
     temp_dir, path = None, source
     if batch_size is not None or effective:
         changed = overridden_shapes(info, specs, batch_size is not None, bool(effective))
@@ -97,6 +105,8 @@ def load_model(
         temp_dir=temp_dir,
         decoder=decoder,
         kv_shape=kv_shape,
+        weight_bytes=weights,
+        gathered_bytes=gathered,
     )
 
 

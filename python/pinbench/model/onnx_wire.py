@@ -59,6 +59,7 @@ class TensorInfo:
     dims: tuple[int, ...]
     external: bool = False  # data_location == EXTERNAL
     location: str | None = None  # the external_data "location" entry
+    data_type: int = 0  # TensorProto.DataType; 0 = not given
 
 
 @dataclass(frozen=True)
@@ -179,10 +180,12 @@ def _entry(buf: mmap.mmap | bytes, start: int, stop: int) -> tuple[str, str]:
 
 
 def _tensor(buf: mmap.mmap | bytes, start: int, stop: int) -> TensorInfo:
-    name, dims, external, location = "", [], False, None
+    name, dims, external, location, data_type = "", [], False, None, 0
     for number, wire, v, end in _fields(buf, start, stop):
         if number == 1:
             dims.extend(_ints(buf, wire, v, end))
+        elif number == 2 and wire == _VARINT:
+            data_type = v
         elif number == 8 and wire == _LENGTH:
             name = _text(buf, v, end)
         elif number == 14 and wire == _VARINT:
@@ -192,7 +195,7 @@ def _tensor(buf: mmap.mmap | bytes, start: int, stop: int) -> TensorInfo:
             if key == "location" and value:
                 location = value
         # 9 (raw_data) and the typed data fields are skipped by their length, unread.
-    return TensorInfo(name, tuple(dims), external, location)
+    return TensorInfo(name, tuple(dims), external, location, data_type)
 
 
 def _sparse(buf: mmap.mmap | bytes, start: int, stop: int) -> tuple[TensorInfo, ...]:

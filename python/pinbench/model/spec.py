@@ -126,6 +126,10 @@ class LoadedModel:
     temp_dir: Path | None = field(default=None, repr=False)  # owned; removed by close()
     decoder: Decoder | None = None  # the KV cache's inputs and outputs, when it is a decoder
     kv_shape: KvShape | None = None  # the forward pass -seq_len/-input_ids_len fixed, if any
+    # Bytes of the stored tensors (initializers, external data included), and of those only
+    # gathered from (embedding tables), from the graph's dims and types: no data is read.
+    weight_bytes: int = 0
+    gathered_bytes: int = 0
 
     def __post_init__(self) -> None:
         self._finalizer: weakref.finalize[Any, Any] | None = None

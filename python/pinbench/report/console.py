@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..result.ab import metric_unit, metric_value
 from ..result.search import cores_label
 from ..result.server import MIN_QUERIES_FOR_RATE
+from .roofline import roofline_lines
 from .tables import table_lines
 
 # The percentiles the console prints (the JSON has them all).
@@ -52,6 +53,8 @@ def result_lines(result: Result) -> list[str]:
     if result.generation is not None:
         out += generation_lines(result.generation)
     out += extra_lines(result)
+    if result.roofline is not None:
+        out += roofline_lines(result.roofline)
     if result.profile is not None:
         out += profile_lines(result.profile)
     if result.repetitions is not None:

@@ -25,6 +25,7 @@ from ..base.version import pinbench_version
 from ..result.config import DEEPSPARSE_SCENARIO
 from ..result.search import QPS_HEADROOM
 from ..result.server import MIN_QUERIES_FOR_RATE
+from .roofline import roofline_dict
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -167,6 +168,8 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
         out["generation"] = generation_dict(result.generation)
     if result.repetitions is not None:
         out["repetitions"] = repetitions_dict(result.repetitions)
+    if result.roofline is not None:
+        out["roofline"] = roofline_dict(result.roofline)
     if c.auto_streams is not None:
         out["auto_streams"] = auto_streams_dict(c.auto_streams)
     if c.find_qps is not None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .memory import Memory
     from .profile import Profile
     from .repetitions import Repetitions
+    from .roofline import Roofline
     from .server import ServerFigures
     from .startup import Startup
     from .validity import Validity
@@ -82,6 +83,7 @@ class Result:
     startup: Startup | None = None  # from the command (or call) to the first measured iteration
     memory: Memory | None = None  # RSS before and after the instances were built, and the peak
     profile: Profile | None = None  # --profile: the operators' times of a profiled pass
+    roofline: Roofline | None = None  # --roofline: the bandwidth, and decode steps against it
 
     @property
     def interrupted(self) -> bool:

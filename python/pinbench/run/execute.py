@@ -32,6 +32,7 @@ from ..result.samples import reference
 from ..result.server import server_warnings
 from ..settings import WARMUP_MAX_S
 from .assemble import assemble
+from .bandwidth import run_bandwidth, with_roofline
 from .instances import BuildLog, step_factory
 from .layout import plan_layout
 from .measure import StreamError, measure
@@ -213,6 +214,7 @@ def execute(
         )
     marks: dict[str, int] = {"searches": clock.monotonic_ns()}
     engine = ready(prepared, layout)
+    bandwidth = run_bandwidth(prepared.topology, layout, meas)  # after the checks, before the run
     prepared.announce()
     _log_plan(layout, prepared, settings)
     if on_start is not None:
@@ -272,6 +274,7 @@ def execute(
         build=build,
         peak=peak,
     )
+    result = with_roofline(result, bandwidth, prepared.model)
     if failed is not None:
         failed.result = result  # the partial result, for -x
         raise failed
