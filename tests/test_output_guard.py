@@ -15,7 +15,7 @@ import pytest
 
 from pinbench.base.errors import UsageError
 from pinbench.base.files import Output, guard_outputs, looks_like_onnx
-from pinbench.cli import COMMANDS, ab, benchmark, compare, report, sweep, types
+from pinbench.cli import COMMANDS, ab, benchmark, compare, machine, report, sweep, types
 from pinbench.model.resolve import resolve_model_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "results"
@@ -25,6 +25,7 @@ PARSERS = {
     "compare": compare.build_parser(),
     "report": report.build_parser(),
     "sweep": sweep.build_parser(),
+    "machine": machine.build_parser(),
 }
 # Words of a flag's help that say it writes something: such a flag must be typed as an output.
 WRITES = ("write", "written", "draw")
@@ -50,6 +51,8 @@ def command_line(command: str, model: Path, result: Path) -> list[str]:
         return ["sweep", str(model), *fast, "--batch-sizes", "1"]
     if command == "ab":
         return ["ab", str(model), *fast, "-r", "1", "--a", "-nstreams 1", "--b", "-nstreams 1"]
+    if command == "machine":
+        return ["machine", "--cores", "1", "--bandwidth-mib", "64", "--repetitions", "1"]
     assert command == "report", command
     return ["report", str(result)]
 
@@ -88,6 +91,7 @@ def test_every_command_is_walked() -> None:
         ("sweep", "--csv"),
         ("sweep", "--csv-dir"),
         ("sweep", "--plot"),
+        ("machine", "--export_path"),
     } <= flags
 
 
