@@ -101,6 +101,8 @@ class Prepared:
             log.info("%s: shapes as the model and -shapes give them "
                      "(--disable-kv-cache-overrides)", what)  # fmt: skip
         engine = self.engine_class.name
+        if engine == "onnxruntime-genai":  # its generator holds the cache
+            return
         if engine != "deepsparse" and s.kv_cache.internal_kv_cache is not False:
             log.info(
                 "the KV cache is external with %s: its tensors are inputs and outputs, as "
