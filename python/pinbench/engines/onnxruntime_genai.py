@@ -25,7 +25,6 @@ hold the tokens fed (and the one picked); the cache lengths that proves are reco
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,8 @@ from ..base.errors import RunError, UsageError, gist, one_line
 from .base import Engine, EngineOptions, Step
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from ..model.decoder import GenerationRequest
     from ..model.spec import LoadedModel
     from .base import LayoutView
@@ -138,10 +139,12 @@ class OnnxRuntimeGenaiEngine(Engine):
                 f"unknown graph optimization level {options.graph_optimization!r}: expected one "
                 f"of {', '.join(_GRAPH_LEVELS)}"
             )
-        config = json.loads((self.folder / GENAI_CONFIG).read_text())
-        self.vocab = int(config.get("model", {}).get("vocab_size") or 2)
+        try:
+            config = json.loads((self.folder / GENAI_CONFIG).read_text())
+            self.vocab = int(config.get("model", {}).get("vocab_size") or 2)
+        except (ValueError, AttributeError, TypeError) as e:
+            raise UsageError(f"{GENAI_CONFIG} in {model.orig_path} is not valid: {e}") from e
         self._overlays: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
         self._cache_lengths: list[int] = []
         self._max_length = 0
 
@@ -151,7 +154,9 @@ class OnnxRuntimeGenaiEngine(Engine):
 
         return str(onnxruntime_genai.__version__)
 
-    def prepare(self, layout: LayoutView, *, batch_size: int, input_shapes: Any) -> None:
+    def prepare(
+        self, layout: LayoutView, *, batch_size: int, input_shapes: Mapping[str, Sequence[int]]
+    ) -> None:
         super().prepare(layout, batch_size=batch_size, input_shapes=input_shapes)
         if layout.scenario != "generate" or self.engine_options.generation is None:
             raise UsageError(
@@ -187,7 +192,7 @@ class OnnxRuntimeGenaiEngine(Engine):
                 detail=one_line(e),
             ) from e
         self._counted()
-        with self._lock:
+        with self._count_lock:
             self._overlays.append(overlay)
         return model
 
@@ -208,13 +213,13 @@ class OnnxRuntimeGenaiEngine(Engine):
                 + gist(one_line(e), 100),
                 detail=one_line(e),
             ) from e
-        with self._lock:
+        with self._count_lock:
             self._cache_lengths = lengths
             self._max_length = step.max_length
         return step
 
     def options(self) -> dict[str, object]:
-        with self._lock:
+        with self._count_lock:
             overlays = list(self._overlays)
         threads = sorted({o["model"]["decoder"]["session_options"]["intra_op_num_threads"]
                           for o in overlays})  # fmt: skip
