@@ -52,6 +52,7 @@ _PACKAGES = (
     "onnxruntime",
     "onnxruntime-gpu",
     "onnxruntime-openvino",
+    "onnxruntime-genai",
     "openvino",
     "deepsparse",
     "deepsparse-nightly",

@@ -2,7 +2,8 @@
 
 Where ``-e`` looks, in order:
 
-1. a built-in name: ``onnxruntime``, ``openvino``, ``deepsparse``;
+1. a built-in name: ``onnxruntime``, ``openvino``, ``deepsparse``, ``onnxruntime-genai``
+   (``-s generate`` only);
 2. ``path/to/file.py:ClassName`` (deepsparse.benchmark's form) or ``package.module:ClassName``;
 3. a name registered by an installed package under the entry-point group ``pinbench.engines``,
    e.g. in its ``pyproject.toml``: ``[project.entry-points."pinbench.engines"]``
@@ -44,6 +45,9 @@ class Builtin:
 BUILTIN_ENGINES: dict[str, Builtin] = {
     "onnxruntime": Builtin("pinbench.engines.onnxruntime", "OnnxRuntimeEngine", "onnxruntime", ""),
     "openvino": Builtin("pinbench.engines.openvino", "OpenVinoEngine", "openvino", "openvino"),
+    "onnxruntime-genai": Builtin(
+        "pinbench.engines.onnxruntime_genai", "OnnxRuntimeGenaiEngine", "onnxruntime_genai", "genai"
+    ),
     "deepsparse": Builtin(
         "pinbench.engines.deepsparse",
         "DeepSparseEngine",

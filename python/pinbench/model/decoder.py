@@ -20,6 +20,10 @@ The other inputs by role: the token ids (``input_ids``), the attention mask
 (``attention_mask``), positions (``position_ids``, ``positions``), a causal mask
 (``causal_mask*``) and a merged decoder's ``use_cache_branch``.
 
+A cache dim other than batch and sequence that the graph leaves free (onnxruntime-genai's
+builder names the head size ``kv_cache_dim``) is read from a ``genai_config.json`` beside
+the model (``with_genai_dims``).
+
 Shapes of one forward pass (the original's ``overwrite_onnx_model_inputs_for_kv_cache_models``,
 with the cache's batch and sequence axes found by rank rather than assumed): batch B, context
 S = ``-seq_len``, new tokens L = ``-input_ids_len``: token ids and positions ``[B, L]``, the
@@ -39,13 +43,14 @@ Example::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     import numpy as np
     import numpy.typing as npt
@@ -120,7 +125,8 @@ class Decoder:
             if free:
                 raise UsageError(
                     f"the KV cache input {c.past!r} leaves {', '.join(free)} free (its heads or "
-                    "head size); give its shape with -shapes and --disable-kv-cache-overrides"
+                    "head size) and no genai_config.json beside it gives them; give its shape "
+                    "with -shapes and --disable-kv-cache-overrides"
                 )
 
 
@@ -172,6 +178,38 @@ def find_decoder(inputs: Sequence[InputSpec], outputs: Sequence[str]) -> Decoder
         logits=logits,
         others=tuple(n for n in names if n not in known),
     )
+
+
+GENAI_CONFIG = "genai_config.json"
+
+
+def with_genai_dims(decoder: Decoder, folder: Path) -> Decoder:
+    """``decoder`` with the cache dims its graph leaves free (heads, head size) taken from the
+    ``genai_config.json`` in ``folder``, when there is one: onnxruntime-genai's model builder
+    names the head size ``kv_cache_dim`` in the graph and writes its value as
+    ``model.decoder.head_size`` (and the KV heads as ``num_key_value_heads``) beside it."""
+    import json
+
+    config = folder / GENAI_CONFIG
+    if not config.is_file():
+        return decoder
+    try:
+        d = json.loads(config.read_text()).get("model", {}).get("decoder", {})
+        head_size, heads = d.get("head_size"), d.get("num_key_value_heads")
+    except (ValueError, AttributeError) as e:
+        raise UsageError(f"{config.name} beside the model is not valid: {e}") from e
+    caches = []
+    for c in decoder.caches:
+        shape = list(c.shape)
+        last = len(shape) - 1
+        for axis, dim in enumerate(shape):
+            if axis in (c.batch_axis, c.seq_axis) or isinstance(dim, int):
+                continue
+            value = head_size if axis == last else heads if axis == last - 2 else None
+            if isinstance(value, int) and value > 0:
+                shape[axis] = value
+        caches.append(replace(c, shape=tuple(shape)))
+    return replace(decoder, caches=tuple(caches))
 
 
 def _cache(spec: InputSpec, present: str) -> Cache:
@@ -245,7 +283,10 @@ def kv_shapes(
     if decoder.attention_mask is not None:
         out[decoder.attention_mask] = _with(by_name[decoder.attention_mask], {0: batch, 1: seq})
     for c in decoder.caches:
-        out[c.past] = _with(by_name[c.past], {c.batch_axis: batch, c.seq_axis: shape.past_len})
+        fixed = {axis: d for axis, d in enumerate(c.shape) if isinstance(d, int)}
+        out[c.past] = _with(
+            by_name[c.past], {**fixed, c.batch_axis: batch, c.seq_axis: shape.past_len}
+        )
     for name in decoder.causal_masks:
         out[name] = _with(by_name[name], {0: batch, 2: new, 3: seq})
     branch = (decoder.use_cache_branch,) if decoder.use_cache_branch else ()

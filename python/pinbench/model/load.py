@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..base.shapes import format_shapes
-from .decoder import find_decoder, kv_shapes, plan_kv_shape
+from .decoder import find_decoder, kv_shapes, plan_kv_shape, with_genai_dims
 from .dims import plan_specs
 from .graph import (
     default_opset,
@@ -69,6 +69,8 @@ def load_model(
     by_name = shapes_by_name(input_shapes, original, batch_size) if input_shapes is not None else {}
     outputs = [output.name for output in info.graph.outputs]
     decoder = find_decoder(original, outputs)
+    if decoder is not None:
+        decoder = with_genai_dims(decoder, source.parent)
     kv_shape, effective = None, by_name
     if decoder is not None and kv_cache is not None:
         kv_shape = plan_kv_shape(decoder, original, kv_cache.seq_len, kv_cache.input_ids_len)

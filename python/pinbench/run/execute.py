@@ -354,10 +354,13 @@ def kv_cache_record(prepared: Prepared) -> KvCacheRecord | None:
         nbytes = decoder.cache_bytes(prepared.batch_size, shape.past_len)
     elif request is not None:  # the cache at the end of a request
         nbytes = decoder.cache_bytes(prepared.batch_size, request.max_length)
+    cache = "internal (DeepSparse)" if internal else "external"
+    if prepared.engine_class.name == "onnxruntime-genai":
+        cache = "internal (onnxruntime-genai)"  # its generator holds the cache
     return KvCacheRecord(
         convention=decoder.convention,
         cache_inputs=len(decoder.caches),
-        cache="internal (DeepSparse)" if internal else "external",
+        cache=cache,
         seq_len=shape.seq_len if shape else None,
         input_ids_len=shape.input_ids_len if shape else None,
         past_len=shape.past_len if shape else None,

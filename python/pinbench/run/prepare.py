@@ -102,6 +102,8 @@ class Prepared:
             log.info("%s: shapes as the model and -shapes give them "
                      "(--disable-kv-cache-overrides)", what)  # fmt: skip
         engine = self.engine_class.name
+        if engine == "onnxruntime-genai":  # its generator holds the cache
+            return
         if self.engine_options.internal_kv_cache:
             log.info(
                 "the KV cache is internal to DeepSparse (the engine built with cached_outputs, "
