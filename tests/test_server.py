@@ -284,12 +284,12 @@ def test_a_confirmation_that_misses_steps_down_and_confirms_again() -> None:
 
         return confirm
 
-    _, runs, rate = _confirm(holds_below(200.0), 100.0, 99.0, 5.0, 1.0)
+    _, runs, rate = _confirm(holds_below(200.0), 100.0, 99.0, 1.0)
     assert rate == 100.0 and len(runs) == CONFIRMATIONS  # held at once
-    _, runs, rate = _confirm(holds_below(92.0), 100.0, 99.0, 5.0, 1.0)
+    _, runs, rate = _confirm(holds_below(92.0), 100.0, 99.0, 1.0)
     assert rate == pytest.approx(100.0 * STEP_DOWN**2)  # 95 missed, 90.25 held
     assert [t.meets for t in runs] == [False, False, True, True]
-    _, runs, rate = _confirm(holds_below(1.0), 100.0, 99.0, 5.0, 1.0)
+    _, runs, rate = _confirm(holds_below(1.0), 100.0, 99.0, 1.0)
     assert rate is None and len(runs) == MAX_STEPS_DOWN + 1  # each rate missed at once
 
 
