@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
 import os
 import subprocess
@@ -267,12 +268,26 @@ OWN_WORK_MODES = {
 }
 
 
+NO_DEEPSPARSE = importlib.util.find_spec("deepsparse") is None
+MODES = [
+    *OWN_WORK_MODES,
+    # DeepSparse's own thread pool, one engine for every stream: in CI's DeepSparse job
+    pytest.param(
+        "deepsparse async",
+        marks=[
+            pytest.mark.deepsparse,
+            pytest.mark.skipif(NO_DEEPSPARSE, reason="deepsparse is not installed (its job)"),
+        ],
+    ),
+]
+
+
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs: one to hog")
-@pytest.mark.parametrize("mode", list(OWN_WORK_MODES))
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("hog", [False, True], ids=["quiet", "hog"])
 def test_own_work_is_not_interference_in_every_mode(tmp_path: Path, mode: str, hog: bool) -> None:
     model = make_identity_model(tmp_path, [("x", TensorProto.FLOAT, [1, 64])])
-    kwargs = OWN_WORK_MODES[mode]
+    kwargs = OWN_WORK_MODES.get(mode, {"engine": "deepsparse", "num_streams": 2})
     cpus = sorted(os.sched_getaffinity(0))[: int(kwargs.get("num_cores", 2))]
     target = cpus[-1]  # the last stream's CPU
     code = f"import os; os.sched_setaffinity(0, {{{target}}})\nwhile 1: pass"

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""The largest rate of generation requests under a TTFT and TPOT target: pinbench's search
+(``-s generate --find-qps --ttft-slo --tpot-slo``) twice, and a hand-written open-loop search on
+the same decoder and cores, in one run.
+
+- ``pinbench``: ``pinbench MODEL -s generate --prompt-tokens P --new-tokens N -nstreams S
+  --find-qps --ttft-slo X --tpot-slo Y --percentile Q -t T --probe-time T/2``, twice: the answers
+  must agree within 10% (the search is repeatable).
+- ``hand search``: S Python threads, each pinned to its own CPU with its own CPU-only ONNX
+  Runtime session of one intra-op thread (pinbench's layout for S one-core streams), serving
+  seeded Poisson arrivals from one queue: a thread takes the next request when it is due (or at
+  once when late), runs the prefill and the decode calls (I/O binding, presents fed back as
+  pasts), and records the request's TTFT from its arrival and its TPOT ((latency - TTFT) /
+  (N - 1)). The rate is searched the same way: a closed-loop capacity, then bisection of the
+  rate between 0 and 1.1x capacity until the bounds are within 2%, each trial T/2 seconds, the
+  answer confirmed by a run of T seconds (stepping down 5% when it misses). Goal: pinbench's
+  answers within 10% of the hand search's.
+
+The targets default to multiples of the closed-loop figures measured first (TTFT 4x the median
+prefill, TPOT 3x the median decode call), so that the answer lies well inside the machine's
+range; ``--ttft-slo`` and ``--tpot-slo`` set them in ms. The decoder is generated
+(``tests/decoder_factory.py``; nothing downloaded). The script reports; it exits 0 once it has
+measured (2 for bad arguments).
+
+    python benchmarks/generate_server.py
+    python benchmarks/generate_server.py --time 6 --percentile 90 --streams 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+GOAL = 0.10  # pinbench's answers within 10% of the hand search's, and of each other
+
+
+def make_model(folder: Path) -> Path:
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from decoder_factory import make_kv_decoder
+
+    return make_kv_decoder(folder, layers=2, heads=4, head_dim=64, vocab=4096, name="dec.onnx")
+
+
+class Server:
+    """The hand-written open loop: one session per pinned thread, requests from one queue."""
+
+    def __init__(self, model: str, cpus: list[int], prompt: int, new: int) -> None:
+        import onnxruntime as ort
+
+        self.ort, self.prompt, self.new = ort, prompt, new
+        self.sessions: list[Any] = [None] * len(cpus)
+        ready = threading.Barrier(len(cpus) + 1)
+
+        def build(i: int) -> None:
+            os.sched_setaffinity(0, {cpus[i]})
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = 1
+            so.inter_op_num_threads = 1
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            self.sessions[i] = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+            ready.wait()
+
+        threads = [threading.Thread(target=build, args=(i,)) for i in range(len(cpus))]
+        for t in threads:
+            t.start()
+        ready.wait()
+        for t in threads:
+            t.join()
+        self.cpus = cpus
+
+    def request(self, session: Any, rng: np.random.Generator) -> tuple[int, int]:
+        """One request: (end of the first call, end of the last), perf_counter ns."""
+        ort = self.ort
+        pasts = [i for i in session.get_inputs() if i.name.startswith("past_key_values")]
+        presents = [f"present.{p.name.split('.', 1)[1]}" for p in pasts]
+        heads, dim = pasts[0].shape[1], pasts[0].shape[3]
+        empty = np.zeros((1, heads, 0, dim), np.float32)
+        values: list[Any] = [ort.OrtValue.ortvalue_from_numpy(empty) for _ in pasts]
+        ids = rng.integers(0, 4096, (1, self.prompt), dtype=np.int64)
+        positions = np.arange(self.prompt, dtype=np.int64)[None, :]
+        binding, length, first = session.io_binding(), 0, 0
+        for k in range(self.new):
+            n = ids.shape[1]
+            binding.bind_cpu_input("input_ids", ids)
+            binding.bind_cpu_input("attention_mask", np.ones((1, length + n), np.int64))
+            binding.bind_cpu_input("position_ids", positions)
+            for p, v in zip(pasts, values):
+                binding.bind_ortvalue_input(p.name, v)
+            for name in (*presents, "logits"):
+                binding.bind_output(name, "cpu")
+            session.run_with_iobinding(binding)
+            out = binding.get_outputs()
+            token = int(np.argmax(out[-1].numpy()[0, -1]))
+            if k == 0:
+                first = time.perf_counter_ns()
+            values, length = list(out[: len(presents)]), length + n
+            ids = np.array([[token]], np.int64)
+            positions = np.array([[length]], np.int64)
+        return first, time.perf_counter_ns()
+
+    def run(self, rate: float | None, seconds: float, seed: int = 0) -> dict[str, Any]:
+        """Closed loop (``rate`` None) or Poisson arrivals at ``rate`` for ``seconds``: each
+        request's TTFT and TPOT in ms, and the requests served per second."""
+        rng = np.random.default_rng(seed)
+        start = time.perf_counter_ns() + 10_000_000
+        arrivals: queue.Queue[int] = queue.Queue()
+        if rate is not None:
+            t = 0.0
+            while t < seconds:
+                arrivals.put(start + int(t * 1e9))
+                t += rng.exponential(1.0 / rate)
+        deadline = start + int(seconds * 1e9)
+        ttft: list[float] = []
+        tpot: list[float] = []
+        lock = threading.Lock()
+
+        def serve(i: int) -> None:
+            os.sched_setaffinity(0, {self.cpus[i]})
+            local = np.random.default_rng([seed, i])
+            while True:
+                if rate is None:
+                    now = time.perf_counter_ns()
+                    if now >= deadline:
+                        return
+                    arrived = max(now, start)
+                else:
+                    try:
+                        arrived = arrivals.get_nowait()
+                    except queue.Empty:
+                        return
+                while time.perf_counter_ns() < arrived:
+                    time.sleep(min(0.001, (arrived - time.perf_counter_ns()) / 1e9))
+                first, end = self.request(self.sessions[i], local)
+                with lock:
+                    ttft.append((first - arrived) / 1e6)
+                    tpot.append((end - first) / (self.new - 1) / 1e6)
+
+        threads = [threading.Thread(target=serve, args=(i,)) for i in range(len(self.cpus))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        span = max(time.perf_counter_ns(), deadline) - start
+        return {"ttft": np.array(ttft), "tpot": np.array(tpot), "served": len(ttft) / (span / 1e9)}
+
+
+def meets(run: dict[str, Any], q: float, ttft_slo: float, tpot_slo: float) -> bool:
+    return bool(
+        run["ttft"].size
+        and np.percentile(run["ttft"], q) <= ttft_slo
+        and np.percentile(run["tpot"], q) <= tpot_slo
+    )
+
+
+def hand_search(server: Server, args: argparse.Namespace, ttft: float, tpot: float) -> float:
+    """The largest rate meeting both targets, searched as pinbench searches it."""
+    capacity = server.run(None, args.time / 2)["served"]
+    lo, hi, failed, trials = 0.0, 1.1 * capacity, False, 0
+    while trials < 10 and not (failed and hi - lo <= 0.02 * hi):
+        rate = hi if not failed and lo > 0 else (lo + hi) / 2
+        trials += 1
+        if meets(server.run(rate, args.time / 2, seed=trials), args.percentile, ttft, tpot):
+            lo = rate
+            hi = hi * 2 if not failed and rate == hi else hi
+        else:
+            hi, failed = rate, True
+    rate = lo
+    for step in range(4):  # the confirmation: a full-length run at the answer
+        if meets(server.run(rate, args.time, seed=100 + step), args.percentile, ttft, tpot):
+            return rate
+        rate *= 0.95
+    return rate
+
+
+def pinbench_search(model: Path, args: argparse.Namespace, ttft: float, tpot: float) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "r.json"
+        command = [
+            sys.executable, "-m", "pinbench", str(model), "-s", "generate",
+            "--prompt-tokens", str(args.prompt_tokens), "--new-tokens", str(args.new_tokens),
+            "-nstreams", str(args.streams), "--find-qps", "--ttft-slo", f"{ttft}ms",
+            "--tpot-slo", f"{tpot}ms", "--percentile", str(args.percentile),
+            "-t", str(args.time), "--probe-time", str(args.time / 2), "-w", "0.5", "-q",
+            "-x", str(out),
+        ]  # fmt: skip
+        subprocess.run(command, capture_output=True, timeout=1800, check=False)
+        q = json.loads(out.read_text())["pinbench"]["find_qps"]
+        return float(q["best_qps"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--streams", type=int, default=2, help="one-core streams (2)")
+    p.add_argument("--prompt-tokens", type=int, default=32)
+    p.add_argument("--new-tokens", type=int, default=8)
+    p.add_argument("--time", type=float, default=4.0, help="seconds of a confirmation run (4)")
+    p.add_argument("--percentile", type=float, default=90.0, help="of both targets (90)")
+    p.add_argument("--ttft-slo", type=float, help="ms (default: 4x the closed-loop median)")
+    p.add_argument("--tpot-slo", type=float, help="ms (default: 3x the closed-loop median)")
+    p.add_argument("--export", help="write the figures as JSON")
+    args = p.parse_args(argv)
+    cpus = sorted(os.sched_getaffinity(0))
+    if args.streams > len(cpus) or args.new_tokens < 2 or args.prompt_tokens < 1:
+        p.error("needs --streams <= the CPUs, --new-tokens >= 2 and --prompt-tokens >= 1")
+    with tempfile.TemporaryDirectory() as tmp:
+        model = make_model(Path(tmp))
+        server = Server(str(model), cpus[: args.streams], args.prompt_tokens, args.new_tokens)
+        closed = server.run(None, 2.0)
+        ttft = args.ttft_slo or round(4 * float(np.median(closed["ttft"])), 3)
+        tpot = args.tpot_slo or round(3 * float(np.median(closed["tpot"])), 3)
+        print(f"targets: p{args.percentile:g} TTFT <= {ttft} ms, TPOT <= {tpot} ms; "
+              f"{args.streams} one-core streams; prompt {args.prompt_tokens}, new "
+              f"{args.new_tokens}", flush=True)  # fmt: skip
+        first = pinbench_search(model, args, ttft, tpot)
+        print(f"pinbench, first search: {first:.2f} requests/s", flush=True)
+        hand = hand_search(server, args, ttft, tpot)
+        print(f"hand search: {hand:.2f} requests/s", flush=True)
+        second = pinbench_search(model, args, ttft, tpot)
+        print(f"pinbench, second search: {second:.2f} requests/s", flush=True)
+    repeat = abs(first - second) / max(first, second)
+    against = max(abs(first - hand), abs(second - hand)) / hand
+    print(f"\npinbench's two answers differ by {repeat:.1%} (goal <= {GOAL:.0%}): "
+          f"{'met' if repeat <= GOAL else 'MISSED'}")  # fmt: skip
+    print(f"pinbench against the hand search: up to {against:.1%} apart (goal <= {GOAL:.0%}): "
+          f"{'met' if against <= GOAL else 'MISSED'}")  # fmt: skip
+    if args.export:
+        Path(args.export).write_text(json.dumps(
+            {"ttft_slo_ms": ttft, "tpot_slo_ms": tpot, "pinbench": [first, second],
+             "hand": hand, "repeat": repeat, "against": against}, indent=2))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
