@@ -305,7 +305,9 @@ def test_own_work_is_not_interference_in_every_mode(tmp_path: Path, mode: str, h
     group = next(g for g in load.groups if target in g.cpus)
     reasons = [x for x in r.validity.reasons if x.rule == "interference"]
     if hog:
-        assert group.other_share > 0.2  # the hog had its share of that CPU
+        # The hog's share depends on how many threads the engine keeps runnable on that CPU
+        # (OpenVINO's pool: a tenth here); the verdict must see it all the same.
+        assert group.other_share >= validity.INTERFERENCE_LIMIT
         assert reasons and f"(stream {group.streams[-1]})" in reasons[0].message
     else:
         # Counting the run's own work as other work read 50-100% here (a quiet machine reads

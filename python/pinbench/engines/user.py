@@ -91,18 +91,18 @@ def _import_file(spec: str, path: Path) -> Any:
 def as_engine_class(obj: object, name: str, where: str) -> type[Engine]:
     """``obj`` as an Engine class; UsageError naming ``where`` when it cannot be one."""
     if not isinstance(obj, type):
-        raise UsageError(f"engine {where}: {obj!r} is not a class")
+        raise UsageError(f"engine {where} is not a class")
     if issubclass(obj, Engine):
         if inspect.isabstract(obj):
             missing = ", ".join(sorted(getattr(obj, "__abstractmethods__", ())))
-            raise UsageError(f"engine {where}: {obj.__name__} does not implement {missing}")
+            raise UsageError(f"engine {where} does not implement {missing}")
         if not isinstance(getattr(obj, "name", None), str):
-            raise UsageError(f"engine {where}: {obj.__name__} must set the class attribute `name`")
+            raise UsageError(f"engine {where} must set the class attribute `name`")
         return obj
     if not callable(getattr(obj, "run", None)):
         raise UsageError(
-            f"engine {where}: {obj.__name__} is neither a pinbench Engine subclass nor a class "
-            "with run(inputs) (deepsparse.benchmark's custom-engine form)"
+            # The path is the user's and may be long: the one line keeps what is wrong.
+            f"engine {where} is neither a pinbench Engine subclass nor a class with run(inputs)"
         )
     engine_name, user_class = name, obj
 
