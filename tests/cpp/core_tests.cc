@@ -240,17 +240,25 @@ void test_iteration_timeout_abandons_the_stuck_stream() {
 
 // A step that returns just after the timeout: its thread is abandoned and comes back while the
 // caller waits for the other stream. Every run must return (the late thread is not counted
-// twice, as finished and as abandoned), and every straggler must end.
+// twice, as finished and as abandoned), and every straggler must end. Whether a poll lands
+// inside the 1-5 ms between the timeout and the step's return is up to the scheduler (under a
+// sanitizer and load, sometimes none does): a run the poll missed ends at its deadline instead,
+// so the deadline is short, and most rounds, not all, must have caught the race.
 void test_steps_that_come_back_just_after_the_timeout() {
   pb::RunnerConfig c;
   c.stream_cpus = own_cpus(2);
-  c.duration_s = 30;
+  c.duration_s = 0.5;
   c.iteration_timeout_s = 0.005;
   c.poll_interval_s = 0.001;
+  int timed_out = 0;
   for (int round = 0; round < 20; ++round) {
     const auto r = pb::run_streams(c, std::make_shared<SleepyFactory>(6 + round % 5), never_stop);
-    CHECK(!r.failures.empty() && r.failures[0].timed_out);
+    if (!r.failures.empty()) {
+      CHECK(r.failures.size() == 1 && r.failures[0].timed_out);
+      ++timed_out;
+    }
   }
+  CHECK(timed_out >= 10);
   CHECK(pb::wait_for_stragglers(5.0));
   CHECK(pb::stragglers() == 0);
 }
