@@ -10,8 +10,9 @@ Busy time is user, nice, system, irq, softirq and steal (``base.cpu_time``); ``o
 processes, the kernel, and a hypervisor (steal) took from the streams. "This process" includes
 its worker processes (``--isolation process``), their threads and, once reaped, their totals.
 Threads that ended before the last reading (the streams' own) are counted through the process's
-total, which keeps them, shared among the groups in proportion to their threads' time (by the
-groups' CPUs when no reading saw them). Shares are of the bracket's length
+total, which keeps them: that time goes first to the groups of the threads seen to end, up to
+the busy time their seen threads leave unexplained, the rest in proportion to what each group
+leaves unexplained. Shares are of the bracket's length
 times the group's CPUs; the resolution is one clock tick (10 ms), so short windows are coarse.
 """
 
@@ -79,31 +80,53 @@ def measure_interference(
         groups.setdefault(tuple(sorted(cpus)) or every_cpu, []).append(i)
     own, unattributed, ended = _own_ticks(inside, start, end, affinity, list(groups))
     lost = max(0, end.process - start.process - sum(own.values()) - unattributed)
-    ended_total = sum(ended.values())
     union = {c for g in groups for c in g}
+    busy = {g: sum(end.busy.get(c, 0) - start.busy.get(c, 0) for c in g) for g in groups}
+    seen = {g: own[g] + (unattributed * len(g) / len(union) if union else 0.0) for g in groups}
+    # Time no reading attributed (threads that ended between readings, or unseen: a Python step
+    # that holds the GIL through each call can keep the sampler from reading at all while the
+    # streams live) is still this run's own, the process's total says so. It goes where busy
+    # time is left unexplained by what was seen: first to the groups of the threads seen to
+    # end, up to what they leave unexplained; the rest to every group in proportion to what it
+    # leaves unexplained (by the CPUs when none does). Other work is what it cannot explain.
+    unexplained = {g: max(0.0, busy[g] - seen[g]) for g in groups}
+    extra = _fill(lost, unexplained, ended)
     loads = []
     for cpus, streams in groups.items():
         capacity = seconds * TICKS_PER_SECOND * len(cpus)
-        busy = sum(end.busy.get(c, 0) - start.busy.get(c, 0) for c in cpus)
-        # Time no reading attributed (threads that ended unseen, or between readings) is still
-        # this run's own: by the ended threads' groups where some were seen, else by the CPUs.
-        # A Python step that holds the GIL through each call can keep the sampler from reading
-        # at all while the streams live.
-        share = ended[cpus] / ended_total if ended_total else len(cpus) / len(union)
-        mine = own[cpus] + lost * share
-        mine += unattributed * len(cpus) / len(union) if union else 0.0
-        other = max(0.0, busy - mine)
+        mine = seen[cpus] + extra[cpus]
+        other = max(0.0, busy[cpus] - mine)
         loads.append(
             CpuGroupLoad(
                 cpus,
                 tuple(streams),
-                busy / capacity,
-                min(mine, busy) / capacity,
+                busy[cpus] / capacity,
+                min(mine, busy[cpus]) / capacity,
                 other / capacity,
                 round(other),
             )
         )
     return Interference(tuple(loads), seconds, (start.t_ns, end.t_ns))
+
+
+def _fill(
+    lost: float, unexplained: dict[tuple[int, ...], float], first: set[tuple[int, ...]]
+) -> dict[tuple[int, ...], float]:
+    """``lost`` ticks given out: to the groups in ``first``, in proportion to and at most their
+    ``unexplained`` ticks; what is left to every group in proportion to what it still leaves
+    unexplained, else by its CPUs."""
+    out = dict.fromkeys(unexplained, 0.0)
+    room = sum(unexplained[g] for g in first)
+    if room > 0:
+        for g in first:
+            out[g] = min(unexplained[g], lost * unexplained[g] / room)
+    left = lost - sum(out.values())
+    rest = {g: unexplained[g] - out[g] for g in unexplained}
+    total = sum(rest.values())
+    cpus = sum(len(g) for g in unexplained)
+    for g in unexplained:
+        out[g] += left * (rest[g] / total if total > 0 else len(g) / cpus)
+    return out
 
 
 def _own_ticks(
@@ -112,16 +135,16 @@ def _own_ticks(
     end: CpuReading,
     affinity: Mapping[int, Sequence[int]],
     groups: Sequence[tuple[int, ...]],
-) -> tuple[dict[tuple[int, ...], int], int, dict[tuple[int, ...], int]]:
+) -> tuple[dict[tuple[int, ...], int], int, set[tuple[int, ...]]]:
     """Ticks of this process's threads during the bracket: per group (threads that may run only
-    on its CPUs), the rest, and per group those of threads that ended before the last reading
-    (their time after their own last reading is in the process's total only: it goes to their
-    groups). A thread's last reading stands for its total."""
+    on its CPUs), the rest, and the groups of the threads that ended before the last reading
+    (what they ran after their own last reading is in the process's total only). A thread's
+    last reading stands for its total."""
     last: dict[int, int] = {}
     for r in inside:
         last.update(r.threads)
     own = dict.fromkeys(groups, 0)
-    ended = dict.fromkeys(groups, 0)
+    ended: set[tuple[int, ...]] = set()
     rest = 0
     for tid, ticks in last.items():
         delta = ticks - start.threads.get(tid, 0)
@@ -133,5 +156,5 @@ def _own_ticks(
         group = min(home, key=len)
         own[group] += delta
         if tid not in end.threads:
-            ended[group] += max(delta, 1)
+            ended.add(group)
     return own, rest, ended

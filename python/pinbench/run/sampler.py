@@ -66,7 +66,10 @@ class WindowSampler:
         children = read_children(root)  # the worker processes of --isolation process
         threads = read_thread_ticks(root, children)
         for tid in threads:
-            if tid not in self.affinity:
+            # A thread's CPUs are read when it is first seen, and again with the frequencies
+            # (every 0.5 s, and at both ends): an engine may pin its own pool's threads after
+            # creating them, and the latest mask is the one they ran under.
+            if frequencies or tid not in self.affinity:
                 cpus = thread_affinity(tid, root)
                 if cpus is not None:
                     self.affinity[tid] = cpus
