@@ -29,7 +29,7 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from .measurement import Measurement
+    from .measurement import Measurement, StreamMeasurement
 
 
 @dataclass(frozen=True)
@@ -116,14 +116,9 @@ def generation_figures(
     ttft, decode, latency, per_request, queued = [], [], [], [], []
     streams = []
     for s in m.streams:
-        whole = (s.starts_ns.size // calls) * calls  # a failed stream's last request is cut
-        starts = s.starts_ns[:whole].reshape(-1, calls)
-        ends = s.ends_ns[:whole].reshape(-1, calls)
+        origin, starts, ends = requests_of(s, calls)
         durations = ends - starts
-        # Open loop (served requests): from the scheduled arrival, queueing included.
-        origin = starts[:, 0]
         if s.scheduled_ns is not None:
-            origin = s.scheduled_ns[:whole].reshape(-1, calls)[:, 0]
             queued.append(starts[:, 0] - origin)
         first = ends[:, 0] - origin if prefill or s.scheduled_ns is not None else np.empty(0)
         steps = durations[:, 1:] if prefill else durations
@@ -177,18 +172,38 @@ def request_times_ms(m: Measurement, new_tokens: int) -> tuple[NDArray[Any], NDA
     """Every whole request's (TTFT, TPOT) in ms, as MLPerf LoadGen defines them: TTFT from its
     arrival (closed loop: its first call's start) to its first call's end; TPOT = (latency -
     TTFT) / (new tokens - 1), empty with fewer than 2 new tokens."""
-    calls = m.calls_per_unit
     ttft, tpot = [], []
     for s in m.streams:
-        whole = (s.starts_ns.size // calls) * calls
-        ends = s.ends_ns[:whole].reshape(-1, calls)
-        origin = (s.scheduled_ns if s.scheduled_ns is not None else s.starts_ns)[:whole]
-        first_start = origin.reshape(-1, calls)[:, 0]
-        first = ends[:, 0] - first_start
+        origin, _, ends = requests_of(s, m.calls_per_unit)
+        first = ends[:, 0] - origin
         ttft.append(first / 1e6)
         if new_tokens > 1:
-            tpot.append((ends[:, -1] - first_start - first) / (new_tokens - 1) / 1e6)
+            tpot.append((ends[:, -1] - origin - first) / (new_tokens - 1) / 1e6)
     return _joined(ttft), _joined(tpot)
+
+
+def request_latencies_ms(m: Measurement) -> NDArray[Any]:
+    """Every whole request's latency in ms, from its arrival (closed loop: its first call's
+    start) to its last call's end."""
+    spans = []
+    for s in m.streams:
+        origin, _, ends = requests_of(s, m.calls_per_unit)
+        spans.append((ends[:, -1] - origin) / 1e6)
+    return _joined(spans)
+
+
+def requests_of(
+    s: StreamMeasurement, calls: int
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+    """A stream's whole requests: each one's origin (its scheduled arrival in the open loop,
+    queueing included; else its first call's start), and its calls' starts and ends, one row a
+    request. A failed stream's last request, cut, is left out."""
+    whole = (s.starts_ns.size // calls) * calls
+    starts = s.starts_ns[:whole].reshape(-1, calls)
+    ends = s.ends_ns[:whole].reshape(-1, calls)
+    if s.scheduled_ns is None:
+        return starts[:, 0], starts, ends
+    return s.scheduled_ns[:whole].reshape(-1, calls)[:, 0], starts, ends
 
 
 def _rate(count: int, durations: NDArray[Any]) -> float | None:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..base.errors import Interrupted, RunError
 from ..base.logs import log, quiet_logs
-from ..result.generation import request_times_ms
+from ..result.generation import request_latencies_ms, request_times_ms
 from ..result.search import (
     QPS_HEADROOM,
     QPS_MAX_TRIALS,
@@ -167,15 +167,7 @@ def _percentile(values: Any, p: float) -> float:
 
 def request_latency_at(m: Measurement, percentile: float) -> float:
     """The ``percentile`` of each generation request's latency from its arrival, ms."""
-    import numpy as np
-
-    calls, spans = m.calls_per_unit, []
-    for s in m.streams:
-        whole = (s.starts_ns.size // calls) * calls
-        origin = (s.scheduled_ns if s.scheduled_ns is not None else s.starts_ns)[:whole]
-        spans.append(s.ends_ns[:whole].reshape(-1, calls)[:, -1] - origin.reshape(-1, calls)[:, 0])
-    lat = np.concatenate(spans) if spans else np.empty(0)
-    return float(np.percentile(lat, percentile)) / 1e6 if lat.size else math.nan
+    return _percentile(request_latencies_ms(m), percentile)
 
 
 def variant(
