@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+from typing import Any
 
 
 def run_python(
@@ -21,3 +24,23 @@ def run_python(
         check=False,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+def run_pinbench(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """The real ``pinbench`` command (``python -m pinbench``) in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "pinbench", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_pinbench_json(tmp_path: Path, *args: str, timeout: float = 120.0) -> dict[str, Any]:
+    """``pinbench ARGS -x tmp_path/r.json``, which must exit 0; the JSON it wrote."""
+    out = tmp_path / "r.json"
+    r = run_pinbench(*args, "-x", str(out), timeout=timeout)
+    assert r.returncode == 0, r.stderr
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data

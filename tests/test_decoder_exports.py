@@ -22,6 +22,7 @@ import onnxruntime as ort
 import pytest
 
 from decoders.export_tiny import ATTENTION, MANIFEST, MODELS
+from subproc import run_pinbench, run_pinbench_json
 
 pytestmark = pytest.mark.decoders
 
@@ -62,24 +63,6 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def model_path(models_dir: Path, name: str) -> Path:
     return models_dir / name / "model.onnx"
-
-
-def pinbench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def run_json(tmp_path: Path, *args: str) -> dict[str, Any]:
-    out = tmp_path / "r.json"
-    r = pinbench(*args, "-x", str(out))
-    assert r.returncode == 0, r.stderr
-    data: dict[str, Any] = json.loads(out.read_text())
-    return data
 
 
 def cache_names(layers: int, prefix: str) -> list[str]:
@@ -162,7 +145,7 @@ def test_generation_loop_by_hand(models_dir: Path, name: str) -> None:
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_export_runs_under_pinbench(models_dir: Path, tmp_path: Path, name: str) -> None:
-    data = run_json(tmp_path, str(model_path(models_dir, name)), "-s", "sync", *FAST)
+    data = run_pinbench_json(tmp_path, str(model_path(models_dir, name)), "-s", "sync", *FAST)
     assert data["benchmark_result"]["iterations"] > 0
     inputs, _ = expected_io(name)
     assert set(data["pinbench"]["config"]["input_shapes"]) == set(inputs)
@@ -172,7 +155,7 @@ def test_export_runs_under_pinbench(models_dir: Path, tmp_path: Path, name: str)
 def test_decode_step_at_a_context(models_dir: Path, tmp_path: Path, name: str) -> None:
     # deepsparse.benchmark's KV-cache shapes: one new token against a cache of seq_len - 1.
     a = ATTENTION[name]
-    data = run_json(
+    data = run_pinbench_json(
         tmp_path,
         str(model_path(models_dir, name)),
         *("-s", "sync", "-seq_len", "32", "-input_ids_len", "1", *FAST),
@@ -189,7 +172,7 @@ def test_decode_step_at_a_context(models_dir: Path, tmp_path: Path, name: str) -
 
 
 def test_input_ids_longer_than_the_sequence_is_one_line(models_dir: Path) -> None:
-    r = pinbench(
+    r = run_pinbench(
         str(model_path(models_dir, "llama")),
         *("-s", "sync", "-seq_len", "32", "-input_ids_len", "40", *FAST),
     )
@@ -199,7 +182,7 @@ def test_input_ids_longer_than_the_sequence_is_one_line(models_dir: Path) -> Non
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_generate_reports_ttft_and_tpot(models_dir: Path, tmp_path: Path, name: str) -> None:
-    data = run_json(
+    data = run_pinbench_json(
         tmp_path,
         str(model_path(models_dir, name)),
         *("-s", "generate", "--prompt-tokens", "8", "--new-tokens", "4", "-t", "0.5", "-w", "0.1"),

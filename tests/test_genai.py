@@ -23,28 +23,23 @@ import pytest
 from pinbench.model.decoder import KvShape, find_decoder, kv_shapes, with_genai_dims
 from pinbench.model.spec import InputSpec
 
+from subproc import run_pinbench, run_pinbench_json
+
 ENV = "PINBENCH_GENAI_MODEL"
 BUILDER = Path(__file__).parent / "decoders" / "build_genai.py"
 FAST = ["-t", "0.3", "-w", "0.05"]
+TIMEOUT = 180.0  # a genai model loads slower than an ONNX file
+
+
+def run_genai(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_pinbench(*args, timeout=TIMEOUT)
+
+
+def run_genai_json(tmp_path: Path, *args: str) -> dict[str, Any]:
+    return run_pinbench_json(tmp_path, *args, timeout=TIMEOUT)
+
+
 GENERATE = ["-s", "generate", "--prompt-tokens", "6", "--new-tokens", "5", *FAST]
-
-
-def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def run_json(tmp_path: Path, *args: str) -> dict[str, Any]:
-    out = tmp_path / "r.json"
-    r = cli(*args, "-x", str(out))
-    assert r.returncode == 0, r.stderr
-    data: dict[str, Any] = json.loads(out.read_text())
-    return data
 
 
 def test_genai_config_fixes_the_free_cache_dims(tmp_path: Path) -> None:
@@ -101,7 +96,7 @@ def genai_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.genai
 def test_genai_generate_reports_tokens(tmp_path: Path, genai_model: Path) -> None:
-    data = run_json(tmp_path, str(genai_model), "-e", "onnxruntime-genai", *GENERATE)
+    data = run_genai_json(tmp_path, str(genai_model), "-e", "onnxruntime-genai", *GENERATE)
     p = data["pinbench"]
     g = p["generation"]
     # From genai's own sequence: each call holds the tokens fed (and the one it picked).
@@ -124,7 +119,7 @@ def test_genai_generate_reports_tokens(tmp_path: Path, genai_model: Path) -> Non
 
 @pytest.mark.genai
 def test_genai_console_and_request_shapes(tmp_path: Path, genai_model: Path) -> None:
-    r = cli(str(genai_model), "-e", "onnxruntime-genai", *GENERATE)
+    r = run_genai(str(genai_model), "-e", "onnxruntime-genai", *GENERATE)
     assert r.returncode == 0, r.stderr
     for label in ("Generation Requests:", "Time To First Token (ms):",
                   "Time Per Output Token (ms):", "Tokens/sec:"):  # fmt: skip
@@ -138,7 +133,9 @@ def test_genai_console_and_request_shapes(tmp_path: Path, genai_model: Path) -> 
         (["-b", "2"], [6, 7, 8, 9, 10]),
     ]
     for extra, lengths in cases:
-        data = run_json(tmp_path, str(genai_model), "-e", "onnxruntime-genai", *GENERATE, *extra)
+        data = run_genai_json(
+            tmp_path, str(genai_model), "-e", "onnxruntime-genai", *GENERATE, *extra
+        )
         assert data["pinbench"]["generation"]["cache_lengths_checked"] == lengths, extra
 
 
@@ -146,7 +143,7 @@ def test_genai_console_and_request_shapes(tmp_path: Path, genai_model: Path) -> 
 @pytest.mark.parametrize("scenario", ["sync", "async", "elastic", "server"])
 def test_genai_single_call_scenarios_are_usage_errors(genai_model: Path, scenario: str) -> None:
     qps = ["--qps", "10"] if scenario == "server" else []
-    r = cli(str(genai_model), "-e", "onnxruntime-genai", "-s", scenario, *qps, *FAST)
+    r = run_genai(str(genai_model), "-e", "onnxruntime-genai", "-s", scenario, *qps, *FAST)
     assert r.returncode == 2, r.stderr
     assert "-e onnxruntime-genai runs -s generate only" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
@@ -155,13 +152,13 @@ def test_genai_single_call_scenarios_are_usage_errors(genai_model: Path, scenari
 
 @pytest.mark.genai
 def test_genai_needs_its_config(tmp_path: Path, genai_model: Path) -> None:
-    r = cli(str(genai_model / "model.onnx"), "-e", "onnxruntime-genai", *GENERATE)
+    r = run_genai(str(genai_model / "model.onnx"), "-e", "onnxruntime-genai", *GENERATE)
     assert r.returncode == 0, r.stderr  # the file's folder holds the config
     lone = tmp_path / "lone"
     lone.mkdir()
     (lone / "model.onnx").symlink_to(genai_model / "model.onnx")
     (lone / "model.onnx.data").symlink_to(genai_model / "model.onnx.data")
-    r = cli(str(lone), "-e", "onnxruntime-genai", *GENERATE)
+    r = run_genai(str(lone), "-e", "onnxruntime-genai", *GENERATE)
     # Without the config neither pinbench's decoder nor genai knows the head size.
     assert r.returncode == 2, r.stderr
     assert "no genai_config.json" in r.stderr, r.stderr
@@ -172,11 +169,13 @@ def test_genai_needs_its_config(tmp_path: Path, genai_model: Path) -> None:
 def test_onnxruntime_runs_the_builders_model(tmp_path: Path, genai_model: Path) -> None:
     # The same model.onnx call by call: the head size from genai_config.json, GroupQueryAttention
     # with past and present bound to separate buffers (its presents checked to grow by a token).
-    data = run_json(tmp_path, str(genai_model), "-e", "onnxruntime", *GENERATE)
+    data = run_genai_json(tmp_path, str(genai_model), "-e", "onnxruntime", *GENERATE)
     g = data["pinbench"]["generation"]
     assert g["cache_lengths_checked"] == [6, 7, 8, 9, 10]
     assert g["decode_tokens_per_sec"] > 0
     assert data["pinbench"]["kv_cache"]["cache"] == "external"
     # And one forward pass at a fixed shape, as in deepsparse.benchmark's KV-cache runs.
-    data = run_json(tmp_path, str(genai_model), "-seq_len", "16", "-input_ids_len", "1", *FAST)
+    data = run_genai_json(
+        tmp_path, str(genai_model), "-seq_len", "16", "-input_ids_len", "1", *FAST
+    )
     assert data["pinbench"]["kv_cache"]["past_len"] == 15

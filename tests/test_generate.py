@@ -4,11 +4,7 @@ back as the next past), timed call by call on real ONNX Runtime sessions and pin
 from __future__ import annotations
 
 import hashlib
-import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnx
@@ -21,25 +17,9 @@ from pinbench.model.decoder import GenerationRequest
 from pinbench.result.generation import generation_figures
 from pinbench.result.measurement import Measurement, StreamMeasurement, Totals
 
+from subproc import run_pinbench, run_pinbench_json
+
 FAST = ["-t", "0.3", "-w", "0.05"]
-
-
-def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def run_json(tmp_path: Path, *args: str) -> dict[str, Any]:
-    out = tmp_path / "r.json"
-    r = cli(*args, "-x", str(out))
-    assert r.returncode == 0, r.stderr
-    data: dict[str, Any] = json.loads(out.read_text())
-    return data
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +50,7 @@ def test_generate_grows_the_cache_and_reports_tokens(
     model = decoders[convention]
     before = hashlib.sha256(model.read_bytes()).hexdigest()
     args = ["-s", "generate", "--prompt-tokens", "6", "--new-tokens", "5", *FAST]
-    data = run_json(tmp_path, str(model), *args)
+    data = run_pinbench_json(tmp_path, str(model), *args)
     p = data["pinbench"]
     g = p["generation"]
     # The engine's own outputs: each call's present is the past plus the tokens it fed.
@@ -91,7 +71,7 @@ def test_generate_grows_the_cache_and_reports_tokens(
 
 
 def test_console_lines(tmp_path: Path, decoders: dict[str, Path]) -> None:
-    r = cli(str(decoders["optimum"]), "-s", "generate", "--prompt-tokens", "4",
+    r = run_pinbench(str(decoders["optimum"]), "-s", "generate", "--prompt-tokens", "4",
             "--new-tokens", "3", *FAST)  # fmt: skip
     assert r.returncode == 0, r.stderr
     for label in ("Generation Requests:", "Time To First Token (ms):",
@@ -165,9 +145,9 @@ def test_figures_of_constructed_requests() -> None:
 def test_prompt_only_decode_only_and_depth(
     tmp_path: Path, decoders: dict[str, Path], flags: list[str], calls: int, lengths: list[int]
 ) -> None:
-    g = run_json(tmp_path, str(decoders["optimum"]), "-s", "generate", *flags, *FAST)["pinbench"][
-        "generation"
-    ]
+    g = run_pinbench_json(tmp_path, str(decoders["optimum"]), "-s", "generate", *flags, *FAST)[
+        "pinbench"
+    ]["generation"]
     assert g["calls_per_request"] == calls
     assert g["cache_lengths_checked"] == lengths
     if "--prompt-tokens" in flags and flags[flags.index("--prompt-tokens") + 1] == "0":
@@ -179,12 +159,12 @@ def test_prompt_only_decode_only_and_depth(
 def test_streams_batches_and_processes(tmp_path: Path, decoders: dict[str, Path]) -> None:
     model = str(decoders["past_key_value"])
     base = ["-s", "generate", "--prompt-tokens", "4", "--new-tokens", "3", *FAST]
-    two = run_json(tmp_path, model, *base, "-nstreams", "2")["pinbench"]
+    two = run_pinbench_json(tmp_path, model, *base, "-nstreams", "2")["pinbench"]
     assert len(two["generation"]["streams"]) == 2
     assert all(s["requests"] >= 1 for s in two["generation"]["streams"])
-    batch = run_json(tmp_path, model, *base, "-b", "2")["pinbench"]
+    batch = run_pinbench_json(tmp_path, model, *base, "-b", "2")["pinbench"]
     assert batch["generation"]["batch_size"] == 2
-    process = run_json(tmp_path, model, *base, "-nstreams", "2", "--isolation", "process")
+    process = run_pinbench_json(tmp_path, model, *base, "-nstreams", "2", "--isolation", "process")
     g = process["pinbench"]["generation"]
     assert g["cache_lengths_checked"] == [4, 5, 6]
     assert all(s["requests"] >= 1 for s in g["streams"])
@@ -217,7 +197,7 @@ def test_usage_errors(tmp_path: Path, decoders: dict[str, Path]) -> None:
         ),
     ]
     for args, text in cases:
-        r = cli(*args, *FAST)
+        r = run_pinbench(*args, *FAST)
         assert r.returncode == 2, (args, r.stderr)
         assert text in r.stderr, (args, r.stderr)
         assert "Traceback" not in r.stderr
@@ -281,6 +261,6 @@ def test_token_targets_are_for_generate(tmp_path: Path, decoders: dict[str, Path
         ([model, "-s", "sync", "--qps", "3"], "--qps applies to -s server"),
     ]
     for args, text in cases:
-        r = cli(*args, *FAST)
+        r = run_pinbench(*args, *FAST)
         assert r.returncode == 2, (args, r.stderr)
         assert text in r.stderr, (args, r.stderr)
