@@ -406,6 +406,11 @@ def _validate_generation(g: GenerationSettings, layout: LayoutSettings) -> None:
         return
     if g.prompt_tokens == 0 and g.new_tokens == 0:
         raise UsageError("-s generate needs --prompt-tokens or --new-tokens above 0")
+    if g.depth + g.prompt_tokens + g.new_tokens > MAX_INT64:  # the cache's length is an ONNX dim
+        raise UsageError(
+            "--depth + --prompt-tokens + --new-tokens is a cache length, an ONNX dim: at most "
+            f"{MAX_INT64} (2**63 - 1, int64)"
+        )
 
 
 def _validate_measure(m: MeasureSettings) -> MeasureSettings:
