@@ -227,7 +227,9 @@ def test_an_engine_step_past_the_timeout_ends_with_one_line_not_an_abort(
 def test_the_api_after_an_engine_step_past_the_timeout_exits_cleanly(tmp_path: Path) -> None:
     from onnx_factory import make_matmul_model
 
-    model = make_matmul_model(tmp_path)
+    # A step of several hundred ms: still running when the error has been raised and
+    # "left behind" is read (the default 512 x 512 model's ~0.1 s could end first).
+    model = make_matmul_model(tmp_path, size=768)
     proc = run_python(
         f"""
         import pinbench
