@@ -16,7 +16,7 @@ from pinbench.base.errors import UsageError
 from pinbench.base.stats import latency_stats, throughput_ci
 from pinbench.result.compare import compare_runs, load_run
 
-FIXTURES = Path(__file__).parent / "fixtures" / "results"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 SCHEMA1 = FIXTURES / "schema1.json"
 
 

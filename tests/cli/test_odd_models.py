@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "odd_models.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "odd_models.py"
 
 
 def judge(*args: str) -> tuple[int, int, int, int]:

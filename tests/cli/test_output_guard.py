@@ -18,7 +18,7 @@ from pinbench.base.files import Output, guard_outputs, looks_like_onnx
 from pinbench.cli import COMMANDS, ab, benchmark, compare, machine, report, sweep, types
 from pinbench.model.resolve import resolve_model_path
 
-FIXTURES = Path(__file__).parent / "fixtures" / "results"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 PARSERS = {
     "pinbench": benchmark.build_parser(),
     "ab": ab.build_parser(),

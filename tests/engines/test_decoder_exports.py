@@ -27,7 +27,7 @@ from subproc import run_pinbench, run_pinbench_json
 pytestmark = pytest.mark.decoders
 
 ENV = "PINBENCH_DECODER_MODELS"
-EXPORTER = Path(__file__).parent / "decoders" / "export_tiny.py"
+EXPORTER = Path(__file__).resolve().parents[1] / "decoders" / "export_tiny.py"
 FAST = ["-t", "0.2", "-w", "0.1"]
 
 

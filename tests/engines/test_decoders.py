@@ -30,7 +30,7 @@ from pinbench.model.spec import InputSpec
 from subproc import run_python
 
 FAST = ["-t", "0.2", "-w", "0.1"]
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 HAS_DEEPSPARSE = importlib.util.find_spec("deepsparse") is not None
 
 
@@ -405,7 +405,7 @@ def test_real_deepsparse_builds_the_decoder_with_its_internal_cache(tmp_path: Pa
     r = run_python(
         f"""
         import os, sys, types
-        sys.path.insert(0, {str(TESTS)!r})
+        sys.path[:0] = [{str(TESTS)!r}, {str(TESTS / "engines")!r}]
         from pathlib import Path
         from pinbench.engines.base import EngineOptions
         from test_decoders import _deepsparse_engine

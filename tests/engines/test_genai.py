@@ -26,7 +26,7 @@ from pinbench.model.spec import InputSpec
 from subproc import run_pinbench, run_pinbench_json
 
 ENV = "PINBENCH_GENAI_MODEL"
-BUILDER = Path(__file__).parent / "decoders" / "build_genai.py"
+BUILDER = Path(__file__).resolve().parents[1] / "decoders" / "build_genai.py"
 FAST = ["-t", "0.3", "-w", "0.05"]
 TIMEOUT = 180.0  # a genai model loads slower than an ONNX file
 

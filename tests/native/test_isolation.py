@@ -26,7 +26,7 @@ from subproc import run_python
 
 NCORES = len(os.sched_getaffinity(0))
 two_cores = pytest.mark.skipif(NCORES < 2, reason="needs two cores for two pinned streams")
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).resolve().parents[1]  # where isolation_steps.py is
 
 
 def children(pid: int | None = None) -> set[int]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "python" / "pinbench"
+PACKAGE = Path(__file__).resolve().parents[2] / "python" / "pinbench"
 
 # Layer -> the layers it may import (its own included). "native" is the extension, _core.
 ALLOWED: dict[str, set[str]] = {

@@ -27,7 +27,7 @@ import onnx_factory
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-PYTHON_DIR = Path(__file__).resolve().parent.parent / "python"
+PYTHON_DIR = Path(__file__).resolve().parents[2] / "python"
 
 
 def run_ort(model: LoadedModel, **kwargs: Any) -> list[Any]:

@@ -30,7 +30,7 @@ from pinbench.model.resolve import BUILTIN_MODELS, builtin_model_path
 
 import onnx_factory
 
-PYTHON_DIR = Path(__file__).resolve().parents[1] / "python"
+PYTHON_DIR = Path(__file__).resolve().parents[2] / "python"
 
 
 def generated(folder: Path) -> list[Path]:

@@ -15,7 +15,7 @@ import pinbench
 from pinbench import UsageError
 from pinbench.base.shapes import parse_input_shapes
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from make_sysfs import Machine, write
 
 

@@ -257,7 +257,7 @@ def test_a_cpu_hog_on_one_streams_cpu_is_measured_and_named(tmp_path: Path) -> N
     assert f"CPU {cpus[1]} (stream {hogged.streams[0]})" in reason.message
 
 
-SPIN_ENGINE = str(Path(__file__).parent / "fixtures" / "spin_engine.py") + ":Spin"
+SPIN_ENGINE = str(Path(__file__).resolve().parents[1] / "fixtures" / "spin_engine.py") + ":Spin"
 # Each mode's own work runs somewhere the old reading missed: worker processes, a Python step
 # that holds the GIL (so the sampler cannot read while the stream lives), OpenVINO's threads.
 OWN_WORK_MODES = {
@@ -346,7 +346,9 @@ def test_mann_kendall_and_the_trend_of_constructed_series() -> None:
 
 def test_a_run_that_slows_part_way_drifts(tmp_path: Path) -> None:
     model = make_identity_model(tmp_path, [("x", TensorProto.FLOAT, [1, 8])])
-    engine = str(Path(__file__).parent / "fixtures" / "slowing_engine.py") + ":Slowing"
+    engine = (
+        str(Path(__file__).resolve().parents[1] / "fixtures" / "slowing_engine.py") + ":Slowing"
+    )
     # The engine slows 1.2 s after its first inference: 0.2 s of warmup, then 1 s into the window.
     r = pinbench.benchmark(
         str(model), engine=engine, scenario="sync", num_cores=1, time=2.0, warmup_time=0.2
