@@ -27,28 +27,28 @@ from pinbench.run.layout import Layout, plan_layout
 from pinbench.settings import RunSettings
 
 import onnx_factory as factory
-from conftest import sysfs
+from conftest import SysfsTree
 
 NCORES = len(os.sched_getaffinity(0))
 
 
-def plan(machine: str, streams: int | None, **kwargs: Any) -> Layout:
+def plan(tree: str, streams: int | None, **kwargs: Any) -> Layout:
     kwargs.setdefault("pinning", "core")
     kwargs.setdefault("inline_sharing", True)
     scenario = kwargs.pop("scenario", "async")
-    topo = pinbench.topology(sysfs(machine))
+    topo = pinbench.topology(tree)
     return plan_layout(scenario, topo, num_cores=kwargs.pop("cores", None), num_streams=streams,
                        **kwargs)  # fmt: skip
 
 
-def node_of_cpus(machine: str) -> dict[int, int]:
-    return {c.id: c.node for c in pinbench.topology(sysfs(machine)).cpus}
+def node_of_cpus(tree: str) -> dict[int, int]:
+    return {c.id: c.node for c in pinbench.topology(tree).cpus}
 
 
-def assert_consistent(layout: Layout, machine: str) -> None:
+def assert_consistent(layout: Layout, tree: str) -> None:
     """Every stream is in exactly its instance's streams; a node instance's streams all sit on
     that node and have one core each."""
-    p, nodes = layout.instances, node_of_cpus(machine)
+    p, nodes = layout.instances, node_of_cpus(tree)
     assert len(p.of_stream) == layout.num_streams
     for i, k in enumerate(p.of_stream):
         assert i in p.instances[k].streams
@@ -64,8 +64,8 @@ def assert_consistent(layout: Layout, machine: str) -> None:
 # The plan, on the fixture machines
 
 
-def test_two_sockets_one_instance_per_node() -> None:
-    layout = plan("2s_8c_2t", None)  # async default: one one-core stream per physical core
+def test_two_sockets_one_instance_per_node(sysfs: SysfsTree) -> None:
+    layout = plan(sysfs("2s_8c_2t"), None)  # async default: one one-core stream per physical core
     assert layout.num_streams == 16
     p = layout.instances
     assert [(i.kind, i.node, len(i.streams)) for i in p.instances] == [
@@ -73,46 +73,46 @@ def test_two_sockets_one_instance_per_node() -> None:
         ("node", 1, 8),
     ]
     assert "NUMA node 0" in p.instances[0].reason and "runs inline" in p.instances[0].reason
-    assert_consistent(layout, "2s_8c_2t")
+    assert_consistent(layout, sysfs("2s_8c_2t"))
     assert p.instances[0].cpus == tuple(range(8))  # one hardware thread per core
 
 
-def test_two_sockets_smt_streams_still_share_per_node() -> None:
-    layout = plan("2s_8c_2t", 16, smt=True)
+def test_two_sockets_smt_streams_still_share_per_node(sysfs: SysfsTree) -> None:
+    layout = plan(sysfs("2s_8c_2t"), 16, smt=True)
     assert layout.streams[0].cpus == (0, 16) and layout.streams[0].threads == 1
     assert layout.instances.kinds == {"node": 2}
-    assert_consistent(layout, "2s_8c_2t")
+    assert_consistent(layout, sysfs("2s_8c_2t"))
 
 
-def test_engine_that_cannot_run_inline_keeps_one_per_stream() -> None:
-    layout = plan("2s_8c_2t", None, inline_sharing=False, engine="openvino")
+def test_engine_that_cannot_run_inline_keeps_one_per_stream(sysfs: SysfsTree) -> None:
+    layout = plan(sysfs("2s_8c_2t"), None, inline_sharing=False, engine="openvino")
     assert layout.instances.kinds == {"stream": 16}
     assert "openvino does not run inline" in layout.instances.instances[0].reason
-    forced = plan("2s_8c_2t", None, inline_sharing=False, instances="node")
+    forced = plan(sysfs("2s_8c_2t"), None, inline_sharing=False, instances="node")
     assert forced.instances.kinds == {"node": 2}
     assert "--instances node" in forced.instances.instances[0].reason
 
 
-def test_instances_stream_gives_each_its_own() -> None:
-    layout = plan("2s_8c_2t", 16, instances="stream")
+def test_instances_stream_gives_each_its_own(sysfs: SysfsTree) -> None:
+    layout = plan(sysfs("2s_8c_2t"), 16, instances="stream")
     assert layout.instances.kinds == {"stream": 16}
     assert layout.instances.of_stream == tuple(range(16))
     assert layout.instances.instances[3].reason == "--instances stream"
 
 
-def test_core_groups_keep_an_instance_each_even_when_node_is_asked() -> None:
-    layout = plan("2s_8c_2t", 4, instances="node")
+def test_core_groups_keep_an_instance_each_even_when_node_is_asked(sysfs: SysfsTree) -> None:
+    layout = plan(sysfs("2s_8c_2t"), 4, instances="node")
     assert layout.instances.kinds == {"stream": 4}
     assert "a group of 4 cores" in layout.instances.instances[0].reason
-    assert_consistent(layout, "2s_8c_2t")
+    assert_consistent(layout, sysfs("2s_8c_2t"))
 
 
-def test_numa_pinning_many_streams_share_their_node() -> None:
-    layout = plan("2s_8c_2t", 16, pinning="numa")
+def test_numa_pinning_many_streams_share_their_node(sysfs: SysfsTree) -> None:
+    layout = plan(sysfs("2s_8c_2t"), 16, pinning="numa")
     assert {s.threads for s in layout.streams} == {1}
     assert layout.instances.kinds == {"node": 2}
-    assert_consistent(layout, "2s_8c_2t")
-    two = plan("2s_8c_2t", 2, pinning="numa")  # a whole node each: core groups
+    assert_consistent(layout, sysfs("2s_8c_2t"))
+    two = plan(sysfs("2s_8c_2t"), 2, pinning="numa")  # a whole node each: core groups
     assert two.instances.kinds == {"stream": 2}
 
 
@@ -125,16 +125,18 @@ def test_numa_pinning_many_streams_share_their_node() -> None:
         ("server", {"shared": True}, "shared"),
     ],
 )
-def test_one_instance_for_every_stream(scenario: str, kwargs: dict[str, Any], kind: str) -> None:
-    layout = plan("2s_8c_2t", None if scenario == "sync" else 8, scenario=scenario, **kwargs)
+def test_one_instance_for_every_stream(
+    scenario: str, kwargs: dict[str, Any], kind: str, sysfs: SysfsTree
+) -> None:
+    layout = plan(sysfs("2s_8c_2t"), None if scenario == "sync" else 8, scenario=scenario, **kwargs)
     p = layout.instances
     assert len(p.instances) == 1 and p.instances[0].kind == kind
     assert p.of_stream == (0,) * layout.num_streams
     assert p.instances[0].node is None  # all selected cores: both nodes
 
 
-def test_96_cores_4_nodes() -> None:
-    machine = "2s_96c_4n"
+def test_96_cores_4_nodes(sysfs: SysfsTree) -> None:
+    machine = sysfs("2s_96c_4n")
     layout = plan(machine, None)
     assert layout.num_streams == 96
     p = layout.instances
@@ -152,15 +154,15 @@ def test_96_cores_4_nodes() -> None:
     assert [(i.node, len(i.streams)) for i in part.instances.instances] == [(0, 24), (1, 6)]
 
 
-def test_cgroup_restricted_machine() -> None:
-    layout = plan("cgroup_2s", None)
+def test_cgroup_restricted_machine(sysfs: SysfsTree) -> None:
+    layout = plan(sysfs("cgroup_2s"), None)
     assert layout.num_streams == 8  # cores 4-11: 4 on each socket
     assert [(i.node, len(i.streams)) for i in layout.instances.instances] == [(0, 4), (1, 4)]
-    assert_consistent(layout, "cgroup_2s")
+    assert_consistent(layout, sysfs("cgroup_2s"))
 
 
-def test_unpinned_one_core_streams_share_one_instance() -> None:
-    layout = plan("vm_2core", 2, pinning="none")
+def test_unpinned_one_core_streams_share_one_instance(sysfs: SysfsTree) -> None:
+    layout = plan(sysfs("vm_2core"), 2, pinning="none")
     assert [(i.kind, i.node) for i in layout.instances.instances] == [("node", None)]
     assert "no node (not pinned)" in layout.instances.instances[0].reason
 

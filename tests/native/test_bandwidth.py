@@ -28,7 +28,7 @@ from pinbench.result.roofline import (
 from pinbench.run.bandwidth import array_bytes
 from pinbench.run.topology import topology
 
-from conftest import sysfs
+from conftest import SysfsTree
 
 MIB = 2**20
 
@@ -65,7 +65,7 @@ def test_core_measures_on_the_given_cpus(allowed_cpus: list[int]) -> None:
         _core.measure_bandwidth(cpus, 2 * MIB, 0)
 
 
-def test_last_level_cache_from_sysfs() -> None:
+def test_last_level_cache_from_sysfs(sysfs: SysfsTree) -> None:
     one_socket = _core.read_last_level_cache(sysfs("vm_2core"), [0, 1])
     assert (one_socket.level, one_socket.bytes_each, one_socket.instances) == (3, 32 * MIB, 1)
     both = _core.read_last_level_cache(sysfs("2s_8c_2t"), [0, 8, 16])  # sockets 0, 1, 0
@@ -74,7 +74,7 @@ def test_last_level_cache_from_sysfs() -> None:
     assert none.level == 0 and none.total_bytes == 0
 
 
-def test_array_sizes_follow_the_cache_and_the_memory() -> None:
+def test_array_sizes_follow_the_cache_and_the_memory(sysfs: SysfsTree) -> None:
     llc = _core.read_last_level_cache(sysfs("2s_8c_2t"), [0, 8])  # 2 x 30 MiB
     each, why = array_bytes(llc, 2, None, None)
     assert each == 120 * MIB and "4x the 60 MiB" in why  # 4 x 60 MiB over 2 threads

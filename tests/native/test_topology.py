@@ -9,7 +9,7 @@ import pytest
 import pinbench
 from pinbench import UsageError, _core
 
-from conftest import sysfs
+from conftest import SysfsTree
 
 
 def cpus_of(plans: list[_core.StreamPlan]) -> list[list[int]]:
@@ -22,7 +22,7 @@ def test_real_machine_matches_affinity(allowed_cpus: list[int]) -> None:
     assert sorted(c for core in topo.cores for c in core.cpus) == allowed_cpus
 
 
-def test_vm_2core() -> None:
+def test_vm_2core(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("vm_2core"))
     assert topo.allowed == [0, 1]
     assert [c.cpus for c in topo.cores] == [[0], [1]]
@@ -31,7 +31,7 @@ def test_vm_2core() -> None:
     assert cpus_of(pinbench.plan_streams(topo, 2)) == [[0], [1]]
 
 
-def test_two_sockets_smt_numa() -> None:
+def test_two_sockets_smt_numa(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("2s_8c_2t"))
     assert len(topo.allowed) == 32 and len(topo.cores) == 16
     assert topo.sockets == [0, 1] and topo.nodes == [0, 1] and topo.smt
@@ -44,7 +44,7 @@ def test_two_sockets_smt_numa() -> None:
     assert topo.cores[cpu24.core].cpus == [8, 24]
 
 
-def test_core_plan_one_thread_per_core_inside_nodes() -> None:
+def test_core_plan_one_thread_per_core_inside_nodes(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("2s_8c_2t"))
     assert cpus_of(pinbench.plan_streams(topo, 2)) == [list(range(8)), list(range(8, 16))]
     four = cpus_of(pinbench.plan_streams(topo, 4))
@@ -56,14 +56,16 @@ def test_core_plan_one_thread_per_core_inside_nodes() -> None:
     ]
 
 
-def test_core_plan_smt_gives_siblings() -> None:
+def test_core_plan_smt_gives_siblings(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("2s_8c_2t"))
     plans = cpus_of(pinbench.plan_streams(topo, 2, smt=True))
     assert plans[0] == [*range(8), *range(16, 24)]
     assert plans[1] == [*range(8, 16), *range(24, 32)]
 
 
-def test_core_plan_uneven_groups_are_balanced_and_span_nodes_only_when_forced() -> None:
+def test_core_plan_uneven_groups_are_balanced_and_span_nodes_only_when_forced(
+    sysfs: SysfsTree,
+) -> None:
     topo = pinbench.topology(sysfs("2s_8c_2t"))
     plans = pinbench.plan_streams(topo, 3)
     sizes = sorted(len(p.cores) for p in plans)
@@ -73,13 +75,13 @@ def test_core_plan_uneven_groups_are_balanced_and_span_nodes_only_when_forced() 
     assert cpus_of(plans)[2] == [6, 7, 13, 14, 15]
 
 
-def test_core_plan_subset_of_cores_fills_first_node() -> None:
+def test_core_plan_subset_of_cores_fills_first_node(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("2s_8c_2t"))
     assert cpus_of(pinbench.plan_streams(topo, 2, cores=4)) == [[0, 1], [2, 3]]
     assert cpus_of(pinbench.plan_streams(topo, 1, cores=10)) == [list(range(10))]
 
 
-def test_numa_plan_binds_whole_nodes_round_robin() -> None:
+def test_numa_plan_binds_whole_nodes_round_robin(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("2s_8c_2t"))
     plans = cpus_of(pinbench.plan_streams(topo, 3, pinning="numa"))
     assert plans == [list(range(8)), list(range(8, 16)), list(range(8))]
@@ -87,14 +89,14 @@ def test_numa_plan_binds_whole_nodes_round_robin() -> None:
     assert smt == [[*range(8), *range(16, 24)]]
 
 
-def test_none_plan_pins_nothing_but_splits_cores() -> None:
+def test_none_plan_pins_nothing_but_splits_cores(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("2s_8c_2t"))
     plans = pinbench.plan_streams(topo, 4, pinning="none")
     assert cpus_of(plans) == [[], [], [], []]
     assert [len(p.cores) for p in plans] == [4, 4, 4, 4]
 
 
-def test_offline_cpus_are_skipped() -> None:
+def test_offline_cpus_are_skipped(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("offline_cpus"))
     assert topo.online == [0, 1, 2, 4, 5, 6, 7]
     assert [c.cpus for c in topo.cores] == [[0, 4], [1, 5], [2, 6], [7]]
@@ -102,7 +104,7 @@ def test_offline_cpus_are_skipped() -> None:
     assert cpus_of(pinbench.plan_streams(topo, 4, smt=True)) == [[0, 4], [1, 5], [2, 6], [7]]
 
 
-def test_cgroup_restriction_limits_every_plan() -> None:
+def test_cgroup_restriction_limits_every_plan(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("cgroup_2s"))
     assert topo.allowed == [*range(4, 12), *range(20, 28)]
     assert len(topo.cores) == 8
@@ -114,14 +116,14 @@ def test_cgroup_restriction_limits_every_plan() -> None:
         pinbench.plan_streams(topo, 1, cores=9)
 
 
-def test_taskset_style_mask() -> None:
+def test_taskset_style_mask(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("2s_8c_2t"), allowed=[0, 16, 1, 9])
     assert [c.cpus for c in topo.cores] == [[0, 16], [1], [9]]
     assert topo.nodes == [0, 1]
     assert cpus_of(pinbench.plan_streams(topo, 3)) == [[0], [1], [9]]
 
 
-def test_no_numa_directory_means_one_node() -> None:
+def test_no_numa_directory_means_one_node(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("no_numa_4core"))
     assert topo.nodes == [0] and len(topo.cores) == 4
     assert cpus_of(pinbench.plan_streams(topo, 2, pinning="numa")) == [[0, 1, 2, 3]] * 2
@@ -141,7 +143,7 @@ def test_no_numa_directory_means_one_node() -> None:
     ],
 )
 def test_impossible_requests_are_errors(
-    streams: int, cores: int | None, mode: str, message: str
+    streams: int, cores: int | None, mode: str, message: str, sysfs: SysfsTree
 ) -> None:
     topo = pinbench.topology(sysfs("vm_2core"))
     with pytest.raises(UsageError, match=message):
@@ -160,7 +162,7 @@ def test_cpu_list_round_trip() -> None:
         _core.parse_cpu_list("3-1")
 
 
-def test_two_sockets_four_nodes_96_cores() -> None:
+def test_two_sockets_four_nodes_96_cores(sysfs: SysfsTree) -> None:
     # Sub-NUMA clustering: each socket of 48 cores (96 hardware threads) is two nodes.
     topo = pinbench.topology(sysfs("2s_96c_4n"))
     assert len(topo.allowed) == 192 and len(topo.cores) == 96 and topo.smt
@@ -174,7 +176,7 @@ def test_two_sockets_four_nodes_96_cores() -> None:
     assert numa[1] == numa[5] == list(range(24, 48))  # stream i on node i mod 4
 
 
-def test_hybrid_core_types_and_performance_cores_first() -> None:
+def test_hybrid_core_types_and_performance_cores_first(sysfs: SysfsTree) -> None:
     # A laptop part: 4 performance cores with SMT (CPUs 0-7), 8 efficiency cores (CPUs 8-15).
     topo = pinbench.topology(sysfs("hybrid_4p8e"))
     assert topo.hybrid and topo.smt and len(topo.cores) == 12
@@ -204,7 +206,9 @@ def test_hybrid_core_types_and_performance_cores_first() -> None:
         (12, [[0], [2], [4], [6], *([c] for c in range(8, 16))]),
     ],
 )
-def test_hybrid_groups_never_mix_core_types(streams: int, plans: list[list[int]]) -> None:
+def test_hybrid_groups_never_mix_core_types(
+    streams: int, plans: list[list[int]], sysfs: SysfsTree
+) -> None:
     topo = pinbench.topology(sysfs("hybrid_4p8e"))
     got = pinbench.plan_streams(topo, streams)
     assert cpus_of(got) == plans
@@ -212,7 +216,7 @@ def test_hybrid_groups_never_mix_core_types(streams: int, plans: list[list[int]]
         assert len({topo.cores[c].core_type for c in p.cores}) == 1
 
 
-def test_hybrid_smt_numa_and_an_impossible_mix() -> None:
+def test_hybrid_smt_numa_and_an_impossible_mix(sysfs: SysfsTree) -> None:
     topo = pinbench.topology(sysfs("hybrid_4p8e"))
     smt = cpus_of(pinbench.plan_streams(topo, 3, smt=True))
     assert smt == [list(range(8)), [8, 9, 10, 11], [12, 13, 14, 15]]
@@ -225,7 +229,7 @@ def test_hybrid_smt_numa_and_an_impossible_mix() -> None:
         pinbench.plan_streams(topo, 1, cores=6)
 
 
-def test_hybrid_layouts_record_each_streams_core_type() -> None:
+def test_hybrid_layouts_record_each_streams_core_type(sysfs: SysfsTree) -> None:
     from pinbench.run.layout import plan_layout
     from pinbench.run.topology import core_type_of
 

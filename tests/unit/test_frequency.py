@@ -10,6 +10,8 @@ from pinbench.result import validity
 from pinbench.result.frequency import measure_frequencies
 from pinbench.run.sampler import WindowSampler
 
+from conftest import SysfsTree
+
 CPUINFO = """processor\t: 0
 cpu MHz\t\t: 2800.000
 flags\t\t: fpu sse avx2
@@ -91,9 +93,7 @@ def test_unknown_frequencies_are_a_note_not_a_reason() -> None:
     assert validity.frequency(None) == []
 
 
-def test_fixture_trees_with_cpufreq() -> None:
-    from conftest import sysfs
-
+def test_fixture_trees_with_cpufreq(sysfs: SysfsTree) -> None:
     assert read_frequencies([0, 3, 9], sysfs("cpufreq_4core")) == ({0: 3200.0, 3: 3200.0},
                                                                     "cpufreq")  # fmt: skip
     hybrid, source = read_frequencies(list(range(16)), sysfs("hybrid_4p8e"))
