@@ -400,7 +400,7 @@ def test_prepare_asks_deepsparse_for_its_internal_cache(
 def test_real_deepsparse_builds_the_decoder_with_its_internal_cache(tmp_path: Path) -> None:
     # Only the build: DeepSparse 1.8.0 compiles this onnx.helper decoder (all of it, fraction
     # 1.0) and then dies of a segmentation fault in its first inference, internal cache or
-    # external alike, so the run itself cannot be tested here (see the README).
+    # external alike, so the run itself cannot be tested here.
     path = make_kv_decoder(tmp_path)
     r = run_python(
         f"""
