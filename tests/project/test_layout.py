@@ -1,19 +1,22 @@
 """The package's architecture holds: layers import only downward, nothing closes a circle (not even
-through a function-local import), and no function outgrows a page.
+through a function-local import), and no function outgrows a page. The README stays a front door
+(a page or two), and every relative link in it and in docs/ reaches a file and a heading there.
 
-The layers and what each may import are DESIGN.md's "Layout"; ``if TYPE_CHECKING:`` imports are
-for annotations only and are left out.
+The layers and what each may import are docs/design.md's "Layout"; ``if TYPE_CHECKING:`` imports
+are for annotations only and are left out.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import re
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[2] / "python" / "pinbench"
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "python" / "pinbench"
 
 # Layer -> the layers it may import (its own included). "native" is the extension, _core.
 ALLOWED: dict[str, set[str]] = {
@@ -30,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "package": {"base"},  # __init__.py: the errors eagerly, the rest lazily by name
 }
 MAX_FUNCTION_LINES = 100
+MAX_README_LINES = 220  # what it is, the two commands, one output, where to read on
 
 
 def layer_of(module: str) -> str:
@@ -167,6 +171,51 @@ def long_functions(root: Path, limit: int = MAX_FUNCTION_LINES) -> list[str]:
     return out
 
 
+def heading_anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation but hyphens dropped,
+    spaces made hyphens, a repeated one numbered (``Token generation (`-s generate`)`` ->
+    ``token-generation--s-generate``)."""
+    seen: dict[str, int] = {}
+    anchors = set()
+    for line in _outside_code_blocks(markdown).splitlines():
+        match = re.match(r"#{1,6} +(.+?) *#* *$", line)
+        if not match:
+            continue
+        slug = re.sub(r"[^\w\- ]", "", match.group(1).lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        anchors.add(slug if n == 0 else f"{slug}-{n}")
+    return anchors
+
+
+def _outside_code_blocks(markdown: str) -> str:
+    return re.sub(r"^```.*?^```", "", markdown, flags=re.S | re.M)
+
+
+def broken_links(pages: list[Path], root: Path) -> list[str]:
+    """``page: target`` for each relative link of the pages (outside code) whose file is not in
+    the repository at ``root``, or whose ``#anchor`` is no heading of that page."""
+    bad = []
+    for page in pages:
+        text = re.sub(r"`[^`\n]*`", "", _outside_code_blocks(page.read_text()))
+        for target in re.findall(r"\]\(([^()\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:: not a file of the repository
+            file, _, anchor = target.partition("#")
+            path = (page.parent / file).resolve() if file else page
+            if not path.is_file() or not path.is_relative_to(root.resolve()):
+                bad.append(f"{page.relative_to(root)}: {target}")
+            elif (
+                anchor and path.suffix == ".md" and anchor not in heading_anchors(path.read_text())
+            ):
+                bad.append(f"{page.relative_to(root)}: {target} (no such heading)")
+    return bad
+
+
+def doc_pages(root: Path) -> list[Path]:
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
 def test_every_module_has_a_layer() -> None:
     graph = import_graph(PACKAGE)
     assert {layer_of(m) for m in graph} <= set(ALLOWED)
@@ -192,6 +241,17 @@ def test_benchmark_takes_a_settings_object_and_few_parameters() -> None:
     assert "settings" in [p.name for p in params]
     named = [p for p in params if p.kind is not p.VAR_KEYWORD and p.name != "settings"]
     assert len(named) <= 12
+
+
+def test_the_readme_is_a_front_door() -> None:
+    lines = len((ROOT / "README.md").read_text().splitlines())
+    assert lines <= MAX_README_LINES, f"README.md has {lines} lines: move reference to docs/"
+
+
+def test_every_relative_link_in_the_docs_resolves() -> None:
+    pages = doc_pages(ROOT)
+    assert len(pages) > 5  # the README and docs/ were found
+    assert broken_links(pages, ROOT) == []
 
 
 # The checks themselves, on a planted package: each fails where it should.
@@ -227,3 +287,19 @@ def test_the_checks_catch_a_planted_upward_import_circle_and_long_function(plant
     ]  # the TYPE_CHECKING import in base/errors.py is left out
     assert cycles(graph) == [["pinbench.model.a", "pinbench.model.b"]]
     assert [line.split(" ")[1] for line in long_functions(planted)] == ["f:"]
+
+
+def test_the_link_check_catches_a_missing_file_and_a_missing_heading(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# A\n\n## Token generation (`-s generate`)\n")
+    (tmp_path / "README.md").write_text(
+        "[ok](docs/a.md) [ok](docs/a.md#token-generation--s-generate) [ok](#read-on)\n"
+        "[web](https://example.com/x.md) `[code](nowhere.md)`\n"
+        "```\n[block](nowhere.md)\n```\n"
+        "[gone](docs/b.md) [no heading](docs/a.md#tokens) [up](../outside.md)\n## Read on\n"
+    )
+    assert broken_links(doc_pages(tmp_path), tmp_path) == [
+        "README.md: docs/b.md",
+        "README.md: docs/a.md#tokens (no such heading)",
+        "README.md: ../outside.md",
+    ]
