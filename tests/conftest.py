@@ -24,12 +24,14 @@ def allowed_cpus() -> list[int]:
 @pytest.fixture(scope="session")
 def sysfs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every fixture machine's sysfs tree, written once per session by make_sysfs.py."""
-    # Loaded by path: putting fixtures/ on sys.path would make the user-engine modules there
-    # importable in every test, which the engine tests check they are not by default.
-    spec = importlib.util.spec_from_file_location("make_sysfs", FIXTURES / "make_sysfs.py")
-    assert spec is not None and spec.loader is not None
-    make_sysfs = sys.modules.setdefault("make_sysfs", importlib.util.module_from_spec(spec))
-    spec.loader.exec_module(make_sysfs)  # registered first: its dataclasses look it up
+    make_sysfs = sys.modules.get("make_sysfs")  # test_properties imports it too
+    if make_sysfs is None:
+        # Loaded by path rather than by putting fixtures/ (the user engines' modules) on sys.path
+        # for every test from here.
+        spec = importlib.util.spec_from_file_location("make_sysfs", FIXTURES / "make_sysfs.py")
+        assert spec is not None and spec.loader is not None
+        make_sysfs = sys.modules["make_sysfs"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(make_sysfs)  # registered first: its dataclasses look it up
     root = tmp_path_factory.mktemp("sysfs")
     make_sysfs.write_all(root)
     return root
