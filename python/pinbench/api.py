@@ -164,7 +164,7 @@ def benchmark_model(
     the forward pass as the CLI's ``-seq_len`` / ``-input_ids_len`` do (unless
     ``disable_kv_cache_overrides``); ``internal_kv_cache`` (the original's default, True) and
     ``num_kv_cache_tokens`` apply to DeepSparse, whose internal cache they choose; other engines
-    keep the cache outside, as ``internal_kv_cache=False`` asks. See the README's "Decoders".
+    keep the cache outside, as ``internal_kv_cache=False`` asks. See docs/decoders.md.
     Every value the original takes is taken, as it reads it (``benchmark_sweep`` passes some of
     them): ``input_shapes=None`` or ``""`` for the model's own shapes; ``num_streams`` and
     ``sequence_length`` of 0 or None for the default; ``scenario`` and ``thread_pinning`` in any
