@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import UsageError
-from .documents import interval, number, read_json_file
+from .schema.generation import read_generation
+from .schema.values import interval, number, read_json_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -190,8 +191,6 @@ def _run(path: str, data: dict[str, Any]) -> Run:
 
 
 def _tokens(block: Any) -> Tokens | None:
-    from .documents import read_generation
-
     g = read_generation(block)
     if g is None:
         return None
@@ -200,8 +199,8 @@ def _tokens(block: Any) -> Tokens | None:
         "ttft_p99": g.ttft_p99_ms,
         "tpot": g.tpot_mean_ms,
         "tpot_p99": g.tpot_p99_ms,
-        "prefill_tokens_per_sec": g.prefill_tokens_per_sec,
-        "decode_tokens_per_sec": g.decode_tokens_per_sec,
+        "prefill_tokens_per_sec": number(g.prefill_tokens_per_sec),
+        "decode_tokens_per_sec": number(g.decode_tokens_per_sec),
         "output_tokens_per_sec": g.output_tokens_per_sec,
     }
     calls = int(block.get("calls_per_request") or 1)
