@@ -100,6 +100,9 @@ class RunDoc:
     # first arrival to the last end); None outside the server scenario
     qps_achieved: float | None = None
     qps_achieved_over: str | None = None
+    # -r N: each repetition's figure by metric (items_per_sec, median; ttft, tpot and
+    # decode_tokens_per_sec when generating); {} with fewer than two repetitions
+    repetitions: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 Run = Union["Result", RunDoc]  # a run as measured, or as read back
@@ -384,7 +387,25 @@ def read_run(data: dict[str, Any], path: str = "") -> RunDoc:
         instances_counted=instances_counted(pb),
         qps_achieved=optional_number(server.get("qps_achieved")) if server else None,
         qps_achieved_over=qps_achieved_over(pb) if server else None,
+        repetitions=_repetitions(pb.get("repetitions")),
     )
+
+
+def _repetitions(entry: Any) -> dict[str, tuple[float, ...]]:
+    """Each repetition's throughput and median latency, when the run has two or more."""
+    runs = entry.get("runs") if isinstance(entry, dict) else None
+    if not isinstance(runs, list) or len(runs) < 2:
+        return {}
+    out = {
+        "items_per_sec": tuple(number(r.get("items_per_sec")) for r in runs),
+        "median": tuple(number(r.get("median_ms")) for r in runs),
+    }
+    # -s generate's repetitions carry their token figures (schema 3 on, when generating)
+    for key, field_ in (("ttft", "ttft_ms"), ("tpot", "tpot_ms"),
+                        ("decode_tokens_per_sec", "decode_tokens_per_sec")):  # fmt: skip
+        if all(r.get(field_) is not None for r in runs):
+            out[key] = tuple(number(r.get(field_)) for r in runs)
+    return out
 
 
 def _scenario(name: Any) -> str:
