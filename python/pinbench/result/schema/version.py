@@ -2,7 +2,8 @@
 
 A run document is versioned by ``pinbench.schema_version`` (0: deepsparse.benchmark's own
 export, which has no ``pinbench`` section); a sweep and an A/B document by their top-level
-``schema_version``, beside their ``kind``. The history is in docs/results.md.
+``schema_version``, beside their ``kind``. The history is in docs/results.md. The readers take
+every version up to these (a run's from 0, sweeps and A/B runs from 1).
 
 Schema 3 changed what two keys count without a new version; 4 is the version that says so.
 A reader of a schema 3 document tells the two meanings apart by the keys that came with the
@@ -25,10 +26,6 @@ RUN_SCHEMA = 4
 # 2: models, engines, core counts and scenarios as axes; failed points as rows; interrupts.
 SWEEP_SCHEMA = 2
 AB_SCHEMA = 1
-# The readers accept these (a run of schema 0 is deepsparse.benchmark's export).
-RUN_SCHEMAS_READ = range(RUN_SCHEMA + 1)
-SWEEP_SCHEMAS_READ = range(1, SWEEP_SCHEMA + 1)
-AB_SCHEMAS_READ = range(1, AB_SCHEMA + 1)
 
 SWEEP_KIND = "pinbench sweep"
 AB_KIND = "pinbench ab"
