@@ -135,6 +135,17 @@ def test_the_readers_accept_every_earlier_version() -> None:
     assert isinstance(ab, AbResult) and len(ab.a.runs) == 2
 
 
+def test_a_schema_3_run_reads_with_the_meanings_it_was_written_with() -> None:
+    """``schema3_server.json``: a server run written by the last version of schema 3 (after
+    both changes), the model's path written as ``<site-packages>/...``."""
+    written = json.loads((RESULTS / "schema3_server.json").read_text())
+    doc = load_document(str(RESULTS / "schema3_server.json"))
+    assert isinstance(doc, RunDoc) and doc.schema == 3 and write_run(doc) == written
+    server, engine = written["pinbench"]["server"], written["pinbench"]["config"]["engine"]
+    assert doc.qps_achieved == server["qps_achieved"] and doc.qps_achieved_over == "window"
+    assert doc.engine_instances == engine["instances"] == 1 and doc.instances_counted == "plan"
+
+
 def test_schema_3_means_what_the_keys_beside_it_say(run: pinbench.Result) -> None:
     """Schema 3 changed what two keys count without a version change: a reader tells the
     meanings apart by the keys that came with the change."""
