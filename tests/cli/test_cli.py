@@ -71,7 +71,7 @@ def test_builtin_model_console_and_json(tmp_path: Path) -> None:
     assert data["scenario"] == data["benchmark_result"]["scenario"] == "multistream"
     assert data["benchmark_result"]["iterations"] == int(lines["Iterations"])
     pb = data["pinbench"]
-    assert pb["schema_version"] == 3 and pb["interrupted"] is False
+    assert pb["schema_version"] == 4 and pb["interrupted"] is False
     assert pb["command_line"][1:] == ["squeezenet", *FAST, "-x", str(out)]
     assert pb["environment"]["cpu_model"] and pb["timestamp"]
     assert pb["result"]["latency_ms"]["min"] <= pb["result"]["latency_ms"]["max"]

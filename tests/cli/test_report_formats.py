@@ -18,7 +18,10 @@ import pytest
 
 from pinbench.cli.report import main as report_main
 from pinbench.report.csvfile import ORIGINAL_COLUMNS
-from pinbench.result.documents import AbDoc, RunDoc, SweepDoc, load_document
+from pinbench.result.ab import AbResult
+from pinbench.result.schema import load_document
+from pinbench.result.schema.run import RunDoc
+from pinbench.result.search import Sweep
 
 from report_docs import Docs, documents
 
@@ -48,10 +51,10 @@ def test_the_loader_reads_every_kind(docs: Docs) -> None:
     assert run.items_per_sec > 0 and run.items_per_sec_ci is not None and run.median_ci
     assert isinstance(load_document(str(docs.run_plain)), RunDoc)
     sweep = load_document(str(docs.sweep))
-    assert isinstance(sweep, SweepDoc) and [p.batch_size for p in sweep.points] == [1, 2]
+    assert isinstance(sweep, Sweep) and [p.batch_size for p in sweep.points] == [1, 2]
     assert all(r is not None for r in sweep.runs) and sweep.models[0].best is not None
     ab = load_document(str(docs.ab))
-    assert isinstance(ab, AbDoc) and len(ab.a.runs) == len(ab.b.runs) == 2
+    assert isinstance(ab, AbResult) and len(ab.a.runs) == len(ab.b.runs) == 2
     assert ab.comparison.significant is True and ab.order == ("a", "b", "b", "a")
     old = load_document(str(docs.schema1))
     assert isinstance(old, RunDoc) and old.valid is None and old.median_ci is None

@@ -19,7 +19,8 @@ from decoder_factory import make_kv_decoder
 
 import pinbench
 from pinbench.report.csvfile import COLUMNS, GENERATION_COLUMNS
-from pinbench.result.documents import RunDoc, load_document
+from pinbench.result.schema import load_document
+from pinbench.result.schema.run import RunDoc
 
 from report_docs import documents
 

@@ -16,7 +16,8 @@ import pytest
 from decoder_factory import make_kv_decoder
 
 from pinbench.report.csvfile import GENERATION_COLUMNS, SEQUENCE_COLUMN
-from pinbench.result.documents import SweepDoc, load_document
+from pinbench.result.schema import load_document
+from pinbench.result.search import Sweep
 
 FAST = ["--streams", "1", "--cores", "1", "-t", "0.2", "-w", "0.05"]
 
@@ -90,7 +91,7 @@ def test_the_csv_has_the_request_and_token_columns(swept: tuple[Path, Path, str]
 def test_reports_of_the_sweep(swept: tuple[Path, Path, str]) -> None:
     out = swept[0]
     doc = load_document(str(out))
-    assert isinstance(doc, SweepDoc)
+    assert isinstance(doc, Sweep)
     assert [p.sequence_length for p in doc.points] == [16, 32, None, None]
     assert [p.generation.shape if p.generation else None for p in doc.points] == [
         None, None, "4+3", "8+3"]  # fmt: skip

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import pinbench
-from pinbench.report.json import deepsparse_document
+from pinbench.result.schema.run import deepsparse_document
 
 import onnx_factory as factory
 from engine_checks import FAST, NCORES, SCENARIOS, check_scenario, transformer_model
