@@ -16,6 +16,7 @@ Example (a numpy matmul per stream, one stream per core)::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from ..base.errors import Interrupted, UsageError
 from ..base.signals import take_latched
 from ..base.warmup import WarmupJudge
 from ..result.measurement import Failure, Measurement, StreamMeasurement, Totals, Warmup
-from ..settings import AUTO, ISOLATION_MODES, MAX_SECONDS, WARMUP_MAX_S
+from ..settings import AUTO, COUNTER_MODES, ISOLATION_MODES, MAX_SECONDS, WARMUP_MAX_S
 from .isolation import WorkerRun, run_in_processes
 from .topology import plan_streams, topology
 
@@ -94,6 +95,7 @@ def measure(
     calls_per_unit: int = 1,
     warmup_max: float = WARMUP_MAX_S,
     on_measure: Callable[[], object] | None = None,
+    counters: str = "off",
 ) -> Measurement:
     """Runs ``make_step(i)()`` in a closed loop on ``streams`` pinned native threads.
 
@@ -127,6 +129,10 @@ def measure(
     stream like a step that raises (the cause is a ``WorkerDied``); one past ``iteration_timeout``
     is killed.
 
+    ``counters``: ``off``, ``software``, ``all`` or ``auto`` (= ``all``: hardware events where
+    the PMU allows): what each stream thread counts over its window (``StreamMeasurement.counters``,
+    read by ``pinbench.result.counters``).
+
     ``on_measure()``, when given, is called once on the calling thread within a poll interval
     (20 ms) of the measured window's start, with thread isolation (e.g. to say so in the log).
 
@@ -155,6 +161,7 @@ def measure(
         stream_cpus, bound, duration, iterations, max_samples, iteration_timeout, seed
     )
     config.calls_per_unit = calls_per_unit
+    config.counters = _core_counters(counters)
     config.max_iterations = _whole_units(config.max_iterations, calls_per_unit)
     config.max_samples = _whole_units(config.max_samples, calls_per_unit)
     if arrivals_ns is not None:
@@ -170,9 +177,10 @@ def measure(
         raw = _core.run_streams(make_step, config, judge, on_measure)
     take_latched()  # the runner caught it (raw.interrupt), or it is being raised now
     open_loop = arrivals_ns is not None
-    return _measurement(
+    m = _measurement(
         raw, stream_cpus, bound, duration, iterations, open_loop, isolation, judge, calls_per_unit
     )
+    return dataclasses.replace(m, counters=counters)
 
 
 def _runner_config(
@@ -195,6 +203,13 @@ def _runner_config(
     config.iteration_timeout_s = float(iteration_timeout or 0.0)
     config.seed = int(seed)
     return config
+
+
+def _core_counters(asked: str) -> str:
+    """The core's set for ``asked``: auto opens every event and keeps those the machine has."""
+    if asked not in COUNTER_MODES:
+        raise UsageError(f"counters must be one of {', '.join(COUNTER_MODES)}, got {asked!r}")
+    return "all" if asked == AUTO else asked
 
 
 def _whole_units(count: int, unit: int) -> int:
@@ -338,6 +353,7 @@ def _stream(
         abandoned=bool(raw.abandoned[i]),
         step_wait_ns=int(raw.step_wait_ns[i]) if raw.step_wait_ns[i] >= 0 else None,
         pid=int(pid),
+        counters=tuple(tuple(r) for r in raw.counters[i]),  # type: ignore[misc]
     )
 
 

@@ -1,5 +1,8 @@
 """A background thread that reads the CPU counters while the streams run, outside their threads.
 
+With a ``Rapl`` it reads the energy counters too, at every reading (``energy``): often enough that
+a counter wraps at most once between two of them.
+
 It wakes every ``interval`` seconds (default 0.1), reads ``/proc/stat`` and the per-thread and
 total CPU time of this process and its child processes (``base.cpu_time``), and stamps each reading
 with the runner's steady clock, so that readings can be matched to the measured window afterwards.
@@ -33,6 +36,9 @@ from ..base.cpufreq import UNKNOWN, read_frequencies
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from ..base.energy import EnergyReading, Rapl
+
+
 DEFAULT_INTERVAL_S = 0.1
 FREQUENCY_EVERY = 5  # readings: the clock frequencies every 0.5 s (a file per CPU each time)
 
@@ -49,6 +55,7 @@ class WindowSampler:
         *,
         cpus: list[int] | None = None,
         sysfs_root: str = "/sys",
+        rapl: Rapl | None = None,
     ) -> None:
         self.interval = interval
         self.proc_root = proc_root
@@ -57,6 +64,8 @@ class WindowSampler:
         self.frequency_source = UNKNOWN
         self.readings: list[CpuReading] = []
         self.affinity: dict[int, list[int]] = {}  # tid -> CPUs, read when the thread is first seen
+        self.rapl = rapl if rapl is not None and rapl.domains else None
+        self.energy: list[EnergyReading] = []  # with each reading, when rapl has domains
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -76,6 +85,8 @@ class WindowSampler:
         mhz = None
         if frequencies and self.cpus:
             mhz, self.frequency_source = read_frequencies(self.cpus, self.sysfs_root, root)
+        if self.rapl is not None:
+            self.energy.append(self.rapl.read())
         t = _core.now_ns()
         return CpuReading(t, read_cpu_busy(root), read_process_ticks(root, children), threads, mhz)
 
