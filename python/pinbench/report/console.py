@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..result.ab import metric_unit, metric_value
 from ..result.search import cores_label
 from ..result.server import MIN_QUERIES_FOR_RATE
+from .hardware import hardware_lines
 from .roofline import roofline_lines
 from .tables import table_lines
 
@@ -178,6 +179,7 @@ def extra_lines(result: Result) -> list[str]:
         lines.append(f"Percentiles Unreliable: {_unreliable(result, shown)}")
     lines.append(f"Interference (other work on the streams' CPUs): {_interference(result)}")
     lines.append(f"CPU Frequency (MHz): {_frequency(result)}")
+    lines.extend(hardware_lines(result))
     if result.config.instances is not None:
         lines.append(instances_line(result.config.instances))
     if result.memory is not None:

@@ -25,6 +25,7 @@ from ..base.version import pinbench_version
 from ..result.config import DEEPSPARSE_SCENARIO
 from ..result.search import QPS_HEADROOM
 from ..result.server import MIN_QUERIES_FOR_RATE
+from .hardware import counters_dict, energy_dict
 from .roofline import roofline_dict
 
 if TYPE_CHECKING:
@@ -170,6 +171,10 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
         out["repetitions"] = repetitions_dict(result.repetitions)
     if result.roofline is not None:
         out["roofline"] = roofline_dict(result.roofline)
+    if result.counters is not None:
+        out["counters"] = counters_dict(result.counters)
+    if result.energy is not None:
+        out["energy"] = energy_dict(result.energy)
     if c.auto_streams is not None:
         out["auto_streams"] = auto_streams_dict(c.auto_streams)
     if c.find_qps is not None:

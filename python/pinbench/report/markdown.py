@@ -19,6 +19,7 @@ from .rows import (
     ab_verdict,
     best_text,
     generation_rows,
+    hardware_rows,
     run_rows,
     sweep_rows,
 )
@@ -62,6 +63,9 @@ def markdown(docs: Sequence[Document]) -> str:
             tokens = generation_rows(runs)
             if tokens is not None:
                 parts.append(["**Token generation** (`-s generate`)", "", *table(*tokens)])
+            hardware = hardware_rows(runs)
+            if hardware is not None:
+                parts.append(["**Counters and energy**", "", *table(*hardware)])
             runs = []
         if isinstance(doc, SweepDoc):
             parts.append(sweep_markdown(doc))

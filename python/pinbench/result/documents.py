@@ -92,6 +92,40 @@ def read_generation(block: Any) -> GenerationDoc | None:
 
 
 @dataclass(frozen=True)
+class HardwareDoc:
+    """What the hardware said, as the JSON recorded it (``pinbench.counters`` and
+    ``pinbench.energy``; definitions in ``pinbench.result.counters`` and ``result.energy``).
+    NaN where a figure is missing (no PMU: no IPC; no RAPL: no joules)."""
+
+    ipc: float
+    cpu_ms_per_inference: float  # task clock: CPU time of the stream threads (and their pools)
+    migrations: float  # over the window, every stream
+    preemptions_per_inference: float  # the stream threads' involuntary context switches
+    watts: float
+    joules_per_inference: float
+    joules_per_token: float
+
+
+def read_hardware(counters: Any, energy: Any) -> HardwareDoc | None:
+    """``pinbench.counters`` and ``pinbench.energy``; None when both are absent."""
+    c = counters if isinstance(counters, dict) else {}
+    e = energy if isinstance(energy, dict) else {}
+    if not c and not e:
+        return None
+    per = c.get("per_inference") or {}
+    totals = c.get("totals") or {}
+    return HardwareDoc(
+        ipc=number(c.get("ipc")),
+        cpu_ms_per_inference=number(per.get("task_clock")) / 1e6,
+        migrations=number(totals.get("cpu_migrations")),
+        preemptions_per_inference=number(per.get("involuntary_switches")),
+        watts=number(e.get("watts")),
+        joules_per_inference=number(e.get("joules_per_inference")),
+        joules_per_token=number(e.get("joules_per_token")),
+    )
+
+
+@dataclass(frozen=True)
 class RunDoc:
     """One run as its JSON recorded it (latencies in ms per batch)."""
 
@@ -127,6 +161,7 @@ class RunDoc:
     samples: Path | None  # that file, found beside the JSON; None when absent
     data: dict[str, Any] = field(default_factory=dict, repr=False)  # the document itself
     generation: GenerationDoc | None = None  # -s generate's token figures
+    hardware: HardwareDoc | None = None  # counters and energy; None: not recorded
 
 
 @dataclass(frozen=True)
@@ -154,6 +189,7 @@ class SweepRow:
     command: tuple[str, ...]
     generation: GenerationDoc | None = None  # a -s generate point's token figures
     sequence_length: int | None = None  # the point's -seq_len, when the sweep varies it
+    hardware: HardwareDoc | None = None  # the point's counters and energy (from its run)
 
 
 @dataclass(frozen=True)
@@ -291,6 +327,7 @@ def read_run(data: dict[str, Any], path: str = "") -> RunDoc:
         samples=locate(entry, path) if path else None,
         data=data,
         generation=read_generation(pb.get("generation")),
+        hardware=read_hardware(pb.get("counters"), pb.get("energy")),
     )
 
 
@@ -364,6 +401,7 @@ def _sweep_row(p: dict[str, Any], data: dict[str, Any], run: RunDoc | None) -> S
         command=tuple(str(a) for a in p.get("command") or ()),
         generation=read_generation(p.get("generation")) or (run.generation if run else None),
         sequence_length=None if p.get("sequence_length") is None else int(p["sequence_length"]),
+        hardware=run.hardware if run else None,
     )
 
 

@@ -16,7 +16,6 @@ Example (a numpy matmul per stream, one stream per core)::
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -129,9 +128,7 @@ def measure(
     stream like a step that raises (the cause is a ``WorkerDied``); one past ``iteration_timeout``
     is killed.
 
-    ``counters``: ``off``, ``software``, ``all`` or ``auto`` (= ``all``: hardware events where
-    the PMU allows): what each stream thread counts over its window (``StreamMeasurement.counters``,
-    read by ``pinbench.result.counters``).
+    ``counters`` (off, software, all, auto): what each stream counts (``result.counters``).
 
     ``on_measure()``, when given, is called once on the calling thread within a poll interval
     (20 ms) of the measured window's start, with thread isolation (e.g. to say so in the log).
@@ -160,10 +157,7 @@ def measure(
     config = _runner_config(
         stream_cpus, bound, duration, iterations, max_samples, iteration_timeout, seed
     )
-    config.calls_per_unit = calls_per_unit
-    config.counters = _core_counters(counters)
-    config.max_iterations = _whole_units(config.max_iterations, calls_per_unit)
-    config.max_samples = _whole_units(config.max_samples, calls_per_unit)
+    _set_units_and_counters(config, calls_per_unit, counters)
     if arrivals_ns is not None:
         config.mode = _core.LoopMode.open
         config.arrivals_ns = np.asarray(arrivals_ns, dtype=np.int64)
@@ -177,10 +171,8 @@ def measure(
         raw = _core.run_streams(make_step, config, judge, on_measure)
     take_latched()  # the runner caught it (raw.interrupt), or it is being raised now
     open_loop = arrivals_ns is not None
-    m = _measurement(
-        raw, stream_cpus, bound, duration, iterations, open_loop, isolation, judge, calls_per_unit
-    )
-    return dataclasses.replace(m, counters=counters)
+    return _measurement(raw, stream_cpus, bound, duration, iterations, open_loop, isolation,
+                        judge, calls_per_unit, counters)  # fmt: skip
 
 
 def _runner_config(
@@ -205,11 +197,15 @@ def _runner_config(
     return config
 
 
-def _core_counters(asked: str) -> str:
-    """The core's set for ``asked``: auto opens every event and keeps those the machine has."""
-    if asked not in COUNTER_MODES:
-        raise UsageError(f"counters must be one of {', '.join(COUNTER_MODES)}, got {asked!r}")
-    return "all" if asked == AUTO else asked
+def _set_units_and_counters(config: RunnerConfig, unit: int, counters: str) -> None:
+    """The caps in whole units of ``unit`` calls; the core's counter set for ``counters`` (auto
+    opens every event and keeps those the machine has)."""
+    if counters not in COUNTER_MODES:
+        raise UsageError(f"counters must be one of {', '.join(COUNTER_MODES)}, got {counters!r}")
+    config.counters = "all" if counters == AUTO else counters
+    config.calls_per_unit = unit
+    config.max_iterations = _whole_units(config.max_iterations, unit)
+    config.max_samples = _whole_units(config.max_samples, unit)
 
 
 def _whole_units(count: int, unit: int) -> int:
@@ -277,6 +273,7 @@ def _measurement(
     isolation: str,
     judge: WarmupJudge | None = None,
     calls_per_unit: int = 1,
+    counters: str = "off",
 ) -> Measurement:
     pids = getattr(raw, "pids", None) or [os.getpid()] * len(stream_cpus)
     streams = [_stream(raw, i, stream_cpus[i], open_loop, pids[i]) for i in range(len(stream_cpus))]
@@ -305,6 +302,7 @@ def _measurement(
         ),
         calls_per_unit=calls_per_unit,
         warmup=_warmup(raw, streams, warmup, judge),
+        counters=counters,
     )
     if raw.failures:
         stream, phase, iteration, error = raw.failures[0]
