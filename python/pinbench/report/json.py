@@ -664,6 +664,7 @@ def _sweep_point(sweep: Sweep, i: int) -> dict[str, Any]:
         "prompt_tokens": p.prompt_tokens,
         "new_tokens": p.new_tokens,
         "generation": _point_generation(p),
+        "hardware": p.hardware or None,
     }
 
 
