@@ -209,6 +209,8 @@ def counter_notes(
     if refused:
         # Kernel-side events need paranoid <= 1; user-space hardware events <= 2.
         need = 1 if any(not e.hardware for e in events if e.error in _NOT_PERMITTED) else 2
+        if paranoid is not None:
+            need = min(need, paranoid - 1)
         notes.append(
             f"{', '.join(refused)} not permitted by {setting}: set it to {need} or lower "
             f"(sysctl -w kernel.perf_event_paranoid={need}) or grant CAP_PERFMON"
