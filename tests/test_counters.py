@@ -118,7 +118,10 @@ def test_multiplexed_events_are_scaled(fake_pmu: Callable[[str], None]) -> None:
     fake_pmu("multiplexed")
     c = counted(pinbench.measure(pinbench.spin(20_000), counters="all", **RUN))
     cycles = next(e for e in c.streams[0].events if e.name == "cycles")
-    assert cycles.multiplexed and cycles.running_ns * 2 in (cycles.enabled_ns, cycles.enabled_ns - 1)
+    assert cycles.multiplexed and cycles.running_ns * 2 in (
+        cycles.enabled_ns,
+        cycles.enabled_ns - 1,
+    )
     assert cycles.value == pytest.approx(cycles.raw * cycles.enabled_ns / cycles.running_ns)
     assert any("multiplexed" in n and "scaled" in n for n in c.notes)
 

@@ -124,20 +124,21 @@ class Energy:
 def average_watts(
     domains: Sequence[RaplDomain], readings: Sequence[EnergyReading]
 ) -> tuple[list[float | None], float]:
-    """Each domain's average power over ``readings`` (consecutive deltas, wraps undone; None for
-    a domain missing from any of them), and their span in seconds."""
+    """Each domain's average power over ``readings`` (consecutive deltas, wraps undone, over the
+    readings that have its value; None with fewer than two), and their span in seconds."""
     if len(readings) < 2:
         return [None] * len(domains), 0.0
-    seconds = (readings[-1].t_ns - readings[0].t_ns) / 1e9
     out: list[float | None] = []
     for k, d in enumerate(domains):
-        values = [v for v in (r.uj[k] for r in readings) if v is not None]
-        if seconds <= 0 or len(values) < len(readings):
+        seen = [(r.t_ns, r.uj[k]) for r in readings if r.uj[k] is not None]
+        seconds = (seen[-1][0] - seen[0][0]) / 1e9 if len(seen) >= 2 else 0.0
+        if seconds <= 0:
             out.append(None)
             continue
+        values = [v for _, v in seen if v is not None]
         uj = sum(energy_delta_uj(a, b, d.max_range_uj) for a, b in zip(values, values[1:]))
         out.append(uj / 1e6 / seconds)
-    return out, seconds
+    return out, (readings[-1].t_ns - readings[0].t_ns) / 1e9
 
 
 def energy_over(
