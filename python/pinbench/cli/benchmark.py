@@ -297,22 +297,7 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
         help="--roofline: each bandwidth array's MiB over all threads (4x the last-level "
         "cache, at least 64)",
     )
-    extra.add_argument(
-        "--counters",
-        choices=COUNTER_MODES,
-        default=MeasureSettings().counters,
-        help="what each stream counts over its window: auto (default) = software events, and "
-        "hardware events (cycles, instructions, cache and branch misses) where the PMU allows; "
-        "all = the same, each missing one a note; software; off (no counters, no energy)",
-    )
-    extra.add_argument(
-        "--energy-baseline",
-        type=types.non_negative_float,
-        default=MeasureSettings().energy_baseline,
-        metavar="SEC",
-        help="read the idle power for SEC seconds before the run and give the energy above it "
-        "too (RAPL; 0 = no baseline)",
-    )
+    add_counter_flags(extra)
     extra.add_argument(
         "--iteration-timeout",
         type=types.positive_float,
@@ -457,6 +442,26 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
         default=PROBE_SECONDS,
         metavar="SEC",
         help=f"seconds of each probe of -nstreams auto and --find-qps ({PROBE_SECONDS:g})",
+    )
+
+
+def add_counter_flags(extra: argparse._ArgumentGroup) -> None:
+    """--counters and --energy-baseline (docs/counters.md)."""
+    extra.add_argument(
+        "--counters",
+        choices=COUNTER_MODES,
+        default=MeasureSettings().counters,
+        help="what each stream counts over its window: auto (default) = software events, and "
+        "hardware events (cycles, instructions, cache and branch misses) where the PMU allows; "
+        "all = the same, each missing one a note; software; off (no counters, no energy)",
+    )
+    extra.add_argument(
+        "--energy-baseline",
+        type=types.non_negative_float,
+        default=MeasureSettings().energy_baseline,
+        metavar="SEC",
+        help="read the idle power for SEC seconds before the run and give the energy above it "
+        "too (RAPL; 0 = no baseline)",
     )
 
 
