@@ -8,7 +8,10 @@ import math
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -25,12 +28,16 @@ from pinbench.base.cpu_time import (
 from pinbench.base.stats import LatencyStats, mann_kendall, trend
 from pinbench.result import validity
 from pinbench.result.frequency import CpuFrequency, Frequencies
-from pinbench.result.interference import Interference, measure_interference
+from pinbench.result.interference import Interference, masks_during, measure_interference
 from pinbench.result.measurement import Measurement, StreamMeasurement, Totals
 from pinbench.result.validity import Reason, Validity
+from pinbench.run.sampler import WindowSampler
 
 from made_results import squeezenet_async
 from onnx_factory import make_identity_model
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 FREQ = Frequencies("cpufreq", (CpuFrequency(0, 3000.0, 2990.0, 2995.0, 3000.0, 4),))
 
@@ -182,12 +189,18 @@ def _reading(t_s: float, busy: dict[int, int], process: int, threads: dict[int, 
     return CpuReading(int(t_s * 1e9), busy, process, threads)
 
 
+def _fixed(masks: dict[int, list[int]]) -> dict[int, list[tuple[int, list[int]]]]:
+    """Threads whose masks never changed."""
+    return {tid: [(0, cpus)] for tid, cpus in masks.items()}
+
+
 def _quiet() -> Interference:
     readings = [
         _reading(0.5, {0: 0, 1: 0}, 0, {100: 0, 101: 0}),
         _reading(3.5, {0: 3 * HZ, 1: 3 * HZ}, 6 * HZ, {100: 3 * HZ, 101: 3 * HZ}),
     ]
-    load = measure_interference(readings, {100: [0], 101: [1]}, (10**9, 3 * 10**9), [[0], [1]])
+    masks = _fixed({100: [0], 101: [1]})
+    load = measure_interference(readings, masks, (10**9, 3 * 10**9), [[0], [1]])
     assert load is not None
     return load
 
@@ -212,7 +225,7 @@ def test_other_work_on_one_streams_cpu_is_measured_and_named() -> None:
         _reading(2.0, {0: 150, 1: 150}, 150 + 90 + 2, {100: 150, 101: 90, 7: 2}),
         _reading(3.5, {0: 3 * HZ, 1: 3 * HZ}, 300 + 180 + 4, {101: 180, 7: 4}),
     ]
-    affinity = {100: [0], 101: [1], 7: [0, 1]}
+    affinity = _fixed({100: [0], 101: [1], 7: [0, 1]})
     load = measure_interference(readings, affinity, (10**9, 3 * 10**9), [[0], [1]])
     assert load is not None and load.seconds == pytest.approx(3.0)
     by_cpu = {g.cpus: g for g in load.groups}
@@ -229,6 +242,77 @@ def test_readings_that_cannot_be_made_give_no_interference() -> None:
     one = [_reading(0.0, {0: 0}, 0, {})]
     assert measure_interference(one, {}, (0, 1), [[0]]) is None
     assert measure_interference(one * 2, {}, None, [[0]]) is None
+
+
+def test_a_thread_whose_mask_changed_in_the_window_counts_as_floating() -> None:
+    # OpenVINO widens a stream thread's mask to every CPU while it runs a request and narrows it
+    # after. Thread 102 ended pinned to CPU 0, but had CPUs 0 and 1 for a while in the bracket:
+    # 100 of its 150 ticks ran on CPU 1. Judged by its last mask alone, CPU 0 would hold 400
+    # ticks of own work in 300 and CPU 1 would read a third other work; as a floating thread its
+    # time explains both.
+    readings = [
+        _reading(0.5, {0: 0, 1: 0}, 0, {100: 0, 101: 0, 102: 0}),
+        _reading(3.5, {0: 3 * HZ, 1: 3 * HZ}, 600, {100: 250, 101: 200, 102: 150}),
+    ]
+    masks = {
+        100: [(0, [0])],
+        101: [(0, [1])],
+        102: [(0, [0]), (2 * 10**9, [0, 1]), (3 * 10**9, [0])],
+    }
+    load = measure_interference(readings, masks, (10**9, 3 * 10**9), [[0], [1]])
+    assert load is not None
+    assert [g.other_share for g in load.groups] == [0.0, 0.0]
+    # The same time with no change of mask seen is pinned work, and CPU 1's gap is other work.
+    load = measure_interference(
+        readings, _fixed({100: [0], 101: [1], 102: [0]}), (10**9, 3 * 10**9), [[0], [1]]
+    )
+    assert load is not None
+    assert [round(g.other_share, 2) for g in load.groups] == [0.0, 0.33]
+
+
+def test_the_masks_of_a_thread_over_a_bracket() -> None:
+    history = [(0, [0, 1]), (5, [0]), (10, [0, 1]), (12, [1])]
+    assert masks_during(history, 6, 9) == {0}  # the mask in force at the start
+    assert masks_during(history, 6, 11) == {0, 1}  # and every mask read up to the end
+    assert masks_during(history[3:], 6, 9) == {1}  # first seen after the end: its first mask
+    assert masks_during([], 0, 1) == set()
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_the_sampler_records_each_change_of_a_threads_mask() -> None:
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    ready, go, done = threading.Event(), threading.Event(), threading.Event()
+    tid: list[int] = []
+
+    def flip() -> None:
+        tid.append(threading.get_native_id())
+        os.sched_setaffinity(0, {cpus[0]})
+        ready.set()
+        go.wait()
+        os.sched_setaffinity(0, set(cpus))
+        done.wait()
+
+    t = threading.Thread(target=flip)
+    t.start()
+    ready.wait()
+    sampler = WindowSampler(interval=0.01)
+    with sampler:
+        _wait_for(lambda: len(sampler.readings) >= 3)
+        go.set()
+        _wait_for(lambda: [c for _, c in sampler.affinity.get(tid[0], [])][-1:] == [cpus])
+    done.set()
+    t.join()
+    history = sampler.affinity[tid[0]]
+    assert [c for _, c in history] == [[cpus[0]], cpus]
+    assert history[0][0] < history[1][0]
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    """Polls ``condition`` until it holds; 30 s only guards against a hang (nothing is timed)."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "the sampler never saw the change"
+        time.sleep(0.005)
 
 
 def test_the_counters_are_read_here() -> None:

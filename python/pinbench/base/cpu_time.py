@@ -137,6 +137,13 @@ def read_thread_ticks(
 def thread_affinity(tid: int, proc_root: str = "/proc") -> list[int] | None:
     """The CPUs a thread of this process, or of a child process, may run on; None when it
     cannot be read."""
+    if proc_root == "/proc":
+        # One system call, not a file read and parse: the sampler asks for every thread's mask
+        # at every reading, and a big machine has hundreds of threads.
+        try:
+            return sorted(os.sched_getaffinity(tid))
+        except OSError:
+            return None
     try:
         text = (Path(proc_root) / "self" / "task" / str(tid) / "status").read_text()
     except OSError:

@@ -4,15 +4,21 @@ For each group of CPUs the streams were pinned to (unpinned streams: every CPU),
 that bracket the measured window (the last one before its start, the first one after its end):
 
     other = busy ticks of those CPUs - ticks of this process's threads that may only run there
-            - a share of this process's other threads' ticks (by the group's share of the CPUs)
+            - a share of this process's other threads' ticks
 
 Busy time is user, nice, system, irq, softirq and steal (``base.cpu_time``); ``other`` is what other
 processes, the kernel, and a hypervisor (steal) took from the streams. "This process" includes
 its worker processes (``--isolation process``), their threads and, once reaped, their totals.
-Threads that ended before the last reading (the streams' own) are counted through the process's
-total, which keeps them: that time goes first to the groups of the threads seen to end, up to
-the busy time their seen threads leave unexplained, the rest in proportion to what each group
-leaves unexplained. Shares are of the bracket's length
+A thread "may only run there" when every CPU mask it had during the bracket lies within the group
+(OpenVINO widens a stream thread's mask while it runs a request, many times a second: such a
+thread counts as floating). Floating threads' time goes to the groups in proportion to the busy
+time their pinned threads leave unexplained: it could have run on any of them, and this is the
+share that leaves the least time unexplained, so a quiet run is not judged busy by the way its
+own work was spread. Threads that ended before the last reading (the streams' own) are counted
+through the process's total, which keeps them: that time goes first to the groups of the threads
+seen to end, up to what is still unexplained there, the rest in the same proportion. The total
+over all groups is exact either way; only its split between groups is an estimate. Shares are of
+the bracket's length
 times the group's CPUs; the resolution is one clock tick (10 ms), so short windows are coarse.
 """
 
@@ -57,11 +63,12 @@ class Interference:
 
 def measure_interference(
     readings: Sequence[CpuReading],
-    affinity: Mapping[int, Sequence[int]],
+    affinity: Mapping[int, Sequence[tuple[int, Sequence[int]]]],
     window_ns: tuple[int, int] | None,
     stream_cpus: Sequence[Sequence[int]],
 ) -> Interference | None:
-    """The interference over ``window_ns``; None when the counters could not be read."""
+    """The interference over ``window_ns``; None when the counters could not be read.
+    ``affinity``: tid -> (steady ns from which, CPUs), the masks each thread had in time order."""
     if window_ns is None or len(readings) < 2 or not readings[0].busy:
         return None
     start = max(
@@ -80,21 +87,21 @@ def measure_interference(
         groups.setdefault(tuple(sorted(cpus)) or every_cpu, []).append(i)
     own, unattributed, ended = _own_ticks(inside, start, end, affinity, list(groups))
     lost = max(0, end.process - start.process - sum(own.values()) - unattributed)
-    union = {c for g in groups for c in g}
     busy = {g: sum(end.busy.get(c, 0) - start.busy.get(c, 0) for c in g) for g in groups}
-    seen = {g: own[g] + (unattributed * len(g) / len(union) if union else 0.0) for g in groups}
+    unexplained = {g: max(0.0, busy[g] - own[g]) for g in groups}
+    floating = _fill(unattributed, unexplained, set())
+    unexplained = {g: max(0.0, unexplained[g] - floating[g]) for g in groups}
     # Time no reading attributed (threads that ended between readings, or unseen: a Python step
     # that holds the GIL through each call can keep the sampler from reading at all while the
     # streams live) is still this run's own, the process's total says so. It goes where busy
     # time is left unexplained by what was seen: first to the groups of the threads seen to
     # end, up to what they leave unexplained; the rest to every group in proportion to what it
     # leaves unexplained (by the CPUs when none does). Other work is what it cannot explain.
-    unexplained = {g: max(0.0, busy[g] - seen[g]) for g in groups}
     extra = _fill(lost, unexplained, ended)
     loads = []
     for cpus, streams in groups.items():
         capacity = seconds * TICKS_PER_SECOND * len(cpus)
-        mine = seen[cpus] + extra[cpus]
+        mine = own[cpus] + floating[cpus] + extra[cpus]
         other = max(0.0, busy[cpus] - mine)
         loads.append(
             CpuGroupLoad(
@@ -133,7 +140,7 @@ def _own_ticks(
     inside: Sequence[CpuReading],
     start: CpuReading,
     end: CpuReading,
-    affinity: Mapping[int, Sequence[int]],
+    affinity: Mapping[int, Sequence[tuple[int, Sequence[int]]]],
     groups: Sequence[tuple[int, ...]],
 ) -> tuple[dict[tuple[int, ...], int], int, set[tuple[int, ...]]]:
     """Ticks of this process's threads during the bracket: per group (threads that may run only
@@ -148,7 +155,7 @@ def _own_ticks(
     rest = 0
     for tid, ticks in last.items():
         delta = ticks - start.threads.get(tid, 0)
-        allowed = set(affinity.get(tid, ()))
+        allowed = masks_during(affinity.get(tid, ()), start.t_ns, end.t_ns)
         home = [g for g in groups if allowed and allowed <= set(g)]
         if not home:
             rest += delta
@@ -158,3 +165,15 @@ def _own_ticks(
         if tid not in end.threads:
             ended.add(group)
     return own, rest, ended
+
+
+def masks_during(
+    history: Sequence[tuple[int, Sequence[int]]], start_ns: int, end_ns: int
+) -> set[int]:
+    """Every CPU of the masks a thread had between ``start_ns`` and ``end_ns``: the one in force
+    at the start (the last read before it) and each read after it up to the end; a thread first
+    seen after the end has its first mask."""
+    before = [cpus for t, cpus in history if t <= start_ns][-1:]
+    during = [cpus for t, cpus in history if start_ns < t <= end_ns]
+    masks = before + during or [cpus for _, cpus in history[:1]]
+    return {c for cpus in masks for c in cpus}

@@ -1,14 +1,15 @@
 """A background thread that reads the CPU counters while the streams run, outside their threads.
 
-With a ``Rapl`` it reads the energy counters too, at every reading (``energy``): often enough that
-a counter wraps at most once between two of them.
-
 It wakes every ``interval`` seconds (default 0.1), reads ``/proc/stat`` and the per-thread and
 total CPU time of this process and its child processes (``base.cpu_time``), and stamps each reading
 with the runner's steady clock, so that readings can be matched to the measured window afterwards.
-One read costs a few hundred microseconds of one CPU and takes the GIL only for that long: 0.2-0.5%
-of a core at the default interval (it is this process's own time, so it is not counted as
+One read (counters, and each thread's CPU mask by one system call) costs a few hundred
+microseconds of one CPU and takes the GIL only for that long: 0.2-0.5% of a core at the default
+interval (it is this process's own time, so it is not counted as
 interference).
+
+With a ``Rapl`` it reads the energy counters too, at every reading (``energy``): often enough that
+a counter wraps at most once between two of them.
 
 Example::
 
@@ -63,25 +64,28 @@ class WindowSampler:
         self.cpus = list(cpus or [])
         self.frequency_source = UNKNOWN
         self.readings: list[CpuReading] = []
-        self.affinity: dict[int, list[int]] = {}  # tid -> CPUs, read when the thread is first seen
+        # tid -> (steady ns first read, CPUs), a new entry each time a thread's mask changes
+        self.affinity: dict[int, list[tuple[int, list[int]]]] = {}
         self.rapl = rapl if rapl is not None and rapl.domains else None
         self.energy: list[EnergyReading] = []  # with each reading, when rapl has domains
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def read(self, *, frequencies: bool = False) -> CpuReading:
-        """One reading now; a thread seen for the first time has its affinity read too."""
+        """One reading now, with the CPU mask of every thread of the run."""
         root = self.proc_root
         children = read_children(root)  # the worker processes of --isolation process
         threads = read_thread_ticks(root, children)
+        t_masks = _core.now_ns()
         for tid in threads:
-            # A thread's CPUs are read when it is first seen, and again with the frequencies
-            # (every 0.5 s, and at both ends): an engine may pin its own pool's threads after
-            # creating them, and the latest mask is the one they ran under.
-            if frequencies or tid not in self.affinity:
-                cpus = thread_affinity(tid, root)
-                if cpus is not None:
-                    self.affinity[tid] = cpus
+            # Every reading, not once: an engine may pin its pool's threads after creating
+            # them, and OpenVINO's executor widens a stream thread's mask to every CPU while it
+            # runs a request and narrows it again after, many times a second. A thread whose
+            # mask changed in the window may have run on any CPU of any of its masks.
+            cpus = thread_affinity(tid, root)
+            history = self.affinity.setdefault(tid, [])
+            if cpus is not None and (not history or history[-1][1] != cpus):
+                history.append((t_masks, cpus))
         mhz = None
         if frequencies and self.cpus:
             mhz, self.frequency_source = read_frequencies(self.cpus, self.sysfs_root, root)
