@@ -6,8 +6,10 @@ preemption rules, the notes read from the errno, and the hardware events on a st
 from __future__ import annotations
 
 import errno
+import json
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -178,20 +180,53 @@ def test_preemption_joins_the_interference_evidence() -> None:
     assert validity.preempted(busy, [[0], [0]]) == []  # streams sharing a CPU preempt each other
 
 
-def test_the_cli_records_what_was_asked_and_counted(tmp_path: pytest.TempPathFactory) -> None:
+def test_the_cli_records_what_was_asked_and_counted(tmp_path: Path) -> None:
     from onnx_factory import make_matmul_model
 
-    model = make_matmul_model(tmp_path, size=64, layers=2)  # type: ignore[arg-type]
+    model = make_matmul_model(tmp_path, size=64, layers=2)
     base = (str(model), "-t", "0.2", "-w", "0.05", "-nstreams", "1", "-ncores", "1")
-    data = run_pinbench_json(tmp_path, *base, "--counters", "software")  # type: ignore[arg-type]
+    data = run_pinbench_json(tmp_path, *base, "--counters", "software")
     counters = data["pinbench"]["counters"]
     assert counters["asked"] == "software" and "cpu_migrations" in counters["opened"]
     assert counters["per_inference"]["task_clock"] > 0 and counters["ipc"] is None
     assert counters["streams"][0]["events"]["cpu_migrations"] == 0
     assert data["pinbench"]["requested"]["measure"]["counters"] == "software"
-    off = run_pinbench_json(tmp_path, *base, "--counters", "off")  # type: ignore[arg-type]
+    off = run_pinbench_json(tmp_path, *base, "--counters", "off")
     assert "counters" not in off["pinbench"] and "energy" not in off["pinbench"]
     r = run_pinbench(*base, "--counters", "some")
     assert r.returncode == 2 and "--counters" in r.stderr and "Traceback" not in r.stderr
     r = run_pinbench(*base, "--counters", "off", "--energy-baseline", "1")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--counters off" in r.stderr
+
+
+def test_ab_compares_cpu_time_per_inference(tmp_path: Path) -> None:
+    from onnx import TensorProto
+
+    from conftest import FIXTURES
+    from onnx_factory import make_identity_model
+
+    tiny = str(make_identity_model(tmp_path, [("x", TensorProto.FLOAT, [1, 4])]))
+    spin = f"{FIXTURES / 'spin_engine.py'}:Spin"  # busy 1 ms a call: CPU time
+    sleep = f"{FIXTURES / 'sleep_engine.py'}:ParallelSleeper"  # asleep 3 ms a call: hardly any
+    out = tmp_path / "ab.json"
+    r = run_pinbench("ab", tiny, "-nstreams", "1", "-t", "0.15", "-w", "0.02", "-r", "3",
+                     "--a", f"-e {spin}", "--b", f"-e {sleep}", "--metric",
+                     "cpu_ms_per_inference", "-x", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "metric cpu_ms_per_inference" in r.stdout and "CPU ms/inference" in r.stdout
+    c = json.loads(out.read_text())["comparison"]
+    assert c["ratio"] < 0.5 and c["significant"]  # B spends far less CPU per call
+    off = run_pinbench("ab", tiny, "-t", "0.1", "--metric", "ipc", "--b", "--counters off")
+    assert off.returncode == 2 and "B ran with --counters off" in off.stderr
+
+
+def test_sweep_points_carry_their_cpu_time(tmp_path: Path) -> None:
+    from onnx_factory import make_matmul_model
+
+    model = str(make_matmul_model(tmp_path, size=64, layers=2))
+    s = pinbench.run_sweep(model, batch_sizes=[1, 2], streams=[1], time=0.1, warmup_time=0)
+    for p in s.points:
+        assert p.hardware["cpu_ms_per_inference"] > 0 and "ipc" not in p.hardware  # no PMU here
+    off = pinbench.run_sweep(model, batch_sizes=[1], streams=[1], time=0.1, warmup_time=0,
+                             counters="off")  # fmt: skip
+    assert off.points[0].hardware == {}
