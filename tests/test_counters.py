@@ -193,6 +193,14 @@ def test_the_cli_records_what_was_asked_and_counted(tmp_path: Path) -> None:
     assert data["pinbench"]["requested"]["measure"]["counters"] == "software"
     off = run_pinbench_json(tmp_path, *base, "--counters", "off")
     assert "counters" not in off["pinbench"] and "energy" not in off["pinbench"]
+    # Asked for by name, a hardware event that cannot be counted is a warning too.
+    every = tmp_path / "all.json"
+    r = run_pinbench(*base, "--counters", "all", "-x", str(every))
+    assert r.returncode == 0, r.stderr
+    missing = json.loads(every.read_text())["pinbench"]["counters"]["notes"]
+    assert all(f"counters: {n}" in r.stderr for n in missing)
+    quiet = run_pinbench(*base, "--counters", "auto")
+    assert "counters: " not in quiet.stderr
     r = run_pinbench(*base, "--counters", "some")
     assert r.returncode == 2 and "--counters" in r.stderr and "Traceback" not in r.stderr
     r = run_pinbench(*base, "--counters", "off", "--energy-baseline", "1")

@@ -41,8 +41,9 @@ TOKEN_MODES: tuple[str, ...] = ("greedy", "fixed")
 INSTANCE_MODES: tuple[str, ...] = ("auto", "stream", "node")
 AUTO = "auto"
 # --counters: what each stream thread counts over its window (pinbench.result.counters): auto =
-# software events, and hardware events where the PMU allows; all = the same, each missing
-# hardware event a note; software; off (nothing, energy included)
+# software events, and hardware events where the PMU allows (a missing PMU is a note); all = the
+# same events, asked for: a hardware event that cannot be opened is also a warning on stderr;
+# software; off (nothing, energy included)
 COUNTER_MODES: tuple[str, ...] = (AUTO, "off", "software", "all")
 # -w auto's bound (--warmup-max): a warmup that has not settled by then ends anyway, and the run
 # says so (verdict note warmup_unsettled). Long enough for a JIT or a cold cache; short enough

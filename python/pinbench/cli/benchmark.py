@@ -453,7 +453,8 @@ def add_counter_flags(extra: argparse._ArgumentGroup) -> None:
         default=MeasureSettings().counters,
         help="what each stream counts over its window: auto (default) = software events, and "
         "hardware events (cycles, instructions, cache and branch misses) where the PMU allows; "
-        "all = the same, each missing one a note; software; off (no counters, no energy)",
+        "all = the same, a warning when one cannot be counted; software; off (no counters, "
+        "no energy)",
     )
     extra.add_argument(
         "--energy-baseline",

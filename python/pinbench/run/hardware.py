@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..base.energy import POWERCAP_ROOT, Rapl
 from ..base.logs import log
 from ..base.system import perf_event_paranoid
-from ..result.counters import Counters, counters_of
+from ..result.counters import HARDWARE_EVENTS, Counters, counters_of
 from ..result.energy import energy_over
 
 if TYPE_CHECKING:
@@ -46,14 +46,19 @@ def energy_probe(
 
 
 def hardware_counters(m: Measurement, proc_root: str = "/proc") -> Counters | None:
-    """The run's counters (None when off or never read)."""
-    return counters_of(
+    """The run's counters (None when off or never read). With ``--counters all`` a hardware
+    event that could not be opened is a warning too: it was asked for by name."""
+    c = counters_of(
         m.counters,
         [s.counters for s in m.streams],
         [s.iterations for s in m.streams],
         [_span_s(s.totals.first_ns, s.totals.last_ns) for s in m.streams],
         perf_event_paranoid(proc_root),
     )
+    if c is not None and m.counters == "all" and not set(HARDWARE_EVENTS) <= set(c.opened):
+        for note in c.notes:
+            log.warning("counters: %s", note)
+    return c
 
 
 def _span_s(first_ns: int, last_ns: int) -> float:
