@@ -40,6 +40,11 @@ TOKEN_MODES: tuple[str, ...] = ("greedy", "fixed")
 # else one per stream), node, stream. See pinbench.run.instances.
 INSTANCE_MODES: tuple[str, ...] = ("auto", "stream", "node")
 AUTO = "auto"
+# --counters: what each stream thread counts over its window (pinbench.result.counters): auto =
+# software events, and hardware events where the PMU allows (a missing PMU is a note); all = the
+# same events, asked for: a hardware event that cannot be opened is also a warning on stderr;
+# software; off (nothing, energy included)
+COUNTER_MODES: tuple[str, ...] = (AUTO, "off", "software", "all")
 # -w auto's bound (--warmup-max): a warmup that has not settled by then ends anyway, and the run
 # says so (verdict note warmup_unsettled). Long enough for a JIT or a cold cache; short enough
 # that a model that never settles costs half a minute, not a hang.
@@ -81,6 +86,10 @@ class MeasureSettings:
     repeat: int = 1  # -r: repetitions, each a fresh warmup, instances and window
     roofline: bool = False  # --roofline: the memory bandwidth on the run's CPUs, before warmup
     bandwidth_mib: int | None = None  # --bandwidth-mib: an array's MiB; None: 4x the LLC
+    counters: str = AUTO  # --counters: auto | off | software | all (COUNTER_MODES)
+    # --energy-baseline: seconds of idle power read just before the run starts, subtracted from
+    # the energy figures (net joules); 0 = none
+    energy_baseline: float = 0.0
 
     @property
     def auto_warmup(self) -> bool:
@@ -430,6 +439,13 @@ def _validate_measure(m: MeasureSettings) -> MeasureSettings:
     _positive_int(m.max_samples, "--max-samples")
     _positive_int(m.repeat, "the number of repetitions (-r)")
     _positive_int(m.bandwidth_mib, "--bandwidth-mib")
+    if m.counters not in COUNTER_MODES:
+        raise UsageError(
+            f"unknown --counters {m.counters!r}: expected one of {', '.join(COUNTER_MODES)}"
+        )
+    _seconds(m.energy_baseline, "--energy-baseline", zero_ok=True)
+    if m.energy_baseline > 0 and m.counters == "off":
+        raise UsageError("--energy-baseline measures energy, which --counters off turns off")
     return m
 
 

@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError, UsageError
-from ..settings import INSTANCE_MODES, RunSettings, SweepSettings
+from ..settings import COUNTER_MODES, INSTANCE_MODES, MeasureSettings, RunSettings, SweepSettings
 from . import types
 from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_logging
 
@@ -172,6 +172,12 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0)")
     p.add_argument(
+        "--counters",
+        choices=COUNTER_MODES,
+        default=MeasureSettings().counters,
+        help="what each point's streams count (as for pinbench; auto)",
+    )
+    p.add_argument(
         "-x", "--export_path", type=types.output_file, default=None, help="write the sweep as JSON"
     )
     p.add_argument(
@@ -205,6 +211,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSe
         thread_pinning=args.thread_pinning,
         instances=args.instances,
         seed=args.seed,
+        counters=args.counters,
         command_line=("pinbench", "sweep", *argv),
     )
     return SweepSettings(

@@ -21,6 +21,7 @@ from .rows import (
     ab_verdict,
     best_text,
     generation_rows,
+    hardware_rows,
     run_rows,
     sweep_rows,
 )
@@ -64,6 +65,9 @@ def markdown(docs: Sequence[Document]) -> str:
             tokens = generation_rows(runs)
             if tokens is not None:
                 parts.append(["**Token generation** (`-s generate`)", "", *table(*tokens)])
+            hardware = hardware_rows(runs)
+            if hardware is not None:
+                parts.append(["**Counters and energy**", "", *table(*hardware)])
             runs = []
         if isinstance(doc, Sweep):
             parts.append(sweep_markdown(doc))

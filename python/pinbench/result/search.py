@@ -174,6 +174,20 @@ class SweepPoint(Generic[R]):
     sequence_length: int | None = None  # -seq_len, when the sweep varies it
     prompt_tokens: int | None = None  # a generate point's request (None elsewhere)
     new_tokens: int | None = None
+    # What the hardware said (result.ab.HARDWARE_METRICS); NaN where unknown
+    ipc: float = math.nan
+    cpu_ms_per_inference: float = math.nan
+    joules_per_inference: float = math.nan
+
+    @property
+    def hardware(self) -> dict[str, float]:
+        """The hardware figures this point has (none with --counters off)."""
+        figures = {
+            "ipc": self.ipc,
+            "cpu_ms_per_inference": self.cpu_ms_per_inference,
+            "joules_per_inference": self.joules_per_inference,
+        }
+        return {k: v for k, v in figures.items() if math.isfinite(v)}
 
     @property
     def generation(self) -> GenerationFigures | None:

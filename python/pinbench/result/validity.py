@@ -24,6 +24,13 @@ Reasons (each rule's threshold in its constant):
 - ``interference``: other work took ``INTERFERENCE_LIMIT`` (5%) or more of one group of the
   streams' CPUs during the window, and at least ``INTERFERENCE_MIN_TICKS`` clock ticks
   (``result.interference``: per-CPU counters against this process's own threads);
+  A stream alone on one CPU that was preempted ``PREEMPTION_LIMIT`` (100) times a second or more
+  (its thread's involuntary context switches over its window, at least ``PREEMPTION_MIN``
+  (20) of them; ``result.counters``) is the same reason: something else was runnable on its CPU
+  (an interference the CPU-time counters may miss at their 10 ms resolution);
+- ``migrated``: a stream pinned to one CPU moved between CPUs during its window
+  (``cpu_migrations`` counted on its threads, ``result.counters``): pinning did not hold. Streams
+  given several CPUs may move among them by design and are not judged;
 - ``frequency``: the streams' CPUs ran at clock frequencies more than ``FREQUENCY_LIMIT`` (10%)
   apart (their means), or one of them dropped by more than 10% during the window (its lowest
   reading against its first; ``result.frequency``); unknown frequencies give no reason;
@@ -67,6 +74,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from ..base.stats import LatencyStats, Trend
+    from .counters import Counters
     from .frequency import CpuFrequency, Frequencies
     from .interference import Interference
     from .measurement import Failure, Measurement, Warmup
@@ -80,6 +88,8 @@ TAIL_SAMPLES = 10
 CLOCK_FACTOR = 100.0
 WALL_CLOCK_LIMIT = 0.01
 GIL_SHARE_LIMIT = 0.10
+PREEMPTION_LIMIT = 100.0  # involuntary context switches per second of a stream's window
+PREEMPTION_MIN = 20
 DRIFT_LIMIT = 0.05
 DRIFT_ALPHA = 0.01
 
@@ -89,6 +99,7 @@ RULES: tuple[str, ...] = (
     "drift",
     "unstable_repetitions",
     "interference",
+    "migrated",
     "frequency",
     "clock_resolution",
     "smt_siblings",
@@ -230,6 +241,68 @@ def interference(
             "interference",
             f"other work took {parts} during the window (limit {limit:.0%}): the streams shared "
             "their cores",
+        )
+    ]
+
+
+def _alone_on_one_cpu(stream_cpus: Sequence[Sequence[int]]) -> list[int]:
+    """The streams pinned to one CPU that no other stream shares."""
+    return [
+        i
+        for i, cpus in enumerate(stream_cpus)
+        if len(cpus) == 1 and sum(cpus[0] in other for other in stream_cpus) == 1
+    ]
+
+
+def preempted(
+    counters: Counters | None,
+    stream_cpus: Sequence[Sequence[int]],
+    limit: float = PREEMPTION_LIMIT,
+    minimum: int = PREEMPTION_MIN,
+) -> list[Reason]:
+    """Interference seen as preemption: a stream alone on its CPU switched out involuntarily."""
+    if counters is None:
+        return []
+    alone = set(_alone_on_one_cpu(stream_cpus))
+    hit = []
+    for s in counters.streams:
+        count, rate = s.value("involuntary_switches"), s.per_second("involuntary_switches")
+        if (
+            s.index in alone
+            and count is not None
+            and rate is not None
+            and count >= minimum
+            and rate >= limit
+        ):
+            hit.append(f"stream {s.index} (CPU {stream_cpus[s.index][0]}) {rate:.0f}/s")
+    if not hit:
+        return []
+    return [
+        Reason(
+            "interference",
+            f"preempted during the window: {', '.join(hit)} involuntary context switches (limit "
+            f"{limit:.0f}/s): other work was runnable on the streams' CPUs",
+        )
+    ]
+
+
+def migrated(counters: Counters | None, stream_cpus: Sequence[Sequence[int]]) -> list[Reason]:
+    """A stream pinned to one CPU whose threads moved: pinning did not hold."""
+    if counters is None:
+        return []
+    single = {i for i, cpus in enumerate(stream_cpus) if len(cpus) == 1}
+    hit = []
+    for s in counters.streams:
+        moved = s.value("cpu_migrations")
+        if s.index in single and moved:
+            hit.append(f"stream {s.index} {round(moved)} time{'s' if round(moved) != 1 else ''}")
+    if not hit:
+        return []
+    return [
+        Reason(
+            "migrated",
+            f"pinned streams moved between CPUs during the window: {', '.join(hit)} "
+            "(cpu_migrations): pinning did not hold",
         )
     ]
 
@@ -463,17 +536,21 @@ def assess(
     throughput_trend: Trend | None = None,
     load: Interference | None = None,
     freq: Frequencies | None = None,
+    counters: Counters | None = None,
 ) -> Validity:
     """Every rule and note over a finished run's measurement, statistics, clock, environment,
     the spread of its throughput over slices and the interference measured on its CPUs."""
+    stream_cpus = [s.cpus for s in m.streams]
+    shared = interference(load)
     reasons = [
         *too_few_iterations(m.iterations),
         *unstable(throughput_cv),
         *drift(throughput_trend),
-        *interference(load),
+        *(shared or preempted(counters, stream_cpus)),
+        *migrated(counters, stream_cpus),
         *frequency(freq),
         *clock_resolution(lat.median, clock),
-        *smt_siblings([s.cpus for s in m.streams], core_cpus),
+        *smt_siblings(stream_cpus, core_cpus),
         *wall_clock(clock, m.window_ns),
         *gil_bound(m.gil_wait_share, m.isolation, len(m.streams)),
         *stream_failed(m.failure),

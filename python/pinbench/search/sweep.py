@@ -49,6 +49,7 @@ from ..base.errors import PinbenchError, UsageError, shorten
 from ..base.logs import log, quiet_logs
 from ..engines import engine_class
 from ..model.resolve import MODEL_FILE, resolve_model_path
+from ..result.ab import hardware_value
 from ..result.search import Sweep, SweepModel, SweepPoint, overlaps, runner_up
 from ..run.execute import execute, plan
 from ..run.layout import plan_layout
@@ -420,6 +421,9 @@ def _point(r: Result, p: GridPoint, sweep: SweepSettings) -> SweepPoint[Result]:
         sequence_length=p.sequence_length,
         prompt_tokens=p.prompt_tokens,
         new_tokens=p.new_tokens,
+        ipc=hardware_value(r, "ipc"),
+        cpu_ms_per_inference=hardware_value(r, "cpu_ms_per_inference"),
+        joules_per_inference=hardware_value(r, "joules_per_inference"),
     )
 
 

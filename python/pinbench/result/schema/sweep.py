@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..ab import HARDWARE_METRICS
 from ..search import Sweep, SweepModel, SweepPoint
 from .generation import write_point_generation
 from .run import RunDoc, read_run, write_run
@@ -102,6 +103,7 @@ def _write_point(sweep: Sweep[Any], i: int) -> dict[str, Any]:
         "prompt_tokens": p.prompt_tokens,
         "new_tokens": p.new_tokens,
         "generation": write_point_generation(p.generation),
+        "hardware": p.hardware or None,
     }
 
 
@@ -190,7 +192,18 @@ def _read_point(p: dict[str, Any], data: dict[str, Any], run: RunDoc | None) -> 
         prompt_tokens=_optional_int(p.get("prompt_tokens")),
         new_tokens=_optional_int(p.get("new_tokens")),
         result=run,
+        **_hardware(p.get("hardware"), run),
     )
+
+
+def _hardware(block: Any, run: RunDoc | None) -> dict[str, float]:
+    """A point's IPC, CPU ms and joules per inference: its own block, else its run's."""
+    if isinstance(block, dict):
+        return {k: number(block.get(k)) for k in HARDWARE_METRICS}
+    h = run.hardware if run else None
+    if h is None:
+        return {}
+    return {k: getattr(h, k) for k in HARDWARE_METRICS}
 
 
 def _axis_of(points: tuple[SweepPoint[RunDoc], ...], name: str) -> list[Any]:
