@@ -5,6 +5,7 @@ preemption rules, the notes read from the errno, and the hardware events on a st
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -17,6 +18,7 @@ import pinbench
 from pinbench import _core
 from pinbench.result import validity
 from pinbench.result.counters import HARDWARE_EVENTS, SOFTWARE_EVENTS, Counters, counters_of
+from pinbench.result.interference import Interference
 from pinbench.run.hardware import hardware_counters
 
 from subproc import run_pinbench, run_pinbench_json
@@ -91,6 +93,14 @@ def test_a_stream_that_moves_is_counted_and_judged(allowed_cpus: list[int]) -> N
     assert [r.rule for r in reasons] == ["migrated"] and "stream 0 " in reasons[0].message
     # A stream given several CPUs may move among them by design.
     assert validity.migrated(c, [allowed_cpus[:2]]) == []
+    # The step changed its own thread's mask, as OpenVINO's executor does around each request:
+    # once the sampler saw a mask change in the window, the moves are the engine's (a note).
+    planned = [list(s.planned_cpus) for s in m.streams]
+    quiet = Interference((), 1.0, (0, 1))
+    assert validity.engine_moved_threads(c, planned, quiet) == []
+    remasked = dataclasses.replace(quiet, remasked_threads=1)
+    (note,) = validity.engine_moved_threads(c, planned, remasked)
+    assert note.rule == "engine_moved_threads" and "stream 0 " in note.message
 
 
 def test_worker_processes_send_their_counters_back(allowed_cpus: list[int]) -> None:

@@ -30,7 +30,9 @@ Reasons (each rule's threshold in its constant):
   (an interference the CPU-time counters may miss at their 10 ms resolution);
 - ``migrated``: a stream pinned to one CPU moved between CPUs during its window
   (``cpu_migrations`` counted on its threads, ``result.counters``): pinning did not hold. Streams
-  given several CPUs may move among them by design and are not judged;
+  given several CPUs may move among them by design and are not judged; moves while the run
+  itself changed threads' CPU masks in the window (``result.interference``) are the engine's
+  doing, and the note ``engine_moved_threads`` instead;
 - ``frequency``: the streams' CPUs ran at clock frequencies more than ``FREQUENCY_LIMIT`` (10%)
   apart (their means), or one of them dropped by more than 10% during the window (its lowest
   reading against its first; ``result.frequency``); unknown frequencies give no reason;
@@ -49,12 +51,12 @@ Reasons (each rule's threshold in its constant):
 - ``stream_failed``: a stream failed and stopped the run: its figures cover what every stream
   measured until then.
 
-Notes: ``governor`` (the frequency governor is known and is not ``performance``), ``load_at_start``
-(the 1-minute load average exceeded max(1, 0.25 per allowed CPU): it lags by minutes, so it is at
-most a hint; interference is what was measured), ``latency_spread`` (latency std >= 10% of the
-mean: the distribution is wide or skewed), ``interference_unknown`` (no CPU counters),
-``warmup_unsettled`` (``-w auto`` ran to its bound, ``--warmup-max``, without the throughput
-settling: ``base.warmup``).
+Notes: ``engine_moved_threads`` (see ``migrated``), ``governor`` (the frequency governor is known
+and is not ``performance``), ``load_at_start`` (the 1-minute load average exceeded max(1, 0.25
+per allowed CPU): it lags by minutes, so it is at most a hint; interference is what was
+measured), ``latency_spread`` (latency std >= 10% of the mean: the distribution is wide or
+skewed), ``interference_unknown`` (no CPU counters), ``warmup_unsettled`` (``-w auto`` ran to its
+bound, ``--warmup-max``, without the throughput settling: ``base.warmup``).
 
 Unreliable percentiles: a percentile p needs ``ceil(10 / (1 - p/100))`` iterations so that at least
 10 samples lie beyond it (p90 needs 100, p99 1000, p99.9 10000); one with fewer is marked where it
@@ -108,6 +110,7 @@ RULES: tuple[str, ...] = (
     "stream_failed",
 )
 NOTES: tuple[str, ...] = (
+    "engine_moved_threads",
     "governor",
     "load_at_start",
     "latency_spread",
@@ -286,8 +289,8 @@ def preempted(
     ]
 
 
-def migrated(counters: Counters | None, stream_cpus: Sequence[Sequence[int]]) -> list[Reason]:
-    """A stream pinned to one CPU whose threads moved: pinning did not hold."""
+def _moves(counters: Counters | None, stream_cpus: Sequence[Sequence[int]]) -> list[str]:
+    """ "stream I N times" for each stream pinned to one CPU whose threads moved."""
     if counters is None:
         return []
     single = {i for i, cpus in enumerate(stream_cpus) if len(cpus) == 1}
@@ -296,6 +299,12 @@ def migrated(counters: Counters | None, stream_cpus: Sequence[Sequence[int]]) ->
         moved = s.value("cpu_migrations")
         if s.index in single and moved:
             hit.append(f"stream {s.index} {round(moved)} time{'s' if round(moved) != 1 else ''}")
+    return hit
+
+
+def migrated(counters: Counters | None, stream_cpus: Sequence[Sequence[int]]) -> list[Reason]:
+    """A stream pinned to one CPU whose threads moved: pinning did not hold."""
+    hit = _moves(counters, stream_cpus)
     if not hit:
         return []
     return [
@@ -303,6 +312,26 @@ def migrated(counters: Counters | None, stream_cpus: Sequence[Sequence[int]]) ->
             "migrated",
             f"pinned streams moved between CPUs during the window: {', '.join(hit)} "
             "(cpu_migrations): pinning did not hold",
+        )
+    ]
+
+
+def engine_moved_threads(
+    counters: Counters | None, stream_cpus: Sequence[Sequence[int]], load: Interference | None
+) -> list[Reason]:
+    """Streams that moved while threads of the run had their CPU masks changed in the window:
+    the engine re-pinned its own threads (OpenVINO's executor widens a request's thread to the
+    node's CPUs and narrows it after), so the moves are the engine's doing, not a failure of
+    pinbench's pinning. A note, not a reason: the figures are the engine's as it runs."""
+    hit = _moves(counters, stream_cpus)
+    if not hit or load is None or not load.remasked_threads:
+        return []
+    return [
+        Reason(
+            "engine_moved_threads",
+            f"the run changed the CPU masks of {load.remasked_threads} of its threads during the "
+            f"window (the engine re-pins its own threads) and streams moved between CPUs: "
+            f"{', '.join(hit)}: the engine's threads ran beyond the planned CPUs, as it runs them",
         )
     ]
 
@@ -542,12 +571,13 @@ def assess(
     the spread of its throughput over slices and the interference measured on its CPUs."""
     stream_cpus = [s.cpus for s in m.streams]
     shared = interference(load)
+    by_engine = engine_moved_threads(counters, stream_cpus, load)
     reasons = [
         *too_few_iterations(m.iterations),
         *unstable(throughput_cv),
         *drift(throughput_trend),
         *(shared or preempted(counters, stream_cpus)),
-        *migrated(counters, stream_cpus),
+        *([] if by_engine else migrated(counters, stream_cpus)),
         *frequency(freq),
         *clock_resolution(lat.median, clock),
         *smt_siblings(stream_cpus, core_cpus),
@@ -556,6 +586,7 @@ def assess(
         *stream_failed(m.failure),
     ]
     notes = [
+        *by_engine,
         *governor(environment),
         *load_at_start(environment),
         *latency_spread(lat),
