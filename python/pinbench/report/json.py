@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from ..result.ab import AbResult
     from ..result.config import InstancePlan
+    from ..result.fleet import Fleet
     from ..result.frequency import Frequencies
     from ..result.generation import GenerationFigures, Spread
     from ..result.interference import Interference
@@ -629,13 +630,52 @@ def sweep_document(sweep: Sweep) -> dict[str, Any]:
         "best": sweep.best,
         "results": [document(p.result) if p.result else None for p in sweep.points],
     }
+    if sweep.fleet is not None:
+        out["fleet"] = fleet_dict(sweep.fleet)
     finite: dict[str, Any] = finite_values(out)
     return finite
 
 
+def fleet_dict(fleet: Fleet) -> dict[str, Any]:
+    """A fleet sweep's hosts (each with its environment record), retries and, per model, the
+    best point of each kind of host with its items/s per core."""
+    return {
+        "backend": fleet.backend,
+        "cluster": fleet.cluster,
+        "mode": fleet.mode,
+        "hosts": [
+            {"name": h.name, "kind": h.kind, "cpus": h.cpus, "environment": h.environment}
+            for h in fleet.hosts
+        ],
+        "kinds": list(fleet.kinds),
+        "retries": [
+            {
+                "point": r.point,
+                "failed_host": r.failed_host,
+                "error": r.error,
+                "retried_on": r.retried_on,
+            }
+            for r in fleet.retries
+        ],
+        "best_by_kind": [
+            {
+                "model": b.model,
+                "kind": b.kind,
+                "cpu_model": b.cpu_model,
+                "point": b.point,
+                "items_per_sec": b.items_per_sec,
+                "items_per_sec_per_core": b.items_per_sec_per_core,
+            }
+            for b in fleet.best_by_kind
+        ],
+    }
+
+
 def _sweep_point(sweep: Sweep, i: int) -> dict[str, Any]:
     p = sweep.points[i]
+    fleet = {} if sweep.fleet is None else {"host": p.host, "retried_from": p.retried_from}
     return {
+        **fleet,
         "model": p.model,
         "engine": p.engine,
         "num_cores": p.num_cores,

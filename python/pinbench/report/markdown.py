@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..result.documents import AbDoc, RunDoc, SweepDoc
+from .fleet import fleet_lines
 from .rows import (
     ab_round_rows,
     ab_rows,
@@ -83,6 +84,8 @@ def sweep_markdown(doc: SweepDoc) -> list[str]:
             "",
             *table(*sweep_rows(doc, m.points)),
         ]
+    if doc.fleet is not None:
+        out += ["", *fleet_lines(doc.fleet, table, lambda t: f"**{t}**\n")]
     return out
 
 

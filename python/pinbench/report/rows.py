@@ -137,6 +137,9 @@ def sweep_rows(doc: SweepDoc, indices: Sequence[int]) -> Rows:
     # The columns of the axes a sweep of decoders adds, only when some point has them.
     seq = any(doc.points[i].sequence_length is not None for i in indices)
     gen = any(doc.points[i].generation is not None for i in indices)
+    host = any(doc.points[i].host is not None for i in indices)
+    if host:
+        header = (*header, "host")
     if seq:
         header = (*header, "seq_len")
     if gen:
@@ -158,6 +161,8 @@ def sweep_rows(doc: SweepDoc, indices: Sequence[int]) -> Rows:
             "yes" if p.pareto else "",
             "yes" if p.best else "",
         )
+        if host:
+            row = (*row, p.host or "")
         if seq:
             row = (*row, "" if p.sequence_length is None else str(p.sequence_length))
         if gen:

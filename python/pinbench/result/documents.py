@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from ..base.errors import UsageError
+from .fleet import Fleet, Host, KindBest, Retry
 from .samples import locate
 
 SWEEP_KIND = "pinbench sweep"
@@ -154,6 +155,8 @@ class SweepRow:
     command: tuple[str, ...]
     generation: GenerationDoc | None = None  # a -s generate point's token figures
     sequence_length: int | None = None  # the point's -seq_len, when the sweep varies it
+    host: str | None = None  # a fleet's host that ran it
+    retried_from: str | None = None  # a fleet's first host and its error, when retried
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ class SweepDoc:
     points: tuple[SweepRow, ...]
     models: tuple[SweepModelDoc, ...]
     runs: tuple[RunDoc | None, ...]  # each point's full result (None for a failed point)
+    fleet: Fleet | None = None  # the hosts, when the sweep ran on a cluster
 
 
 @dataclass(frozen=True)
@@ -337,6 +341,42 @@ def read_sweep(data: dict[str, Any], path: str = "") -> SweepDoc:
         points=points,
         models=models,
         runs=runs,
+        fleet=read_fleet(data.get("fleet")),
+    )
+
+
+def read_fleet(data: dict[str, Any] | None) -> Fleet | None:
+    """A fleet sweep's ``fleet`` block (None when the sweep ran on one machine)."""
+    if not data:
+        return None
+    return Fleet(
+        backend=str(data["backend"]),
+        cluster=str(data.get("cluster", "")),
+        mode=str(data.get("mode", "spread")),
+        hosts=tuple(
+            Host(str(h["name"]), str(h["kind"]), int(h.get("cpus", 0)), dict(h["environment"]))
+            for h in data.get("hosts", [])
+        ),
+        retries=tuple(
+            Retry(
+                str(r["point"]),
+                str(r["failed_host"]),
+                str(r["error"]),
+                None if r.get("retried_on") is None else str(r["retried_on"]),
+            )
+            for r in data.get("retries", [])
+        ),
+        best_by_kind=tuple(
+            KindBest(
+                model=str(b["model"]),
+                kind=str(b["kind"]),
+                point=None if b.get("point") is None else int(b["point"]),
+                items_per_sec=number(b.get("items_per_sec")),
+                items_per_sec_per_core=number(b.get("items_per_sec_per_core")),
+                cpu_model=str(b.get("cpu_model", "unknown")),
+            )
+            for b in data.get("best_by_kind", [])
+        ),
     )
 
 
@@ -364,6 +404,8 @@ def _sweep_row(p: dict[str, Any], data: dict[str, Any], run: RunDoc | None) -> S
         command=tuple(str(a) for a in p.get("command") or ()),
         generation=read_generation(p.get("generation")) or (run.generation if run else None),
         sequence_length=None if p.get("sequence_length") is None else int(p["sequence_length"]),
+        host=None if p.get("host") is None else str(p["host"]),
+        retried_from=None if p.get("retried_from") is None else str(p["retried_from"]),
     )
 
 

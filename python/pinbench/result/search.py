@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .fleet import Fleet
     from .record import Result
 
 TIE_TOLERANCE = 0.03  # auto streams: fewer streams preferred within this share of the best
@@ -164,6 +165,8 @@ class SweepPoint:
     sequence_length: int | None = None  # -seq_len, when the sweep varies it
     prompt_tokens: int | None = None  # a generate point's request (None elsewhere)
     new_tokens: int | None = None
+    host: str | None = None  # a fleet's host that ran it (None: this machine)
+    retried_from: str | None = None  # a fleet's first host and why it failed, when retried
 
     @property
     def ok(self) -> bool:
@@ -209,6 +212,7 @@ class Sweep:
     timestamp: str = ""
     command_line: tuple[str, ...] = ()
     interrupt: str | None = None  # the exception that stopped it (KeyboardInterrupt, ...)
+    fleet: Fleet | None = None  # the hosts, when the points ran on a cluster
 
     @property
     def interrupted(self) -> bool:
