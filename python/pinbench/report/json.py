@@ -673,7 +673,15 @@ def fleet_dict(fleet: Fleet) -> dict[str, Any]:
 
 def _sweep_point(sweep: Sweep, i: int) -> dict[str, Any]:
     p = sweep.points[i]
-    fleet = {} if sweep.fleet is None else {"host": p.host, "retried_from": p.retried_from}
+    fleet = (
+        {}
+        if sweep.fleet is None
+        else {
+            "host": p.host,
+            "host_kind": p.host_kind,
+            "retried_from": p.retried_from,
+        }
+    )
     return {
         **fleet,
         "model": p.model,

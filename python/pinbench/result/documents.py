@@ -156,6 +156,7 @@ class SweepRow:
     generation: GenerationDoc | None = None  # a -s generate point's token figures
     sequence_length: int | None = None  # the point's -seq_len, when the sweep varies it
     host: str | None = None  # a fleet's host that ran it
+    host_kind: str | None = None  # that host's kind
     retried_from: str | None = None  # a fleet's first host and its error, when retried
 
 
@@ -405,6 +406,7 @@ def _sweep_row(p: dict[str, Any], data: dict[str, Any], run: RunDoc | None) -> S
         generation=read_generation(p.get("generation")) or (run.generation if run else None),
         sequence_length=None if p.get("sequence_length") is None else int(p["sequence_length"]),
         host=None if p.get("host") is None else str(p["host"]),
+        host_kind=None if p.get("host_kind") is None else str(p["host_kind"]),
         retried_from=None if p.get("retried_from") is None else str(p["retried_from"]),
     )
 

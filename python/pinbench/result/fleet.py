@@ -65,9 +65,6 @@ class Fleet:
     def kinds(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(h.kind for h in self.hosts))
 
-    def kind_of(self, host: str | None) -> str | None:
-        return next((h.kind for h in self.hosts if h.name == host), None)
-
 
 def per_core(point: SweepPoint) -> float:
     """Items/s per physical core the point ran on (NaN without figures)."""
@@ -84,7 +81,6 @@ def best_by_kind(
 ) -> tuple[KindBest, ...]:
     """Per model and kind of host, the highest throughput among the points measured to the end
     (under ``slo_ms`` when given; ties: the lower latency)."""
-    kind = {h.name: h.kind for h in hosts}
     cpu = {h.kind: str(h.environment.get("cpu_model", "unknown")) for h in hosts}
     out = []
     for model in models:
@@ -94,7 +90,7 @@ def best_by_kind(
                 for i, p in enumerate(points)
                 if p.model == model
                 and p.ok
-                and kind.get(p.host or "") == k
+                and p.host_kind == k
                 and math.isfinite(p.items_per_sec)
                 and (slo_ms is None or p.latency_ms <= slo_ms)
             ]

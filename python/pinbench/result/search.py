@@ -166,6 +166,7 @@ class SweepPoint:
     prompt_tokens: int | None = None  # a generate point's request (None elsewhere)
     new_tokens: int | None = None
     host: str | None = None  # a fleet's host that ran it (None: this machine)
+    host_kind: str | None = None  # that host's kind (``result.fleet``)
     retried_from: str | None = None  # a fleet's first host and why it failed, when retried
 
     @property

@@ -283,7 +283,7 @@ class _FleetRun:
         self.inflight: dict[Hashable, tuple[_Job, Slot]] = {}
         self.done: dict[int, SweepPoint] = {}
         self.retries: list[Retry] = []
-        self.hosts: dict[str, Host] = {}
+        self.hosts: dict[tuple[str, str], Host] = {}
         self.thread_env = driver_thread_env()
 
     def run(self) -> Sweep:
@@ -344,7 +344,9 @@ class _FleetRun:
             self.retries.append(
                 Retry(_command(job), self.backend.host_name(failed, None), job.first_error, name)
             )
-        point = dataclasses.replace(report.point, host=name, retried_from=job.first_error)
+        point = dataclasses.replace(
+            report.point, host=name, host_kind=slot.kind, retried_from=job.first_error
+        )
         self._record(job, point)
 
     def _task_failed(self, job: _Job, slot: Slot, error: str) -> None:
@@ -376,11 +378,13 @@ class _FleetRun:
 
     def _failed(self, job: _Job, why: str, host: str | None) -> SweepPoint:
         failed = failed_point(job.point, self.sweep, RunError(why))
-        return dataclasses.replace(failed, host=host, retried_from=job.first_error)
+        return dataclasses.replace(
+            failed, host=host, host_kind=job.kind, retried_from=job.first_error
+        )
 
     def _host(self, name: str, slot: Slot, environment: dict[str, Any]) -> None:
-        if name not in self.hosts:
-            self.hosts[name] = Host(name, slot.kind, slot.cpus, environment)
+        if (name, slot.kind) not in self.hosts:
+            self.hosts[name, slot.kind] = Host(name, slot.kind, slot.cpus, environment)
 
     def _record(self, job: _Job, point: SweepPoint) -> None:
         self.done[job.index] = point
@@ -416,7 +420,7 @@ class _FleetRun:
             for s in self.slots
             if s.report is not None
             and self.backend.backend == "ray"  # a Slurm slot is no host until a job reports one
-            and self.backend.host_name(s, None) not in self.hosts
+            and (self.backend.host_name(s, None), s.kind) not in self.hosts
         ]
         hosts = (*self.hosts.values(), *probed)
         return Fleet(
