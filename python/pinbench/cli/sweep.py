@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..result.search import Sweep
 
 PROG = "pinbench sweep"
+SLURM_FOLDER = FleetSettings.slurm_folder  # the one default, from the settings
 EPILOG = """\
 examples:
   pinbench sweep model.onnx --batch 1,8 --streams 1,2 --latency-slo 20ms
@@ -102,9 +103,10 @@ def add_fleet_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--slurm-folder",
         type=types.output_folder,
-        default="pinbench-slurm",
+        default=SLURM_FOLDER,
         metavar="DIR",
-        help="--cluster slurm: submitit's job files and logs (pinbench-slurm)",
+        help="--cluster slurm: the folder submitit writes its job files and logs into "
+        "(pinbench-slurm)",
     )
 
 
@@ -114,6 +116,7 @@ def fleet_from_args(args: argparse.Namespace) -> FleetSettings | None:
         args.slurm_partitions is not None,
         args.slurm_hosts != 1,
         args.slurm_timeout != 60,
+        args.slurm_folder != SLURM_FOLDER,
     )
     if args.cluster is None:
         if args.fleet_mode != "spread" or any(slurm_flags):

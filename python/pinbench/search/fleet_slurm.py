@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..base.errors import UsageError, shorten
 from ..base.logs import log
-from .fleet import Slot, TaskFailed, driver_thread_env, probe_host, run_on_host
+from .fleet_host import Slot, TaskFailed, driver_thread_env, probe_host, run_on_host
 
 if TYPE_CHECKING:
     from collections.abc import Hashable, Sequence
 
     from ..settings import FleetSettings, SweepSettings
-    from .fleet import PointReport
+    from .fleet_host import PointReport
     from .sweep import GridPoint
 
 INSTALL = "pip install 'pinbench[slurm]'"
