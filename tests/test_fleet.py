@@ -193,7 +193,7 @@ def test_ctrl_c_cancels_the_tasks_and_writes_what_arrived(
 def test_a_host_killed_mid_sweep_has_its_point_retried_on_another_of_its_kind(
     cluster: tuple[Cluster, dict[str, Any]], tmp_path: Path, model: Path
 ) -> None:
-    """Last in the module: host b is gone afterwards."""
+    """Last in the module: hosts a and b are gone afterwards."""
     c, nodes = cluster
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -202,14 +202,18 @@ def test_a_host_killed_mid_sweep_has_its_point_retried_on_another_of_its_kind(
     s = grid(model, FleetSettings(c.address), time=3.0, batch_sizes=(1,),
              engines=(f"{engine}:Marking",))  # fmt: skip
 
-    def kill_b_once_both_run() -> None:
-        deadline = time.monotonic() + 120
-        while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)  # each of the two points has built its engine, on a and on b
-        c.remove_node(nodes["b"])
+    def kill_once_started(host: str, points: int) -> threading.Thread:
+        def kill() -> None:
+            deadline = time.monotonic() + 120
+            while len(list(marks.iterdir())) < points and time.monotonic() < deadline:
+                time.sleep(0.05)  # the points have built their engines on their hosts
+            c.remove_node(nodes[host])
 
-    killer = threading.Thread(target=kill_b_once_both_run)
-    killer.start()
+        killer = threading.Thread(target=kill)
+        killer.start()
+        return killer
+
+    killer = kill_once_started("b", 2)  # one point on a, one on b
     result = run_sweep(s)
     killer.join()
     assert len(result.points) == 2 and not result.failed, [p.error for p in result.points]
@@ -219,6 +223,19 @@ def test_a_host_killed_mid_sweep_has_its_point_retried_on_another_of_its_kind(
     assert result.fleet is not None
     (r,) = result.fleet.retries
     assert (r.failed_host, r.retried_on) == ("b", "a")
+
+    # The last host of its kind killed: its point fails, naming it, with no host to retry on.
+    for f in marks.iterdir():
+        f.unlink()
+    every = FleetSettings(c.address, mode="every-host")  # a alone of its kind, c of its own
+    killer = kill_once_started("a", 2)
+    alone = run_sweep(dataclasses.replace(s, scenarios=("sync",), fleet=every))
+    killer.join()
+    failed = {p.host: p.error for p in alone.points}
+    assert set(failed) == {"a", "c"} and failed["c"] is None
+    assert "host a" in (failed["a"] or "") and "no other host of kind small" in (failed["a"] or "")
+    assert alone.fleet is not None
+    assert [(r.failed_host, r.retried_on) for r in alone.fleet.retries] == [("a", None)]
 
 
 # --- Slurm, through submitit's local executor ------------------------------------------------

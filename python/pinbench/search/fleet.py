@@ -35,7 +35,7 @@ from ..base.errors import RunError, UsageError, shorten
 from ..base.logs import log
 from ..base.version import pinbench_version
 from ..result.fleet import Fleet, Host, Retry, best_by_kind
-from .fleet_host import PointReport, Slot, TaskFailed, driver_thread_env
+from .fleet_host import PointReport, Slot, TaskFailed
 from .sweep import ERROR_CHARS, Grid, GridPoint, assemble_sweep, failed_point
 
 if TYPE_CHECKING:
@@ -183,7 +183,6 @@ class _FleetRun:
         self.done: dict[int, SweepPoint] = {}
         self.retries: list[Retry] = []
         self.hosts: dict[tuple[str, str], Host] = {}
-        self.thread_env = driver_thread_env()
 
     def run(self) -> Sweep:
         interrupt = None
@@ -263,6 +262,8 @@ class _FleetRun:
             self.queue.appendleft(job)  # retried once elsewhere, ahead of the others
             return
         job.tried.append(slot)
+        first = self.backend.host_name(job.tried[0], None)
+        self.retries.append(Retry(_command(job), first, job.first_error or why, name))
         self._record(job, self._failed(job, why, name))
 
     def _give_up(self, job: _Job) -> None:
@@ -272,7 +273,7 @@ class _FleetRun:
         why = job.first_error or f"no host of kind {job.kind} left"
         if first is not None:
             self.retries.append(Retry(_command(job), host or "?", why, None))
-            why += f"; no other host of kind {job.kind} to retry on"
+            why = f"no other host of kind {job.kind} to retry on after: {why}"
         self._record(job, self._failed(job, why, host))
 
     def _failed(self, job: _Job, why: str, host: str | None) -> SweepPoint:

@@ -148,4 +148,4 @@ def _tagged(resources: dict[str, float], prefix: str) -> str | None:
 def _one_line(e: BaseException) -> str:
     """Ray's errors carry the remote traceback: the type and the first line of the message."""
     lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    return shorten(f"{type(e).__name__}: {lines[0] if lines else ''}", 160)
+    return shorten(f"{type(e).__name__}: {lines[0] if lines else ''}", 120)
