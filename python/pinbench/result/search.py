@@ -245,7 +245,9 @@ class Sweep:
     def label(self, i: int) -> str:
         """A point's short name: the axes that vary in this sweep, then batch and streams."""
         p = self.points[i]
-        parts = [p.engine] if len(self.engines) > 1 else []
+        kinds = self.fleet is not None and len(self.fleet.kinds) > 1
+        parts = [p.host_kind or "?"] if kinds else []  # every-host: the same point per kind
+        parts += [p.engine] if len(self.engines) > 1 else []
         parts += [f"c{p.num_cores}"] if len(self.cores) > 1 else []
         parts += [p.scenario] if len(self.scenarios) > 1 else []
         return " ".join([*parts, p.label()])
