@@ -32,6 +32,7 @@ from pinbench.base.errors import UsageError
 from pinbench.base.version import pinbench_version
 from pinbench.result.documents import SweepDoc, load_document
 from pinbench.search.fleet import check_hosts, connect
+from pinbench.search.fleet_slurm import job_parameters
 from pinbench.settings import FleetSettings, RunSettings, SweepSettings
 
 from onnx_factory import make_identity_model
@@ -258,3 +259,18 @@ def test_slurm_local_runs_each_point_as_a_job_and_records_its_node(
     assert [p["host_kind"].split(":")[0] for p in doc["points"]] == ["p1"] * 2 + ["p2"] * 2
     assert [k.split(":")[0] for k in doc["fleet"]["kinds"]] == ["p1", "p2"]
     assert list((tmp_path / "jobs").iterdir())  # submitit's job files, in the folder named
+
+
+def test_a_slurm_job_asks_for_one_exclusive_node(tmp_path: Path) -> None:
+    """The batch script submitit writes for a point's parameters (no Slurm needed to write it)."""
+    from submitit.slurm.slurm import _make_sbatch_string
+
+    fleet = FleetSettings("slurm", slurm_timeout_min=30)
+    params = job_parameters(fleet, "c7i", "pinbench-point")
+    generic = {"timeout_min": "time", "nodes": "nodes", "tasks_per_node": "ntasks_per_node",
+               "name": "job_name"}  # fmt: skip
+    args = {generic.get(k, k.removeprefix("slurm_")): v for k, v in params.items()}
+    script = _make_sbatch_string(command="python -m x", folder=tmp_path, **args)
+    for line in ("--exclusive", "--nodes=1", "--ntasks-per-node=1", "--partition=c7i",
+                 "--time=30"):  # fmt: skip
+        assert f"#SBATCH {line}" in script.splitlines(), line

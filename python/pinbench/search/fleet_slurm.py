@@ -58,16 +58,7 @@ class SlurmBackend:
 
     def _executor(self, partition: str | None, name: str) -> Any:
         ex = self.submitit.AutoExecutor(folder=self.fleet.slurm_folder, cluster=self.cluster)
-        params: dict[str, Any] = {
-            "timeout_min": self.fleet.slurm_timeout_min,
-            "nodes": 1,
-            "tasks_per_node": 1,
-            "name": name,
-            "slurm_additional_parameters": {"exclusive": True},  # the node is the point's alone
-        }
-        if partition:
-            params["slurm_partition"] = partition
-        ex.update_parameters(**params)
+        ex.update_parameters(**job_parameters(self.fleet, partition, name))
         return ex
 
     def probe(self, sweep: SweepSettings) -> list[Slot]:
@@ -134,6 +125,21 @@ class SlurmBackend:
 
     def close(self) -> None:
         self.jobs.clear()
+
+
+def job_parameters(fleet: FleetSettings, partition: str | None, name: str) -> dict[str, Any]:
+    """submitit's parameters of a job: one node, one task, exclusive (``#SBATCH --exclusive``:
+    the node is the point's alone), the time limit and the partition."""
+    params: dict[str, Any] = {
+        "timeout_min": fleet.slurm_timeout_min,
+        "nodes": 1,
+        "tasks_per_node": 1,
+        "name": name,
+        "slurm_exclusive": True,
+    }
+    if partition:
+        params["slurm_partition"] = partition
+    return params
 
 
 def _node(job: Any) -> str:
