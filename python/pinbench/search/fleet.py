@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..base.errors import RunError, UsageError, shorten
 from ..base.logs import log
+from ..base.signals import take_latched
 from ..base.version import pinbench_version
 from ..result.fleet import Fleet, Host, Retry, best_by_kind
 from .fleet_host import PointReport, Slot, TaskFailed
@@ -193,7 +194,9 @@ class _FleetRun:
                 for handle in ready:
                     self._arrived(handle)
         except KeyboardInterrupt as e:
-            interrupt = type(e).__name__
+            # the signal latched by the command line names it: Ray's wait turns the exception a
+            # SIGTERM handler raises into a KeyboardInterrupt
+            interrupt = take_latched() or type(e).__name__
             self.backend.cancel(list(self.inflight))
             log.warning(
                 "fleet sweep interrupted after %d of %d configurations; %d task(s) cancelled",

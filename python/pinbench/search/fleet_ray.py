@@ -17,6 +17,9 @@ model and CPU count.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import UsageError, shorten
@@ -24,7 +27,7 @@ from ..base.logs import log
 from .fleet_host import Slot, TaskFailed, driver_thread_env, probe_host, run_on_host
 
 if TYPE_CHECKING:
-    from collections.abc import Hashable, Sequence
+    from collections.abc import Hashable, Iterator, Sequence
 
     from ..settings import FleetSettings, SweepSettings
     from .fleet_host import PointReport
@@ -58,7 +61,8 @@ class RayBackend:
         self.joined = False
         if not ray.is_initialized():
             try:
-                ray.init(address=fleet.ray_address, log_to_driver=False, logging_level="ERROR")
+                with kept_signal_handlers():
+                    ray.init(address=fleet.ray_address, log_to_driver=False, logging_level="ERROR")
             except ConnectionError as e:
                 local = fleet.cluster == "ray"
                 raise UsageError(
@@ -139,6 +143,21 @@ class RayBackend:
     def close(self) -> None:
         if self.joined:  # disconnects this driver; the cluster goes on
             self.ray.shutdown()
+
+
+@contextlib.contextmanager
+def kept_signal_handlers() -> Iterator[None]:
+    """Python's SIGINT and SIGTERM handlers as they were before the block: ``ray.init`` installs a
+    native SIGTERM handler in the driver that prints a stack and exits, so a SIGTERM would lose
+    the points that arrived instead of ending the sweep as Ctrl-C does."""
+    main = threading.current_thread() is threading.main_thread()
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None:  # None: not set from Python, nothing to put back
+                signal.signal(sig, handler)
 
 
 def _tagged(resources: dict[str, float], prefix: str) -> str | None:
