@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..result.ab import metric_unit, metric_value
 from ..result.search import cores_label
 from ..result.server import MIN_QUERIES_FOR_RATE
+from .fleet import fleet_lines
 from .hardware import hardware_lines
 from .roofline import roofline_lines
 from .tables import table_lines
@@ -526,6 +527,8 @@ def sweep_lines(sweep: Sweep[Result]) -> list[str]:
         out.append(f"Pareto Frontier (items/sec, {p} ms): {front or 'none'}")
         out.append(_best_line(sweep, m))
     out += _failures(sweep)
+    if sweep.fleet is not None:
+        out += ["", *fleet_lines(sweep.fleet, table_lines)]
     if sweep.interrupted:
         out.append(f"Interrupted: after {len(sweep.points)} of {sweep.planned} configurations")
     return out
@@ -568,6 +571,9 @@ def _sweep_table(sweep: Sweep[Result], indices: Sequence[int]) -> list[str]:
         *(f"p{sweep.percentile:g} ms", "iterations", "verdict", "pareto"),
         "meets" if sweep.latency_slo_ms is not None else "",
     )
+    if sweep.fleet is not None:  # the host each point ran on, first
+        header = ("host", *header)
+        rows = [(sweep.points[i].host or "", *row) for i, row in zip(indices, rows)]  # type: ignore[misc]
     extra_header, extra = _request_columns(sweep, indices)
     if extra_header:
         header = (*header, *extra_header)

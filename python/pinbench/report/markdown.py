@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..result.ab import AbResult
 from ..result.schema.run import RunDoc
 from ..result.search import Sweep
+from .fleet import fleet_lines
 from .rows import (
     ab_round_rows,
     ab_rows,
@@ -89,6 +90,8 @@ def sweep_markdown(doc: Sweep[RunDoc]) -> list[str]:
             "",
             *table(*sweep_rows(doc, m.points)),
         ]
+    if doc.fleet is not None:
+        out += ["", *fleet_lines(doc.fleet, table, lambda t: f"**{t}**\n")]
     return out
 
 

@@ -166,6 +166,9 @@ def sweep_rows(doc: Sweep[RunDoc], indices: Sequence[int]) -> Rows:
     # The columns of the axes a sweep of decoders adds, only when some point has them.
     seq = any(doc.points[i].sequence_length is not None for i in indices)
     gen = any(doc.points[i].generation is not None for i in indices)
+    host = any(doc.points[i].host is not None for i in indices)
+    if host:
+        header = (*header, "host")
     if seq:
         header = (*header, "seq_len")
     if gen:
@@ -187,6 +190,8 @@ def sweep_rows(doc: Sweep[RunDoc], indices: Sequence[int]) -> Rows:
             "yes" if doc.on_frontier(i) else "",
             "yes" if doc.is_best(i) else "",
         )
+        if host:
+            row = (*row, p.host or "")
         if seq:
             row = (*row, "" if p.sequence_length is None else str(p.sequence_length))
         if gen:
