@@ -21,7 +21,7 @@ PACKAGE = ROOT / "python" / "pinbench"
 # Layer -> the layers it may import (its own included). "native" is the extension, _core.
 ALLOWED: dict[str, set[str]] = {
     "base": {"base"},
-    "settings": {"base"},
+    "settings": {"base", "settings"},
     "model": {"base", "settings", "model"},
     "engines": {"base", "settings", "model", "engines"},
     "result": {"base", "settings", "result"},
