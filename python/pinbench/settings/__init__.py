@@ -17,13 +17,25 @@ Example::
 
 The package holds one concern per module: ``groups`` (the parts of a run, their choices),
 ``run`` (RunSettings), ``validation`` (its checks), ``checks`` (limits and shared checks),
-``sweep`` (SweepSettings), ``fleet`` (FleetSettings). Every name is imported from here:
-``from pinbench.settings import X``.
+``sweep`` (SweepSettings), ``fleet`` (FleetSettings), ``ab`` (AbSettings), ``commands`` (the
+other commands' defaults), ``fields`` (fields by dotted path, for the command line's flag
+table). Every name is imported from here: ``from pinbench.settings import X``.
 """
 
 from __future__ import annotations
 
+from .ab import AB_GENERATION_METRICS, AB_HARDWARE_METRICS, AB_METRICS, AbSettings
 from .checks import MAX_INT64, MAX_SECONDS, MAX_SEED
+from .commands import (
+    BANDWIDTH_REPETITIONS,
+    COMPARE_ALPHA,
+    REPORT_FORMAT,
+    REPORT_FORMATS,
+    REPORT_METRIC,
+    REPORT_METRICS,
+    REPORT_TITLE,
+)
+from .fields import default_at, field_at, with_fields
 from .fleet import FLEET_MODES, RAY_PREFIX, SLURM_CLUSTERS, FleetSettings
 from .groups import (
     ARRIVALS,
@@ -37,6 +49,8 @@ from .groups import (
     PRECISIONS,
     SCENARIO_ALIASES,
     SCENARIOS,
+    SPINNING_CHOICES,
+    TARGET_PERCENTILE,
     TOKEN_MODES,
     WARMUP_MAX_S,
     EngineSettings,
@@ -52,7 +66,7 @@ from .groups import (
     parse_scenario,
 )
 from .run import RunSettings
-from .sweep import MAX_CORES, SWEEP_SCENARIOS, SweepSettings
+from .sweep import MAX_CORES, SWEEP_SCENARIOS, SWEEP_TIME_S, SWEEP_WARMUP_S, SweepSettings
 
 __all__ = [
     "COUNTER_MODES",
@@ -60,6 +74,24 @@ __all__ = [
     "RAY_PREFIX",
     "SLURM_CLUSTERS",
     "FleetSettings",
+    "AB_GENERATION_METRICS",
+    "AB_HARDWARE_METRICS",
+    "AB_METRICS",
+    "AbSettings",
+    "BANDWIDTH_REPETITIONS",
+    "COMPARE_ALPHA",
+    "REPORT_FORMAT",
+    "REPORT_FORMATS",
+    "REPORT_METRIC",
+    "REPORT_METRICS",
+    "REPORT_TITLE",
+    "default_at",
+    "field_at",
+    "with_fields",
+    "SWEEP_TIME_S",
+    "SWEEP_WARMUP_S",
+    "SPINNING_CHOICES",
+    "TARGET_PERCENTILE",
     "ARRIVALS",
     "AUTO",
     "DEFAULT_ENGINE",

@@ -17,7 +17,8 @@ from ..base.errors import UsageError
 # The scenarios, by pinbench's names; the original's names are accepted on input.
 SCENARIOS: tuple[str, ...] = ("async", "sync", "elastic", "server", "generate")
 SCENARIO_ALIASES = {"singlestream": "sync", "multistream": "async"}
-PINNING_MODES: tuple[str, ...] = ("core", "numa", "none")
+# -pin's modes, in the order --help lists them (core is the default: LayoutSettings)
+PINNING_MODES: tuple[str, ...] = ("none", "core", "numa")
 ISOLATION_MODES: tuple[str, ...] = ("thread", "process")
 GRAPH_OPTIMIZATION_LEVELS: tuple[str, ...] = ("disable", "basic", "extended", "all")
 PRECISIONS: tuple[str, ...] = ("f32", "bf16", "f16")
@@ -39,6 +40,10 @@ COUNTER_MODES: tuple[str, ...] = (AUTO, "off", "software", "all")
 # that a model that never settles costs half a minute, not a hang.
 WARMUP_MAX_S = 30.0
 DEFAULT_ENGINE = "onnxruntime"
+# --spinning's words and the EngineSettings.spinning each sets (auto: on for sync, off otherwise)
+SPINNING_CHOICES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
+# The latency percentile a target is met at: --find-qps's and a sweep's
+TARGET_PERCENTILE = 99.0
 
 NumStreams = Union[int, str, None]  # a number, "auto", or None for the scenario's default
 
@@ -129,7 +134,7 @@ class SearchSettings:
     # and time per output token, at ``percentile``; either or both
     ttft_slo_ms: float | None = None
     tpot_slo_ms: float | None = None
-    percentile: float = 99.0  # the latency percentile that must meet the target
+    percentile: float = TARGET_PERCENTILE  # the latency percentile that must meet the target
     qps_tolerance: float = 0.02  # --find-qps ends when its bounds are this close (a share)
     qps_max_trials: int = 10  # ... or after this many trials
 

@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from ..base.errors import UsageError
 from .checks import MAX_INT64, is_int, validate_target
 from .fleet import FleetSettings  # noqa: TC001 (at run time: the field paths resolve fleet)
-from .groups import parse_scenario
+from .groups import TARGET_PERCENTILE, parse_scenario
 from .run import RunSettings  # noqa: TC001 (at run time: the field paths resolve base)
 
 SWEEP_SCENARIOS: tuple[str, ...] = ("async", "elastic", "sync", "generate")
 MAX_CORES = "max"  # --cores max: every physical core this process may use
+# A point's -t and -w where the command line or run_sweep() leaves them out: a grid multiplies
+# one run's length by its points. (SweepSettings(base) itself runs base's.)
+SWEEP_TIME_S = 5.0
+SWEEP_WARMUP_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class SweepSettings:
     batch_sizes: tuple[int, ...] = (1,)
     streams: tuple[int, ...] | None = None  # None: the candidates of -nstreams auto
     latency_slo_ms: float | None = None  # each model's best point must meet it
-    percentile: float = 99.0  # the latency percentile of the table, frontier and target
+    percentile: float = TARGET_PERCENTILE  # the latency percentile of the table, frontier, target
     models: tuple[str, ...] = ()  # () = base.model alone
     engines: tuple[str | type, ...] = ()  # () = base.engine.engine alone
     cores: tuple[int | str, ...] = ()  # physical cores per point, or "max"; () = base's
