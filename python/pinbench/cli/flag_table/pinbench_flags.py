@@ -1,27 +1,11 @@
-"""Every flag of ``pinbench``, ``pinbench sweep`` and ``pinbench ab``, one entry each, keyed by
-the settings field it fills (``RunSettings.measure.time``); each command's parser takes the
-entries it needs (``cli.benchmark``, ``cli.sweep``, ``cli.ab``), so a flag two commands share is
-one entry. Defaults and choices come from ``pinbench.settings``, never from here.
-
-A new flag is one settings field (with its default) plus one entry here, then its key in the
-command's list of entries. A flag that fills no settings field (``-q``, ``--debug``, a command's
-output files where the API takes them as arguments) is keyed by ``own``, ``"command.what"``.
-
-Example::
-
-    >>> FLAGS["RunSettings.measure.time"].names
-    ('-t', '--time')
-    >>> pick(["RunSettings.inputs.seed"])[0].help_text()
-    'seed of the generated inputs (0)'
-"""
+"""The entries of ``pinbench``'s flags: deepsparse.benchmark's, pinbench's, the outputs', the
+server scenario's and the search's, and -s generate's (see ``cli.flag_table``)."""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
-from ..settings import (
-    AB_METRICS,
+from ...settings import (
     ARRIVALS,
     GRAPH_OPTIMIZATION_LEVELS,
     INSTANCE_MODES,
@@ -29,18 +13,13 @@ from ..settings import (
     PINNING_MODES,
     PRECISIONS,
     SPINNING_CHOICES,
-    SWEEP_TIME_S,
-    SWEEP_WARMUP_S,
     TOKEN_MODES,
 )
-from . import types
-from .actions import ListEngines, ShowVersion
-from .flags import Flag
+from .. import types
+from ..actions import ListEngines, ShowVersion
+from ..flags import Flag
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-_RUN: tuple[Flag, ...] = (
+PINBENCH_FLAGS: tuple[Flag, ...] = (
     # deepsparse.benchmark's flags, with its short and long names
     Flag(
         ("model_path",),
@@ -386,185 +365,3 @@ _RUN: tuple[Flag, ...] = (
         choices=TOKEN_MODES,
     ),
 )
-
-_SWEEP: tuple[Flag, ...] = (
-    # the axes of the grid
-    Flag(
-        ("models",),
-        "SweepSettings.models",
-        "as for pinbench: ONNX file, folder (without model.onnx: every .onnx file under it), "
-        "built-in name, zoo:, hf:",
-        nargs="+",
-        metavar="MODEL",
-    ),
-    Flag(
-        ("-e", "--engines", "--engine"),
-        "SweepSettings.engines",
-        "engines, e.g. onnxruntime,openvino (default {RunSettings.engine.engine})",
-        types.name_list,
-        dest="engines",
-    ),
-    Flag(
-        ("--cores", "-ncores", "--num_cores"),
-        "SweepSettings.cores",
-        'physical cores per point, e.g. "1, 4, max" (max: every core this process may use; '
-        "the default)",
-        types.cores_list,
-        dest="cores",
-    ),
-    Flag(
-        ("-s", "--scenario", "--scenarios"),
-        "SweepSettings.scenarios",
-        "async (default), elastic, sync, generate, or several: sync,async",
-        types.name_list,
-        dest="scenarios",
-    ),
-    Flag(
-        ("--batch", "--batch-sizes"),
-        "SweepSettings.batch_sizes",
-        "batch sizes, e.g. 1,8,32 (default {default})",
-        types.int_list,
-        dest="batch",
-    ),
-    Flag(
-        ("--streams",),
-        "SweepSettings.streams",
-        "numbers of streams, e.g. 1,2,4 (default: the divisors of the cores and the powers of "
-        "two up to them; sync runs 1)",
-        types.int_list,
-    ),
-    Flag(
-        ("--prompt-tokens",),
-        "SweepSettings.prompt_tokens",
-        "-s generate: the requests' prompt tokens, e.g. 16,64 (as pinbench: "
-        "{RunSettings.generation.prompt_tokens})",
-        types.count_list,
-        metavar="P,...",
-    ),
-    Flag(
-        ("--new-tokens",),
-        "SweepSettings.new_tokens",
-        "-s generate: the requests' new tokens, e.g. 8,32 (as pinbench: "
-        "{RunSettings.generation.new_tokens})",
-        types.count_list,
-        metavar="N,...",
-    ),
-    Flag(
-        ("-seq_len", "--sequence_length", "--sequence-lengths"),
-        "SweepSettings.sequence_lengths",
-        "KV-cache decoders in the single-call scenarios: the forward pass's context, "
-        "e.g. 128,512 (as pinbench -seq_len)",
-        types.int_list,
-        metavar="S,...",
-        dest="sequence_lengths",
-    ),
-    # the target, what every point shares, and the outputs
-    Flag(
-        ("--latency-slo",),
-        "SweepSettings.latency_slo_ms",
-        "e.g. 20ms: each model's best point must meet it",
-        types.latency_ms,
-        metavar="TIME",
-    ),
-    Flag(
-        ("--percentile",),
-        "SweepSettings.percentile",
-        "the latency percentile of the table, the frontier and the target ({default})",
-        types.percentile,
-        metavar="P",
-    ),
-    Flag(
-        ("-t", "--time"),
-        "SweepSettings.base.measure.time",
-        "seconds per configuration ({default})",
-        types.positive_float,
-        default=SWEEP_TIME_S,
-    ),
-    Flag(
-        ("-w", "--warmup_time"),
-        "SweepSettings.base.measure.warmup_time",
-        "seconds of warmup ({default}), or auto: until the throughput settles (see pinbench -h)",
-        types.warmup_time,
-        default=SWEEP_WARMUP_S,
-    ),
-    Flag(
-        ("-pin", "--thread_pinning"),
-        "SweepSettings.base.layout.thread_pinning",
-        choices=PINNING_MODES,
-    ),
-    Flag(
-        ("--instances",),
-        "SweepSettings.base.layout.instances",
-        "as for pinbench ({default})",
-        choices=INSTANCE_MODES,
-    ),
-    Flag(
-        ("-x", "--export_path"),
-        help="write the sweep as JSON",
-        parse=types.output_file,
-        own="sweep.export_path",
-    ),
-    Flag(
-        ("--csv",),
-        help="write every point as one CSV (deepsparse.benchmark_sweep's columns; the Model "
-        "column tells models apart)",
-        parse=types.output_file,
-        metavar="FILE.csv",
-        own="sweep.csv",
-    ),
-    Flag(
-        ("--csv-dir",),
-        help="write one CSV per model into DIR, as deepsparse.benchmark_sweep did",
-        parse=types.output_folder,
-        metavar="DIR",
-        own="sweep.csv_dir",
-    ),
-    Flag(
-        ("--plot",),
-        help="draw the sweep",
-        parse=types.output_file,
-        metavar="FILE.png",
-        own="sweep.plot",
-    ),
-    Flag(("-q", "--quiet"), help="only the table, no logs", action="store_true", own="sweep.quiet"),
-)
-
-_AB: tuple[Flag, ...] = (
-    Flag(("--a",), help="side A's own flags, quoted", metavar="FLAGS", own="ab.a"),
-    Flag(("--b",), help="side B's own flags, quoted", metavar="FLAGS", own="ab.b"),
-    Flag(
-        ("-r", "--rounds"),
-        "AbSettings.rounds",
-        "rounds, each one run of A and one of B ({default})",
-        types.positive_int,
-    ),
-    Flag(
-        ("--metric",),
-        "AbSettings.metric",
-        "what is compared: items_per_sec (default), median or mean latency; with -s "
-        "generate also ttft, tpot (mean ms), ttft_p99, tpot_p99, prefill_tokens_per_sec, "
-        "decode_tokens_per_sec, output_tokens_per_sec",
-        choices=AB_METRICS,
-    ),
-    Flag(("--alpha",), "AbSettings.alpha", "significance level ({default})", types.level),
-    Flag(
-        ("--fail-if-slower",),
-        help="exit 1 when B is worse than A by PCT%% or more and significantly",
-        parse=types.percent,
-        metavar="PCT",
-        own="ab.fail_if_slower",
-    ),
-    Flag(
-        ("-x", "--export_path"),
-        help="write both sides' runs as JSON",
-        parse=types.output_file,
-        own="ab.export_path",
-    ),
-)
-
-FLAGS: dict[str, Flag] = {flag.key: flag for flag in (*_RUN, *_SWEEP, *_AB)}
-
-
-def pick(keys: Iterable[str]) -> list[Flag]:
-    """The entries of ``keys``, in that order (a command's flags, as its --help lists them)."""
-    return [FLAGS[key] for key in keys]
