@@ -84,12 +84,14 @@ class Flag:
         return (longs or list(self.names))[0].lstrip("-").replace("-", "_")
 
     def flag_default(self) -> Any:
-        """The default as argparse holds it: a word for a flag with words."""
-        if self.default is FROM_FIELD:
-            assert self.field is not None, f"{self.names}: no field to take a default from"
+        """The default as argparse holds it: a word for a flag with words; None for a flag that
+        fills no field (argparse's own: None, or False for a switch)."""
+        if self.default is not FROM_FIELD:
+            value = self.default
+        elif self.field is not None:
             value = default_at(self.field)
         else:
-            value = self.default
+            return None
         if self.words is not None:
             return next(word for word, v in self.words.items() if v == value)
         return value
