@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ ROOTS: dict[str, type] = {c.__name__: c for c in (RunSettings, SweepSettings, Ab
 T = TypeVar("T")
 
 
+@functools.cache  # the flag table asks for each path while it builds a parser
 def field_at(path: str) -> dataclasses.Field[Any]:
     """The dataclass field at ``path``; KeyError naming the path when there is none."""
     root, *names = path.split(".")
@@ -33,15 +35,21 @@ def field_at(path: str) -> dataclasses.Field[Any]:
         raise KeyError(f"{path}: not a field path from {', '.join(ROOTS)}")
     found: dataclasses.Field[Any] | None = None
     for name in names:
-        if not dataclasses.is_dataclass(owner):
+        if not (isinstance(owner, type) and dataclasses.is_dataclass(owner)):
             raise KeyError(f"{path}: {name} is below a field that is not a settings group")
         fields = {f.name: f for f in dataclasses.fields(owner)}
         if name not in fields:
             raise KeyError(f"{path}: {getattr(owner, '__name__', owner)} has no field {name}")
         found = fields[name]
-        owner = typing.get_type_hints(owner).get(name)
+        owner = _hints(owner).get(name)
     assert found is not None
     return found
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The class's field annotations, evaluated (they are text under postponed evaluation)."""
+    return typing.get_type_hints(cls)
 
 
 def default_at(path: str) -> Any:
