@@ -89,6 +89,8 @@ SECTIONS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
             "RunSettings.layout.isolation",
             "RunSettings.measure.roofline",
             "RunSettings.measure.bandwidth_mib",
+            "RunSettings.measure.counters",
+            "RunSettings.measure.energy_baseline",
             "RunSettings.measure.iteration_timeout",
             "RunSettings.measure.max_samples",
             "pinbench.debug",

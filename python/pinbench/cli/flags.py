@@ -63,6 +63,7 @@ class Flag:
     words: Mapping[str, Any] | None = None  # flag word -> the field's value (a settings constant)
     default: Any = FROM_FIELD  # a settings constant where the field's default is not the flag's
     own: str | None = None  # "pinbench.quiet": the key of a flag that fills no settings field
+    exclusive: str | None = None  # flags of one name here: at most one of them may be given
 
     @property
     def key(self) -> str:
@@ -108,6 +109,7 @@ class Flag:
         return _PLACEHOLDER.sub(fill, self.help)
 
     def add_to(self, parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+        """Adds the flag to ``parser`` (or a group of it), its default and choices filled in."""
         options: dict[str, Any] = {}
         if self.parse is not None:
             options["type"] = self.parse
@@ -150,10 +152,18 @@ def add_flags(
     flags: Iterable[Flag],
     title: str | None = None,
 ) -> None:
-    """Adds ``flags`` to ``parser``, in an argument group of that title when one is given."""
+    """Adds ``flags`` to ``parser``, in an argument group of that title when one is given; the
+    flags of one ``exclusive`` name in one mutually exclusive group."""
     target = parser.add_argument_group(title) if title else parser
+    exclusive: dict[str, argparse._MutuallyExclusiveGroup] = {}
     for flag in flags:
-        flag.add_to(target)
+        if flag.exclusive is None:
+            flag.add_to(target)
+        else:
+            group = exclusive.get(flag.exclusive)
+            if group is None:
+                group = exclusive[flag.exclusive] = target.add_mutually_exclusive_group()
+            flag.add_to(group)
 
 
 def fields_under(root: str, flags: Iterable[Flag], args: argparse.Namespace) -> dict[str, Any]:

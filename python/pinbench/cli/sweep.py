@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError, UsageError
-from ..settings import RunSettings, SweepSettings, with_fields
+from ..settings import FleetSettings, RunSettings, SweepSettings, default_at, with_fields
 from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_logging
 from .flag_table import pick
 from .flags import add_flags, fields_under
@@ -31,36 +31,57 @@ examples:
   pinbench sweep models/ -s sync --cores "1, 4, max" --batch 1,16,32 --csv-dir results/
   pinbench sweep decoder.onnx -s generate --prompt-tokens 16,64 --new-tokens 8 --streams 1
   pinbench sweep decoder.onnx -s sync -seq_len 128,512 --batch 1,4
+  pinbench sweep models/ --cluster ray://head:10001 --every-host -x fleet.json
+  pinbench sweep models/ --cluster slurm --slurm-partitions c7i,c8g --every-host -x fleet.json
 """
 
 
-# The command's flags by their entries in cli.flag_table, in --help's order. The
+# The command's flags by their entries in cli.flag_table, in --help's order: (group, keys). The
 # SweepSettings.base.* entries are the sweep's own versions of pinbench's flags (its point time,
 # its help); the RunSettings.* ones are pinbench's, filling the base of every point.
-KEYS: tuple[str, ...] = (
-    "SweepSettings.models",
-    "SweepSettings.engines",
-    "SweepSettings.cores",
-    "SweepSettings.scenarios",
-    "SweepSettings.batch_sizes",
-    "SweepSettings.streams",
-    "SweepSettings.prompt_tokens",
-    "SweepSettings.new_tokens",
-    "SweepSettings.sequence_lengths",
-    "SweepSettings.latency_slo_ms",
-    "SweepSettings.percentile",
-    "SweepSettings.base.measure.time",
-    "SweepSettings.base.measure.warmup_time",
-    "SweepSettings.base.layout.thread_pinning",
-    "SweepSettings.base.layout.instances",
-    "RunSettings.inputs.seed",
-    "sweep.export_path",
-    "sweep.csv",
-    "sweep.csv_dir",
-    "sweep.plot",
-    "sweep.quiet",
-    "pinbench.debug",
+SECTIONS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
+    (
+        None,
+        (
+            "SweepSettings.models",
+            "SweepSettings.engines",
+            "SweepSettings.cores",
+            "SweepSettings.scenarios",
+            "SweepSettings.batch_sizes",
+            "SweepSettings.streams",
+            "SweepSettings.prompt_tokens",
+            "SweepSettings.new_tokens",
+            "SweepSettings.sequence_lengths",
+            "SweepSettings.latency_slo_ms",
+            "SweepSettings.percentile",
+            "SweepSettings.base.measure.time",
+            "SweepSettings.base.measure.warmup_time",
+            "SweepSettings.base.layout.thread_pinning",
+            "SweepSettings.base.layout.instances",
+            "RunSettings.inputs.seed",
+            "SweepSettings.base.measure.counters",
+            "sweep.export_path",
+            "sweep.csv",
+            "sweep.csv_dir",
+            "sweep.plot",
+            "sweep.quiet",
+            "pinbench.debug",
+        ),
+    ),
+    (
+        "fleet (docs/fleet.md)",
+        (
+            "SweepSettings.fleet.cluster",
+            "SweepSettings.fleet.mode",
+            "sweep.every_host",
+            "SweepSettings.fleet.slurm_partitions",
+            "SweepSettings.fleet.slurm_hosts",
+            "SweepSettings.fleet.slurm_timeout_min",
+            "SweepSettings.fleet.slurm_folder",
+        ),
+    ),
 )
+KEYS: tuple[str, ...] = tuple(key for _, keys in SECTIONS for key in keys)
 
 
 def build_parser() -> OneLineParser:
@@ -73,7 +94,8 @@ def build_parser() -> OneLineParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    add_flags(p, pick(KEYS))
+    for title, keys in SECTIONS:
+        add_flags(p, pick(keys), title)
     return p
 
 
@@ -86,7 +108,19 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSe
         "command_line": ("pinbench", "sweep", *argv),
     }
     grid = {k: v for k, v in fields_under("SweepSettings", flags, args).items() if "." not in k}
+    grid["fleet"] = fleet_from_args(args)
     return with_fields(SweepSettings(with_fields(RunSettings(args.models[0]), base)), grid)
+
+
+def fleet_from_args(args: argparse.Namespace) -> FleetSettings | None:
+    """The FleetSettings of a command line; None without --cluster."""
+    given = fields_under("SweepSettings.fleet", pick(KEYS), args)
+    cluster = given.pop("cluster")
+    if cluster is None:
+        if any(v != default_at(f"SweepSettings.fleet.{k}") for k, v in given.items()):
+            raise UsageError("--every-host and the --slurm-* flags need --cluster")
+        return None
+    return with_fields(FleetSettings(cluster=cluster), given)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -42,6 +42,8 @@ def field_at(path: str) -> dataclasses.Field[Any]:
             raise KeyError(f"{path}: {getattr(owner, '__name__', owner)} has no field {name}")
         found = fields[name]
         owner = _hints(owner).get(name)
+        # an optional group (FleetSettings | None): its fields are the group's
+        owner = next((a for a in typing.get_args(owner) if dataclasses.is_dataclass(a)), owner)
     assert found is not None
     return found
 

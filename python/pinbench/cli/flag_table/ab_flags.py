@@ -21,7 +21,8 @@ AB_FLAGS: tuple[Flag, ...] = (
         "AbSettings.metric",
         "what is compared: items_per_sec (default), median or mean latency; with -s "
         "generate also ttft, tpot (mean ms), ttft_p99, tpot_p99, prefill_tokens_per_sec, "
-        "decode_tokens_per_sec, output_tokens_per_sec",
+        "decode_tokens_per_sec, output_tokens_per_sec; with counters ipc, cpu_ms_per_inference, "
+        "joules_per_inference (where the PMU and RAPL allow)",
         choices=AB_METRICS,
     ),
     Flag(("--alpha",), "AbSettings.alpha", "significance level ({default})", types.level),

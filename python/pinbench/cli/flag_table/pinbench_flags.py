@@ -7,6 +7,7 @@ import argparse
 
 from ...settings import (
     ARRIVALS,
+    COUNTER_MODES,
     GRAPH_OPTIMIZATION_LEVELS,
     INSTANCE_MODES,
     ISOLATION_MODES,
@@ -224,6 +225,23 @@ PINBENCH_FLAGS: tuple[Flag, ...] = (
         "cache, at least 64)",
         types.positive_int,
         metavar="MIB",
+    ),
+    Flag(  # docs/counters.md
+        ("--counters",),
+        "RunSettings.measure.counters",
+        "what each stream counts over its window: auto (default) = software events, and "
+        "hardware events (cycles, instructions, cache and branch misses) where the PMU allows; "
+        "all = the same, a warning when one cannot be counted; software; off (no counters, "
+        "no energy)",
+        choices=COUNTER_MODES,
+    ),
+    Flag(
+        ("--energy-baseline",),
+        "RunSettings.measure.energy_baseline",
+        "read the idle power for SEC seconds before the run and give the energy above it "
+        "too (RAPL; 0 = no baseline)",
+        types.non_negative_float,
+        metavar="SEC",
     ),
     Flag(
         ("--iteration-timeout",),

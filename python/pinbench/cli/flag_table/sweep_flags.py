@@ -4,7 +4,15 @@ versions of pinbench's flags, filling the base of every point."""
 
 from __future__ import annotations
 
-from ...settings import INSTANCE_MODES, PINNING_MODES, SWEEP_TIME_S, SWEEP_WARMUP_S
+from ...settings import (
+    COUNTER_MODES,
+    FLEET_MODES,
+    INSTANCE_MODES,
+    PINNING_MODES,
+    SWEEP_TIME_S,
+    SWEEP_WARMUP_S,
+    SweepSettings,
+)
 from .. import types
 from ..flags import Flag
 
@@ -120,6 +128,12 @@ SWEEP_FLAGS: tuple[Flag, ...] = (
         choices=INSTANCE_MODES,
     ),
     Flag(
+        ("--counters",),
+        "SweepSettings.base.measure.counters",
+        "what each point's streams count (as for pinbench; {default})",
+        choices=COUNTER_MODES,
+    ),
+    Flag(
         ("-x", "--export_path"),
         help="write the sweep as JSON",
         parse=types.output_file,
@@ -148,4 +162,63 @@ SWEEP_FLAGS: tuple[Flag, ...] = (
         own="sweep.plot",
     ),
     Flag(("-q", "--quiet"), help="only the table, no logs", action="store_true", own="sweep.quiet"),
+    # where the points run when not here (pinbench.search.fleet; docs/fleet.md): no --cluster,
+    # no fleet (SweepSettings.fleet's default); the other fleet flags fill FleetSettings
+    Flag(
+        ("--cluster",),
+        "SweepSettings.fleet.cluster",
+        "run the points on a cluster, one point per host at a time: ray (the cluster "
+        "running here, ray start --head), ray://HOST:PORT or HOST:PORT (join one), slurm "
+        "(submitit, exclusive nodes) or slurm:local (submitit's local executor); needs "
+        "pip install 'pinbench[ray]' or 'pinbench[slurm]'",
+        metavar="WHERE",
+        default=SweepSettings.fleet,
+    ),
+    Flag(
+        ("--spread",),
+        "SweepSettings.fleet.mode",
+        "divide the grid among identical hosts (the default)",
+        dest="fleet_mode",
+        action="store_const",
+        const=FLEET_MODES[0],
+        exclusive="fleet mode",
+    ),
+    Flag(
+        ("--every-host",),
+        help="run the whole grid on each kind of host, to compare them",
+        dest="fleet_mode",
+        action="store_const",
+        const=FLEET_MODES[1],
+        exclusive="fleet mode",
+        own="sweep.every_host",  # sets --spread's field: the fleet's mode
+    ),
+    Flag(
+        ("--slurm-partitions",),
+        "SweepSettings.fleet.slurm_partitions",
+        "--cluster slurm: the partitions, each a kind of host (default: the default one)",
+        types.name_list,
+        metavar="P,...",
+    ),
+    Flag(
+        ("--slurm-hosts",),
+        "SweepSettings.fleet.slurm_hosts",
+        "--cluster slurm: exclusive nodes held at once per partition ({default})",
+        int,
+        metavar="N",
+    ),
+    Flag(
+        ("--slurm-timeout",),
+        "SweepSettings.fleet.slurm_timeout_min",
+        "--cluster slurm: each job's time limit in minutes ({default})",
+        int,
+        metavar="MIN",
+        dest="slurm_timeout",
+    ),
+    Flag(
+        ("--slurm-folder",),
+        "SweepSettings.fleet.slurm_folder",
+        "--cluster slurm: the folder submitit writes its job files and logs into ({default})",
+        types.output_folder,
+        metavar="DIR",
+    ),
 )
