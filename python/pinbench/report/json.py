@@ -23,8 +23,8 @@ from ..base.shapes import parse_input_shapes
 from ..base.stats import CONFIDENCE, DEEPSPARSE_PERCENTILES, percentile_key
 from ..base.version import pinbench_version
 from ..result.config import DEEPSPARSE_SCENARIO
-from ..result.search import QPS_HEADROOM
 from ..result.server import MIN_QUERIES_FOR_RATE
+from ..result.tuning import QPS_HEADROOM
 from .roofline import roofline_dict
 
 if TYPE_CHECKING:
@@ -39,9 +39,10 @@ if TYPE_CHECKING:
     from ..result.profile import Profile
     from ..result.record import Result, StreamFigures
     from ..result.repetitions import Across, RepetitionFigures, Repetitions
-    from ..result.search import QpsSearch, QpsTrial, StreamTuning, Sweep, SweepPoint
+    from ..result.search import Sweep, SweepPoint
     from ..result.server import ServerFigures
     from ..result.startup import Startup
+    from ..result.tuning import QpsSearch, QpsTrial, StreamTuning
     from ..settings import RunSettings
 
 # History in docs/results.md. 3: the requested settings beside what ran.

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from ..engines.base import Engine, Step
     from ..result.measurement import Measurement
     from ..result.record import Result
-    from ..result.search import StreamTuning
+    from ..result.tuning import StreamTuning
     from ..settings import RunSettings
     from .layout import Layout
     from .prepare import Prepared

@@ -18,7 +18,7 @@ from .auto_streams import choose_layout
 
 if TYPE_CHECKING:
     from ..result.record import Result
-    from ..result.search import StreamTuning
+    from ..result.tuning import StreamTuning
     from ..run.layout import Layout
     from ..run.prepare import Prepared
     from ..settings import RunSettings

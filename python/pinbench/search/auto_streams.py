@@ -24,14 +24,8 @@ from typing import TYPE_CHECKING
 from ..base.errors import Interrupted, RunError, UsageError
 from ..base.logs import log
 from ..base.stats import throughput_ci
-from ..result.search import (
-    TIE_TOLERANCE,
-    StreamProbe,
-    StreamTuning,
-    cores_label,
-    overlaps,
-    runner_up,
-)
+from ..result.search import overlaps, runner_up
+from ..result.tuning import TIE_TOLERANCE, StreamProbe, StreamTuning, cores_label
 from ..result.validity import GIL_SHARE_LIMIT
 from ..run.assemble import weights
 from ..run.execute import Window, measure_layout, plan, ready

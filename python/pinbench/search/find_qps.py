@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ..base.errors import Interrupted, RunError
 from ..base.logs import log, quiet_logs
 from ..result.generation import request_latencies_ms, request_times_ms
-from ..result.search import (
+from ..result.tuning import (
     QPS_HEADROOM,
     QPS_MAX_TRIALS,
     QPS_TOLERANCE,
