@@ -54,7 +54,7 @@ class EngineInstance:
 
 @dataclass(frozen=True)
 class InstancePlan:
-    """Which engine instance each stream steps (``pinbench.run.instances.plan_instances``)."""
+    """Which engine instance each stream steps (``pinbench.run.layout.plan_instances``)."""
 
     requested: str  # --instances: auto | stream | node
     instances: tuple[EngineInstance, ...]
