@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError, shorten
+from .input_spec import Dim, InputSpec, numpy_dtype
 from .onnx_decode import GraphInfo, ModelInfo, NodeInfo, TensorInfo, read_model_info
 from .onnx_wire import WireError
-from .spec import Dim, InputSpec, numpy_dtype
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

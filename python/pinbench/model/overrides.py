@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 from ..base.errors import MESSAGE_ROOM, RunError, UsageError, gist, shorten
 from .dims import plan_specs
 from .graph import dims_of, external_locations
+from .input_spec import Dim, InputSpec
 from .onnx_encode import write_with_shapes
 from .onnx_wire import WireError
-from .spec import Dim, InputSpec
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
