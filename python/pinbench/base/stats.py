@@ -45,6 +45,8 @@ _EXACT_BINOMIAL_MAX_N = 1000
 _MIN_BATCHES = 10
 _MAX_BATCHES = 60
 _MIN_ITERATIONS_PER_BATCH = 5
+# Slice widths of the throughput charts, in seconds: the widest that gives 10 slices is used.
+READABLE_SLICE_SECONDS: tuple[float, ...] = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
 
 
 @dataclass(frozen=True)
@@ -284,27 +286,75 @@ def work_done(
     return done + frac
 
 
+def slice_edges(window_ns: tuple[int, int], slices: int) -> NDArray[np.int64]:
+    """The edges (ns) of ``slices`` equal slices of the window, its ends exact.
+
+    >>> slice_edges((0, 10), 4).tolist()
+    [0, 2, 5, 8, 10]
+    """
+    edges = np.linspace(window_ns[0], window_ns[1], slices + 1).round().astype(np.int64)
+    edges[0], edges[-1] = window_ns
+    return edges
+
+
+def readable_slice_edges(window_ns: tuple[int, int]) -> tuple[NDArray[np.int64], float]:
+    """Edges (ns) of slices of a round width for a chart, and that width in seconds: the widest
+    of ``READABLE_SLICE_SECONDS`` that gives at least 10 slices (a tenth of the window when none
+    does), a sliver under a fifth of a slice at the end folded into the last slice.
+
+    REQUIRES: the window is not empty.
+
+    >>> edges, width = readable_slice_edges((0, 2_020_000_000))
+    >>> width, edges.size - 1, int(edges[-1] - edges[-2])
+    (0.2, 10, 220000000)
+    """
+    seconds = (window_ns[1] - window_ns[0]) / 1e9
+    width = next((w for w in READABLE_SLICE_SECONDS if seconds / w >= 10), seconds / 10)
+    offsets = np.arange(0.0, seconds, width)
+    if seconds - offsets[-1] < 0.2 * width and offsets.size > 1:
+        offsets = offsets[:-1]
+    offsets = np.append(offsets, seconds)
+    edges = window_ns[0] + np.round(offsets * 1e9).astype(np.int64)
+    edges[-1] = window_ns[1]
+    return edges, width
+
+
+def slice_rates(
+    streams: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
+    edges_ns: NDArray[np.int64],
+    weights: Sequence[float] | None = None,
+) -> NDArray[np.float64]:
+    """Iterations per second of each stream (rows) in each slice between ``edges_ns`` (columns).
+
+    ``streams`` holds each stream's (starts_ns, ends_ns); an iteration in flight at an edge is
+    split by its elapsed fraction (``work_done``), so a stream's slices average to its
+    iterations / window. ``weights`` scale each stream's count: iterations per stored sample
+    when samples were capped. Every throughput-over-time figure (batch means, the plots) is
+    these rates.
+    """
+    seconds = np.diff(edges_ns) / 1e9
+    rates = np.zeros((len(streams), max(int(edges_ns.size) - 1, 0)), dtype=np.float64)
+    for i, (starts, ends) in enumerate(streams):
+        done = work_done(starts, ends, edges_ns) * (1.0 if weights is None else weights[i])
+        rates[i] = np.diff(done) / seconds
+    return rates
+
+
 def batch_rates(
     streams: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
     window_ns: tuple[int, int],
     batches: int,
     weights: Sequence[float] | None = None,
 ) -> NDArray[np.float64]:
-    """Iterations per second of all streams together in ``batches`` equal slices of the window.
-
-    ``streams`` holds each stream's (starts_ns, ends_ns); their mean is iterations / window.
-    ``weights`` scale each stream's count: iterations per stored sample when samples were capped.
+    """Iterations per second of all streams together in ``batches`` equal slices of the window
+    (``slice_rates`` summed over the streams); their mean is iterations / window.
     """
     if batches < 1 or window_ns[1] <= window_ns[0]:
         return np.empty(0, dtype=np.float64)
-    edges = np.linspace(window_ns[0], window_ns[1], batches + 1).round().astype(np.int64)
-    edges[0], edges[-1] = window_ns
-    total = np.zeros(batches + 1, dtype=np.float64)
-    for i, (starts, ends) in enumerate(streams):
-        total += work_done(starts, ends, edges) * (1.0 if weights is None else weights[i])
-    seconds = np.diff(edges) / 1e9
-    rates: NDArray[np.float64] = np.diff(total) / seconds
-    return rates
+    total: NDArray[np.float64] = slice_rates(streams, slice_edges(window_ns, batches), weights).sum(
+        axis=0
+    )
+    return total
 
 
 def throughput_ci(
