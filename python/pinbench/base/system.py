@@ -201,18 +201,44 @@ def available_memory(*, sysfs_root: str = "/sys", proc_root: str = "/proc") -> i
     return found
 
 
+def governor_lets_clocks_vary(governor: str | None) -> bool:
+    """True when the cpufreq governor (one name, "mixed", or None when unknown) is known and is
+    not ``performance``: the rule that ``warnings_for`` and the verdict's ``governor`` note read.
+
+    >>> [governor_lets_clocks_vary(g) for g in ("performance", "powersave", "mixed", None)]
+    [False, True, True, False]
+    """
+    return governor is not None and governor != "performance"
+
+
+def load_limit(allowed_cpus: int) -> float:
+    """The 1-minute load average above which other work is likely to share the cores:
+    ``LOAD_PER_CPU_LIMIT`` runnable tasks per allowed CPU, and at least 1.0.
+
+    >>> load_limit(2), load_limit(64)
+    (1.0, 16.0)
+    """
+    return max(1.0, LOAD_PER_CPU_LIMIT * allowed_cpus)
+
+
+def load_too_high(load: float, allowed_cpus: int) -> bool:
+    """True when ``load`` (a 1-minute load average) exceeds ``load_limit`` for a known number of
+    allowed CPUs: the rule that ``warnings_for`` and the verdict's ``load_at_start`` note read."""
+    return allowed_cpus > 0 and load > load_limit(allowed_cpus)
+
+
 def warnings_for(env: Environment) -> list[str]:
     """Return one-line reasons why numbers measured in ``env`` may be off; empty when none."""
     out: list[str] = []
     n_allowed = len(env.allowed_cpus)
-    if env.governor is not None and env.governor != "performance":
+    if governor_lets_clocks_vary(env.governor):
         what = "differ between CPUs" if env.governor == "mixed" else f"is '{env.governor}'"
         out.append(
             f"CPU frequency governor {what}, not 'performance': clock speeds may vary during the "
             "run (e.g. `cpupower frequency-set -g performance`)"
         )
     load = env.load_average[0]
-    if n_allowed and load > max(1.0, LOAD_PER_CPU_LIMIT * n_allowed):
+    if load_too_high(load, n_allowed):
         out.append(
             f"load average is {load:.2f} for {n_allowed} allowed CPU(s): other work may share the "
             "cores and slow the run"
