@@ -4,7 +4,7 @@ built on the pinned stream threads, the window measured, the result assembled.
 Example::
 
     >>> with prepare(settings) as p:  # doctest: +SKIP
-    ...     result = execute(p, settings, plan(p, settings))
+    ...     result = execute(p, settings, layout_for(p, settings))
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class StreamFailed(RunError):
         self.result: Result | None = None
 
 
-def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = None) -> Layout:
+def layout_for(prepared: Prepared, settings: RunSettings, num_streams: int | None = None) -> Layout:
     """The layout of ``settings`` on this machine; ``num_streams`` overrides the settings' (for
     probes). UsageError when it cannot run here."""
     lay, cls = settings.layout, prepared.engine_class
@@ -98,7 +98,7 @@ class Window:
     warmup_max: float = WARMUP_MAX_S
 
 
-def ready(prepared: Prepared, layout: Layout) -> Engine:
+def checked_engine(prepared: Prepared, layout: Layout) -> Engine:
     """Everything that can be checked before ``layout`` runs, checked: every stream's inputs
     fit in memory (RunError), and a fresh engine of the prepared class accepts its options and
     the layout (UsageError or RunError). Returns that engine, prepared for ``layout``."""
@@ -151,8 +151,8 @@ def measure_layout(
     marks: dict[str, int] | None = None,
     build: BuildLog | None = None,
 ) -> tuple[Engine, Measurement]:
-    """``engine`` (made ``ready`` for ``layout``), its instances built on ``layout``'s pinned
-    threads (or, with process isolation, in each stream's worker process), measured over
+    """``engine`` (from ``checked_engine`` for ``layout``), its instances built on ``layout``'s
+    pinned threads (or, with process isolation, in each stream's worker process), measured over
     ``window``. Engine failures raise as one-line errors; StreamFailed once measuring began.
     ``marks`` gets the start-up mark ``engine`` (when the runner started); ``build`` what the
     stream factories did, and the process's memory before them."""
@@ -213,7 +213,7 @@ def execute(
             server.qps, meas.time, distribution=server.arrivals, seed=settings.inputs.seed
         )
     marks: dict[str, int] = {"searches": clock.monotonic_ns()}
-    engine = ready(prepared, layout)
+    engine = checked_engine(prepared, layout)
     bandwidth = run_bandwidth(prepared.topology, layout, meas)  # after the checks, before the run
     prepared.announce()
     _log_plan(layout, prepared, settings)

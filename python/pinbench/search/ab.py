@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..base.errors import UsageError
 from ..base.logs import log, quiet_logs
 from ..result.ab import GENERATION_METRICS, AbResult, compare_paired, metric_value, round_order
-from ..run.execute import execute, plan
+from ..run.execute import execute, layout_for
 from ..run.prepare import prepare
 from .auto_streams import choose_layout
 
@@ -102,4 +102,4 @@ def check_metric(metric: str, sides: dict[str, RunSettings]) -> None:
 def _layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, StreamTuning | None]:
     if settings.auto_streams:
         return choose_layout(prepared, settings)
-    return plan(prepared, settings), None
+    return layout_for(prepared, settings), None

@@ -27,8 +27,8 @@ from ..base.stats import throughput_ci
 from ..result.search import overlaps, runner_up
 from ..result.tuning import TIE_TOLERANCE, StreamProbe, StreamTuning, cores_label
 from ..result.validity import GIL_SHARE_LIMIT
-from ..run.assemble import weights
-from ..run.execute import Window, measure_layout, plan, ready
+from ..run.assemble import iterations_per_sample
+from ..run.execute import Window, checked_engine, layout_for, measure_layout
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -65,7 +65,7 @@ def probe_for(layout: Layout, m: Measurement, batch_size: int) -> StreamProbe:
     """A StreamProbe from a probe's measurement."""
     lat = m.latency
     pairs = [(s.starts_ns, s.ends_ns) for s in m.streams]
-    lo, hi = throughput_ci(pairs, m.window_ns, weights=weights(m.streams))
+    lo, hi = throughput_ci(pairs, m.window_ns, weights=iterations_per_sample(m.streams))
     return StreamProbe(
         num_streams=layout.num_streams,
         cores_per_stream=tuple(s.threads for s in layout.streams),
@@ -158,16 +158,16 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
 
     def run_probe(layout: Layout, warmup: float, seconds: float) -> Measurement:
         window = Window(warmup, seconds, max_samples=PROBE_MAX_SAMPLES)
-        engine = ready(prepared, layout)
+        engine = checked_engine(prepared, layout)
         prepared.announce()  # after the first probe's checks, before it runs
         return measure_layout(prepared, settings, layout, window, engine)[1]
 
     def plan_for(n: int, isolation: str) -> Layout:
         lay = dataclasses.replace(settings.layout, isolation=isolation)
-        return plan(prepared, dataclasses.replace(settings, layout=lay), n)
+        return layout_for(prepared, dataclasses.replace(settings, layout=lay), n)
 
     layout, tuning = auto_layout(
-        plan(prepared, settings),
+        layout_for(prepared, settings),
         plan_for,
         run_probe,
         batch_size=prepared.batch_size,

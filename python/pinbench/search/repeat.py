@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..base.logs import log, quiet_logs
 from ..result.repetitions import RepetitionFigures, summarize
 from ..result.validity import unstable_repetitions
-from ..run.execute import execute, plan
+from ..run.execute import execute, layout_for
 from .auto_streams import choose_layout
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def run_benchmark(
     if settings.auto_streams:
         layout, tuning = choose_layout(prepared, settings)
     else:
-        layout = plan(prepared, settings)  # execute logs it once its checks have passed
+        layout = layout_for(prepared, settings)  # execute logs it once its checks have passed
     repeat = settings.measure.repeat
     results: list[Result] = []
     for k in range(repeat):

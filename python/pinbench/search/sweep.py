@@ -50,7 +50,7 @@ from ..base.logs import log, quiet_logs
 from ..engines import engine_class
 from ..model.resolve import MODEL_FILE, resolve_model_path
 from ..result.search import Sweep, SweepModel, SweepPoint, overlaps, runner_up
-from ..run.execute import execute, plan
+from ..run.execute import execute, layout_for
 from ..run.layout import plan_layout
 from ..run.prepare import prepare
 from ..run.topology import topology
@@ -320,7 +320,7 @@ def _measure(
     with_engine = dataclasses.replace(prepared, engine_class=grid.classes[p.engine])
     try:
         with quiet_logs():
-            r = execute(with_engine, settings, plan(with_engine, settings))
+            r = execute(with_engine, settings, layout_for(with_engine, settings))
     except Exception as e:
         return _failed(p, sweep, e)
     return _point(r, p, sweep)
