@@ -40,8 +40,8 @@ from .run.execute import StreamFailed
 from .run.prepare import prepare
 from .run.profile import with_profile
 from .search.ab import run_ab as search_ab
+from .search.auto_streams import run_benchmark
 from .search.find_qps import find_qps as search_rate
-from .search.repeat import run_benchmark
 from .search.sweep import REMOTE, check_grid
 from .search.sweep import run_sweep as search_grid
 from .settings import (

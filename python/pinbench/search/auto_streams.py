@@ -29,11 +29,14 @@ from ..result.tuning import TIE_TOLERANCE, StreamProbe, StreamTuning, cores_labe
 from ..result.validity import GIL_SHARE_LIMIT
 from ..run.assemble import iterations_per_sample
 from ..run.execute import Window, checked_engine, layout_for, measure_layout
+from .repeat import run_repeated
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from ..result.measurement import Measurement
+    from ..result.record import Result
+    from ..run.execute import OnStart
     from ..run.layout import Layout
     from ..run.prepare import Prepared
     from ..settings import RunSettings
@@ -175,3 +178,21 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
         warmup=settings.measure.warmup_bound,  # -w auto: the probes' is fixed, short
     )
     return layout, tuning
+
+
+def run_benchmark(
+    prepared: Prepared, settings: RunSettings, *, on_start: OnStart | None = None
+) -> Result:
+    """One benchmark of ``settings`` over ``prepared``: with the streams it names, or those
+    ``-nstreams auto``'s probes choose; ``settings.measure.repeat`` times (``run_repeated``).
+
+    Example::
+
+        >>> result = run_benchmark(prepared, settings)  # doctest: +SKIP
+    """
+    tuning = None
+    if settings.auto_streams:
+        layout, tuning = choose_layout(prepared, settings)
+    else:
+        layout = layout_for(prepared, settings)  # execute logs it once its checks have passed
+    return run_repeated(prepared, settings, layout, auto_streams=tuning, on_start=on_start)

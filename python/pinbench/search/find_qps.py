@@ -43,7 +43,7 @@ from ..result.tuning import (
 )
 from ..result.validity import needed_iterations
 from ..settings import OutputSettings
-from .repeat import run_benchmark
+from .auto_streams import run_benchmark
 
 CONFIRMATIONS = 2  # runs of the full -t at the answer; each must meet the target
 STEP_DOWN = 0.95  # the rate after a missed confirmation, times the one that missed
