@@ -29,7 +29,7 @@ from ..result.tuning import TIE_TOLERANCE, StreamProbe, StreamTuning, cores_labe
 from ..result.validity import GIL_SHARE_LIMIT
 from ..run.assemble import iterations_per_sample
 from ..run.execute import Window, checked_engine, layout_for, measure_layout
-from .repeat import run_repeated
+from ..run.repeat import run_repeated
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 from ..base.logs import log, quiet_logs
 from ..result.repetitions import RepetitionFigures, summarize
 from ..result.validity import unstable_repetitions
-from ..run.execute import execute
+from .execute import execute
 
 if TYPE_CHECKING:
     from ..result.record import Result
     from ..result.tuning import StreamTuning
-    from ..run.execute import OnStart
-    from ..run.layout import Layout
-    from ..run.prepare import Prepared
     from ..settings import RunSettings
+    from .execute import OnStart
+    from .layout import Layout
+    from .prepare import Prepared
 
 
 def run_repeated(
