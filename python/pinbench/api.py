@@ -39,9 +39,9 @@ from .result.startup import StartMarks
 from .run.execute import StreamFailed
 from .run.prepare import prepare
 from .run.profile import with_profile
-from .search.ab import run_ab as search_ab
+from .search.ab import run_ab
 from .search.auto_streams import run_benchmark
-from .search.find_qps import find_qps as search_rate
+from .search.find_qps import search_rate
 from .search.sweep import REMOTE, check_grid
 from .search.sweep import run_sweep as search_grid
 from .settings import (
@@ -362,7 +362,7 @@ def ab(
         inputs = model_files([a.model, b.model], None, known_only=True, what="the model")
         inputs += [("the --data file", Path(x.inputs.data)) for x in (a, b) if x.inputs.data]
         guard_outputs([Output("-x", export_path)], inputs)
-    result = search_ab(a, b, rounds=rounds, metric=metric, alpha=alpha, flags=flags)
+    result = run_ab(a, b, rounds=rounds, metric=metric, alpha=alpha, flags=flags)
     if export_path:
         write_json_atomic(ab_document(result), export_path)
         log.info("A/B written to %s", export_path)

@@ -10,7 +10,7 @@ Example::
 from __future__ import annotations
 
 import sys
-import time as clock
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -165,7 +165,7 @@ def measure_layout(
     if build is not None:
         build.before = read_memory()  # the allocator in its build settings, no instance yet
     if marks is not None:
-        marks["engine"] = clock.monotonic_ns()
+        marks["engine"] = time.monotonic_ns()
     try:
         m = measure(
             make_step,
@@ -212,7 +212,7 @@ def execute(
         arrivals = arrival_schedule(
             server.qps, meas.time, distribution=server.arrivals, seed=settings.inputs.seed
         )
-    marks: dict[str, int] = {"searches": clock.monotonic_ns()}
+    marks: dict[str, int] = {"searches": time.monotonic_ns()}
     engine = checked_engine(prepared, layout)
     bandwidth = run_bandwidth(prepared.topology, layout, meas)  # after the checks, before the run
     prepared.announce()
@@ -221,7 +221,7 @@ def execute(
         on_start(meas.warmup_bound, meas.time)
     env = capture_environment().to_dict()  # before the run: the load average at the start
     started = _now_iso()
-    wall_start, steady_start = clock.time_ns(), _core.now_ns()
+    wall_start, steady_start = time.time_ns(), _core.now_ns()
     window = Window(
         meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain, meas.warmup_max
     )
@@ -240,7 +240,7 @@ def execute(
     if m.warmup_start_ns and m.measure_start_ns:
         start.mark("instances", m.warmup_start_ns)
         start.mark("warmup", m.measure_start_ns)
-    wall_end, steady_end = clock.time_ns(), _core.now_ns()
+    wall_end, steady_end = time.time_ns(), _core.now_ns()
     probe = _core.probe_clock(20_000)
     clock_marks = {
         "overhead_ns": probe.overhead_ns,

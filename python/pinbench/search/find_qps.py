@@ -193,7 +193,7 @@ def variant(
     )
 
 
-def find_qps(
+def search_rate(
     prepared: Prepared, settings: RunSettings, *, on_start: OnStart | None = None
 ) -> Result:
     """The final server run at the highest rate found, its ``config.find_qps`` holding the
