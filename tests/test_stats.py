@@ -11,17 +11,19 @@ from pinbench.base import stats
 from pinbench.base.stats import (
     DEEPSPARSE_PERCENTILES,
     PERCENTILES,
-    batch_count,
-    batch_rates,
     latency_stats,
     mann_whitney_u,
     mean_ci,
     median_ci,
     median_ci_ranks,
+    t_quantile,
+)
+from pinbench.base.throughput import (
+    batch_count,
+    batch_rates,
     readable_slice_edges,
     slice_edges,
     slice_rates,
-    t_quantile,
     throughput_ci,
     work_done,
 )

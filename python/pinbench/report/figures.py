@@ -111,7 +111,7 @@ def _over_time(run: RunDoc, streams: Sequence[StreamSamples]) -> str:
 def _throughput(run: RunDoc, streams: Sequence[StreamSamples]) -> str:
     import numpy as np
 
-    from ..base.stats import readable_slice_edges, slice_rates
+    from ..base.throughput import readable_slice_edges, slice_rates
 
     start = min(int(s.starts_ns[0]) for s in streams)
     end = max(int(s.ends_ns[-1]) for s in streams)

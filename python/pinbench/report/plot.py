@@ -228,7 +228,7 @@ def _rolling_median(x: Any, k: int) -> Any:
 def _throughput(ax: Any, result: Result) -> None:
     import numpy as np
 
-    from ..base.stats import readable_slice_edges, slice_rates
+    from ..base.throughput import readable_slice_edges, slice_rates
 
     m = result.measurement
     window = m.window_ns

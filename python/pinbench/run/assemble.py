@@ -6,15 +6,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..base.stats import (
-    Trend,
-    batch_count,
-    batch_rates,
-    cv,
-    throughput_ci,
-    trend,
-    trend_slices,
-)
+from ..base.stats import Trend, cv, trend
+from ..base.throughput import batch_count, batch_rates, throughput_ci, trend_slices
 from ..result.generation import GenerationFigures, generation_figures
 from ..result.memory import InstanceMemory, Memory, WorkerMemory
 from ..result.profile import OperatorRow, Profile
