@@ -157,11 +157,15 @@ Topology read_topology(const std::string& root, const std::vector<int>* allowed_
     Raw r{};
     r.id = id;
     r.socket = std::max(0, read_int_or(top + "/physical_package_id", 0));
-    r.core_id = read_int_or(top + "/core_id", id);
+    // core_cpus_list is the kernel's name since 5.x; thread_siblings_list the older one.
     std::string sib;
     const std::vector<int> siblings =
-        read_file(top + "/thread_siblings_list", &sib) ? parse_cpu_list(sib) : std::vector<int>{id};
+        read_file(top + "/core_cpus_list", &sib) || read_file(top + "/thread_siblings_list", &sib)
+            ? parse_cpu_list(sib)
+            : std::vector<int>{id};
     r.first_sibling = siblings.empty() ? id : siblings.front();
+    // Without core_id the sibling set alone names the core (never one core per thread).
+    r.core_id = read_int_or(top + "/core_id", r.first_sibling);
     const auto n = node_of.find(id);
     r.node = n == node_of.end() ? 0 : n->second;
     // Siblings share their core's type: the first sibling's, else the CPU's own.
