@@ -26,12 +26,13 @@ from pinbench.base.cpu_time import (
     read_thread_ticks,
 )
 from pinbench.base.stats import LatencyStats, mann_kendall, trend
-from pinbench.base.system import capture_environment, warnings_for
+from pinbench.base.system import warnings_for
 from pinbench.result import validity
 from pinbench.result.frequency import CpuFrequency, Frequencies
 from pinbench.result.interference import Interference, masks_during, measure_interference
 from pinbench.result.measurement import Measurement, StreamMeasurement, Totals
 from pinbench.result.validity import Reason, Validity
+from pinbench.run.environment import capture_environment
 from pinbench.run.sampler import WindowSampler
 
 from made_results import squeezenet_async

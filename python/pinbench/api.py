@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from .base.errors import RunError, UsageError
 from .base.files import Output, guard_outputs, write_json_atomic
 from .base.logs import log
-from .base.system import capture_environment
 from .model.graph import external_locations_of_file
 from .model.resolve import resolve_model_path
 from .report.csvfile import per_model_paths
@@ -36,6 +35,7 @@ from .report.plot import plot_output
 from .result.ab import METRICS
 from .result.samples import samples_output, write_samples
 from .result.startup import StartMarks
+from .run.environment import capture_environment
 from .run.execute import StreamFailed
 from .run.prepare import prepare
 from .run.profile import with_profile

@@ -23,7 +23,7 @@ from ..base.errors import PinbenchError, RunError, UsageError, gist
 from ..base.logs import log
 from ..base.process import read_memory
 from ..base.shapes import parse_input_shapes
-from ..base.system import available_memory, capture_environment
+from ..base.system import available_memory
 from ..model.inputs import check_inputs_fit
 from ..result.config import KvCacheRecord, RunConfig
 from ..result.frequency import measure_frequencies
@@ -33,6 +33,7 @@ from ..result.server import server_warnings
 from ..settings import WARMUP_MAX_S
 from .assemble import assemble
 from .bandwidth import run_bandwidth, with_roofline
+from .environment import capture_environment
 from .instances import BuildLog, step_factory
 from .layout import plan_layout
 from .measure import StreamError, measure
