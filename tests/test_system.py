@@ -15,6 +15,8 @@ import pinbench
 from pinbench.base.system import Environment, parse_cpu_list, warnings_for
 from pinbench.run.environment import capture_environment
 
+from conftest import sysfs
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -142,6 +144,15 @@ def test_the_cpu_counts_are_the_native_topology_readers(tmp_path: Path) -> None:
     assert env.physical_cores == len(topo.cores) == 2 and env.smt_active is True
     env = capture_environment(sysfs_root=str(tmp_path / "none"), proc_root=str(proc))
     assert env.physical_cores == 4 and env.smt_active is False  # cpuinfo's four cores
+
+
+def test_the_record_counts_the_whole_machine_not_the_cgroups_share() -> None:
+    """A cpuset cgroup limits what the planner may use (8 of 16 cores), not what the machine
+    has."""
+    root = sysfs("cgroup_2s")
+    env = capture_environment(sysfs_root=root, proc_root=root)
+    assert (env.physical_cores, env.logical_cpus) == (16, 32)
+    assert len(pinbench.topology(root).cores) == 8
 
 
 def test_governor_of_allowed_cpus_only(two_sockets: tuple[Path, Path]) -> None:

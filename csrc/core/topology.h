@@ -60,4 +60,9 @@ struct Topology {
 // Throws std::runtime_error when the tree is unreadable or no allowed CPU is online.
 Topology read_topology(const std::string& root = "/sys", const std::vector<int>* allowed = nullptr);
 
+// The whole machine under `root`: every online CPU, whatever this process may use (affinity and
+// cgroup cpusets ignored), for describing the machine rather than planning on it.
+// Throws std::runtime_error when the tree is unreadable.
+Topology read_machine_topology(const std::string& root = "/sys");
+
 }  // namespace pinbench

@@ -25,8 +25,7 @@ def machine_cpus(sysfs_root: str = "/sys") -> CpuCounts | None:
     from .. import _core
 
     try:
-        online = _core.read_topology(sysfs_root).online
-        machine = _core.read_topology(sysfs_root, online)
+        machine = _core.read_machine_topology(sysfs_root)
     except (RuntimeError, ValueError):  # no readable online list, or a malformed one
         return None
     return CpuCounts(
