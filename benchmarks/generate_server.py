@@ -16,10 +16,15 @@ the same decoder and cores, in one run.
   answer confirmed by a run of T seconds (stepping down 5% when it misses). Goal: pinbench's
   answers within 10% of the hand search's.
 
-The targets default to multiples of the closed-loop figures measured first (TTFT 4x the median
-prefill, TPOT 3x the median decode call), so that the answer lies well inside the machine's
-range; ``--ttft-slo`` and ``--tpot-slo`` set them in ms. The decoder is generated
-(``tests/decoder_factory.py``; nothing downloaded). The script reports; it exits 0 once it has
+The targets default to multiples of the closed-loop figures measured first (TTFT 10x the median
+TTFT, TPOT 3x the median): a request may wait for about two others before its first token, so
+the answer lies where the p90 rises steeply with the rate, close to the streams' capacity, and
+not at the queue's knee, where a few percent of rate move the p90 a lot and a short trial's
+tail decides the answer. ``--ttft-slo`` and ``--tpot-slo`` set them in ms. The decoder is
+generated (``tests/decoder_factory.py``: 4 layers of 8 heads of 64, vocabulary 8192, 59 MB;
+nothing downloaded): a prefill of 32 tokens takes milliseconds, so the hand server's Python
+between calls (a few tens of microseconds a call) is a small part of a request, as it is in
+pinbench's step. The script reports; it exits 0 once it has
 measured (2 for bad arguments).
 
     python benchmarks/generate_server.py
@@ -44,13 +49,16 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 GOAL = 0.10  # pinbench's answers within 10% of the hand search's, and of each other
+VOCAB = 8192
+TTFT_FACTOR = 10.0  # default TTFT target: times the closed-loop median TTFT
+TPOT_FACTOR = 3.0
 
 
 def make_model(folder: Path) -> Path:
     sys.path.insert(0, str(HERE.parent / "tests"))
     from decoder_factory import make_kv_decoder
 
-    return make_kv_decoder(folder, layers=2, heads=4, head_dim=64, vocab=4096, name="dec.onnx")
+    return make_kv_decoder(folder, layers=4, heads=8, head_dim=64, vocab=VOCAB, name="dec.onnx")
 
 
 class Server:
@@ -91,7 +99,7 @@ class Server:
         ort = self.ort
         pasts, presents, empty, binding = self.meta[id(session)]
         values: list[Any] = [ort.OrtValue.ortvalue_from_numpy(empty) for _ in pasts]
-        ids = rng.integers(0, 4096, (1, self.prompt), dtype=np.int64)
+        ids = rng.integers(0, VOCAB, (1, self.prompt), dtype=np.int64)
         positions = np.arange(self.prompt, dtype=np.int64)[None, :]
         length, first = 0, 0
         for k in range(self.new):
@@ -210,9 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--streams", type=int, default=2, help="one-core streams (2)")
     p.add_argument("--prompt-tokens", type=int, default=32)
     p.add_argument("--new-tokens", type=int, default=8)
-    p.add_argument("--time", type=float, default=4.0, help="seconds of a confirmation run (4)")
+    p.add_argument("--time", type=float, default=6.0, help="seconds of a confirmation run (6)")
     p.add_argument("--percentile", type=float, default=90.0, help="of both targets (90)")
-    p.add_argument("--ttft-slo", type=float, help="ms (default: 4x the closed-loop median)")
+    p.add_argument("--ttft-slo", type=float, help="ms (default: 10x the closed-loop median)")
     p.add_argument("--tpot-slo", type=float, help="ms (default: 3x the closed-loop median)")
     p.add_argument("--export", help="write the figures as JSON")
     args = p.parse_args(argv)
@@ -223,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         model = make_model(Path(tmp))
         server = Server(str(model), cpus[: args.streams], args.prompt_tokens, args.new_tokens)
         closed = server.run(None, 2.0)
-        ttft = args.ttft_slo or round(4 * float(np.median(closed["ttft"])), 3)
-        tpot = args.tpot_slo or round(3 * float(np.median(closed["tpot"])), 3)
+        ttft = args.ttft_slo or round(TTFT_FACTOR * float(np.median(closed["ttft"])), 3)
+        tpot = args.tpot_slo or round(TPOT_FACTOR * float(np.median(closed["tpot"])), 3)
         print(f"targets: p{args.percentile:g} TTFT <= {ttft} ms, TPOT <= {tpot} ms; "
               f"{args.streams} one-core streams; prompt {args.prompt_tokens}, new "
               f"{args.new_tokens}", flush=True)  # fmt: skip

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SYSFS = FIXTURES / "sysfs"
 sys.path.insert(0, str(Path(__file__).parent))
+
+# The path of one machine's sysfs tree by its name in make_sysfs.py (``sysfs("2s_8c_2t")``).
+SysfsTree = Callable[[str], str]
 
 
 @pytest.fixture
@@ -17,5 +21,29 @@ def allowed_cpus() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
-def sysfs(name: str) -> str:
-    return str(SYSFS / name)
+@pytest.fixture(scope="session")
+def sysfs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every fixture machine's sysfs tree, written once per session by make_sysfs.py."""
+    make_sysfs = sys.modules.get("make_sysfs")  # test_properties imports it too
+    if make_sysfs is None:
+        # Loaded by path rather than by putting fixtures/ (the user engines' modules) on sys.path
+        # for every test from here.
+        spec = importlib.util.spec_from_file_location("make_sysfs", FIXTURES / "make_sysfs.py")
+        assert spec is not None and spec.loader is not None
+        make_sysfs = sys.modules["make_sysfs"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(make_sysfs)  # registered first: its dataclasses look it up
+    root = tmp_path_factory.mktemp("sysfs")
+    make_sysfs.write_all(root)
+    return root
+
+
+@pytest.fixture
+def sysfs(sysfs_root: Path) -> SysfsTree:
+    """The tree of a machine by name; an unknown name fails rather than reading the real /sys."""
+
+    def tree(name: str) -> str:
+        path = sysfs_root / name
+        assert path.is_dir(), f"no sysfs fixture machine {name!r} in make_sysfs.py"
+        return str(path)
+
+    return tree

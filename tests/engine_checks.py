@@ -1,4 +1,4 @@
-"""The scenario checks every engine passes, on real models, for tests/test_engine_*.py.
+"""The scenario checks every engine passes, on real models, for tests/engines/test_engine_*.py.
 
 ``check_scenario(engine, scenario, model)`` runs ``pinbench.benchmark`` briefly and checks what
 the scenario table promises: the number of streams, each stream's CPU set as planned and as read

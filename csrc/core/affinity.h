@@ -32,7 +32,7 @@ struct StreamPlan {
   std::vector<int> cores;  // indices into Topology::cores that this stream's work may use
 };
 
-// One plan per stream, by the rules in DESIGN.md:
+// One plan per stream, by the rules in docs/design.md ("Pinning"):
 //  core: disjoint groups of physical cores, sizes differing by at most one, each group kept inside
 //        one NUMA node where it fits; the first `cores` cores in Topology::cores order are used.
 //        On a hybrid CPU a group never mixes core types: each type's cores get their own streams

@@ -24,16 +24,12 @@ from .base.logs import log
 from .model.graph import external_locations_of_file
 from .model.resolve import resolve_model_path
 from .report.csvfile import per_model_paths
-from .report.json import (
-    ab_document,
-    deepsparse_document,
-    document,
-    sweep_document,
-    unfinished_document,
-)
 from .report.plot import plot_output
 from .result.ab import METRICS
 from .result.samples import samples_output, write_samples
+from .result.schema.ab import write_ab
+from .result.schema.run import deepsparse_document, unfinished_document, write_run
+from .result.schema.sweep import write_sweep
 from .result.startup import StartMarks
 from .run.environment import capture_environment
 from .run.execute import StreamFailed
@@ -164,7 +160,7 @@ def benchmark_model(
     the forward pass as the CLI's ``-seq_len`` / ``-input_ids_len`` do (unless
     ``disable_kv_cache_overrides``); ``internal_kv_cache`` (the original's default, True) and
     ``num_kv_cache_tokens`` apply to DeepSparse, whose internal cache they choose; other engines
-    keep the cache outside, as ``internal_kv_cache=False`` asks. See the README's "Decoders".
+    keep the cache outside, as ``internal_kv_cache=False`` asks. See docs/decoders.md.
     Every value the original takes is taken, as it reads it (``benchmark_sweep`` passes some of
     them): ``input_shapes=None`` or ``""`` for the model's own shapes; ``num_streams`` and
     ``sequence_length`` of 0 or None for the default; ``scenario`` and ``thread_pinning`` in any
@@ -279,7 +275,7 @@ def run_sweep(
     csv_path: str | None = None,
     csv_dir: str | None = None,
     **kwargs: Any,
-) -> Sweep:
+) -> Sweep[Result]:
     """Every configuration of models x engines x cores x scenarios x batch sizes x streams run
     as one benchmark; each model's table, Pareto frontier and best point (see
     ``pinbench.search.sweep``). Keywords as for ``benchmark()``; ``time`` defaults to 5 s and
@@ -319,7 +315,7 @@ def sweep(
     csv_path: str | None = None,
     csv_dir: str | None = None,
     plot: str | None = None,
-) -> Sweep:
+) -> Sweep[Result]:
     """Runs a sweep: validated, its grid and outputs checked before anything runs, then its
     JSON (``export_path``), CSV (``csv_path``, ``csv_dir``) and plot written, also after an
     interrupt (the points measured so far)."""
@@ -341,7 +337,7 @@ def ab(
     alpha: float = 0.05,
     flags: tuple[str, str] = ("", ""),
     export_path: str | None = None,
-) -> AbResult:
+) -> AbResult[Result]:
     """An interleaved A/B comparison of two settings (ABBA... rounds; see ``pinbench.result.ab``);
     writes its JSON to ``export_path`` when given.
 
@@ -364,7 +360,7 @@ def ab(
         guard_outputs([Output("-x", export_path)], inputs)
     result = run_ab(a, b, rounds=rounds, metric=metric, alpha=alpha, flags=flags)
     if export_path:
-        write_json_atomic(ab_document(result), export_path)
+        write_json_atomic(write_ab(result), export_path)
         log.info("A/B written to %s", export_path)
     return result
 
@@ -397,29 +393,25 @@ class SweepOutputs:
         guard_outputs(named, model_files(models, data))
         return stamp
 
-    def write(self, result: Sweep, stamp: str) -> None:
+    def write(self, result: Sweep[Result], stamp: str) -> None:
         from .report.csvfile import write_csv
-        from .result.documents import read_sweep
 
-        doc = sweep_document(result)
         if self.export_path:
-            write_json_atomic(doc, self.export_path)
+            write_json_atomic(write_sweep(result), self.export_path)
             log.info("sweep written to %s", self.export_path)
-        if self.csv_path or self.csv_dir:
-            loaded = read_sweep(doc)
-            if self.csv_path:
-                write_csv(self.csv_path, [loaded])
-                log.info("CSV written to %s", self.csv_path)
-            if self.csv_dir:
-                paths = per_model_paths([m.model for m in result.models], self.csv_dir, stamp)
-                for m in result.models:
-                    write_csv(paths[m.model], [loaded], m.points)
-                log.info("one CSV per model written to %s", self.csv_dir)
+        if self.csv_path:
+            write_csv(self.csv_path, [result])
+            log.info("CSV written to %s", self.csv_path)
+        if self.csv_dir:
+            paths = per_model_paths([m.model for m in result.models], self.csv_dir, stamp)
+            for m in result.models:
+                write_csv(paths[m.model], [result], m.points)
+            log.info("one CSV per model written to %s", self.csv_dir)
         if self.plot:
             write_sweep_plot(result, self.plot)
 
 
-def write_sweep_plot(result: Sweep, path: str) -> None:
+def write_sweep_plot(result: Sweep[Result], path: str) -> None:
     """Draws ``pinbench sweep --plot``; RunError (one line) when drawing fails."""
     from .report.plot_sweep import plot_sweep  # matplotlib: only when a plot is asked for
 
@@ -436,11 +428,11 @@ def _draw(plot: Callable[[], object], path: str) -> None:
 
 
 def json_document(result: Result) -> dict[str, Any]:
-    """The JSON that ``-x`` writes for ``result``, as a dict (see ``pinbench.report.json``).
+    """The JSON that ``-x`` writes for ``result``, as a dict (see ``pinbench.result.schema.run``).
 
     Example: ``pinbench.json_document(r)["pinbench"]["config"]["num_streams"]``.
     """
-    return document(result)
+    return write_run(result)
 
 
 def check_outputs(outputs: OutputSettings, inputs: Sequence[tuple[str, str | Path]] = ()) -> None:
@@ -507,7 +499,7 @@ def write_unfinished(
     settings: RunSettings, error: BaseException, phase: str, model: LoadedModel | None
 ) -> None:
     """For a run that ended before its result (a signal, or a failure at run time): the JSON
-    of what is known, when -x asks for one (see ``report.json.unfinished_document``). Sets
+    of what is known, when -x asks for one (see ``result.schema.run.unfinished_document``). Sets
     ``error.phase`` and ``error.export_path`` (None when nothing was written) for the caller."""
     path = settings.outputs.export_path
     interrupted = isinstance(error, KeyboardInterrupt)
@@ -538,7 +530,7 @@ def write_outputs(result: Result, outputs: OutputSettings) -> None:
         write_samples(result.measurement, outputs.export_samples)
         log.info("samples written to %s", outputs.export_samples)
     if outputs.export_path:
-        write_json_atomic(document(result), outputs.export_path)
+        write_json_atomic(write_run(result), outputs.export_path)
         log.info("results written to %s", outputs.export_path)
 
 

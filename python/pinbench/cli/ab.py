@@ -144,7 +144,7 @@ def _report(result: object, args: argparse.Namespace) -> int:
     assert isinstance(result, AbResult)
     print("\n".join(ab_lines(result)))
     if result.interrupted:
-        return interrupt_code(result.a_runs[-1].measurement.interrupt if result.a_runs else None)
+        return interrupt_code(result.a.runs[-1].measurement.interrupt if result.a.runs else None)
     c = result.comparison
     pct = args.fail_if_slower
     if pct is not None and c.significant and c.worse_by * 100.0 >= pct:

@@ -183,7 +183,7 @@ def add_original_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def add_kv_cache_flags(parser: argparse.ArgumentParser) -> None:
-    """deepsparse.benchmark's KV-cache flags (see the README's "Decoders (KV cache)")."""
+    """deepsparse.benchmark's KV-cache flags (see docs/decoders.md)."""
     parser.add_argument(
         "-seq_len",
         "--sequence_length",

@@ -51,11 +51,11 @@ def main(argv: Sequence[str]) -> int:
     """``pinbench compare``: 0 ok, 1 a slowdown beyond --fail-if-slower, 2 usage errors."""
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     from ..report.compare import describe, table
-    from ..result.compare import compare_runs, load_run, within_runs_only
+    from ..result.compare import compare_runs, compared, load_run, within_runs_only
 
     try:
-        base = load_run(args.baseline)
-        others = [load_run(path) for path in args.others]
+        base = compared(load_run(args.baseline))
+        others = [compared(load_run(path)) for path in args.others]
     except UsageError as e:
         return fail("pinbench compare", str(e), 2, debug=False, detail=e.detail)
     lines = [describe(base, "baseline"), *(describe(o, "run") for o in others)]
@@ -67,14 +67,14 @@ def main(argv: Sequence[str]) -> int:
             lines.append(DRIFT_NOTE)
         if args.fail_if_slower is not None:
             slow += [
-                f"{other.path}: {c.label} {c.change:+.1%}"
+                f"{other.run.path}: {c.label} {c.change:+.1%}"
                 for c in changes
                 if c.slower_beyond(args.fail_if_slower)
             ]
     print("\n".join(lines))
     if slow:
         print(
-            f"pinbench compare: slower than {base.path} by {args.fail_if_slower:g}% or more: "
+            f"pinbench compare: slower than {base.run.path} by {args.fail_if_slower:g}% or more: "
             + "; ".join(slow),
             file=sys.stderr,
         )

@@ -1,6 +1,6 @@
 """``pinbench report RESULT.json [...] --format markdown|csv|html|bmf|github [-o FILE]``: the
 command (the formats are ``pinbench.report.markdown``, ``csvfile``, ``html``, ``bmf`` and
-``github``; the documents are read by ``pinbench.result.documents``).
+``github``; the documents are read by ``pinbench.result.schema``).
 
 Every file is read before anything is written, and the output is written atomically: a bad
 file is a usage error (exit 2, one line) and leaves ``-o`` untouched.
@@ -19,7 +19,7 @@ from .common import OneLineParser, fail
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.documents import Document
+    from ..result.schema import Document
 
 PROG = "pinbench report"
 FORMATS = ("markdown", "csv", "html", "bmf", "github")
@@ -100,7 +100,7 @@ def main(argv: Sequence[str]) -> int:
     """``pinbench report``: 0 ok, 2 a file that cannot be read or an output not writable."""
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     from ..base.files import Output, guard_outputs, write_atomically
-    from ..result.documents import load_document
+    from ..result.schema import load_document
 
     try:
         if args.output:

@@ -19,6 +19,7 @@ from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_lo
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ..result.record import Result
     from ..result.search import Sweep
 
 PROG = "pinbench sweep"
@@ -252,7 +253,7 @@ def main(argv: Sequence[str]) -> int:
     return _exit_code(result)
 
 
-def _exit_code(result: Sweep) -> int:
+def _exit_code(result: Sweep[Result]) -> int:
     if result.interrupted:
         print(
             f"{PROG}: error: interrupted after {len(result.points)} of {result.planned} "
@@ -280,7 +281,7 @@ def _exit_code(result: Sweep) -> int:
     return code
 
 
-def _for(missing: list[str], result: Sweep) -> str:
+def _for(missing: list[str], result: Sweep[Result]) -> str:
     return "" if len(result.models) == 1 else f" for {', '.join(missing)}"
 
 

@@ -460,12 +460,12 @@ def find_qps_lines(q: QpsSearch) -> list[str]:
     return [*out, *table_lines(header, rows)]
 
 
-def ab_lines(ab: AbResult) -> list[str]:
+def ab_lines(ab: AbResult[Result]) -> list[str]:
     """An A/B run: the two sides, each round's figures, and the ratio with its test."""
     c = ab.comparison
     unit = metric_unit(c.metric)
     rows = []
-    for k, (a, b) in enumerate(zip(ab.a_runs, ab.b_runs)):
+    for k, (a, b) in enumerate(zip(ab.a.runs, ab.b.runs)):
         va, vb = metric_value(a, c.metric), metric_value(b, c.metric)
         first = ab.order[2 * k] if 2 * k < len(ab.order) else "a"
         rows.append(
@@ -490,14 +490,14 @@ def ab_lines(ab: AbResult) -> list[str]:
     return [
         f"A/B: {ab.model}, {c.rounds} rounds (ABBA order), metric {c.metric}"
         + (" (interrupted)" if ab.interrupted else ""),
-        f"  A: {ab.a_flags or '(the shared flags only)'}",
-        f"  B: {ab.b_flags or '(the shared flags only)'}",
+        f"  A: {ab.a.flags or '(the shared flags only)'}",
+        f"  B: {ab.b.flags or '(the shared flags only)'}",
         *table_lines(header, rows),
         f"Ratio B/A ({c.metric}): {_number(c.ratio)}, 95% CI {_interval(c.ci95)}, {verdict}",
     ]
 
 
-def sweep_lines(sweep: Sweep) -> list[str]:
+def sweep_lines(sweep: Sweep[Result]) -> list[str]:
     """A sweep's table, then per model its Pareto frontier and best point; failed points with
     their errors; a last line when the sweep was interrupted."""
     p = f"p{sweep.percentile:g}"
@@ -523,7 +523,7 @@ def sweep_lines(sweep: Sweep) -> list[str]:
     return out
 
 
-def _sweep_table(sweep: Sweep, indices: Sequence[int]) -> list[str]:
+def _sweep_table(sweep: Sweep[Result], indices: Sequence[int]) -> list[str]:
     rows = []
     for i in indices:
         pt = sweep.points[i]
@@ -568,7 +568,7 @@ def _sweep_table(sweep: Sweep, indices: Sequence[int]) -> list[str]:
 
 
 def _request_columns(
-    sweep: Sweep, indices: Sequence[int]
+    sweep: Sweep[Result], indices: Sequence[int]
 ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """A decoder sweep's columns: -seq_len, and the generate points' request and token figures
     (none when no point has them)."""
@@ -599,7 +599,7 @@ def _ms(v: float | None) -> str:
     return "" if v is None else f"{v:.4f}"
 
 
-def _best_line(sweep: Sweep, model: SweepModel) -> str:
+def _best_line(sweep: Sweep[Result], model: SweepModel) -> str:
     p = f"p{sweep.percentile:g}"
     target = (
         f"Best Under Target ({p} <= {sweep.latency_slo_ms:g} ms)"
@@ -622,10 +622,10 @@ def _best_line(sweep: Sweep, model: SweepModel) -> str:
     )
 
 
-def _failures(sweep: Sweep) -> list[str]:
+def _failures(sweep: Sweep[Result]) -> list[str]:
     """One line per distinct error of a model: a model that does not load fails all its points
     with one error, said once."""
-    groups: dict[tuple[str, str], list[SweepPoint]] = {}
+    groups: dict[tuple[str, str], list[SweepPoint[Result]]] = {}
     for i in sweep.failed:
         pt = sweep.points[i]
         groups.setdefault((pt.model, pt.error or ""), []).append(pt)
@@ -643,7 +643,7 @@ def _failures(sweep: Sweep) -> list[str]:
     return out
 
 
-def _meets(point: SweepPoint, slo: float | None) -> str:
+def _meets(point: SweepPoint[Result], slo: float | None) -> str:
     if slo is None or not point.ok:
         return ""
     return "yes" if point.latency_ms <= slo else "no"

@@ -23,17 +23,23 @@ import io
 import math
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from ..base.files import write_atomically
-from ..result.documents import AbDoc, RunDoc, SweepDoc
+from ..result.ab import AbResult
+from ..result.schema.run import RunDoc
+from ..result.search import Sweep
 from .rows import model_label
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Sequence
 
-    from ..result.documents import Document, GenerationDoc, SweepRow
+    from ..result.generation import GenerationFigures
+    from ..result.search import SweepPoint
+
+# A document read back, or a sweep as it ran (``pinbench sweep --csv`` writes it directly).
+Source = Union[RunDoc, "Sweep[Any]", "AbResult[RunDoc]"]
 
 ORIGINAL_COLUMNS = (
     *("Model", "Engine", "Batch Size", "Num Cores", "Scenario", "Num Streams"),
@@ -54,11 +60,11 @@ def shapes_text(shapes: dict[str, list[int]]) -> str:
     return ",".join(f"{k}:[{','.join(str(d) for d in v)}]" for k, v in shapes.items())
 
 
-def _figure(v: float) -> str:
-    return repr(v) if math.isfinite(v) else ""
+def _figure(v: float | None) -> str:
+    return repr(v) if v is not None and math.isfinite(v) else ""
 
 
-def generation_cells(g: GenerationDoc | None) -> list[str]:
+def generation_cells(g: GenerationFigures | None) -> list[str]:
     """GENERATION_COLUMNS of one row (empty cells for a row of another scenario)."""
     if g is None:
         return [""] * len(GENERATION_COLUMNS)
@@ -77,7 +83,7 @@ def generation_cells(g: GenerationDoc | None) -> list[str]:
     ]
 
 
-def sweep_row(p: SweepRow) -> list[str]:
+def sweep_row(p: SweepPoint[Any]) -> list[str]:
     verdict = (
         "failed"
         if p.error is not None
@@ -128,17 +134,17 @@ def run_row(r: RunDoc) -> list[str]:
 
 
 # One row before its optional columns: (COLUMNS' cells, side, -seq_len, token figures).
-Parts = tuple[list[str], str, "int | None", "GenerationDoc | None"]
+Parts = tuple[list[str], str, "int | None", "GenerationFigures | None"]
 
 
-def _parts(doc: Document, indices: Sequence[int] | None) -> list[Parts]:
-    if isinstance(doc, SweepDoc):
+def _parts(doc: Source, indices: Sequence[int] | None) -> list[Parts]:
+    if isinstance(doc, Sweep):
         chosen = range(len(doc.points)) if indices is None else indices
         return [
             (sweep_row(p), "", p.sequence_length, p.generation)
             for p in (doc.points[i] for i in chosen)
         ]
-    if isinstance(doc, AbDoc):
+    if isinstance(doc, AbResult):
         return [
             (run_row(r), name, None, r.generation)
             for name, side in (("A", doc.a), ("B", doc.b))
@@ -147,10 +153,10 @@ def _parts(doc: Document, indices: Sequence[int] | None) -> list[Parts]:
     return [(run_row(doc), "", None, doc.generation)]
 
 
-def rows_of(doc: Document, indices: Sequence[int] | None = None) -> list[list[str]]:
+def rows_of(doc: Source, indices: Sequence[int] | None = None) -> list[list[str]]:
     """The rows of one document (a sweep's points ``indices`` only, when given), with the
     optional columns that this document alone would have."""
-    return _rows(_parts(doc, indices), isinstance(doc, AbDoc))
+    return _rows(_parts(doc, indices), isinstance(doc, AbResult))
 
 
 def _rows(parts: list[Parts], ab: bool) -> list[list[str]]:
@@ -178,11 +184,11 @@ def header_of(parts: list[Parts], ab: bool) -> list[str]:
     ]
 
 
-def csv_text(docs: Sequence[Document], indices: Sequence[int] | None = None) -> str:
+def csv_text(docs: Sequence[Source], indices: Sequence[int] | None = None) -> str:
     """The CSV of ``docs``: one header, then every document's rows."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    ab = any(isinstance(d, AbDoc) for d in docs)
+    ab = any(isinstance(d, AbResult) for d in docs)
     parts = [part for doc in docs for part in _parts(doc, indices)]
     writer.writerow(header_of(parts, ab))
     writer.writerows(_rows(parts, ab))
@@ -190,7 +196,7 @@ def csv_text(docs: Sequence[Document], indices: Sequence[int] | None = None) -> 
 
 
 def write_csv(
-    path: str | os.PathLike[str], docs: Sequence[Document], indices: Sequence[int] | None = None
+    path: str | os.PathLike[str], docs: Sequence[Source], indices: Sequence[int] | None = None
 ) -> None:
     """``csv_text(docs, indices)`` written atomically to ``path``."""
     text = csv_text(docs, indices)

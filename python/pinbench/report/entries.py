@@ -22,13 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..result.documents import AbDoc, RunDoc, SweepDoc
+from ..result.schema.run import RunDoc
+from ..result.search import Sweep
 from .rows import model_label, run_value, side_value, verdict
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.documents import AbSide, Document, GenerationDoc
+    from ..result.ab import AbResult, AbSide
+    from ..result.generation import GenerationFigures
+    from ..result.schema import Document
 
 Bounds = tuple[float, float] | None
 
@@ -45,7 +48,7 @@ class TokenMeasure:
     bounds: Bounds = None
 
 
-# (slug, label, unit, kind, GenerationDoc field): the figures a dashboard tracks, in order.
+# (slug, label, unit, kind, GenerationFigures figure): the figures a dashboard tracks, in order.
 TOKEN_MEASURES = (
     ("ttft_ms", "ttft mean", "ms", "latency", "ttft_mean_ms"),
     ("ttft_p99_ms", "ttft p99", "ms", "latency", "ttft_p99_ms"),
@@ -60,17 +63,21 @@ TOKEN_MEASURES = (
 )  # fmt: skip
 
 
-def token_measures(g: GenerationDoc | None) -> tuple[TokenMeasure, ...]:
+def token_measures(g: GenerationFigures | None) -> tuple[TokenMeasure, ...]:
     """The token figures of one run or sweep point (none without generation)."""
     if g is None:
         return ()
     return tuple(
-        TokenMeasure(slug, label, unit, kind, float(getattr(g, key)))
+        TokenMeasure(slug, label, unit, kind, _value(getattr(g, key)))
         for slug, label, unit, kind, key in TOKEN_MEASURES
     )
 
 
-def _side_tokens(side: AbSide) -> tuple[TokenMeasure, ...]:
+def _value(v: float | None) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _side_tokens(side: AbSide[RunDoc]) -> tuple[TokenMeasure, ...]:
     """An A/B side's token figures: the median of its runs, bounded by the lowest and highest."""
     if not any(r.generation is not None for r in side.runs):
         return ()
@@ -102,7 +109,7 @@ def _name(model: str, engine: str, scenario: str, streams: int, cores: int, batc
     return f"{model_label(model)} {engine} {scenario} s{streams} c{cores} b{batch}"
 
 
-def _request(g: GenerationDoc | None, seq_len: int | None = None) -> str:
+def _request(g: GenerationFigures | None, seq_len: int | None = None) -> str:
     """What tells benchmarks of one layout apart when a sweep varies the request: `` pP nN``
     (`` dD`` with a depth), or `` seqS``."""
     if g is not None:
@@ -125,12 +132,12 @@ def run_entry(run: RunDoc) -> Entry:
     )
 
 
-def sweep_entries(doc: SweepDoc) -> list[Entry]:
+def sweep_entries(doc: Sweep[RunDoc]) -> list[Entry]:
     out = []
     for i, p in enumerate(doc.points):
         if p.error is not None or p.interrupted:
             continue
-        run = doc.runs[i] if i < len(doc.runs) else None
+        run = p.result
         out.append(
             Entry(
                 name=_name(p.model, p.engine, p.scenario, p.num_streams, p.num_cores, p.batch_size)
@@ -140,20 +147,20 @@ def sweep_entries(doc: SweepDoc) -> list[Entry]:
                 median_ms=p.median_ms,
                 median_ci=run.median_ci if run else None,
                 note=f"{p.iterations} iterations; {'valid' if p.valid else 'invalid'}"
-                + ("; Pareto frontier" if p.pareto else "")
-                + ("; best" if p.best else ""),
+                + ("; Pareto frontier" if doc.on_frontier(i) else "")
+                + ("; best" if doc.is_best(i) else ""),
                 tokens=token_measures(p.generation),
             )
         )
     return out
 
 
-def _spread(side: AbSide, key: str) -> Bounds:
+def _spread(side: AbSide[RunDoc], key: str) -> Bounds:
     values = [v for v in (run_value(r, key) for r in side.runs) if math.isfinite(v)]
     return (min(values), max(values)) if values else None
 
 
-def ab_entries(doc: AbDoc) -> list[Entry]:
+def ab_entries(doc: AbResult[RunDoc]) -> list[Entry]:
     model = model_label(doc.model)
     out = [
         Entry(
@@ -177,7 +184,7 @@ def ab_entries(doc: AbDoc) -> list[Entry]:
             median_ci=None,
             note=f"{c.metric}, {c.rounds} rounds, p = {c.p_value:.3g}",
             ratio=c.ratio,
-            ratio_ci=c.ci95,
+            ratio_ci=c.ci95 if all(map(math.isfinite, c.ci95)) else None,
         )
     )
     return out
@@ -189,7 +196,7 @@ def entries(docs: Sequence[Document]) -> list[Entry]:
     for doc in docs:
         if isinstance(doc, RunDoc):
             made = [run_entry(doc)]
-        elif isinstance(doc, SweepDoc):
+        elif isinstance(doc, Sweep):
             made = sweep_entries(doc)
         else:
             made = ab_entries(doc)

@@ -24,8 +24,10 @@ from .svg import BLUE, DARK, GREY, ORANGE, PALETTE, RED, Chart
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.documents import AbDoc, RunDoc, SweepDoc
+    from ..result.ab import AbResult
     from ..result.samples import StreamSamples
+    from ..result.schema.run import RunDoc
+    from ..result.search import Sweep
 
 MAX_DOTS = 3000
 BINS = 60
@@ -156,7 +158,7 @@ def runs_charts(runs: Sequence[RunDoc]) -> list[str]:
     return out
 
 
-def sweep_chart(doc: SweepDoc, indices: Sequence[int], best: int | None) -> str:
+def sweep_chart(doc: Sweep[RunDoc], indices: Sequence[int], best: int | None) -> str:
     """One model's throughput against latency, the frontier, the target and the best."""
     pct = f"p{doc.percentile:g}"
     ok = [i for i in indices if doc.points[i].error is None and not doc.points[i].interrupted]
@@ -181,7 +183,7 @@ def sweep_chart(doc: SweepDoc, indices: Sequence[int], best: int | None) -> str:
         [pts[i].items_per_sec for i in ok],
         [_point_label(doc, i) for i in ok],
     )
-    front = sorted((i for i in ok if pts[i].pareto), key=lambda i: pts[i].latency_ms)
+    front = sorted((i for i in ok if doc.on_frontier(i)), key=lambda i: pts[i].latency_ms)
     c.line(
         [pts[i].latency_ms for i in front],
         [pts[i].items_per_sec for i in front],
@@ -197,7 +199,7 @@ def sweep_chart(doc: SweepDoc, indices: Sequence[int], best: int | None) -> str:
     return c.render()
 
 
-def _point_label(doc: SweepDoc, i: int) -> str:
+def _point_label(doc: Sweep[RunDoc], i: int) -> str:
     p = doc.points[i]
     engines = {q.engine for q in doc.points}
     cores = {q.num_cores for q in doc.points}
@@ -208,7 +210,7 @@ def _point_label(doc: SweepDoc, i: int) -> str:
     return " ".join([*parts, f"b{p.batch_size} s{p.num_streams}"])
 
 
-def ab_chart(doc: AbDoc) -> str:
+def ab_chart(doc: AbResult[RunDoc]) -> str:
     """Each run's throughput in the order the A/B ran them."""
     sequence = ab_sequence(doc)
     c = Chart(

@@ -29,7 +29,7 @@ from .entries import entries
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.documents import Document
+    from ..result.schema import Document
     from .entries import Bounds
 
 MEASURES = ("throughput", "latency")

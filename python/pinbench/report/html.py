@@ -19,7 +19,9 @@ import html
 from typing import TYPE_CHECKING
 
 from ..base.version import pinbench_version
-from ..result.documents import AbDoc, RunDoc, SweepDoc
+from ..result.ab import AbResult
+from ..result.schema.run import RunDoc
+from ..result.search import Sweep
 from . import figures
 from .rows import (
     ab_round_rows,
@@ -36,7 +38,7 @@ from .rows import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.documents import Document
+    from ..result.schema import Document
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1320px; color: #222;
@@ -79,9 +81,9 @@ def html_page(docs: Sequence[Document], title: str = "pinbench report") -> str:
         if runs:
             sections.append(runs_section(runs))
             runs = []
-        if isinstance(doc, SweepDoc):
+        if isinstance(doc, Sweep):
             sections.append(sweep_section(doc))
-        elif isinstance(doc, AbDoc):
+        elif isinstance(doc, AbResult):
             sections.append(ab_section(doc))
     sources = ", ".join(f"<code>{_e(d.path)}</code>" for d in docs if d.path)
     return "\n".join(
@@ -178,11 +180,11 @@ def runs_section(runs: Sequence[RunDoc]) -> str:
     return "\n".join(parts)
 
 
-def sweep_section(doc: SweepDoc) -> str:
+def sweep_section(doc: Sweep[RunDoc]) -> str:
     cut = ", interrupted" if doc.interrupted else ""
     parts = [
-        f"<section><h2>Sweep: {len(doc.points)} of {doc.points_planned} configurations, "
-        f"{doc.seconds_per_point:g} s each{cut}</h2>"
+        f"<section><h2>Sweep: {len(doc.points)} of {doc.planned} configurations, "
+        f"{doc.seconds:g} s each{cut}</h2>"
     ]
     if doc.command_line:
         parts.append(f'<p class="note">command: <code>{_e(" ".join(doc.command_line))}</code></p>')
@@ -204,14 +206,14 @@ def sweep_section(doc: SweepDoc) -> str:
             f'<p class="invalid">{len(failed)} configuration(s) failed; their errors are in '
             "the table.</p>"
         )
-    runs = [r for r in doc.runs if r is not None]
+    runs = [p.result for p in doc.points if p.result is not None]
     if runs:
         parts += ["<h3>Environment</h3>", table(*environment_rows(runs[:1]))]
     parts.append("</section>")
     return "\n".join(parts)
 
 
-def ab_section(doc: AbDoc) -> str:
+def ab_section(doc: AbResult[RunDoc]) -> str:
     sig = doc.comparison.significant
     judged = "significant" if sig else "no significant change" if sig is False else "not tested"
     sequence = ab_sequence(doc)

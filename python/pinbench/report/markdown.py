@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..result.documents import AbDoc, RunDoc, SweepDoc
+from ..result.ab import AbResult
+from ..result.schema.run import RunDoc
+from ..result.search import Sweep
 from .rows import (
     ab_round_rows,
     ab_rows,
@@ -26,7 +28,7 @@ from .rows import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.documents import Document
+    from ..result.schema import Document
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -63,18 +65,18 @@ def markdown(docs: Sequence[Document]) -> str:
             if tokens is not None:
                 parts.append(["**Token generation** (`-s generate`)", "", *table(*tokens)])
             runs = []
-        if isinstance(doc, SweepDoc):
+        if isinstance(doc, Sweep):
             parts.append(sweep_markdown(doc))
-        elif isinstance(doc, AbDoc):
+        elif isinstance(doc, AbResult):
             parts.append(ab_markdown(doc))
     return "\n\n".join("\n".join(p) for p in parts) + "\n"
 
 
-def sweep_markdown(doc: SweepDoc) -> list[str]:
+def sweep_markdown(doc: Sweep[RunDoc]) -> list[str]:
     cut = ", interrupted" if doc.interrupted else ""
     out = [
-        f"**Sweep** ({len(doc.points)} of {doc.points_planned} configurations, "
-        f"{doc.seconds_per_point:g} s each{cut})"
+        f"**Sweep** ({len(doc.points)} of {doc.planned} configurations, "
+        f"{doc.seconds:g} s each{cut})"
     ]
     for m in doc.models:
         out += [
@@ -86,7 +88,7 @@ def sweep_markdown(doc: SweepDoc) -> list[str]:
     return out
 
 
-def ab_markdown(doc: AbDoc) -> list[str]:
+def ab_markdown(doc: AbResult[RunDoc]) -> list[str]:
     return [
         f"**A/B** `{doc.model}`: {ab_verdict(doc)}",
         "",

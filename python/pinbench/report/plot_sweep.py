@@ -10,10 +10,11 @@ from ..base.files import write_atomically
 if TYPE_CHECKING:
     import os
 
+    from ..result.record import Result
     from ..result.search import Sweep, SweepModel
 
 
-def plot_sweep(sweep: Sweep, path: str | os.PathLike[str]) -> None:
+def plot_sweep(sweep: Sweep[Result], path: str | os.PathLike[str]) -> None:
     """Throughput against latency: every point labelled, the frontier, the target, the best."""
     from pathlib import Path
 
@@ -31,7 +32,7 @@ def plot_sweep(sweep: Sweep, path: str | os.PathLike[str]) -> None:
     )
 
 
-def _panel(ax: Any, sweep: Sweep, model: SweepModel) -> None:
+def _panel(ax: Any, sweep: Sweep[Result], model: SweepModel) -> None:
     pts = sweep.points
     ok = [i for i in model.points if pts[i].ok]
     valid = [i for i in ok if pts[i].valid]

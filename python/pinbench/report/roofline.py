@@ -3,21 +3,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .._core import Topology
     from ..result.roofline import BandwidthRecord, DecodeRoofline, Roofline
-
-
-def roofline_dict(r: Roofline) -> dict[str, Any]:
-    """``pinbench.roofline``: the bandwidth, and the decode steps against it (None when the
-    run made no decode calls)."""
-    return {
-        "bandwidth": r.bandwidth.to_dict(),
-        "decode": dataclasses.asdict(r.decode) if r.decode is not None else None,
-    }
 
 
 def bandwidth_line(b: BandwidthRecord) -> str:

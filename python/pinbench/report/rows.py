@@ -15,7 +15,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..result.documents import AbDoc, AbSide, GenerationDoc, RunDoc, SweepDoc, SweepRow
+    from ..result.ab import AbResult, AbSide
+    from ..result.generation import GenerationFigures
+    from ..result.schema.run import RunDoc
+    from ..result.search import Sweep, SweepPoint
 
 Rows = tuple[Sequence[str], Sequence[Sequence[str]]]  # (header, rows)
 
@@ -25,10 +28,10 @@ RUN_HEADER = (
 )
 
 
-def number(v: float, digits: int | None = None) -> str:
+def number(v: float | None, digits: int | None = None) -> str:
     """``v`` with ``digits`` decimals; by default 1 from 100 up, 2 from 1 up, else four
     significant digits; ``n/a`` when missing."""
-    if not math.isfinite(v):
+    if v is None or not math.isfinite(v):
         return "n/a"
     if digits is None:
         if abs(v) < 1:
@@ -95,7 +98,7 @@ GENERATION_HEADER = (
 )
 
 
-def generation_cells(g: GenerationDoc) -> tuple[str, ...]:
+def generation_cells(g: GenerationFigures) -> tuple[str, ...]:
     """A run's token figures, in GENERATION_HEADER's order after the model and the request."""
     return (
         str(g.requests),
@@ -119,7 +122,7 @@ def generation_rows(runs: Sequence[RunDoc]) -> Rows | None:
     return (GENERATION_HEADER, rows) if rows else None
 
 
-def point_verdict(p: SweepRow) -> str:
+def point_verdict(p: SweepPoint[RunDoc]) -> str:
     if p.error is not None:
         return f"failed: {p.error}"
     if p.interrupted:
@@ -127,7 +130,7 @@ def point_verdict(p: SweepRow) -> str:
     return "valid" if p.valid else "invalid"
 
 
-def sweep_rows(doc: SweepDoc, indices: Sequence[int]) -> Rows:
+def sweep_rows(doc: Sweep[RunDoc], indices: Sequence[int]) -> Rows:
     """The points ``indices`` of a sweep: one row each, its frontier and best marked."""
     pct = f"p{doc.percentile:g} ms"
     header: tuple[str, ...] = (
@@ -155,8 +158,8 @@ def sweep_rows(doc: SweepDoc, indices: Sequence[int]) -> Rows:
             ms(p.latency_ms),
             str(p.iterations),
             point_verdict(p),
-            "yes" if p.pareto else "",
-            "yes" if p.best else "",
+            "yes" if doc.on_frontier(i) else "",
+            "yes" if doc.is_best(i) else "",
         )
         if seq:
             row = (*row, "" if p.sequence_length is None else str(p.sequence_length))
@@ -177,7 +180,7 @@ def sweep_rows(doc: SweepDoc, indices: Sequence[int]) -> Rows:
     return header, rows
 
 
-def best_text(doc: SweepDoc, best: int | None) -> str:
+def best_text(doc: Sweep[RunDoc], best: int | None) -> str:
     target = (
         f"best with p{doc.percentile:g} <= {doc.latency_slo_ms:g} ms"
         if doc.latency_slo_ms is not None
@@ -196,7 +199,7 @@ def best_text(doc: SweepDoc, best: int | None) -> str:
 AB_HEADER = ("side", "flags", "runs", "items/s (median of runs)", "median ms (median of runs)")
 
 
-# A/B sides of -s generate: (header, GenerationDoc field, latency) of the added columns.
+# A/B sides of -s generate: (header, GenerationFigures figure, latency) of the added columns.
 AB_GENERATION = (
     ("TTFT mean ms (median of runs)", "ttft_mean_ms", True),
     ("TPOT mean ms (median of runs)", "tpot_mean_ms", True),
@@ -208,22 +211,23 @@ def run_value(run: RunDoc, key: str) -> float:
     """One figure of a run: a RunDoc field, or ``generation.KEY`` (NaN without generation)."""
     if key.startswith("generation."):
         g = run.generation
-        return math.nan if g is None else float(getattr(g, key[len("generation.") :]))
+        value = None if g is None else getattr(g, key[len("generation.") :])
+        return math.nan if value is None else float(value)
     return float(getattr(run, key))
 
 
-def side_value(side: AbSide, key: str) -> float:
+def side_value(side: AbSide[RunDoc], key: str) -> float:
     """The median over a side's runs of one figure (``items_per_sec``, ``median_ms``, or a
     token figure as ``generation.ttft_mean_ms``)."""
     values = [v for v in (run_value(r, key) for r in side.runs) if math.isfinite(v)]
     return statistics.median(values) if values else math.nan
 
 
-def _generates(doc: AbDoc) -> bool:
+def _generates(doc: AbResult[RunDoc]) -> bool:
     return any(r.generation is not None for side in (doc.a, doc.b) for r in side.runs)
 
 
-def ab_rows(doc: AbDoc) -> Rows:
+def ab_rows(doc: AbResult[RunDoc]) -> Rows:
     gen = _generates(doc)
     header = (*AB_HEADER, *(h for h, _, _ in AB_GENERATION)) if gen else AB_HEADER
     rows = [
@@ -243,21 +247,20 @@ def ab_rows(doc: AbDoc) -> Rows:
     return header, rows
 
 
-def ab_verdict(doc: AbDoc) -> str:
+def ab_verdict(doc: AbResult[RunDoc]) -> str:
     """One sentence: the ratio B / A with its interval and whether the change is significant."""
     c = doc.comparison
-    ci = "" if c.ci95 is None else f" (95% CI {c.ci95[0]:.3f} to {c.ci95[1]:.3f})"
+    tested = all(map(math.isfinite, c.ci95))
+    ci = f" (95% CI {c.ci95[0]:.3f} to {c.ci95[1]:.3f})" if tested else ""
     p = "n/a" if not math.isfinite(c.p_value) else f"{c.p_value:.3g}"
-    if c.significant is None:
-        judged = "significance not tested"
-    elif c.significant:
+    if c.significant:
         judged = f"significant at alpha {c.alpha:g}"
     else:
         judged = f"not significant at alpha {c.alpha:g}"
     return f"B / A {c.metric} = {number(c.ratio, 3)}{ci}, p = {p}, {judged}, {c.rounds} rounds"
 
 
-def ab_sequence(doc: AbDoc) -> list[tuple[str, RunDoc]]:
+def ab_sequence(doc: AbResult[RunDoc]) -> list[tuple[str, RunDoc]]:
     """Every run of an A/B as ("A" or "B", run), in the order run (A's then B's when the file
     has no order)."""
     order = [o.lower() for o in doc.order] or ["a"] * len(doc.a.runs) + ["b"] * len(doc.b.runs)
@@ -272,7 +275,7 @@ def ab_sequence(doc: AbDoc) -> list[tuple[str, RunDoc]]:
     return out
 
 
-def ab_round_rows(doc: AbDoc) -> Rows:
+def ab_round_rows(doc: AbResult[RunDoc]) -> Rows:
     """Every run of the A/B in the order it ran."""
     gen = _generates(doc)
     header: tuple[str, ...] = ("#", "side", "items/s", "median ms", "iterations", "verdict")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ..base.stats import t_quantile, t_two_sided_p
 
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .record import Result
+
+# A run as measured (``Result``) or as read back from its document (``schema.run.RunDoc``).
+R = TypeVar("R")
 
 # -s generate's figures (``result.generation``), each run's: the mean TTFT and TPOT (decode calls)
 # and their 99th percentiles in ms, and the token rates in tokens/s.
@@ -66,19 +69,27 @@ class Comparison:
 
 
 @dataclass(frozen=True)
-class AbResult:
-    """Every run of both sides, the order they ran in, and the comparison."""
+class AbSide(Generic[R]):
+    """One side's flags (beside the shared ones) and its runs, in the order they ran."""
+
+    flags: str
+    runs: tuple[R, ...]
+
+
+@dataclass(frozen=True)
+class AbResult(Generic[R]):
+    """Every run of both sides, the order they ran in, and the comparison: as run
+    (``AbResult[Result]``) or as read back (``AbResult[RunDoc]``, ``schema.ab``)."""
 
     model: str
-    a_flags: str
-    b_flags: str
-    a_runs: tuple[Result, ...]
-    b_runs: tuple[Result, ...]
+    a: AbSide[R]
+    b: AbSide[R]
     order: tuple[str, ...]  # "a" / "b", as they ran
     comparison: Comparison
     interrupted: bool = False
     timestamp: str = ""
     command_line: tuple[str, ...] = ()
+    path: str = ""  # the file it was read from ("" when run, or read from a dict)
 
 
 def metric_unit(metric: str) -> str:

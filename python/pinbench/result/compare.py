@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
-from .documents import interval, number, read_json_file
+from .schema.run import RunDoc, read_run
+from .schema.values import number, read_json_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -62,43 +63,37 @@ GENERATION_METRICS: tuple[tuple[str, str, bool, bool], ...] = (
 
 
 @dataclass(frozen=True)
-class Tokens:
-    """A run's token figures (``pinbench.generation``): each metric's value, and how a
-    request's calls lie in the samples (to split them into prefill and decode calls)."""
+class Compared:
+    """A run as compare reads it: its document read back, and its raw samples when the file
+    the document names was found beside it and reads."""
 
-    values: dict[str, float]  # GENERATION_METRICS' keys
-    calls_per_request: int
-    prefill: bool  # call 0 of each request is the prefill
-
-
-@dataclass(frozen=True)
-class Run:
-    """What compare needs of one exported run."""
-
-    path: str
-    schema: int
-    description: str
-    batch_size: int
-    items_per_sec: float
-    median: float
-    p99: float
-    iterations: int
-    items_per_sec_ci: tuple[float, float] | None
-    median_ci: tuple[float, float] | None
-    valid: bool | None
-    reasons: tuple[str, ...]
-    samples: list[StreamSamples] | None
-    repetitions: dict[str, tuple[float, ...]] | None = None  # metric -> one value a repetition
-    tokens: Tokens | None = None  # -s generate's figures
+    run: RunDoc
+    streams: list[StreamSamples] | None
 
     def value(self, key: str) -> float:
-        if self.tokens is not None and key in self.tokens.values:
-            return self.tokens.values[key]
-        return float(getattr(self, key))
+        """A metric's figure (METRICS' and GENERATION_METRICS' keys; NaN when missing)."""
+        g = self.run.generation
+        if key in TOKEN_FIGURES:
+            return math.nan if g is None else number(getattr(g, TOKEN_FIGURES[key]))
+        if key == "p99":
+            return self.run.percentiles.get(99.0, math.nan)
+        return self.run.median_ms if key == "median" else self.run.items_per_sec
 
     def repeated(self, key: str) -> tuple[float, ...]:
         """The metric's value in each repetition; () for a single run."""
-        return (self.repetitions or {}).get(key, ())
+        return self.run.repetitions.get(key, ())
+
+
+# GENERATION_METRICS' keys -> the figure of ``GenerationFigures``.
+TOKEN_FIGURES = {
+    "ttft": "ttft_mean_ms",
+    "ttft_p99": "ttft_p99_ms",
+    "tpot": "tpot_mean_ms",
+    "tpot_p99": "tpot_p99_ms",
+    "prefill_tokens_per_sec": "prefill_tokens_per_sec",
+    "decode_tokens_per_sec": "decode_tokens_per_sec",
+    "output_tokens_per_sec": "output_tokens_per_sec",
+}
 
 
 @dataclass(frozen=True)
@@ -145,105 +140,38 @@ class Change:
 # --- loading -------------------------------------------------------------------------------------
 
 
-def load_run(path: str) -> Run:
-    """Reads a pinbench JSON (any schema) and its samples when recorded and present."""
+def load_run(path: str) -> RunDoc:
+    """Reads a pinbench JSON of a run (any schema); UsageError (one line) for anything else."""
     data = read_json_file(path)
     try:
-        return _run(path, data)
-    except (KeyError, TypeError, ValueError) as e:
+        return read_run(data, path)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UsageError(f"{path}: not a pinbench JSON (missing or bad {e})") from None
 
 
-def _run(path: str, data: dict[str, Any]) -> Run:
-    br = data["benchmark_result"]
-    pb = data.get("pinbench") or {}
-    schema = int(pb.get("schema_version", 0))
-    result = pb.get("result") or {}
-    latency = result.get("latency_ms") or {}
-    config = pb.get("config") or {}
-    validity = pb.get("validity")
-    engine = config.get("engine") or {}
-    streams = config.get("num_streams", data.get("num_streams"))
-    cores = config.get("num_cores", data.get("num_cores"))
-    description = (
-        f"{data.get('orig_model_path', '?')}, {config.get('scenario', data.get('scenario', '?'))}, "
-        f"{streams} stream(s), {cores} core(s), batch {data.get('batch_size', '?')}"
-        + (f", {engine['name']} {engine.get('version', '')}".rstrip() if "name" in engine else "")
-    )
-    return Run(
-        path=path,
-        schema=schema,
-        description=description,
-        batch_size=int(data.get("batch_size") or 1),
-        items_per_sec=number(br["items_per_sec"]),
-        median=number(br["median"]),
-        p99=number(br.get("99.0%")),
-        iterations=int(br["iterations"]),
-        items_per_sec_ci=interval(result.get("items_per_sec_ci")),
-        median_ci=interval(latency.get("median_ci")),
-        valid=None if validity is None else bool(validity["valid"]),
-        reasons=tuple(r["rule"] for r in (validity or {}).get("reasons", [])),
-        samples=_samples(pb.get("samples"), path),
-        repetitions=_repetitions(pb.get("repetitions")),
-        tokens=_tokens(pb.get("generation")),
-    )
+def compared(run: RunDoc) -> Compared:
+    """``run`` with its raw samples, when its samples file was found and reads."""
+    from .samples import read_samples
 
-
-def _tokens(block: Any) -> Tokens | None:
-    from .documents import read_generation
-
-    g = read_generation(block)
-    if g is None:
-        return None
-    values = {
-        "ttft": g.ttft_mean_ms,
-        "ttft_p99": g.ttft_p99_ms,
-        "tpot": g.tpot_mean_ms,
-        "tpot_p99": g.tpot_p99_ms,
-        "prefill_tokens_per_sec": g.prefill_tokens_per_sec,
-        "decode_tokens_per_sec": g.decode_tokens_per_sec,
-        "output_tokens_per_sec": g.output_tokens_per_sec,
-    }
-    calls = int(block.get("calls_per_request") or 1)
-    return Tokens(values, calls, g.prompt_tokens > 0)
-
-
-def _repetitions(entry: Any) -> dict[str, tuple[float, ...]] | None:
-    """Each repetition's throughput and median latency, when the run has two or more."""
-    runs = entry.get("runs") if isinstance(entry, dict) else None
-    if not isinstance(runs, list) or len(runs) < 2:
-        return None
-    out = {
-        "items_per_sec": tuple(number(r.get("items_per_sec")) for r in runs),
-        "median": tuple(number(r.get("median_ms")) for r in runs),
-    }
-    # -s generate's repetitions carry their token figures (schema 3 on, when generating)
-    for key, field_ in (("ttft", "ttft_ms"), ("tpot", "tpot_ms"),
-                        ("decode_tokens_per_sec", "decode_tokens_per_sec")):  # fmt: skip
-        if all(r.get(field_) is not None for r in runs):
-            out[key] = tuple(number(r.get(field_)) for r in runs)
-    return out
-
-
-def _samples(entry: Any, json_path: str) -> list[StreamSamples] | None:
-    from .samples import locate, read_samples
-
-    found = locate(entry if isinstance(entry, dict) else None, json_path)
-    if found is None:
-        return None
+    if run.samples is None:
+        return Compared(run, None)
     try:
-        return read_samples(found)
+        return Compared(run, read_samples(run.samples))
     except ValueError:
-        return None
+        return Compared(run, None)
 
 
 # --- comparing -----------------------------------------------------------------------------------
 
 
-def compare_runs(base: Run, other: Run, alpha: float = ALPHA) -> list[Change]:
+def compare_runs(
+    base: RunDoc | Compared, other: RunDoc | Compared, alpha: float = ALPHA
+) -> list[Change]:
     """Every metric of ``other`` against ``base`` (the token figures when both generate)."""
+    base = base if isinstance(base, Compared) else compared(base)
+    other = other if isinstance(other, Compared) else compared(other)
     out = []
-    both_generate = base.tokens is not None and other.tokens is not None
+    both_generate = base.run.generation is not None and other.run.generation is not None
     metrics = (*METRICS, *GENERATION_METRICS) if both_generate else METRICS
     for key, label, higher_better, tested in metrics:
         a, b = base.value(key), other.value(key)
@@ -255,7 +183,7 @@ def compare_runs(base: Run, other: Run, alpha: float = ALPHA) -> list[Change]:
             test, significant = _across_repetitions(key, base, other, alpha)
         else:
             test, significant = _significance(key, base, other, alpha) if tested else ("", None)
-        both_valid = base.valid is not False and other.valid is not False
+        both_valid = base.run.valid is not False and other.run.valid is not False
         out.append(
             Change(
                 key, label, a, b, change, worse_by, test, significant, tested, across, both_valid
@@ -264,7 +192,9 @@ def compare_runs(base: Run, other: Run, alpha: float = ALPHA) -> list[Change]:
     return out
 
 
-def _across_repetitions(key: str, base: Run, other: Run, alpha: float) -> tuple[str, bool]:
+def _across_repetitions(
+    key: str, base: Compared, other: Compared, alpha: float
+) -> tuple[str, bool]:
     """Welch's t test of the repetitions' log values: the noise between runs is the noise."""
     from ..base.stats import welch_t_test
 
@@ -280,8 +210,10 @@ def within_runs_only(changes: list[Change]) -> bool:
     return not any(c.across_runs for c in changes if c.tested)
 
 
-def _significance(key: str, base: Run, other: Run, alpha: float) -> tuple[str, bool | None]:
-    if base.samples is not None and other.samples is not None:
+def _significance(
+    key: str, base: Compared, other: Compared, alpha: float
+) -> tuple[str, bool | None]:
+    if base.streams is not None and other.streams is not None:
         from ..base.stats import mann_whitney_u
 
         x, y, what = _sample_sets(key, base, other)
@@ -292,9 +224,9 @@ def _significance(key: str, base: Run, other: Run, alpha: float) -> tuple[str, b
     if key not in ("items_per_sec", "median"):  # the token figures have no interval of their own
         return "no samples", None
     ci_a, ci_b = (
-        (base.items_per_sec_ci, other.items_per_sec_ci)
+        (base.run.items_per_sec_ci, other.run.items_per_sec_ci)
         if key == "items_per_sec"
-        else (base.median_ci, other.median_ci)
+        else (base.run.median_ci, other.run.median_ci)
     )
     if ci_a is not None and ci_b is not None:
         apart = ci_a[1] < ci_b[0] or ci_b[1] < ci_a[0]
@@ -303,7 +235,7 @@ def _significance(key: str, base: Run, other: Run, alpha: float) -> tuple[str, b
 
 
 def _sample_sets(
-    key: str, base: Run, other: Run
+    key: str, base: Compared, other: Compared
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
     if key in ("ttft", "tpot", "decode_tokens_per_sec"):
         prefill = key == "ttft"
@@ -314,13 +246,13 @@ def _sample_sets(
         )
     if key == "median":
         return (
-            _latencies_ms(base.samples or []),
-            _latencies_ms(other.samples or []),
+            _latencies_ms(base.streams or []),
+            _latencies_ms(other.streams or []),
             "iterations",
         )
     return (
-        _slice_rates(base.samples or [], base.batch_size),
-        _slice_rates(other.samples or [], other.batch_size),
+        _slice_rates(base.streams or [], base.run.batch_size),
+        _slice_rates(other.streams or [], other.run.batch_size),
         "slices",
     )
 
@@ -333,18 +265,20 @@ def _latencies_ms(streams: list[StreamSamples]) -> NDArray[np.float64]:
     return np.concatenate([s.latencies_ns for s in streams]).astype(np.float64) / 1e6
 
 
-def _call_times_ms(run: Run, prefill: bool) -> NDArray[np.float64]:
+def _call_times_ms(run: Compared, prefill: bool) -> NDArray[np.float64]:
     """The prefill calls' (call 0 of each request) or the decode calls' times, in ms: the
     samples of -s generate are whole requests, ``calls_per_request`` calls each."""
     import numpy as np
 
-    t = run.tokens
+    g = run.run.generation
     parts = []
-    if t is not None and (t.prefill or not prefill):
-        for s in run.samples or []:
-            whole = (s.starts_ns.size // t.calls_per_request) * t.calls_per_request
-            calls = (s.ends_ns[:whole] - s.starts_ns[:whole]).reshape(-1, t.calls_per_request)
-            if t.prefill:
+    has_prefill = g is not None and g.prompt_tokens > 0
+    if g is not None and (has_prefill or not prefill):
+        per_request = max(g.calls_per_request, 1)
+        for s in run.streams or []:
+            whole = (s.starts_ns.size // per_request) * per_request
+            calls = (s.ends_ns[:whole] - s.starts_ns[:whole]).reshape(-1, per_request)
+            if has_prefill:
                 parts.append(calls[:, 0] if prefill else calls[:, 1:].ravel())
             else:
                 parts.append(calls.ravel())

@@ -96,7 +96,42 @@ class GenerationFigures:
     kv_cache_bytes_per_stream: int | None  # the cache at the end of a request (one copy)
     cache_lengths_checked: tuple[int, ...]  # present length at each call, read from the engine
     sampled: bool  # the samples are a reservoir of whole requests, not every one
-    streams: tuple[StreamGeneration, ...]
+    streams: tuple[StreamGeneration, ...]  # () in a sweep point's summary
+
+    @property
+    def shape(self) -> str:
+        """The request as ``P+N`` (prompt and new tokens), ``@D`` after it with a depth."""
+        depth = f"@{self.depth}" if self.depth else ""
+        return f"{self.prompt_tokens}+{self.new_tokens}{depth}"
+
+    # The figures the reports show, NaN where the spread is missing (no prompt: no TTFT).
+    @property
+    def ttft_mean_ms(self) -> float:
+        return _stat(self.ttft_ms, "mean")
+
+    @property
+    def ttft_p99_ms(self) -> float:
+        return _stat(self.ttft_ms, "p99")
+
+    @property
+    def tpot_mean_ms(self) -> float:
+        return _stat(self.tpot_ms, "mean")
+
+    @property
+    def tpot_p99_ms(self) -> float:
+        return _stat(self.tpot_ms, "p99")
+
+    @property
+    def tpot_per_request_mean_ms(self) -> float:
+        return _stat(self.tpot_per_request_ms, "mean")
+
+    @property
+    def request_latency_mean_ms(self) -> float:
+        return _stat(self.request_latency_ms, "mean")
+
+
+def _stat(spread: Spread | None, name: str) -> float:
+    return float("nan") if spread is None else float(getattr(spread, name))
 
 
 def generation_figures(

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from .record import Result
+    from .generation import GenerationFigures
 
 
 def overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -26,8 +26,18 @@ def runner_up(values: list[float], best: int, eligible: list[int]) -> int | None
     return max(rest, key=lambda i: values[i], default=None)
 
 
+class WithGeneration(Protocol):
+    """A point's full result: as measured (``Result``) or read back (``schema.run.RunDoc``)."""
+
+    @property
+    def generation(self) -> GenerationFigures | None: ...
+
+
+R = TypeVar("R", bound=WithGeneration)
+
+
 @dataclass(frozen=True)
-class SweepPoint:
+class SweepPoint(Generic[R]):
     """One configuration of a sweep's grid, as measured, or the one-line error that stopped it
     (then its figures are NaN and ``result`` is None)."""
 
@@ -38,7 +48,7 @@ class SweepPoint:
     median_ms: float
     iterations: int
     valid: bool
-    result: Result | None = field(default=None, compare=False, repr=False)
+    result: R | None = field(default=None, compare=False, repr=False)
     model: str = ""
     engine: str = ""  # as given to --engines (a name, file.py:Class, ...)
     scenario: str = ""
@@ -52,6 +62,11 @@ class SweepPoint:
     sequence_length: int | None = None  # -seq_len, when the sweep varies it
     prompt_tokens: int | None = None  # a generate point's request (None elsewhere)
     new_tokens: int | None = None
+
+    @property
+    def generation(self) -> GenerationFigures | None:
+        """A generate point's token figures (its result's); None for other points."""
+        return self.result.generation if self.result is not None else None
 
     @property
     def ok(self) -> bool:
@@ -79,9 +94,10 @@ class SweepModel:
 
 
 @dataclass(frozen=True)
-class Sweep:
+class Sweep(Generic[R]):
     """A finished (or interrupted) sweep: the points in grid order and, per model, the frontier
-    and the best point. Throughput is not compared across models (their items differ)."""
+    and the best point. Throughput is not compared across models (their items differ). As run
+    (``Sweep[Result]``) or read back (``Sweep[RunDoc]``, ``schema.sweep``)."""
 
     models: tuple[SweepModel, ...]
     scenarios: tuple[str, ...]
@@ -90,13 +106,14 @@ class Sweep:
     batch_sizes: tuple[int, ...]
     percentile: float
     latency_slo_ms: float | None
-    points: tuple[SweepPoint, ...]
+    points: tuple[SweepPoint[R], ...]
     planned: int  # configurations in the grid; more than len(points) after an interrupt
     seconds: float = 0.0  # -t of each point
     warmup_seconds: float | str = 0.0  # -w of each point (seconds, or "auto")
     timestamp: str = ""
     command_line: tuple[str, ...] = ()
     interrupt: str | None = None  # the exception that stopped it (KeyboardInterrupt, ...)
+    path: str = ""  # the file it was read from ("" when run, or read from a dict)
 
     @property
     def interrupted(self) -> bool:
@@ -120,6 +137,19 @@ class Sweep:
     def best(self) -> int | None:
         """The best point of a one-model sweep; with several models None (see ``models``)."""
         return self.models[0].best if len(self.models) == 1 else None
+
+    @property
+    def runs(self) -> tuple[R | None, ...]:
+        """Each point's full result (None for a failed point), in grid order."""
+        return tuple(p.result for p in self.points)
+
+    def on_frontier(self, i: int) -> bool:
+        """Point ``i`` is on its model's frontier."""
+        return i in self.frontier
+
+    def is_best(self, i: int) -> bool:
+        """Point ``i`` is its model's best."""
+        return any(m.best == i for m in self.models)
 
     @property
     def failed(self) -> tuple[int, ...]:

@@ -45,7 +45,8 @@ def plan_streams(
     pinning: str = "core",
     smt: bool = False,
 ) -> list[StreamPlan]:
-    """One CPU set per stream, by the rules in DESIGN.md; UsageError for impossible requests.
+    """One CPU set per stream, by the rules of docs/design.md's "Pinning"; UsageError for
+    impossible requests.
 
     Example: ``plan_streams(topology(), 2, pinning="core")[1].cpus``.
     """

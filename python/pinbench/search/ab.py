@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
 from ..base.logs import log, quiet_logs
-from ..result.ab import GENERATION_METRICS, AbResult, compare_paired, metric_value, round_order
+from ..result.ab import (
+    GENERATION_METRICS,
+    AbResult,
+    AbSide,
+    compare_paired,
+    metric_value,
+    round_order,
+)
 from ..run.execute import execute, layout_for
 from ..run.prepare import prepare
 from .auto_streams import choose_layout
@@ -32,7 +39,7 @@ def run_ab(
     metric: str = "items_per_sec",
     alpha: float = 0.05,
     flags: tuple[str, str] = ("", ""),
-) -> AbResult:
+) -> AbResult[Result]:
     """``rounds`` rounds of A and B (REQUIRES: both validated); an interrupt ends the rounds
     with what was measured (a round is kept only when both of its runs finished). UsageError
     for a token metric (``ttft``, ``tpot``, ...) unless both sides run -s generate."""
@@ -74,10 +81,8 @@ def run_ab(
     )
     return AbResult(
         model=a.model,
-        a_flags=flags[0],
-        b_flags=flags[1],
-        a_runs=tuple(runs["a"]),
-        b_runs=tuple(runs["b"]),
+        a=AbSide(flags[0], tuple(runs["a"])),
+        b=AbSide(flags[1], tuple(runs["b"])),
         order=tuple(order),
         comparison=comparison,
         interrupted=interrupted,

@@ -231,7 +231,7 @@ class _Stopped(Exception):
         self.interrupt = interrupt
 
 
-def run_sweep(sweep: SweepSettings, grid: Grid | None = None) -> Sweep:
+def run_sweep(sweep: SweepSettings, grid: Grid | None = None) -> Sweep[Result]:
     """Runs every configuration of the grid and picks each model's best.
 
     REQUIRES: ``sweep`` validated. The grid is checked against the machine before anything runs
@@ -245,7 +245,7 @@ def run_sweep(sweep: SweepSettings, grid: Grid | None = None) -> Sweep:
         >>> s.points[s.best].num_streams  # doctest: +SKIP
     """
     grid = grid if grid is not None else check_grid(sweep)
-    points: list[SweepPoint] = []
+    points: list[SweepPoint[Result]] = []
     interrupt: str | None = None
     try:
         for _, group in itertools.groupby(
@@ -264,7 +264,7 @@ def run_sweep(sweep: SweepSettings, grid: Grid | None = None) -> Sweep:
 
 
 def _run_group(
-    sweep: SweepSettings, grid: Grid, group: list[GridPoint], points: list[SweepPoint]
+    sweep: SweepSettings, grid: Grid, group: list[GridPoint], points: list[SweepPoint[Result]]
 ) -> None:
     """The points of one (model, batch size, request): the model loaded once for all of them."""
     first = group[0]
@@ -315,7 +315,7 @@ def point_settings(p: GridPoint, at_batch: RunSettings) -> RunSettings:
 
 def _measure(
     p: GridPoint, sweep: SweepSettings, grid: Grid, prepared: Prepared, at_batch: RunSettings
-) -> SweepPoint:
+) -> SweepPoint[Result]:
     settings = point_settings(p, at_batch)
     with_engine = dataclasses.replace(prepared, engine_class=grid.classes[p.engine])
     try:
@@ -326,7 +326,9 @@ def _measure(
     return _point(r, p, sweep)
 
 
-def _record(points: list[SweepPoint], point: SweepPoint, total: int, percentile: float) -> None:
+def _record(
+    points: list[SweepPoint[Result]], point: SweepPoint[Result], total: int, percentile: float
+) -> None:
     """Appends ``point`` and logs its progress line."""
     points.append(point)
     where = (
@@ -370,7 +372,7 @@ def point_command(p: GridPoint, sweep: SweepSettings) -> tuple[str, ...]:
     return tuple(cmd)
 
 
-def _failed(p: GridPoint, sweep: SweepSettings, e: Exception) -> SweepPoint:
+def _failed(p: GridPoint, sweep: SweepSettings, e: Exception) -> SweepPoint[Result]:
     if isinstance(e, PinbenchError):
         error = shorten(e, ERROR_CHARS)
     else:  # a defect, not the user's: say what it was; --debug shows where
@@ -396,7 +398,7 @@ def _failed(p: GridPoint, sweep: SweepSettings, e: Exception) -> SweepPoint:
     )
 
 
-def _point(r: Result, p: GridPoint, sweep: SweepSettings) -> SweepPoint:
+def _point(r: Result, p: GridPoint, sweep: SweepSettings) -> SweepPoint[Result]:
     return SweepPoint(
         batch_size=p.batch_size,
         num_streams=r.config.num_streams,
@@ -422,8 +424,8 @@ def _point(r: Result, p: GridPoint, sweep: SweepSettings) -> SweepPoint:
 
 
 def _assemble(
-    sweep: SweepSettings, grid: Grid, points: list[SweepPoint], interrupt: str | None
-) -> Sweep:
+    sweep: SweepSettings, grid: Grid, points: list[SweepPoint[Result]], interrupt: str | None
+) -> Sweep[Result]:
     models = []
     for model in grid.models:
         own = [i for i, p in enumerate(points) if p.model == model]
@@ -467,6 +469,6 @@ def _assemble(
     )
 
 
-def _ci(point: SweepPoint) -> tuple[float, float]:
+def _ci(point: SweepPoint[Result]) -> tuple[float, float]:
     nan = float("nan")
     return point.result.items_per_sec_ci if point.result is not None else (nan, nan)
