@@ -11,6 +11,11 @@ Goals: on one stream, at most 0.35 us per iteration through the runner and at le
 of the Python loop; on 2 streams in process isolation, at least 1.5x the 2-thread Python loop
 (thread streams share one GIL and are reported only).
 
+Then the counters' cost: the same runs with ``--counters`` on (``auto``: software events, and
+hardware events where the PMU allows) against ``off``, for the no-op step (1 stream) and for
+SqueezeNet (``-s sync``), rounds alternating on and off. Goal: throughput within 1% (the median
+of each round's ratio on / off).
+
     python benchmarks/overhead.py [--seconds 1.0] [--rounds 3]
 """
 
@@ -36,6 +41,33 @@ def runner_rate(streams: int, seconds: float, isolation: str = "thread") -> floa
         isolation=isolation,
     )
     return m.throughput
+
+
+def counted_rate(work: str, seconds: float, counters: str) -> float:
+    if work == "noop":
+        m = pinbench.measure(make_noop, streams=1, warmup=0.2, duration=seconds, counters=counters)
+        return m.throughput
+    r = pinbench.benchmark(
+        "squeezenet", scenario="sync", time=seconds, warmup_time=0.5, counters=counters
+    )
+    return r.items_per_sec
+
+
+def counters_rows(seconds: float, rounds: int) -> None:
+    print(f"counters on (auto) against off, {rounds} rounds of {seconds} s, alternating")
+    print(f"{'step':>10} {'on it/s':>12} {'off it/s':>12} {'on/off':>7}  goal")
+    for work in ("noop", "squeezenet"):
+        on, off, ratios = [], [], []
+        for k in range(rounds):
+            order = ("auto", "off") if k % 2 == 0 else ("off", "auto")
+            got = {c: counted_rate(work, seconds, c) for c in order}
+            on.append(got["auto"])
+            off.append(got["off"])
+            ratios.append(got["auto"] / got["off"])
+        ratio = statistics.median(ratios)
+        ok = abs(ratio - 1.0) <= 0.01
+        print(f"{work:>10} {statistics.median(on):>12.1f} {statistics.median(off):>12.1f} "
+              f"{ratio:>6.3f}x  within 1%: {'PASS' if ok else 'FAIL'}")  # fmt: skip
 
 
 def python_loop_rate(streams: int, seconds: float) -> float:
@@ -95,6 +127,7 @@ def main() -> None:
             goal = "(reported; the streams share one GIL)"
         label = f"{streams} {isolation[0]}"
         print(f"{label:>7} {ns:>13.1f} {1e9 / p:>13.1f} {ratio:>6.2f}x  {goal}")
+    counters_rows(args.seconds, args.rounds)
 
 
 if __name__ == "__main__":

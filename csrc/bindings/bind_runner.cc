@@ -84,6 +84,11 @@ RawRun to_raw(RunResult&& result, py::object interrupt) {
     out.thread_ids.push_back(s.thread_id);
     out.abandoned.push_back(s.abandoned);
     out.step_wait_ns.push_back(s.step_wait_ns);
+    py::list readings;
+    for (const CounterReading& r : s.counters)
+      readings.append(py::make_tuple(r.name, r.hardware, r.error, r.user_only, r.value,
+                                     r.enabled_ns, r.running_ns));
+    out.counters.append(readings);
   }
   for (const auto& f : result.failures)
     out.failures.append(py::make_tuple(f.stream, phase_name(f.phase), f.iteration, failure_exception(f)));
@@ -168,7 +173,11 @@ void bind_runner(py::module_& m) {
           },
           "open loop: ascending int64 ns offsets from the measure start (a copy)")
       .def_readwrite("drain_s", &RunnerConfig::drain_s)
-      .def_readwrite("seed", &RunnerConfig::seed);
+      .def_readwrite("seed", &RunnerConfig::seed)
+      .def_property(
+          "counters", [](const RunnerConfig& c) { return std::string(counter_set_name(c.counters)); },
+          [](RunnerConfig& c, const std::string& name) { c.counters = counter_set_named(name); },
+          "'off', 'software' or 'all': the counters each stream thread opens (csrc/core/counters.h)");
   py::class_<RawRun>(m, "RawRun", "Everything one run_streams call measured, per stream.")
       .def_readonly("starts", &RawRun::starts, "per stream: int64 ns at which each stored iteration started")
       .def_readonly("ends", &RawRun::ends, "per stream: int64 ns at which each stored iteration ended")
@@ -184,6 +193,9 @@ void bind_runner(py::module_& m) {
                     "per stream: ns its step waited inside the timed region before its work "
                     "began (a Python step: for the GIL), over the measured phase; -1: not timed "
                     "(a lone stream, a worker process)")
+      .def_readonly("counters", &RawRun::counters,
+                    "per stream: (name, hardware, errno, user_only, value, enabled_ns, running_ns) "
+                    "per event over its measured window; empty when counters were off")
       .def_readonly("failures", &RawRun::failures, "(stream, phase, iteration, exception), first first")
       .def_readonly("interrupted", &RawRun::interrupted)
       .def_readonly("interrupt", &RawRun::interrupt)

@@ -12,5 +12,6 @@ void bind_work(pybind11::module_& m);
 void bind_runner(pybind11::module_& m);
 void bind_isolation(pybind11::module_& m);
 void bind_bandwidth(pybind11::module_& m);
+void bind_counters(pybind11::module_& m);
 
 }  // namespace pinbench::bindings

@@ -2,7 +2,7 @@
 #include "bindings.h"
 
 PYBIND11_MODULE(_core, m) {
-  m.doc() = "pinbench native core: topology, pinning, clock, the pinned stream runner and memory bandwidth";
+  m.doc() = "pinbench native core: topology, pinning, clock, the pinned stream runner, memory bandwidth and per-stream counters";
   pinbench::bindings::bind_clock(m);
   pinbench::bindings::bind_topology(m);
   pinbench::bindings::bind_affinity(m);
@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   pinbench::bindings::bind_runner(m);
   pinbench::bindings::bind_isolation(m);
   pinbench::bindings::bind_bandwidth(m);
+  pinbench::bindings::bind_counters(m);
 }

@@ -23,6 +23,7 @@ struct RawRun {
   std::vector<long> thread_ids;
   std::vector<bool> abandoned;
   std::vector<int64_t> step_wait_ns;  // per stream: StreamSamples::step_wait_ns (-1: not timed)
+  pybind11::list counters;            // per stream: a list of CounterReading tuples
   pybind11::list failures;            // (stream, phase, iteration, exception)
   bool interrupted = false;
   pybind11::object interrupt;         // the exception a signal handler raised, or None

@@ -236,6 +236,7 @@ class Run {
         copy.cpus = s.cpus;
         copy.thread_id = s.thread_id;
         copy.step_wait_ns = s.step_wait_ns;
+        copy.counters = s.counters;
         copy.abandoned = true;
         out.streams.push_back(std::move(copy));
       } else {
@@ -256,7 +257,10 @@ class Run {
   void run_phases(int i, StreamSamples& out) {
     publish(i, Phase::kFactory);
     std::unique_ptr<StreamStep> step;
+    // Opened before the factory runs, so that an engine pool it starts inherits them.
+    StreamCounters counters;
     try {
+      counters.open(config_.counters);
       step = factory_->make_step(i);
       if (!step) throw std::runtime_error("the step factory returned no step");
     } catch (abi::__forced_unwind&) {
@@ -265,7 +269,7 @@ class Run {
       fail(i, Phase::kFactory, -1, std::current_exception());
       return;
     }
-    if (start_barrier_.arrive_and_wait()) warm_up_and_measure(i, *step, out);
+    if (start_barrier_.arrive_and_wait()) warm_up_and_measure(i, *step, out, counters);
     try {
       step.reset();
     } catch (abi::__forced_unwind&) {
@@ -293,7 +297,7 @@ class Run {
 
   bool gave_up(StreamWatch& w) { return w.inflight.load(std::memory_order_acquire) == kAbandoned; }
 
-  void warm_up_and_measure(int i, StreamStep& step, StreamSamples& out) {
+  void warm_up_and_measure(int i, StreamStep& step, StreamSamples& out, StreamCounters& counters) {
     StreamWatch& w = watch_[static_cast<size_t>(i)];
     const int64_t warmup_start = start_barrier_.release_ns();
     if (i == 0) result_.warmup_start_ns = warmup_start;
@@ -333,13 +337,17 @@ class Run {
     publish(i, Phase::kMeasure);
     step.clock.waited_ns = 0;
     Reservoir rng{(config_.seed + 1) * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(i) + 1};
+    counters.start();
     try {
       if (config_.mode == LoopMode::kOpen)
         measure_open_loop(w, step, out, rng, start, deadline);
       else
         measure_closed_loop(w, step, out, rng, deadline);
-      if (!gave_up(w))  // abandoned: touch nothing
+      counters.stop();
+      if (!gave_up(w)) {  // abandoned: touch nothing
         out.step_wait_ns = step.clock.timed ? step.clock.waited_ns : -1;
+        out.counters = counters.readings();
+      }
     } catch (abi::__forced_unwind&) {
       throw;
     } catch (...) {

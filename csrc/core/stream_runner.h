@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "counters.h"
 #include "clock.h"  // kMaxSeconds: the longest time any field of RunnerConfig may hold
 #include "step.h"
 #include "warmup_watch.h"
@@ -54,6 +55,7 @@ struct RunnerConfig {
   std::vector<int64_t> arrivals_ns;  // open loop: ascending offsets from the measure start
   double drain_s = 0.0;         // open loop: after the deadline, serve the backlog this long at most
   uint64_t seed = 0;            // for the reservoir
+  CounterSet counters = CounterSet::kOff;  // opened on each stream thread (counters.h)
 };
 
 // kStart: a worker process (process isolation) that has not reached its stream loop yet.
@@ -92,6 +94,8 @@ struct StreamSamples {
   int64_t step_wait_ns = 0;        // measured phase: time the step waited inside the timed region
                                    // before its work began (PyStep: for the GIL); see step.h;
                                    // -1 when the step did not measure it
+  std::vector<CounterReading> counters;  // over the stream's measured window (counters.h);
+                                         // empty when none were asked for or it never got there
 };
 
 struct RunResult {

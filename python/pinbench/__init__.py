@@ -24,9 +24,10 @@ if TYPE_CHECKING:
     from .result.record import Result
     from .run.measure import StreamError, measure, noop, spin
     from .run.topology import plan_streams, topology
-    from .settings import RunSettings, SweepSettings
+    from .settings import FleetSettings, RunSettings, SweepSettings
 
 __all__ = [
+    "FleetSettings",
     "LatencyStats",
     "Measurement",
     "PinbenchError",
@@ -62,6 +63,7 @@ _LAZY: dict[str, str] = {
     "Result": "result.record",
     "RunSettings": "settings",
     "SweepSettings": "settings",
+    "FleetSettings": "settings",
     "ab": "api",
     "benchmark": "api",
     "benchmark_model": "api",

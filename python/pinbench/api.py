@@ -38,7 +38,8 @@ from .run.profile import with_profile
 from .search.ab import run_ab
 from .search.auto_streams import run_benchmark
 from .search.find_qps import search_rate
-from .search.sweep import REMOTE, check_grid
+from .search.fleet import connect, run_fleet
+from .search.sweep import REMOTE, check_grid, expand_models
 from .search.sweep import run_sweep as search_grid
 from .settings import (
     DEFAULT_ENGINE,
@@ -320,10 +321,43 @@ def sweep(
     JSON (``export_path``), CSV (``csv_path``, ``csv_dir``) and plot written, also after an
     interrupt (the points measured so far)."""
     grid = grid.validate()
+    if grid.fleet is not None:
+        return _fleet_sweep(grid, SweepOutputs(export_path, csv_path, csv_dir, plot))
     checked = check_grid(grid)
     outputs = SweepOutputs(export_path, csv_path, csv_dir, plot)
     stamp = outputs.check(checked.models, grid.base.inputs.data)
     result = search_grid(grid, checked)
+    outputs.write(result, stamp)
+    return result
+
+
+def _fleet_sweep(grid: SweepSettings, outputs: SweepOutputs) -> Sweep[Result]:
+    """A sweep on a cluster (``pinbench.search.fleet``): the grid is checked on each host, the
+    JSON rewritten as each point arrives, every output written at the end (also after Ctrl-C).
+
+    Example::
+
+        >>> fleet = pinbench.FleetSettings("ray://10.0.0.5:10001", mode="every-host")
+        >>> grid = dataclasses.replace(grid, fleet=fleet)
+        >>> pinbench.api.sweep(grid, export_path="fleet.json")  # doctest: +SKIP
+    """
+    assert grid.fleet is not None
+    models = expand_models(grid.models)
+    folder = [Output("--slurm-folder", grid.fleet.slurm_folder, folder=True)]
+    stamp = outputs.check(
+        models, grid.base.inputs.data, folder if grid.fleet.backend == "slurm" else []
+    )
+    path = outputs.export_path
+
+    def arrived(partial: Sweep[Result]) -> None:
+        if path:
+            write_json_atomic(write_sweep(partial), path)
+
+    backend = connect(grid)
+    try:
+        result = run_fleet(grid, backend, arrived)
+    finally:
+        backend.close()
     outputs.write(result, stamp)
     return result
 
@@ -375,11 +409,13 @@ class SweepOutputs:
     csv_dir: str | None = None
     plot: str | None = None
 
-    def check(self, models: Sequence[str], data: str | None = None) -> str:
-        """UsageError when an output cannot be written or would replace an input; returns the
-        time stamp of the ``csv_dir`` file names."""
+    def check(
+        self, models: Sequence[str], data: str | None = None, more: Sequence[Output] = ()
+    ) -> str:
+        """UsageError when an output (these and ``more``) cannot be written or would replace an
+        input; returns the time stamp of the ``csv_dir`` file names."""
         stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-        named: list[Output] = []
+        named: list[Output] = list(more)
         if self.export_path:
             named.append(Output("-x", self.export_path))
         if self.csv_path:

@@ -40,6 +40,11 @@ TOKEN_MODES: tuple[str, ...] = ("greedy", "fixed")
 # else one per stream), node, stream. See pinbench.run.layout.
 INSTANCE_MODES: tuple[str, ...] = ("auto", "stream", "node")
 AUTO = "auto"
+# --counters: what each stream thread counts over its window (pinbench.result.counters): auto =
+# software events, and hardware events where the PMU allows (a missing PMU is a note); all = the
+# same events, asked for: a hardware event that cannot be opened is also a warning on stderr;
+# software; off (nothing, energy included)
+COUNTER_MODES: tuple[str, ...] = (AUTO, "off", "software", "all")
 # -w auto's bound (--warmup-max): a warmup that has not settled by then ends anyway, and the run
 # says so (verdict note warmup_unsettled). Long enough for a JIT or a cold cache; short enough
 # that a model that never settles costs half a minute, not a hang.
@@ -81,6 +86,10 @@ class MeasureSettings:
     repeat: int = 1  # -r: repetitions, each a fresh warmup, instances and window
     roofline: bool = False  # --roofline: the memory bandwidth on the run's CPUs, before warmup
     bandwidth_mib: int | None = None  # --bandwidth-mib: an array's MiB; None: 4x the LLC
+    counters: str = AUTO  # --counters: auto | off | software | all (COUNTER_MODES)
+    # --energy-baseline: seconds of idle power read just before the run starts, subtracted from
+    # the energy figures (net joules); 0 = none
+    energy_baseline: float = 0.0
 
     @property
     def auto_warmup(self) -> bool:
@@ -430,6 +439,13 @@ def _validate_measure(m: MeasureSettings) -> MeasureSettings:
     _positive_int(m.max_samples, "--max-samples")
     _positive_int(m.repeat, "the number of repetitions (-r)")
     _positive_int(m.bandwidth_mib, "--bandwidth-mib")
+    if m.counters not in COUNTER_MODES:
+        raise UsageError(
+            f"unknown --counters {m.counters!r}: expected one of {', '.join(COUNTER_MODES)}"
+        )
+    _seconds(m.energy_baseline, "--energy-baseline", zero_ok=True)
+    if m.energy_baseline > 0 and m.counters == "off":
+        raise UsageError("--energy-baseline measures energy, which --counters off turns off")
     return m
 
 
@@ -547,6 +563,7 @@ class SweepSettings:
     prompt_tokens: tuple[int, ...] = ()  # generate points' --prompt-tokens; () = base's
     new_tokens: tuple[int, ...] = ()  # generate points' --new-tokens; () = base's
     sequence_lengths: tuple[int, ...] = ()  # single-call points' -seq_len; () = base's
+    fleet: FleetSettings | None = None  # None: every point on this machine
 
     def validate(self) -> SweepSettings:
         """Every axis checked and deduplicated in the order given, empty axes filled from
@@ -584,7 +601,67 @@ class SweepSettings:
             prompt_tokens=prompts,
             new_tokens=news,
             sequence_lengths=seqs,
+            fleet=None if self.fleet is None else self.fleet.validate(),
         )
+
+
+FLEET_MODES = ("spread", "every-host")
+RAY_PREFIX = "ray://"
+SLURM_CLUSTERS = ("slurm", "slurm:local")  # slurm:local = submitit's local executor
+
+
+@dataclass(frozen=True)
+class FleetSettings:
+    """Where a sweep's points run when not on this machine (``pinbench.search.fleet``).
+
+    ``cluster``: ``ray`` (the Ray cluster running on this machine: ``ray start --head``),
+    ``ray://HOST:PORT`` or ``HOST:PORT`` (a Ray cluster the user names), ``slurm`` (submitit,
+    one exclusive allocation per point) or ``slurm:local`` (submitit's local executor: the same
+    jobs as processes here, to try a campaign out). ``mode``: ``spread`` divides the grid among
+    identical hosts; ``every-host`` runs the whole grid on each kind of host.
+
+    Example::
+
+        >>> FleetSettings("ray://10.0.0.5:10001", mode="every-host").validate().backend
+        'ray'
+    """
+
+    cluster: str = "ray"
+    mode: str = "spread"
+    slurm_folder: str = "pinbench-slurm"  # submitit's job files and logs (an output folder)
+    slurm_partitions: tuple[str, ...] = ()  # each a kind of host; () = the default partition
+    slurm_hosts: int = 1  # allocations held at once per partition (spread)
+    slurm_timeout_min: int = 60  # each job's time limit
+
+    @property
+    def backend(self) -> str:
+        return "slurm" if self.cluster in SLURM_CLUSTERS else "ray"
+
+    @property
+    def ray_address(self) -> str:
+        """The address to join (``auto``: the cluster running on this machine). pinbench never
+        starts one: Ray's servers listen on every interface (docs/fleet.md)."""
+        return "auto" if self.cluster == "ray" else self.cluster
+
+    def validate(self) -> FleetSettings:
+        """UsageError (one line) for a cluster or mode that names nothing pinbench knows."""
+        c = self.cluster.strip()
+        if not (c in ("ray", *SLURM_CLUSTERS) or c.startswith(RAY_PREFIX) or _host_port(c)):
+            raise UsageError(
+                f"--cluster {c!r}: expected ray, ray://HOST:PORT, HOST:PORT, slurm or slurm:local"
+            )
+        if self.mode not in FLEET_MODES:
+            raise UsageError(f"fleet mode {self.mode!r}: expected {' or '.join(FLEET_MODES)}")
+        if not (_is_int(self.slurm_hosts) and self.slurm_hosts >= 1):
+            raise UsageError(f"--slurm-hosts {self.slurm_hosts!r}: expected an integer >= 1")
+        if not (_is_int(self.slurm_timeout_min) and self.slurm_timeout_min >= 1):
+            raise UsageError(f"--slurm-timeout {self.slurm_timeout_min!r}: expected minutes >= 1")
+        return dataclasses.replace(self, cluster=c)
+
+
+def _host_port(text: str) -> bool:
+    host, _, port = text.rpartition(":")
+    return bool(host) and port.isdigit()
 
 
 def _sweep_decoder_axes(

@@ -55,6 +55,8 @@ ADDED = (
     "pinbench.server.min_queries_for_rate",
     "pinbench.result.throughput_trend",  # the drift rule's trend over the window's slices
     "pinbench.result.warmup",  # what the warmup did (-w N or -w auto)
+    "pinbench.counters",  # per-stream counters over the window (--counters)
+    "pinbench.energy",  # RAPL energy over the window, or why it is unknown
 )
 # Console lines added since, by label.
 ADDED_LABELS = {
@@ -67,6 +69,10 @@ ADDED_LABELS = {
     "Start-up",
     "Memory (RSS, MiB)",
     "Instance Creation",
+    "Counters per inference",
+    "Counters note",
+    "Energy",
+    "Energy note",
 }
 # Configuration that must be the same; the rest are measurements or describe the machine.
 SAME_TOP = ("batch_size", "input_shapes", "num_cores", "scenario", "scheduler", "seconds_to_run",

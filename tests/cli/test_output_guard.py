@@ -116,7 +116,9 @@ def test_no_output_flag_writes_onto_a_model(
     shutil.copyfile(model, disguised)
     for target in (model, disguised):
         before = (target.read_bytes(), target.stat().st_mtime_ns)
-        r = pinbench(*command_line(command, model, result), flag, str(target))
+        # --slurm-folder is an output of a sweep on Slurm only (guarded before submitit loads)
+        slurm = ["--cluster", "slurm:local"] if flag == "--slurm-folder" else []
+        r = pinbench(*command_line(command, model, result), *slurm, flag, str(target))
         assert r.returncode == 2, (flag, target, r.stderr)
         assert r.stdout == "" and r.stderr.count("\n") == 1, r.stderr
         if flag != "--plot" or importlib.util.find_spec("matplotlib") is not None:

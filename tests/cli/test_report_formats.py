@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pinbench.cli.report import main as report_main
-from pinbench.report.csvfile import ORIGINAL_COLUMNS
+from pinbench.report.csvfile import HARDWARE_COLUMNS, ORIGINAL_COLUMNS
 from pinbench.result.ab import AbResult
 from pinbench.result.schema import load_document
 from pinbench.result.schema.run import RunDoc
@@ -92,13 +92,18 @@ def test_markdown_tables_have_their_shape(docs: Docs) -> None:
 def test_csv_has_the_original_columns(docs: Docs) -> None:
     rows = list(csv.reader(io.StringIO(report(*all_files(docs), "-f", "csv").stdout)))
     assert tuple(rows[0][:12]) == ORIGINAL_COLUMNS
-    assert rows[0][12:] == ["Iterations", "Verdict", "Error", "Side"]
+    # The runs recorded their counters: those columns come last.
+    assert rows[0][12:] == ["Iterations", "Verdict", "Error", "Side", *HARDWARE_COLUMNS]
     body = rows[1:]
     assert len(body) == 2 + 2 + 4 + 1  # runs, sweep points, A/B runs, schema 1
     assert all(len(r) == len(rows[0]) for r in body)
     for r in body:
         assert float(r[6]) > 0 and float(r[8]) > 0  # Items per second, Median Latency
-    assert [r[-1] for r in body if r[-1]] == ["A", "A", "B", "B"]
+    assert [r[15] for r in body if r[15]] == ["A", "A", "B", "B"]
+    cpu_ms = rows[0].index("CPU ms per inference")
+    # Counted on the runs and the sweep's points; the A/B and schema-1 fixtures predate them.
+    assert all(float(r[cpu_ms]) > 0 for r in body[:4])
+    assert all(r[cpu_ms] == "" for r in body[4:])
 
 
 def _bounded(measure: dict[str, float]) -> None:

@@ -18,7 +18,7 @@ import pytest
 from decoder_factory import make_kv_decoder
 
 import pinbench
-from pinbench.report.csvfile import COLUMNS, GENERATION_COLUMNS
+from pinbench.report.csvfile import COLUMNS, GENERATION_COLUMNS, HARDWARE_COLUMNS
 from pinbench.result.schema import load_document
 from pinbench.result.schema.run import RunDoc
 
@@ -68,8 +68,9 @@ def test_markdown_has_a_token_table(gen: Path) -> None:
         [[c.strip() for c in line[1:-1].split("|")] for line in block.splitlines()]
         for block in re.findall(r"(?m)(?:^\|.*\|\n?)+", text)
     ]
-    assert len(tables) == 2 and "**Token generation**" in text
-    runs, tokens = tables
+    # The plain run recorded its counters: their table comes after the tokens'.
+    assert len(tables) == 3 and "**Token generation**" in text
+    runs, tokens, _ = tables
     assert len(runs) == 2 + 2 and runs[3][2] == "generate"
     assert len(tokens) == 2 + 1  # only the generate run
     row = dict(zip(tokens[0], tokens[2]))
@@ -83,7 +84,7 @@ def test_markdown_has_a_token_table(gen: Path) -> None:
 
 def test_csv_adds_the_token_columns(gen: Path) -> None:
     rows = list(csv.reader(io.StringIO(report(str(gen), str(documents().run_plain), "-f", "csv"))))
-    assert tuple(rows[0]) == (*COLUMNS, *GENERATION_COLUMNS)
+    assert tuple(rows[0]) == (*COLUMNS, *GENERATION_COLUMNS, *HARDWARE_COLUMNS)
     assert all(len(r) == len(rows[0]) for r in rows[1:])
     mine, plain = (dict(zip(rows[0], r)) for r in rows[1:])
     g = written(gen)
@@ -94,7 +95,7 @@ def test_csv_adds_the_token_columns(gen: Path) -> None:
     assert float(mine["Output Tokens per second"]) == g["output_tokens_per_sec"]
     assert all(plain[c] == "" for c in GENERATION_COLUMNS)
     alone = next(csv.reader(io.StringIO(report(str(documents().run_plain), "-f", "csv"))))
-    assert tuple(alone) == COLUMNS
+    assert tuple(alone) == (*COLUMNS, *HARDWARE_COLUMNS)
 
 
 def test_bmf_has_token_measures(gen: Path) -> None:

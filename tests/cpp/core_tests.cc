@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,6 +29,7 @@
 #include "affinity.h"
 #include "bandwidth.h"
 #include "clock.h"
+#include "counters.h"
 #include "cpu_list.h"
 #include "process_runner.h"
 #include "shared_barrier.h"
@@ -711,6 +714,89 @@ void test_bandwidth_on_given_cpus() {
   CHECK(threw);
 }
 
+const pb::CounterReading* reading(const pb::StreamSamples& s, const char* name) {
+  for (const auto& r : s.counters)
+    if (std::strcmp(r.name, name) == 0) return &r;
+  return nullptr;
+}
+
+// Runs 2 pinned spin streams with `set` counted; the API as set_perf_api left it.
+pb::RunResult counted_run(pb::CounterSet set) {
+  pb::RunnerConfig c;
+  c.stream_cpus = own_cpus(2);
+  c.warmup_s = 0.02;
+  c.duration_s = 0.1;
+  c.counters = set;
+  return pb::run_streams(c, std::make_shared<pb::NativeWorkFactory>(20000), never_stop);
+}
+
+// Software events for real: every one either counted or refused with the kernel's reason.
+void test_software_counters() {
+  const pb::RunResult off = counted_run(pb::CounterSet::kOff);
+  CHECK(off.failures.empty() && off.streams[0].counters.empty());
+  const pb::RunResult r = counted_run(pb::CounterSet::kSoftware);
+  CHECK(r.failures.empty());
+  for (const auto& s : r.streams) {
+    CHECK(s.counters.size() == 7);  // five perf events and the two switch kinds
+    CHECK(reading(s, "cycles") == nullptr);
+    const pb::CounterReading* clock = reading(s, "task_clock");
+    const pb::CounterReading* invol = reading(s, "involuntary_switches");
+    CHECK(clock != nullptr && invol != nullptr && invol->error == 0);
+    if (!clock || !invol) continue;
+    CHECK(invol->enabled_ns > 0);  // the stream's window, wall clock
+    if (clock->error == 0) {
+      // A task's software event runs only while the task is on a CPU (enabled = running = its
+      // CPU time): the spinning stream's, at most the window.
+      CHECK(clock->value > 0 && clock->value <= invol->enabled_ns);
+      CHECK(clock->running_ns == clock->enabled_ns);
+    } else {
+      CHECK(clock->error == EACCES || clock->error == EPERM || clock->error == ENOSYS ||
+            clock->error == ENOENT);
+    }
+    const pb::CounterReading* moved = reading(s, "cpu_migrations");
+    CHECK(moved != nullptr && !moved->user_only);
+    // Pinned to one CPU before the counters opened: it cannot have moved in the window.
+    if (moved && moved->error == 0 && s.cpus.size() == 1) CHECK(moved->value == 0);
+  }
+}
+
+void test_fake_pmu_answers() {
+  pb::set_perf_api(pb::fake_pmu_api(pb::FakePmu::kPresent));
+  pb::RunResult r = counted_run(pb::CounterSet::kAll);
+  CHECK(r.failures.empty());
+  const pb::CounterReading* cycles = reading(r.streams[0], "cycles");
+  const pb::CounterReading* instructions = reading(r.streams[0], "instructions");
+  CHECK(r.streams[0].counters.size() == 13 && cycles && instructions);
+  if (cycles && instructions) {
+    CHECK(cycles->error == 0 && cycles->value > 0 && cycles->running_ns == cycles->enabled_ns);
+    const double ipc = static_cast<double>(instructions->value) / static_cast<double>(cycles->value);
+    CHECK(ipc > 1.9 && ipc < 2.1);
+  }
+  pb::set_perf_api(pb::fake_pmu_api(pb::FakePmu::kMultiplexed));
+  r = counted_run(pb::CounterSet::kAll);
+  cycles = reading(r.streams[1], "cycles");
+  CHECK(cycles && cycles->enabled_ns > 0 && cycles->running_ns == cycles->enabled_ns / 2);
+  for (auto [answer, err] : {std::pair{pb::FakePmu::kNotPermitted, EACCES},
+                             std::pair{pb::FakePmu::kAbsent, ENOENT}}) {
+    pb::set_perf_api(pb::fake_pmu_api(answer));
+    r = counted_run(pb::CounterSet::kAll);
+    CHECK(r.failures.empty());
+    for (const auto& c : r.streams[0].counters)
+      if (c.hardware) CHECK(c.error == err && c.value == 0);
+    const pb::CounterReading* clock = reading(r.streams[0], "task_clock");
+    CHECK(clock && !clock->hardware);  // software events still went to the kernel
+  }
+  pb::set_perf_api(nullptr);
+  CHECK(std::string(pb::counter_set_name(pb::counter_set_named("software"))) == "software");
+  bool threw = false;
+  try {
+    pb::counter_set_named("hardware");
+  } catch (const std::invalid_argument&) {
+    threw = true;
+  }
+  CHECK(threw);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -747,6 +833,8 @@ int main(int argc, char** argv) {
       {"processes_auto_warmup", test_process_isolation_auto_warmup},
       {"last_level_cache", test_last_level_cache_from_sysfs},
       {"bandwidth", test_bandwidth_on_given_cpus},
+      {"software_counters", test_software_counters},
+      {"fake_pmu_answers", test_fake_pmu_answers},
   };
   for (const auto& [name, fn] : tests) {
     const int before = failed;

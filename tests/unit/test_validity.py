@@ -283,12 +283,14 @@ def test_a_thread_whose_mask_changed_in_the_window_counts_as_floating() -> None:
     load = measure_interference(readings, masks, (10**9, 3 * 10**9), [[0], [1]])
     assert load is not None
     assert [g.other_share for g in load.groups] == [0.0, 0.0]
+    assert load.remasked_threads == 1  # the run moved a thread: migrations are its doing
     # The same time with no change of mask seen is pinned work, and CPU 1's gap is other work.
     load = measure_interference(
         readings, _fixed({100: [0], 101: [1], 102: [0]}), (10**9, 3 * 10**9), [[0], [1]]
     )
     assert load is not None
     assert [round(g.other_share, 2) for g in load.groups] == [0.0, 0.33]
+    assert load.remasked_threads == 0
 
 
 def test_the_masks_of_a_thread_over_a_bracket() -> None:

@@ -405,3 +405,12 @@ def _version(distribution: str) -> str | None:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def perf_event_paranoid(proc_root: str = "/proc") -> int | None:
+    """kernel.perf_event_paranoid (who may count what with perf events); None: unknown."""
+    text = _first_line(Path(proc_root, "sys/kernel/perf_event_paranoid"))
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None

@@ -50,7 +50,8 @@ def build_parser() -> OneLineParser:
         default="items_per_sec",
         help="what is compared: items_per_sec (default), median or mean latency; with -s "
         "generate also ttft, tpot (mean ms), ttft_p99, tpot_p99, prefill_tokens_per_sec, "
-        "decode_tokens_per_sec, output_tokens_per_sec",
+        "decode_tokens_per_sec, output_tokens_per_sec; with counters ipc, cpu_ms_per_inference, "
+        "joules_per_inference (where the PMU and RAPL allow)",
     )
     p.add_argument("--alpha", type=types.level, default=ALPHA, help=f"significance level ({ALPHA})")
     p.add_argument(

@@ -19,11 +19,13 @@ from ..result.startup import StartMarks
 from ..settings import (
     ARRIVALS,
     AUTO,
+    COUNTER_MODES,
     INSTANCE_MODES,
     ISOLATION_MODES,
     TOKEN_MODES,
     WARMUP_MAX_S,
     GenerationSettings,
+    MeasureSettings,
     RunSettings,
     SearchSettings,
 )
@@ -295,6 +297,7 @@ def add_pinbench_flags(parser: argparse.ArgumentParser) -> None:
         help="--roofline: each bandwidth array's MiB over all threads (4x the last-level "
         "cache, at least 64)",
     )
+    add_counter_flags(extra)
     extra.add_argument(
         "--iteration-timeout",
         type=types.positive_float,
@@ -442,6 +445,27 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_counter_flags(extra: argparse._ArgumentGroup) -> None:
+    """--counters and --energy-baseline (docs/counters.md)."""
+    extra.add_argument(
+        "--counters",
+        choices=COUNTER_MODES,
+        default=MeasureSettings().counters,
+        help="what each stream counts over its window: auto (default) = software events, and "
+        "hardware events (cycles, instructions, cache and branch misses) where the PMU allows; "
+        "all = the same, a warning when one cannot be counted; software; off (no counters, "
+        "no energy)",
+    )
+    extra.add_argument(
+        "--energy-baseline",
+        type=types.non_negative_float,
+        default=MeasureSettings().energy_baseline,
+        metavar="SEC",
+        help="read the idle power for SEC seconds before the run and give the energy above it "
+        "too (RAPL; 0 = no baseline)",
+    )
+
+
 def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSettings:
     """The one RunSettings of a command line."""
     return RunSettings.from_kwargs(
@@ -456,6 +480,8 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> RunSett
         warmup_max=args.warmup_max,
         iteration_timeout=args.iteration_timeout,
         max_samples=args.max_samples,
+        counters=args.counters,
+        energy_baseline=args.energy_baseline,
         repeat=args.repeat,
         roofline=args.roofline,
         bandwidth_mib=args.bandwidth_mib,

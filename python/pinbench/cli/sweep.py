@@ -12,7 +12,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError, UsageError
-from ..settings import INSTANCE_MODES, RunSettings, SweepSettings
+from ..settings import (
+    COUNTER_MODES,
+    INSTANCE_MODES,
+    FleetSettings,
+    MeasureSettings,
+    RunSettings,
+    SweepSettings,
+)
 from . import types
 from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_logging
 
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
     from ..result.search import Sweep
 
 PROG = "pinbench sweep"
+SLURM_FOLDER = FleetSettings.slurm_folder  # the one default, from the settings
 EPILOG = """\
 examples:
   pinbench sweep model.onnx --batch 1,8 --streams 1,2 --latency-slo 20ms
@@ -30,6 +38,8 @@ examples:
   pinbench sweep models/ -s sync --cores "1, 4, max" --batch 1,16,32 --csv-dir results/
   pinbench sweep decoder.onnx -s generate --prompt-tokens 16,64 --new-tokens 8 --streams 1
   pinbench sweep decoder.onnx -s sync -seq_len 128,512 --batch 1,4
+  pinbench sweep models/ --cluster ray://head:10001 --every-host -x fleet.json
+  pinbench sweep models/ --cluster slurm --slurm-partitions c7i,c8g --every-host -x fleet.json
 """
 
 
@@ -45,7 +55,89 @@ def build_parser() -> OneLineParser:
     )
     add_grid_flags(p)
     add_run_flags(p)
+    add_fleet_flags(p)
     return p
+
+
+def add_fleet_flags(p: argparse.ArgumentParser) -> None:
+    """Where the points run when not here (``pinbench.search.fleet``; docs/fleet.md)."""
+    g = p.add_argument_group("fleet (docs/fleet.md)")
+    g.add_argument(
+        "--cluster",
+        default=None,
+        metavar="WHERE",
+        help="run the points on a cluster, one point per host at a time: ray (the cluster "
+        "running here, ray start --head), ray://HOST:PORT or HOST:PORT (join one), slurm "
+        "(submitit, exclusive nodes) or slurm:local (submitit's local executor); needs "
+        "pip install 'pinbench[ray]' or 'pinbench[slurm]'",
+    )
+    mode = g.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--spread",
+        dest="fleet_mode",
+        action="store_const",
+        const="spread",
+        default="spread",
+        help="divide the grid among identical hosts (the default)",
+    )
+    mode.add_argument(
+        "--every-host",
+        dest="fleet_mode",
+        action="store_const",
+        const="every-host",
+        help="run the whole grid on each kind of host, to compare them",
+    )
+    g.add_argument(
+        "--slurm-partitions",
+        type=types.name_list,
+        default=None,
+        metavar="P,...",
+        help="--cluster slurm: the partitions, each a kind of host (default: the default one)",
+    )
+    g.add_argument(
+        "--slurm-hosts",
+        type=int,
+        default=1,
+        metavar="N",
+        help="--cluster slurm: exclusive nodes held at once per partition (1)",
+    )
+    g.add_argument(
+        "--slurm-timeout",
+        type=int,
+        default=60,
+        metavar="MIN",
+        help="--cluster slurm: each job's time limit in minutes (60)",
+    )
+    g.add_argument(
+        "--slurm-folder",
+        type=types.output_folder,
+        default=SLURM_FOLDER,
+        metavar="DIR",
+        help="--cluster slurm: the folder submitit writes its job files and logs into "
+        "(pinbench-slurm)",
+    )
+
+
+def fleet_from_args(args: argparse.Namespace) -> FleetSettings | None:
+    """The FleetSettings of a command line; None without --cluster."""
+    slurm_flags = (
+        args.slurm_partitions is not None,
+        args.slurm_hosts != 1,
+        args.slurm_timeout != 60,
+        args.slurm_folder != SLURM_FOLDER,
+    )
+    if args.cluster is None:
+        if args.fleet_mode != "spread" or any(slurm_flags):
+            raise UsageError("--every-host and the --slurm-* flags need --cluster")
+        return None
+    return FleetSettings(
+        cluster=args.cluster,
+        mode=args.fleet_mode,
+        slurm_folder=args.slurm_folder,
+        slurm_partitions=tuple(args.slurm_partitions or ()),
+        slurm_hosts=args.slurm_hosts,
+        slurm_timeout_min=args.slurm_timeout,
+    )
 
 
 def add_grid_flags(p: argparse.ArgumentParser) -> None:
@@ -172,6 +264,12 @@ def add_run_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0)")
     p.add_argument(
+        "--counters",
+        choices=COUNTER_MODES,
+        default=MeasureSettings().counters,
+        help="what each point's streams count (as for pinbench; auto)",
+    )
+    p.add_argument(
         "-x", "--export_path", type=types.output_file, default=None, help="write the sweep as JSON"
     )
     p.add_argument(
@@ -205,6 +303,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSe
         thread_pinning=args.thread_pinning,
         instances=args.instances,
         seed=args.seed,
+        counters=args.counters,
         command_line=("pinbench", "sweep", *argv),
     )
     return SweepSettings(
@@ -220,6 +319,7 @@ def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSe
         prompt_tokens=tuple(args.prompt_tokens or ()),
         new_tokens=tuple(args.new_tokens or ()),
         sequence_lengths=tuple(args.sequence_lengths or ()),
+        fleet=fleet_from_args(args),
     )
 
 

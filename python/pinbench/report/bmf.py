@@ -9,7 +9,9 @@ A benchmark of ``-s generate`` adds its token figures as measures of their own
 (``report.entries.TOKEN_MEASURES``): ``ttft_ms``, ``ttft_p99_ms``, ``tpot_ms``, ``tpot_p99_ms``
 (ms, lower is better; kept by ``--metric latency``) and ``prefill_tokens_per_sec``,
 ``decode_tokens_per_sec``, ``output_tokens_per_sec`` (higher is better; kept by
-``--metric throughput``). Bencher creates a measure the first time a slug arrives.
+``--metric throughput``); counters and energy add ``ipc`` (higher is better),
+``cpu_ms_per_inference`` and ``joules_per_inference`` (lower is better) where known
+(``report.entries.HARDWARE_MEASURES``). Bencher creates a measure the first time a slug arrives.
 
 Example::
 
@@ -57,7 +59,7 @@ def bmf(docs: Sequence[Document], measures: Sequence[str] = MEASURES) -> dict[st
             else None,
             "ratio": metric(e.ratio, e.ratio_ci),
         }
-        for t in e.tokens:
+        for t in e.measures:
             if t.kind in measures:
                 found[t.slug] = metric(t.value, t.bounds)
         kept = {k: v for k, v in found.items() if v is not None}

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, TextIO
 from ..result.ab import metric_unit, metric_value
 from ..result.server import MIN_QUERIES_FOR_RATE
 from ..result.tuning import cores_label
+from .fleet import fleet_lines
+from .hardware import hardware_lines
 from .roofline import roofline_lines
 from .tables import table_lines
 
@@ -172,6 +174,7 @@ def extra_lines(result: Result) -> list[str]:
         lines.append(f"Percentiles Unreliable: {_unreliable(result, shown)}")
     lines.append(f"Interference (other work on the streams' CPUs): {_interference(result)}")
     lines.append(f"CPU Frequency (MHz): {_frequency(result)}")
+    lines.extend(hardware_lines(result))
     if result.config.instances is not None:
         lines.append(instances_line(result.config.instances))
     if result.memory is not None:
@@ -479,7 +482,7 @@ def ab_lines(ab: AbResult[Result]) -> list[str]:
         )
     header = ("round", "order", f"A {unit}", f"B {unit}", "B/A")
     if not math.isfinite(c.p_value):
-        verdict = "not tested (fewer than 2 rounds)"
+        verdict = "not tested (fewer than 2 rounds with the figure on both sides)"
     else:
         better = c.worse_by < 0
         how = f"B is {'better' if better else 'worse'} by {abs(c.worse_by):.1%}"
@@ -518,6 +521,8 @@ def sweep_lines(sweep: Sweep[Result]) -> list[str]:
         out.append(f"Pareto Frontier (items/sec, {p} ms): {front or 'none'}")
         out.append(_best_line(sweep, m))
     out += _failures(sweep)
+    if sweep.fleet is not None:
+        out += ["", *fleet_lines(sweep.fleet, table_lines)]
     if sweep.interrupted:
         out.append(f"Interrupted: after {len(sweep.points)} of {sweep.planned} configurations")
     return out
@@ -560,6 +565,9 @@ def _sweep_table(sweep: Sweep[Result], indices: Sequence[int]) -> list[str]:
         *(f"p{sweep.percentile:g} ms", "iterations", "verdict", "pareto"),
         "meets" if sweep.latency_slo_ms is not None else "",
     )
+    if sweep.fleet is not None:  # the host each point ran on, first
+        header = ("host", *header)
+        rows = [(sweep.points[i].host or "", *row) for i, row in zip(indices, rows)]  # type: ignore[misc]
     extra_header, extra = _request_columns(sweep, indices)
     if extra_header:
         header = (*header, *extra_header)
@@ -570,13 +578,16 @@ def _sweep_table(sweep: Sweep[Result], indices: Sequence[int]) -> list[str]:
 def _request_columns(
     sweep: Sweep[Result], indices: Sequence[int]
 ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    """A decoder sweep's columns: -seq_len, and the generate points' request and token figures
-    (none when no point has them)."""
+    """A decoder sweep's columns: -seq_len, and the generate points' request and token figures;
+    and the hardware's (IPC, CPU ms and joules per inference). None when no point has them."""
     pts = [sweep.points[i] for i in indices]
     seq = any(p.sequence_length is not None for p in pts)
     gen = any(p.prompt_tokens is not None for p in pts)
-    header = (("seq_len",) if seq else ()) + (
-        ("P+N", "TTFT ms", "TPOT ms", "decode tok/s") if gen else ()
+    hw = [k for k, _ in _HARDWARE_COLUMNS if any(k in p.hardware for p in pts)]
+    header = (
+        (("seq_len",) if seq else ())
+        + (("P+N", "TTFT ms", "TPOT ms", "decode tok/s") if gen else ())
+        + tuple(label for k, label in _HARDWARE_COLUMNS if k in hw)
     )
     rows = []
     for p in pts:
@@ -591,8 +602,14 @@ def _request_columns(
                 "" if g is None or g.decode_tokens_per_sec is None
                 else f"{g.decode_tokens_per_sec:.1f}",
             )  # fmt: skip
+        cells += tuple(f"{p.hardware[k]:.4g}" if k in p.hardware else "" for k in hw)
         rows.append(cells)
     return header, rows
+
+
+# A sweep table's hardware columns: (SweepPoint.hardware key, header)
+_HARDWARE_COLUMNS = (("ipc", "IPC"), ("cpu_ms_per_inference", "CPU ms/inf"),
+                     ("joules_per_inference", "J/inf"))  # fmt: skip
 
 
 def _ms(v: float | None) -> str:

@@ -13,7 +13,10 @@ When a row ran ``-s generate`` (a run, a sweep point, an A/B side's run), the fi
 GENERATION_COLUMNS at the end: the request (Prompt Tokens, New Tokens, Depth), Requests, TTFT and
 TPOT mean and p99 (ms), and Prefill, Decode and Output Tokens per second; they are empty on the
 rows of other scenarios. A sweep that varies ``-seq_len`` adds Sequence Length before them.
-Files without either keep the columns above, unchanged.
+When a row recorded counters or energy (``pinbench.counters``, ``pinbench.energy``), the file
+adds HARDWARE_COLUMNS after those: IPC, CPU ms per inference, Migrations, Preemptions per
+inference, Watts, Joules per inference and per token (empty where unknown).
+Files without any of them keep the columns above, unchanged.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from ..base.files import write_atomically
 from ..result.ab import AbResult
+from ..result.schema.hardware import hardware_of
 from ..result.schema.run import RunDoc
 from ..result.search import Sweep
 from .rows import model_label
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ..result.generation import GenerationFigures
+    from ..result.schema.hardware import HardwareDoc
     from ..result.search import SweepPoint
 
 # A document read back, or a sweep as it ran (``pinbench sweep --csv`` writes it directly).
@@ -52,6 +57,10 @@ GENERATION_COLUMNS = (
     *("Prompt Tokens", "New Tokens", "Depth", "Requests", "TTFT Mean", "TTFT p99", "TPOT Mean"),
     *("TPOT p99", "Prefill Tokens per second", "Decode Tokens per second"),
     "Output Tokens per second",
+)
+HARDWARE_COLUMNS = (
+    *("IPC", "CPU ms per inference", "Migrations", "Preemptions per inference", "Watts"),
+    *("Joules per inference", "Joules per token"),
 )
 
 
@@ -133,24 +142,25 @@ def run_row(r: RunDoc) -> list[str]:
     ]
 
 
-# One row before its optional columns: (COLUMNS' cells, side, -seq_len, token figures).
-Parts = tuple[list[str], str, "int | None", "GenerationFigures | None"]
+# One row before its optional columns: (COLUMNS' cells, side, -seq_len, token figures,
+# counters and energy).
+Parts = tuple[list[str], str, "int | None", "GenerationFigures | None", "HardwareDoc | None"]
 
 
 def _parts(doc: Source, indices: Sequence[int] | None) -> list[Parts]:
     if isinstance(doc, Sweep):
         chosen = range(len(doc.points)) if indices is None else indices
         return [
-            (sweep_row(p), "", p.sequence_length, p.generation)
+            (sweep_row(p), "", p.sequence_length, p.generation, hardware_of(p.result))
             for p in (doc.points[i] for i in chosen)
         ]
     if isinstance(doc, AbResult):
         return [
-            (run_row(r), name, None, r.generation)
+            (run_row(r), name, None, r.generation, r.hardware)
             for name, side in (("A", doc.a), ("B", doc.b))
             for r in side.runs
         ]
-    return [(run_row(doc), "", None, doc.generation)]
+    return [(run_row(doc), "", None, doc.generation, doc.hardware)]
 
 
 def rows_of(doc: Source, indices: Sequence[int] | None = None) -> list[list[str]]:
@@ -160,27 +170,42 @@ def rows_of(doc: Source, indices: Sequence[int] | None = None) -> list[list[str]
 
 
 def _rows(parts: list[Parts], ab: bool) -> list[list[str]]:
-    seq = any(s is not None for _, _, s, _ in parts)
-    gen = any(g is not None for _, _, _, g in parts)
+    seq = any(p[2] is not None for p in parts)
+    gen = any(p[3] is not None for p in parts)
+    hw = any(p[4] is not None for p in parts)
     return [
         [
             *row,
             *([side] if ab else []),
             *([] if not seq else ["" if s is None else str(s)]),
             *(generation_cells(g) if gen else []),
+            *(hardware_cells(h) if hw else []),
         ]
-        for row, side, s, g in parts
+        for row, side, s, g, h in parts
     ]
 
 
+def hardware_cells(h: HardwareDoc | None) -> list[str]:
+    """HARDWARE_COLUMNS' cells ("" for each without counters or energy)."""
+    if h is None:
+        return [""] * len(HARDWARE_COLUMNS)
+    return [
+        _figure(v)
+        for v in (h.ipc, h.cpu_ms_per_inference, h.migrations, h.preemptions_per_inference,
+                  h.watts, h.joules_per_inference, h.joules_per_token)
+    ]  # fmt: skip
+
+
 def header_of(parts: list[Parts], ab: bool) -> list[str]:
-    seq = any(s is not None for _, _, s, _ in parts)
-    gen = any(g is not None for _, _, _, g in parts)
+    seq = any(p[2] is not None for p in parts)
+    gen = any(p[3] is not None for p in parts)
+    hw = any(p[4] is not None for p in parts)
     return [
         *COLUMNS,
         *(["Side"] if ab else []),
         *([SEQUENCE_COLUMN] if seq else []),
         *(GENERATION_COLUMNS if gen else ()),
+        *(HARDWARE_COLUMNS if hw else ()),
     ]
 
 

@@ -13,6 +13,10 @@ A benchmark that ran ``-s generate`` adds its token figures (``TOKEN_MEASURES``)
 is better). They have no interval of their own in a run (a point's figures are its spreads'),
 so they are unbounded there; an A/B side's are the median of its runs, bounded by the lowest
 and highest run, as its throughput is.
+
+A benchmark that recorded counters or energy adds ``HARDWARE_MEASURES`` the same way: ``ipc``
+(instructions per cycle, higher is better) and ``cpu_ms_per_inference``, ``joules_per_inference``
+(lower is better), where they are known.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..result.schema.hardware import hardware_of
 from ..result.schema.run import RunDoc
 from ..result.search import Sweep
 from .rows import model_label, run_value, side_value, verdict
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
     from ..result.ab import AbResult, AbSide
     from ..result.generation import GenerationFigures
     from ..result.schema import Document
+    from ..result.schema.hardware import HardwareDoc
 
 Bounds = tuple[float, float] | None
 
@@ -61,6 +67,37 @@ TOKEN_MEASURES = (
     ("output_tokens_per_sec", "output tokens/s", "tokens/s", "throughput",
      "output_tokens_per_sec"),
 )  # fmt: skip
+
+
+# (slug, label, unit, kind, HardwareDoc field), as TOKEN_MEASURES.
+HARDWARE_MEASURES = (
+    ("ipc", "ipc", "instructions/cycle", "throughput", "ipc"),
+    ("cpu_ms_per_inference", "cpu ms/inference", "ms", "latency", "cpu_ms_per_inference"),
+    ("joules_per_inference", "joules/inference", "J", "latency", "joules_per_inference"),
+)
+
+
+def hardware_measures(h: HardwareDoc | None) -> tuple[TokenMeasure, ...]:
+    """The counters' and energy's figures of one run or sweep point that are known."""
+    if h is None:
+        return ()
+    return tuple(
+        TokenMeasure(slug, label, unit, kind, float(getattr(h, key)))
+        for slug, label, unit, kind, key in HARDWARE_MEASURES
+        if math.isfinite(getattr(h, key))
+    )
+
+
+def _side_hardware(side: AbSide[RunDoc]) -> tuple[TokenMeasure, ...]:
+    """An A/B side's counters and energy: the median of its runs, bounded as its throughput."""
+    out = []
+    for slug, label, unit, kind, key in HARDWARE_MEASURES:
+        value = side_value(side, f"hardware.{key}")
+        if math.isfinite(value):
+            out.append(
+                TokenMeasure(slug, label, unit, kind, value, _spread(side, f"hardware.{key}"))
+            )
+    return tuple(out)
 
 
 def token_measures(g: GenerationFigures | None) -> tuple[TokenMeasure, ...]:
@@ -103,6 +140,12 @@ class Entry:
     ratio: float = math.nan  # A/B only: B / A of the comparison's metric
     ratio_ci: Bounds = None
     tokens: tuple[TokenMeasure, ...] = ()  # -s generate's token figures
+    hardware: tuple[TokenMeasure, ...] = ()  # counters' and energy's figures
+
+    @property
+    def measures(self) -> tuple[TokenMeasure, ...]:
+        """Every figure beyond throughput and latency: the tokens', then the hardware's."""
+        return (*self.tokens, *self.hardware)
 
 
 def _name(model: str, engine: str, scenario: str, streams: int, cores: int, batch: int) -> str:
@@ -129,6 +172,7 @@ def run_entry(run: RunDoc) -> Entry:
         median_ci=run.median_ci,
         note=f"{run.iterations} iterations in {run.seconds:.3g} s; {verdict(run)}",
         tokens=token_measures(run.generation),
+        hardware=hardware_measures(run.hardware),
     )
 
 
@@ -150,6 +194,7 @@ def sweep_entries(doc: Sweep[RunDoc]) -> list[Entry]:
                 + ("; Pareto frontier" if doc.on_frontier(i) else "")
                 + ("; best" if doc.is_best(i) else ""),
                 tokens=token_measures(p.generation),
+                hardware=hardware_measures(hardware_of(p.result)),
             )
         )
     return out
@@ -171,6 +216,7 @@ def ab_entries(doc: AbResult[RunDoc]) -> list[Entry]:
             median_ci=_spread(side, "median_ms"),
             note=f"median of {len(side.runs)} runs, bounds the lowest and highest run",
             tokens=_side_tokens(side),
+            hardware=_side_hardware(side),
         )
         for name, side in (("A", doc.a), ("B", doc.b))
     ]

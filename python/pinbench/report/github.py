@@ -7,7 +7,8 @@ interval; ``extra`` gives the interval itself, the iterations and the verdict. A
 ``-s generate`` adds ``NAME ttft mean``, ``NAME ttft p99``, ``NAME tpot mean``, ``NAME tpot p99``
 (``ms``, lower is better: kept by ``--metric latency``) and ``NAME prefill tokens/s``,
 ``NAME decode tokens/s``, ``NAME output tokens/s`` (``tokens/s``: kept by ``--metric
-throughput``).
+throughput``). Counters and energy add ``NAME ipc`` (kept by ``--metric throughput``),
+``NAME cpu ms/inference`` and ``NAME joules/inference`` (kept by ``--metric latency``) where known.
 
 github-action-benchmark's ``tool`` judges a whole file one way, ``customBiggerIsBetter`` or
 ``customSmallerIsBetter``: write ``--metric throughput`` (and the ratio, bigger is better) and
@@ -67,7 +68,7 @@ def github(docs: Sequence[Document], measures: Sequence[str] = MEASURES) -> list
             made.append(item(f"{e.name} latency median", "ms", e.median_ms, e.median_ci, e.note))
         made += [
             item(f"{e.name} {t.label}", t.unit, t.value, t.bounds, e.note)
-            for t in e.tokens
+            for t in e.measures
             if t.kind in measures
         ]
         out += [m for m in made if m is not None]

@@ -31,6 +31,7 @@ from .rows import (
     best_text,
     environment_rows,
     generation_rows,
+    hardware_rows,
     run_rows,
     sweep_rows,
 )
@@ -167,6 +168,9 @@ def runs_section(runs: Sequence[RunDoc]) -> str:
     tokens = generation_rows(runs)
     if tokens is not None:
         parts += ["<h3>Token generation (-s generate)</h3>", table(*tokens)]
+    hardware = hardware_rows(runs)
+    if hardware is not None:
+        parts += ["<h3>Counters and energy</h3>", table(*hardware)]
     if len(runs) > 1:
         parts.append("".join(f"<figure>{c}</figure>" for c in figures.runs_charts(runs)))
     for k, run in enumerate(runs):

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING
 from ..result.ab import AbResult
 from ..result.schema.run import RunDoc
 from ..result.search import Sweep
+from .fleet import fleet_lines
 from .rows import (
     ab_round_rows,
     ab_rows,
     ab_verdict,
     best_text,
     generation_rows,
+    hardware_rows,
     run_rows,
     sweep_rows,
 )
@@ -64,6 +66,9 @@ def markdown(docs: Sequence[Document]) -> str:
             tokens = generation_rows(runs)
             if tokens is not None:
                 parts.append(["**Token generation** (`-s generate`)", "", *table(*tokens)])
+            hardware = hardware_rows(runs)
+            if hardware is not None:
+                parts.append(["**Counters and energy**", "", *table(*hardware)])
             runs = []
         if isinstance(doc, Sweep):
             parts.append(sweep_markdown(doc))
@@ -85,6 +90,8 @@ def sweep_markdown(doc: Sweep[RunDoc]) -> list[str]:
             "",
             *table(*sweep_rows(doc, m.points)),
         ]
+    if doc.fleet is not None:
+        out += ["", *fleet_lines(doc.fleet, table, lambda t: f"**{t}**\n")]
     return out
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..result.ab import AbResult, AbSide
     from ..result.generation import GenerationFigures
+    from ..result.schema.hardware import HardwareDoc
     from ..result.schema.run import RunDoc
     from ..result.search import Sweep, SweepPoint
 
@@ -122,6 +123,31 @@ def generation_rows(runs: Sequence[RunDoc]) -> Rows | None:
     return (GENERATION_HEADER, rows) if rows else None
 
 
+HARDWARE_HEADER = (
+    *("model", "IPC", "CPU ms/inference", "migrations", "preemptions/inference", "watts"),
+    *("J/inference", "J/token"),
+)
+
+
+def hardware_cells(h: HardwareDoc) -> tuple[str, ...]:
+    """A run's counters and energy, in HARDWARE_HEADER's order after the model."""
+    return (
+        number(h.ipc, 2),
+        ms(h.cpu_ms_per_inference),
+        number(h.migrations, 0),
+        number(h.preemptions_per_inference),
+        number(h.watts, 1),
+        number(h.joules_per_inference),
+        number(h.joules_per_token),
+    )
+
+
+def hardware_rows(runs: Sequence[RunDoc]) -> Rows | None:
+    """One row per run that recorded counters or energy; None without any."""
+    rows = [(run.model, *hardware_cells(run.hardware)) for run in runs if run.hardware is not None]
+    return (HARDWARE_HEADER, rows) if rows else None
+
+
 def point_verdict(p: SweepPoint[RunDoc]) -> str:
     if p.error is not None:
         return f"failed: {p.error}"
@@ -140,6 +166,9 @@ def sweep_rows(doc: Sweep[RunDoc], indices: Sequence[int]) -> Rows:
     # The columns of the axes a sweep of decoders adds, only when some point has them.
     seq = any(doc.points[i].sequence_length is not None for i in indices)
     gen = any(doc.points[i].generation is not None for i in indices)
+    host = any(doc.points[i].host is not None for i in indices)
+    if host:
+        header = (*header, "host")
     if seq:
         header = (*header, "seq_len")
     if gen:
@@ -161,6 +190,8 @@ def sweep_rows(doc: Sweep[RunDoc], indices: Sequence[int]) -> Rows:
             "yes" if doc.on_frontier(i) else "",
             "yes" if doc.is_best(i) else "",
         )
+        if host:
+            row = (*row, p.host or "")
         if seq:
             row = (*row, "" if p.sequence_length is None else str(p.sequence_length))
         if gen:
@@ -208,11 +239,12 @@ AB_GENERATION = (
 
 
 def run_value(run: RunDoc, key: str) -> float:
-    """One figure of a run: a RunDoc field, or ``generation.KEY`` (NaN without generation)."""
-    if key.startswith("generation."):
-        g = run.generation
-        value = None if g is None else getattr(g, key[len("generation.") :])
-        return math.nan if value is None else float(value)
+    """One figure of a run: a RunDoc field, ``generation.KEY`` (NaN without generation) or
+    ``hardware.KEY`` (NaN without counters and energy)."""
+    for block in ("generation", "hardware"):
+        if key.startswith(f"{block}."):
+            record = getattr(run, block)
+            return math.nan if record is None else float(getattr(record, key[len(block) + 1 :]))
     return float(getattr(run, key))
 
 

@@ -5,7 +5,8 @@ paired rounds.
 Round k runs A then B when k is even, B then A when it is odd (ABBAAB...), each run a whole
 benchmark (a fresh warmup, fresh instances, its own window). For a metric m (``items_per_sec``,
 or ``median`` / ``mean`` latency; for two runs of ``-s generate`` also their token figures,
-``GENERATION_METRICS``) the rounds give paired ratios ``r_k = m(B_k) / m(A_k)``;
+``GENERATION_METRICS``; with counters or energy, ``HARDWARE_METRICS``: IPC, CPU ms and joules
+per inference) the rounds give paired ratios ``r_k = m(B_k) / m(A_k)``;
 their logs are tested with a one-sample Student t test (two-sided) against 0:
 
 - ``ratio``: the geometric mean of the ``r_k``;
@@ -44,7 +45,16 @@ GENERATION_METRICS = {
     "decode_tokens_per_sec": True,
     "output_tokens_per_sec": True,
 }
-METRICS = {"items_per_sec": True, "median": False, "mean": False, **GENERATION_METRICS}
+# What the hardware said (``result.counters``, ``result.energy``), each run's: instructions per
+# cycle, CPU time per inference (ms, the stream threads' task clock) and joules per inference.
+HARDWARE_METRICS = {"ipc": True, "cpu_ms_per_inference": False, "joules_per_inference": False}
+METRICS = {
+    "items_per_sec": True,
+    "median": False,
+    "mean": False,
+    **GENERATION_METRICS,
+    **HARDWARE_METRICS,
+}
 # -> higher is better
 ALPHA = 0.05
 
@@ -94,6 +104,10 @@ class AbResult(Generic[R]):
 
 def metric_unit(metric: str) -> str:
     """The unit of a metric's values, for a person."""
+    if metric in HARDWARE_METRICS:
+        return {"ipc": "instructions/cycle", "joules_per_inference": "J/inference"}.get(
+            metric, "CPU ms/inference"
+        )
     if metric.endswith("_per_sec"):
         return "items/sec" if metric == "items_per_sec" else "tokens/sec"
     return f"{metric} ms"
@@ -106,6 +120,8 @@ def metric_value(r: Result, metric: str) -> float:
         return r.items_per_sec
     if metric in ("median", "mean"):
         return r.latency.median if metric == "median" else r.latency.mean
+    if metric in HARDWARE_METRICS:
+        return hardware_value(r, metric)
     g = r.generation
     if g is None:
         return math.nan
@@ -116,6 +132,21 @@ def metric_value(r: Result, metric: str) -> float:
     if spread is None:
         return math.nan
     return spread.p99 if metric.endswith("_p99") else spread.mean
+
+
+def hardware_value(r: Result, metric: str) -> float:
+    """A run's IPC, CPU ms or joules per inference; NaN where it is unknown (no PMU, no RAPL,
+    --counters off)."""
+    value: float | None = None
+    if metric == "joules_per_inference":
+        value = r.energy.joules_per_inference if r.energy is not None else None
+    elif r.counters is not None:
+        if metric == "ipc":
+            value = r.counters.ipc
+        else:
+            cpu_ns = r.counters.per_inference("task_clock")
+            value = cpu_ns / 1e6 if cpu_ns is not None else None
+    return math.nan if value is None else float(value)
 
 
 def round_order(rounds: int) -> list[tuple[str, str]]:

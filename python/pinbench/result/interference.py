@@ -55,6 +55,9 @@ class Interference:
     seconds: float  # the bracket's length (at least the window's)
     bracket_ns: tuple[int, int]
     ticks_per_second: int = TICKS_PER_SECOND
+    # threads of the run whose CPU mask changed during the bracket: the engine (or a step)
+    # re-pinned them, as OpenVINO's executor does around each request
+    remasked_threads: int = 0
 
     @property
     def worst(self) -> CpuGroupLoad | None:
@@ -113,7 +116,10 @@ def measure_interference(
                 round(other),
             )
         )
-    return Interference(tuple(loads), seconds, (start.t_ns, end.t_ns))
+    remasked = sum(
+        1 for history in affinity.values() if _changed_during(history, start.t_ns, end.t_ns)
+    )
+    return Interference(tuple(loads), seconds, (start.t_ns, end.t_ns), remasked_threads=remasked)
 
 
 def _fill(
@@ -177,3 +183,11 @@ def masks_during(
     during = [cpus for t, cpus in history if start_ns < t <= end_ns]
     masks = before + during or [cpus for _, cpus in history[:1]]
     return {c for cpus in masks for c in cpus}
+
+
+def _changed_during(
+    history: Sequence[tuple[int, Sequence[int]]], start_ns: int, end_ns: int
+) -> bool:
+    """Whether a thread's mask changed between ``start_ns`` and ``end_ns`` (its first mask,
+    read when it was first seen, is no change)."""
+    return any(start_ns < t <= end_ns for t, _ in history[1:])

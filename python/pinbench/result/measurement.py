@@ -92,6 +92,8 @@ class StreamMeasurement:
     # timed (a lone Python stream, or one in a worker process: nothing contends for its GIL).
     step_wait_ns: int | None = 0
     pid: int = 0  # the process that ran the stream (a worker's, with process isolation)
+    # Its counters over its window, as the core read them (result.counters); () when off
+    counters: tuple[tuple[str, bool, int, bool, int, int, int], ...] = ()
 
     @property
     def iterations(self) -> int:
@@ -134,6 +136,7 @@ class Measurement:
     arrivals_issued: int | None = None  # open loop: arrivals served
     arrivals_dropped: int | None = None  # open loop: due before the deadline, never served
     isolation: str = "thread"  # thread: streams share this interpreter; process: a worker each
+    counters: str = "off"  # the counters asked for: off | software | all | auto
     failure: Failure | None = None  # the failure that stopped the run (then it is partial)
     extra: dict[str, Any] = field(default_factory=dict)  # worker_reports: each worker's report
     warmup_start_ns: int = 0  # when every factory had returned and the warmup began (0: never)

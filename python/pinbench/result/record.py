@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from ..base.stats import LatencyStats, Trend
     from ..settings import RunSettings
     from .config import RunConfig
+    from .counters import Counters
+    from .energy import Energy
     from .frequency import Frequencies
     from .generation import GenerationFigures
     from .interference import Interference
@@ -84,6 +86,8 @@ class Result:
     memory: Memory | None = None  # RSS before and after the instances were built, and the peak
     profile: Profile | None = None  # --profile: the operators' times of a profiled pass
     roofline: Roofline | None = None  # --roofline: the bandwidth, and decode steps against it
+    counters: Counters | None = None  # per-stream counters over the window; None: --counters off
+    energy: Energy | None = None  # RAPL energy over the window; None: --counters off
 
     @property
     def interrupted(self) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from .fleet import Fleet
     from .generation import GenerationFigures
 
 
@@ -62,6 +63,23 @@ class SweepPoint(Generic[R]):
     sequence_length: int | None = None  # -seq_len, when the sweep varies it
     prompt_tokens: int | None = None  # a generate point's request (None elsewhere)
     new_tokens: int | None = None
+    host: str | None = None  # a fleet's host that ran it (None: this machine)
+    host_kind: str | None = None  # that host's kind (``result.fleet``)
+    retried_from: str | None = None  # a fleet's first host and why it failed, when retried
+    # What the hardware said (result.ab.HARDWARE_METRICS); NaN where unknown
+    ipc: float = math.nan
+    cpu_ms_per_inference: float = math.nan
+    joules_per_inference: float = math.nan
+
+    @property
+    def hardware(self) -> dict[str, float]:
+        """The hardware figures this point has (none with --counters off)."""
+        figures = {
+            "ipc": self.ipc,
+            "cpu_ms_per_inference": self.cpu_ms_per_inference,
+            "joules_per_inference": self.joules_per_inference,
+        }
+        return {k: v for k, v in figures.items() if math.isfinite(v)}
 
     @property
     def generation(self) -> GenerationFigures | None:
@@ -114,6 +132,7 @@ class Sweep(Generic[R]):
     command_line: tuple[str, ...] = ()
     interrupt: str | None = None  # the exception that stopped it (KeyboardInterrupt, ...)
     path: str = ""  # the file it was read from ("" when run, or read from a dict)
+    fleet: Fleet | None = None  # the hosts, when the points ran on a cluster
 
     @property
     def interrupted(self) -> bool:
@@ -158,7 +177,9 @@ class Sweep(Generic[R]):
     def label(self, i: int) -> str:
         """A point's short name: the axes that vary in this sweep, then batch and streams."""
         p = self.points[i]
-        parts = [p.engine] if len(self.engines) > 1 else []
+        kinds = self.fleet is not None and len(self.fleet.kinds) > 1
+        parts = [p.host_kind or "?"] if kinds else []  # every-host: the same point per kind
+        parts += [p.engine] if len(self.engines) > 1 else []
         parts += [f"c{p.num_cores}"] if len(self.cores) > 1 else []
         parts += [p.scenario] if len(self.scenarios) > 1 else []
         return " ".join([*parts, p.label()])

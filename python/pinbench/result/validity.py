@@ -24,6 +24,15 @@ Reasons (each rule's threshold in its constant):
 - ``interference``: other work took ``INTERFERENCE_LIMIT`` (5%) or more of one group of the
   streams' CPUs during the window, and at least ``INTERFERENCE_MIN_TICKS`` clock ticks
   (``result.interference``: per-CPU counters against this process's own threads);
+  A stream alone on one CPU that was preempted ``PREEMPTION_LIMIT`` (100) times a second or more
+  (its thread's involuntary context switches over its window, at least ``PREEMPTION_MIN``
+  (20) of them; ``result.counters``) is the same reason: something else was runnable on its CPU
+  (an interference the CPU-time counters may miss at their 10 ms resolution);
+- ``migrated``: a stream pinned to one CPU moved between CPUs during its window
+  (``cpu_migrations`` counted on its threads, ``result.counters``): pinning did not hold. Streams
+  given several CPUs may move among them by design and are not judged; moves while the run
+  itself changed threads' CPU masks in the window (``result.interference``) are the engine's
+  doing, and the note ``engine_moved_threads`` instead;
 - ``frequency``: the streams' CPUs ran at clock frequencies more than ``FREQUENCY_LIMIT`` (10%)
   apart (their means), or one of them dropped by more than 10% during the window (its lowest
   reading against its first; ``result.frequency``); unknown frequencies give no reason;
@@ -42,12 +51,12 @@ Reasons (each rule's threshold in its constant):
 - ``stream_failed``: a stream failed and stopped the run: its figures cover what every stream
   measured until then.
 
-Notes: ``governor`` (the frequency governor is known and is not ``performance``), ``load_at_start``
-(the 1-minute load average exceeded max(1, 0.25 per allowed CPU): it lags by minutes, so it is at
-most a hint; interference is what was measured), ``latency_spread`` (latency std >= 10% of the
-mean: the distribution is wide or skewed), ``interference_unknown`` (no CPU counters),
-``warmup_unsettled`` (``-w auto`` ran to its bound, ``--warmup-max``, without the throughput
-settling: ``base.warmup``).
+Notes: ``engine_moved_threads`` (see ``migrated``), ``governor`` (the frequency governor is known
+and is not ``performance``), ``load_at_start`` (the 1-minute load average exceeded max(1, 0.25
+per allowed CPU): it lags by minutes, so it is at most a hint; interference is what was
+measured), ``latency_spread`` (latency std >= 10% of the mean: the distribution is wide or
+skewed), ``interference_unknown`` (no CPU counters), ``warmup_unsettled`` (``-w auto`` ran to its
+bound, ``--warmup-max``, without the throughput settling: ``base.warmup``).
 
 Unreliable percentiles: a percentile p needs ``ceil(10 / (1 - p/100))`` iterations so that at least
 10 samples lie beyond it (p90 needs 100, p99 1000, p99.9 10000); one with fewer is marked where it
@@ -67,6 +76,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from ..base.stats import LatencyStats, Trend
+    from .counters import Counters
     from .frequency import CpuFrequency, Frequencies
     from .interference import Interference
     from .measurement import Failure, Measurement, Warmup
@@ -80,6 +90,8 @@ TAIL_SAMPLES = 10
 CLOCK_FACTOR = 100.0
 WALL_CLOCK_LIMIT = 0.01
 GIL_SHARE_LIMIT = 0.10
+PREEMPTION_LIMIT = 100.0  # involuntary context switches per second of a stream's window
+PREEMPTION_MIN = 20
 DRIFT_LIMIT = 0.05
 DRIFT_ALPHA = 0.01
 
@@ -89,6 +101,7 @@ RULES: tuple[str, ...] = (
     "drift",
     "unstable_repetitions",
     "interference",
+    "migrated",
     "frequency",
     "clock_resolution",
     "smt_siblings",
@@ -97,6 +110,7 @@ RULES: tuple[str, ...] = (
     "stream_failed",
 )
 NOTES: tuple[str, ...] = (
+    "engine_moved_threads",
     "governor",
     "load_at_start",
     "latency_spread",
@@ -230,6 +244,94 @@ def interference(
             "interference",
             f"other work took {parts} during the window (limit {limit:.0%}): the streams shared "
             "their cores",
+        )
+    ]
+
+
+def _alone_on_one_cpu(stream_cpus: Sequence[Sequence[int]]) -> list[int]:
+    """The streams pinned to one CPU that no other stream shares."""
+    return [
+        i
+        for i, cpus in enumerate(stream_cpus)
+        if len(cpus) == 1 and sum(cpus[0] in other for other in stream_cpus) == 1
+    ]
+
+
+def preempted(
+    counters: Counters | None,
+    stream_cpus: Sequence[Sequence[int]],
+    limit: float = PREEMPTION_LIMIT,
+    minimum: int = PREEMPTION_MIN,
+) -> list[Reason]:
+    """Interference seen as preemption: a stream alone on its CPU switched out involuntarily."""
+    if counters is None:
+        return []
+    alone = set(_alone_on_one_cpu(stream_cpus))
+    hit = []
+    for s in counters.streams:
+        count, rate = s.value("involuntary_switches"), s.per_second("involuntary_switches")
+        if (
+            s.index in alone
+            and count is not None
+            and rate is not None
+            and count >= minimum
+            and rate >= limit
+        ):
+            hit.append(f"stream {s.index} (CPU {stream_cpus[s.index][0]}) {rate:.0f}/s")
+    if not hit:
+        return []
+    return [
+        Reason(
+            "interference",
+            f"preempted during the window: {', '.join(hit)} involuntary context switches (limit "
+            f"{limit:.0f}/s): other work was runnable on the streams' CPUs",
+        )
+    ]
+
+
+def _moves(counters: Counters | None, stream_cpus: Sequence[Sequence[int]]) -> list[str]:
+    """ "stream I N times" for each stream pinned to one CPU whose threads moved."""
+    if counters is None:
+        return []
+    single = {i for i, cpus in enumerate(stream_cpus) if len(cpus) == 1}
+    hit = []
+    for s in counters.streams:
+        moved = s.value("cpu_migrations")
+        if s.index in single and moved:
+            hit.append(f"stream {s.index} {round(moved)} time{'s' if round(moved) != 1 else ''}")
+    return hit
+
+
+def migrated(counters: Counters | None, stream_cpus: Sequence[Sequence[int]]) -> list[Reason]:
+    """A stream pinned to one CPU whose threads moved: pinning did not hold."""
+    hit = _moves(counters, stream_cpus)
+    if not hit:
+        return []
+    return [
+        Reason(
+            "migrated",
+            f"pinned streams moved between CPUs during the window: {', '.join(hit)} "
+            "(cpu_migrations): pinning did not hold",
+        )
+    ]
+
+
+def engine_moved_threads(
+    counters: Counters | None, stream_cpus: Sequence[Sequence[int]], load: Interference | None
+) -> list[Reason]:
+    """Streams that moved while threads of the run had their CPU masks changed in the window:
+    the engine re-pinned its own threads (OpenVINO's executor widens a request's thread to the
+    node's CPUs and narrows it after), so the moves are the engine's doing, not a failure of
+    pinbench's pinning. A note, not a reason: the figures are the engine's as it runs."""
+    hit = _moves(counters, stream_cpus)
+    if not hit or load is None or not load.remasked_threads:
+        return []
+    return [
+        Reason(
+            "engine_moved_threads",
+            f"the run changed the CPU masks of {load.remasked_threads} of its threads during the "
+            f"window (the engine re-pins its own threads) and streams moved between CPUs: "
+            f"{', '.join(hit)}: the engine's threads ran beyond the planned CPUs, as it runs them",
         )
     ]
 
@@ -463,22 +565,28 @@ def assess(
     throughput_trend: Trend | None = None,
     load: Interference | None = None,
     freq: Frequencies | None = None,
+    counters: Counters | None = None,
 ) -> Validity:
     """Every rule and note over a finished run's measurement, statistics, clock, environment,
     the spread of its throughput over slices and the interference measured on its CPUs."""
+    stream_cpus = [s.cpus for s in m.streams]
+    shared = interference(load)
+    by_engine = engine_moved_threads(counters, stream_cpus, load)
     reasons = [
         *too_few_iterations(m.iterations),
         *unstable(throughput_cv),
         *drift(throughput_trend),
-        *interference(load),
+        *(shared or preempted(counters, stream_cpus)),
+        *([] if by_engine else migrated(counters, stream_cpus)),
         *frequency(freq),
         *clock_resolution(lat.median, clock),
-        *smt_siblings([s.cpus for s in m.streams], core_cpus),
+        *smt_siblings(stream_cpus, core_cpus),
         *wall_clock(clock, m.window_ns),
         *gil_bound(m.gil_wait_share, m.isolation, len(m.streams)),
         *stream_failed(m.failure),
     ]
     notes = [
+        *by_engine,
         *governor(environment),
         *load_at_start(environment),
         *latency_spread(lat),

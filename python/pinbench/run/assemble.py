@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..base.process import MemoryReading
     from ..base.profiling import OperatorProfile
     from ..result.config import RunConfig
+    from ..result.counters import Counters
     from ..result.frequency import Frequencies
     from ..result.interference import Interference
     from ..result.measurement import Measurement, StreamMeasurement
@@ -44,6 +45,7 @@ def assemble(
     start: StartMarks | None = None,
     build: BuildLog | None = None,
     peak: MemoryReading | None = None,
+    counters: Counters | None = None,
 ) -> Result:
     """The Result of a measurement: throughput and its interval, latency statistics, per-stream
     figures, the server scenario's figures, the interference measured, the verdict, the
@@ -93,6 +95,7 @@ def assemble(
             throughput_trend=throughput_trend,
             load=load,
             freq=freq,
+            counters=counters,
         ),
         interference=load,
         frequency=freq,
@@ -104,6 +107,7 @@ def assemble(
         samples=samples,
         startup=startup(start, build) if start is not None else None,
         memory=memory(build, peak, m) if build is not None else None,
+        counters=counters,
     )
 
 

@@ -34,6 +34,7 @@ from ..settings import WARMUP_MAX_S
 from .assemble import assemble
 from .bandwidth import run_bandwidth, with_roofline
 from .environment import capture_environment
+from .hardware import energy_probe, hardware_counters, with_energy
 from .instances import BuildLog, step_factory
 from .layout import plan_layout
 from .measure import StreamError, measure
@@ -183,6 +184,7 @@ def measure_layout(
             isolation=layout.isolation,
             calls_per_unit=calls_per_request(prepared),
             on_measure=_log_measuring,
+            counters=settings.measure.counters,
         )
     except StreamError as e:
         failure = engine_failure(e)
@@ -229,7 +231,8 @@ def execute(
     watched = sorted({c for s in layout.streams for c in s.cpus}) or list(prepared.topology.allowed)
     build = BuildLog()
     failed: StreamFailed | None = None
-    with WindowSampler(cpus=watched) as sampler:
+    rapl, idle = energy_probe(meas)  # the idle baseline, when asked: before the instances exist
+    with WindowSampler(cpus=watched, rapl=rapl) as sampler:
         try:
             engine, m = measure_layout(prepared, settings, layout, window, engine, marks, build)
         except StreamFailed as e:
@@ -274,8 +277,11 @@ def execute(
         start=start,
         build=build,
         peak=peak,
+        counters=hardware_counters(m),
     )
-    result = with_roofline(result, bandwidth, prepared.model)
+    result = with_energy(
+        with_roofline(result, bandwidth, prepared.model), rapl, sampler.energy, idle
+    )
     if failed is not None:
         failed.result = result  # the partial result, for -x
         raise failed

@@ -62,6 +62,7 @@ _CONFIG_FIELDS = (
     "poll_interval_s",
     "drain_s",
     "seed",
+    "counters",
 )
 
 
@@ -90,6 +91,7 @@ class WorkerRun:
     thread_ids: list[int]
     abandoned: list[bool]
     step_wait_ns: list[int]
+    counters: list[list[tuple[str, bool, int, bool, int, int, int]]]
     failures: list[tuple[int, str, int, BaseException]]
     interrupted: bool
     interrupt: BaseException | None
@@ -237,6 +239,7 @@ def _merge(supervised: ProcessRun, results: list[dict[str, Any] | None]) -> Work
         thread_ids=[r.get("thread_id", 0) for r in streams],
         abandoned=list(supervised.killed),
         step_wait_ns=[r.get("step_wait_ns", -1) for r in streams],
+        counters=[r.get("counters", []) for r in streams],
         failures=failures,
         interrupted=supervised.interrupted,
         interrupt=supervised.interrupt,

@@ -27,7 +27,7 @@ from ..base.errors import Interrupted, UsageError
 from ..base.signals import take_latched
 from ..base.warmup import WarmupJudge
 from ..result.measurement import Failure, Measurement, StreamMeasurement, Totals, Warmup
-from ..settings import AUTO, ISOLATION_MODES, MAX_SECONDS, WARMUP_MAX_S
+from ..settings import AUTO, COUNTER_MODES, ISOLATION_MODES, MAX_SECONDS, WARMUP_MAX_S
 from .isolation import WorkerRun, run_in_processes
 from .topology import plan_streams, topology
 
@@ -94,6 +94,7 @@ def measure(
     calls_per_unit: int = 1,
     warmup_max: float = WARMUP_MAX_S,
     on_measure: Callable[[], object] | None = None,
+    counters: str = "off",
 ) -> Measurement:
     """Runs ``make_step(i)()`` in a closed loop on ``streams`` pinned native threads.
 
@@ -127,6 +128,8 @@ def measure(
     stream like a step that raises (the cause is a ``WorkerDied``); one past ``iteration_timeout``
     is killed.
 
+    ``counters`` (off, software, all, auto): what each stream counts (``result.counters``).
+
     ``on_measure()``, when given, is called once on the calling thread within a poll interval
     (20 ms) of the measured window's start, with thread isolation (e.g. to say so in the log).
 
@@ -154,9 +157,7 @@ def measure(
     config = _runner_config(
         stream_cpus, bound, duration, iterations, max_samples, iteration_timeout, seed
     )
-    config.calls_per_unit = calls_per_unit
-    config.max_iterations = _whole_units(config.max_iterations, calls_per_unit)
-    config.max_samples = _whole_units(config.max_samples, calls_per_unit)
+    _set_units_and_counters(config, calls_per_unit, counters)
     if arrivals_ns is not None:
         config.mode = _core.LoopMode.open
         config.arrivals_ns = np.asarray(arrivals_ns, dtype=np.int64)
@@ -170,9 +171,8 @@ def measure(
         raw = _core.run_streams(make_step, config, judge, on_measure)
     take_latched()  # the runner caught it (raw.interrupt), or it is being raised now
     open_loop = arrivals_ns is not None
-    return _measurement(
-        raw, stream_cpus, bound, duration, iterations, open_loop, isolation, judge, calls_per_unit
-    )
+    return _measurement(raw, stream_cpus, bound, duration, iterations, open_loop, isolation,
+                        judge, calls_per_unit, counters)  # fmt: skip
 
 
 def _runner_config(
@@ -195,6 +195,17 @@ def _runner_config(
     config.iteration_timeout_s = float(iteration_timeout or 0.0)
     config.seed = int(seed)
     return config
+
+
+def _set_units_and_counters(config: RunnerConfig, unit: int, counters: str) -> None:
+    """The caps in whole units of ``unit`` calls; the core's counter set for ``counters`` (auto
+    opens every event and keeps those the machine has)."""
+    if counters not in COUNTER_MODES:
+        raise UsageError(f"counters must be one of {', '.join(COUNTER_MODES)}, got {counters!r}")
+    config.counters = "all" if counters == AUTO else counters
+    config.calls_per_unit = unit
+    config.max_iterations = _whole_units(config.max_iterations, unit)
+    config.max_samples = _whole_units(config.max_samples, unit)
 
 
 def _whole_units(count: int, unit: int) -> int:
@@ -262,6 +273,7 @@ def _measurement(
     isolation: str,
     judge: WarmupJudge | None = None,
     calls_per_unit: int = 1,
+    counters: str = "off",
 ) -> Measurement:
     pids = getattr(raw, "pids", None) or [os.getpid()] * len(stream_cpus)
     streams = [_stream(raw, i, stream_cpus[i], open_loop, pids[i]) for i in range(len(stream_cpus))]
@@ -290,6 +302,7 @@ def _measurement(
         ),
         calls_per_unit=calls_per_unit,
         warmup=_warmup(raw, streams, warmup, judge),
+        counters=counters,
     )
     if raw.failures:
         stream, phase, iteration, error = raw.failures[0]
@@ -338,6 +351,7 @@ def _stream(
         abandoned=bool(raw.abandoned[i]),
         step_wait_ns=int(raw.step_wait_ns[i]) if raw.step_wait_ns[i] >= 0 else None,
         pid=int(pid),
+        counters=tuple(tuple(r) for r in raw.counters[i]),  # type: ignore[misc]
     )
 
 

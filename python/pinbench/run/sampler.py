@@ -8,6 +8,9 @@ microseconds of one CPU and takes the GIL only for that long: 0.2-0.5% of a core
 interval (it is this process's own time, so it is not counted as
 interference).
 
+With a ``Rapl`` it reads the energy counters too, at every reading (``energy``): often enough that
+a counter wraps at most once between two of them.
+
 Example::
 
     with WindowSampler() as sampler:
@@ -34,6 +37,9 @@ from ..base.cpufreq import UNKNOWN, read_frequencies
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from ..base.energy import EnergyReading, Rapl
+
+
 DEFAULT_INTERVAL_S = 0.1
 FREQUENCY_EVERY = 5  # readings: the clock frequencies every 0.5 s (a file per CPU each time)
 
@@ -50,6 +56,7 @@ class WindowSampler:
         *,
         cpus: list[int] | None = None,
         sysfs_root: str = "/sys",
+        rapl: Rapl | None = None,
     ) -> None:
         self.interval = interval
         self.proc_root = proc_root
@@ -59,6 +66,8 @@ class WindowSampler:
         self.readings: list[CpuReading] = []
         # tid -> (steady ns first read, CPUs), a new entry each time a thread's mask changes
         self.affinity: dict[int, list[tuple[int, list[int]]]] = {}
+        self.rapl = rapl if rapl is not None and rapl.domains else None
+        self.energy: list[EnergyReading] = []  # with each reading, when rapl has domains
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -80,6 +89,8 @@ class WindowSampler:
         mhz = None
         if frequencies and self.cpus:
             mhz, self.frequency_source = read_frequencies(self.cpus, self.sysfs_root, root)
+        if self.rapl is not None:
+            self.energy.append(self.rapl.read())
         t = _core.now_ns()
         return CpuReading(t, read_cpu_busy(root), read_process_ticks(root, children), threads, mhz)
 

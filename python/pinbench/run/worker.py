@@ -80,6 +80,7 @@ def _result(raw: RawRun, stream: int, work: Any) -> dict[str, Any]:
         "cpus": raw.cpus[stream],
         "thread_id": raw.thread_ids[stream],
         "step_wait_ns": raw.step_wait_ns[stream],
+        "counters": raw.counters[stream],
         "failures": [(s, phase, it, _sendable(e)) for s, phase, it, e in raw.failures],
         "report": report() if callable(report) else None,
     }

@@ -13,6 +13,7 @@ from ..base.errors import UsageError
 from ..base.logs import log, quiet_logs
 from ..result.ab import (
     GENERATION_METRICS,
+    HARDWARE_METRICS,
     AbResult,
     AbSide,
     compare_paired,
@@ -92,7 +93,16 @@ def run_ab(
 
 
 def check_metric(metric: str, sides: dict[str, RunSettings]) -> None:
-    """A token metric needs both sides to run -s generate; UsageError (one line) otherwise."""
+    """A token metric needs both sides to run -s generate, a hardware metric both to count;
+    UsageError (one line) otherwise."""
+    if metric in HARDWARE_METRICS:
+        off = [k.upper() for k, s in sides.items() if s.measure.counters == "off"]
+        if off:
+            raise UsageError(
+                f"--metric {metric} compares what the counters read: {' and '.join(off)} "
+                "ran with --counters off"
+            )
+        return
     if metric not in GENERATION_METRICS:
         return
     other = [f"{k.upper()} runs -s {s.layout.scenario}" for k, s in sides.items()

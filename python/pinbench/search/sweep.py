@@ -49,6 +49,7 @@ from ..base.errors import PinbenchError, UsageError, shorten
 from ..base.logs import log, quiet_logs
 from ..engines import engine_class
 from ..model.resolve import MODEL_FILE, resolve_model_path
+from ..result.ab import hardware_value
 from ..result.search import Sweep, SweepModel, SweepPoint, overlaps, runner_up
 from ..run.execute import execute, layout_for
 from ..run.layout import plan_layout
@@ -260,7 +261,7 @@ def run_sweep(sweep: SweepSettings, grid: Grid | None = None) -> Sweep[Result]:
         log.warning(
             "sweep interrupted after %d of %d configurations", len(points), len(grid.points)
         )
-    return _assemble(sweep, grid, points, interrupt)
+    return assemble_sweep(sweep, grid, points, interrupt)
 
 
 def _run_group(
@@ -274,12 +275,12 @@ def _run_group(
             prepared = prepare(at_batch)
     except Exception as e:
         for p in group:
-            _record(points, _failed(p, sweep, e), len(grid.points), sweep.percentile)
+            record_point(points, failed_point(p, sweep, e), len(grid.points), sweep.percentile)
         return
     with prepared:
         for p in group:
-            point = _measure(p, sweep, grid, prepared, at_batch)
-            _record(points, point, len(grid.points), sweep.percentile)
+            point = measure_point(p, sweep, grid.classes[p.engine], prepared, at_batch)
+            record_point(points, point, len(grid.points), sweep.percentile)
             if points[-1].interrupted:
                 assert points[-1].result is not None
                 raise _Stopped(points[-1].result.measurement.interrupt or "KeyboardInterrupt")
@@ -313,20 +314,26 @@ def point_settings(p: GridPoint, at_batch: RunSettings) -> RunSettings:
     )
 
 
-def _measure(
-    p: GridPoint, sweep: SweepSettings, grid: Grid, prepared: Prepared, at_batch: RunSettings
+def measure_point(
+    p: GridPoint,
+    sweep: SweepSettings,
+    engine: type[Engine],
+    prepared: Prepared,
+    at_batch: RunSettings,
 ) -> SweepPoint[Result]:
+    """Runs one point on the model ``prepared`` for its group (``request_settings``); a failure
+    becomes the point's one-line error. A fleet's host runs its points through this too."""
     settings = point_settings(p, at_batch)
-    with_engine = dataclasses.replace(prepared, engine_class=grid.classes[p.engine])
+    with_engine = dataclasses.replace(prepared, engine_class=engine)
     try:
         with quiet_logs():
             r = execute(with_engine, settings, layout_for(with_engine, settings))
     except Exception as e:
-        return _failed(p, sweep, e)
+        return failed_point(p, sweep, e)
     return _point(r, p, sweep)
 
 
-def _record(
+def record_point(
     points: list[SweepPoint[Result]], point: SweepPoint[Result], total: int, percentile: float
 ) -> None:
     """Appends ``point`` and logs its progress line."""
@@ -372,7 +379,8 @@ def point_command(p: GridPoint, sweep: SweepSettings) -> tuple[str, ...]:
     return tuple(cmd)
 
 
-def _failed(p: GridPoint, sweep: SweepSettings, e: Exception) -> SweepPoint[Result]:
+def failed_point(p: GridPoint, sweep: SweepSettings, e: Exception) -> SweepPoint[Result]:
+    """Point ``p`` without figures: ``e`` as its one-line error."""
     if isinstance(e, PinbenchError):
         error = shorten(e, ERROR_CHARS)
     else:  # a defect, not the user's: say what it was; --debug shows where
@@ -420,12 +428,16 @@ def _point(r: Result, p: GridPoint, sweep: SweepSettings) -> SweepPoint[Result]:
         sequence_length=p.sequence_length,
         prompt_tokens=p.prompt_tokens,
         new_tokens=p.new_tokens,
+        ipc=hardware_value(r, "ipc"),
+        cpu_ms_per_inference=hardware_value(r, "cpu_ms_per_inference"),
+        joules_per_inference=hardware_value(r, "joules_per_inference"),
     )
 
 
-def _assemble(
+def assemble_sweep(
     sweep: SweepSettings, grid: Grid, points: list[SweepPoint[Result]], interrupt: str | None
 ) -> Sweep[Result]:
+    """The Sweep of ``points`` (in grid order): each model's frontier, best point and runner-up."""
     models = []
     for model in grid.models:
         own = [i for i, p in enumerate(points) if p.model == model]

@@ -31,6 +31,7 @@ from ...base.version import pinbench_version
 from ..config import DEEPSPARSE_SCENARIO
 from ..samples import locate
 from .generation import read_generation, write_generation
+from .hardware import HardwareDoc, read_hardware
 from .run_sections import (
     auto_streams_dict,
     find_qps_dict,
@@ -92,6 +93,7 @@ class RunDoc:
     samples: Path | None  # that file, found beside the JSON; None when absent
     data: dict[str, Any] = field(default_factory=dict, repr=False)  # the document itself
     generation: GenerationFigures | None = None  # -s generate's token figures
+    hardware: HardwareDoc | None = None  # counters and energy; None: not recorded
     # config.engine.instances and what it counts: "plan" (schema 4's meaning) or "stream"
     # (before the instance plan: one per stream); see version.instances_counted
     engine_instances: int | None = None
@@ -230,6 +232,10 @@ def _pinbench_section(result: Result) -> dict[str, Any]:
         out["repetitions"] = repetitions_dict(result.repetitions)
     if result.roofline is not None:
         out["roofline"] = roofline_dict(result.roofline)
+    if result.counters is not None:
+        out["counters"] = result.counters.to_dict()
+    if result.energy is not None:
+        out["energy"] = result.energy.to_dict()
     if c.auto_streams is not None:
         out["auto_streams"] = auto_streams_dict(c.auto_streams)
     if c.find_qps is not None:
@@ -383,6 +389,7 @@ def read_run(data: dict[str, Any], path: str = "") -> RunDoc:
         samples=locate(entry, path) if path else None,
         data=data,
         generation=read_generation(pb.get("generation")),
+        hardware=read_hardware(pb.get("counters"), pb.get("energy")),
         engine_instances=None if engine.get("instances") is None else int(engine["instances"]),
         instances_counted=instances_counted(pb),
         qps_achieved=optional_number(server.get("qps_achieved")) if server else None,

@@ -158,6 +158,7 @@ def interference_dict(load: Interference | None) -> dict[str, Any] | None:
         "readings that bracket the window",
         "seconds": load.seconds,
         "ticks_per_second": load.ticks_per_second,
+        "remasked_threads": load.remasked_threads,
         "groups": [
             {
                 "cpus": list(g.cpus),

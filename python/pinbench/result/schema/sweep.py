@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..ab import HARDWARE_METRICS
 from ..search import Sweep, SweepModel, SweepPoint
+from .fleet import optional_str, read_fleet, write_fleet
 from .generation import write_point_generation
 from .run import RunDoc, read_run, write_run
 from .values import finite_values, now_iso, number
@@ -72,13 +74,21 @@ def write_sweep(sweep: Sweep[Any]) -> dict[str, Any]:
         "best": sweep.best,
         "results": [write_run(p.result) if p.result else None for p in sweep.points],
     }
+    if sweep.fleet is not None:
+        out["fleet"] = write_fleet(sweep.fleet)
     finite: dict[str, Any] = finite_values(out)
     return finite
 
 
 def _write_point(sweep: Sweep[Any], i: int) -> dict[str, Any]:
     p = sweep.points[i]
+    fleet = (
+        {}
+        if sweep.fleet is None
+        else {"host": p.host, "host_kind": p.host_kind, "retried_from": p.retried_from}
+    )
     return {
+        **fleet,
         "model": p.model,
         "engine": p.engine,
         "num_cores": p.num_cores,
@@ -102,6 +112,7 @@ def _write_point(sweep: Sweep[Any], i: int) -> dict[str, Any]:
         "prompt_tokens": p.prompt_tokens,
         "new_tokens": p.new_tokens,
         "generation": write_point_generation(p.generation),
+        "hardware": p.hardware or None,
     }
 
 
@@ -139,6 +150,7 @@ def read_sweep(data: dict[str, Any], path: str = "") -> Sweep[RunDoc]:
         command_line=tuple(str(a) for a in data.get("command_line") or ()),
         interrupt=_interrupt(data),
         path=path,
+        fleet=read_fleet(data.get("fleet")),
     )
 
 
@@ -190,7 +202,21 @@ def _read_point(p: dict[str, Any], data: dict[str, Any], run: RunDoc | None) -> 
         prompt_tokens=_optional_int(p.get("prompt_tokens")),
         new_tokens=_optional_int(p.get("new_tokens")),
         result=run,
+        host=optional_str(p.get("host")),
+        host_kind=optional_str(p.get("host_kind")),
+        retried_from=optional_str(p.get("retried_from")),
+        **_hardware(p.get("hardware"), run),
     )
+
+
+def _hardware(block: Any, run: RunDoc | None) -> dict[str, float]:
+    """A point's IPC, CPU ms and joules per inference: its own block, else its run's."""
+    if isinstance(block, dict):
+        return {k: number(block.get(k)) for k in HARDWARE_METRICS}
+    h = run.hardware if run else None
+    if h is None:
+        return {}
+    return {k: getattr(h, k) for k in HARDWARE_METRICS}
 
 
 def _axis_of(points: tuple[SweepPoint[RunDoc], ...], name: str) -> list[Any]:
