@@ -74,7 +74,7 @@ def check_scenario(engine: str | type[Any], scenario: str, model: str, **kwargs:
         assert [len(s.planned_cpus) for s in m.streams] == [1] * NCORES
         assert set().union(*(set(s.planned_cpus) for s in m.streams)) == allowed  # disjoint
         # One instance per stream, or per NUMA node where the engine runs one-core streams
-        # inline (pinbench.run.instances).
+        # inline (pinbench.run.layout).
         nodes = len(pinbench.topology().nodes)
         assert r.config.engine_instances == (nodes if cls.shares_inline_instances else NCORES)
     else:

@@ -65,6 +65,8 @@ void bind_topology(py::module_& m) {
       },
       py::arg("root") = "/sys", py::arg("allowed") = py::none(),
       "Reads the topology from sysfs under `root`, limited to the allowed CPUs.");
+  m.def("read_machine_topology", &read_machine_topology, py::arg("root") = "/sys",
+        "Reads the topology of every online CPU under `root`, usable by this process or not.");
   m.def("parse_cpu_list", &parse_cpu_list, py::arg("text"), "'0-2,5' -> [0, 1, 2, 5]");
   m.def("format_cpu_list", &format_cpu_list, py::arg("cpus"), "[0, 1, 2, 5] -> '0-2,5'");
 }

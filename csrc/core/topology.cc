@@ -118,29 +118,19 @@ bool Topology::hybrid() const {
                      [this](const PhysicalCore& c) { return c.type != cores.front().type; });
 }
 
-Topology read_topology(const std::string& root, const std::vector<int>* allowed_in) {
+namespace {
+
+std::vector<int> read_online(const std::string& root) {
+  return parse_cpu_list(must_read(root + "/devices/system/cpu/online"));
+}
+
+// The topology of `allowed` (a subset of `online`, ascending, not empty) under `root`.
+Topology read_cpus(const std::string& root, std::vector<int> online, std::vector<int> allowed) {
   Topology t;
   t.root = root;
   const std::string cpu_dir = root + "/devices/system/cpu";
-  t.online = parse_cpu_list(must_read(cpu_dir + "/online"));
-
-  std::vector<int> allowed;
-  if (allowed_in != nullptr) {
-    allowed = *allowed_in;
-    std::sort(allowed.begin(), allowed.end());
-    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
-  } else if (root == "/sys") {
-    allowed = current_affinity();
-  } else {
-    allowed = t.online;
-  }
-  std::string cgroup;
-  if (read_file(root + "/fs/cgroup/cpuset.cpus.effective", &cgroup) &&
-      !parse_cpu_list(cgroup).empty())
-    allowed = intersect(allowed, parse_cpu_list(cgroup));
-  t.allowed = intersect(allowed, t.online);
-  if (t.allowed.empty())
-    throw std::runtime_error("no online CPU is allowed for this process (sysfs root " + root + ")");
+  t.online = std::move(online);
+  t.allowed = std::move(allowed);
 
   const std::map<int, int> node_of = read_nodes(root);
   const std::map<int, CoreType> type_of = read_core_types(root);
@@ -157,11 +147,15 @@ Topology read_topology(const std::string& root, const std::vector<int>* allowed_
     Raw r{};
     r.id = id;
     r.socket = std::max(0, read_int_or(top + "/physical_package_id", 0));
-    r.core_id = read_int_or(top + "/core_id", id);
+    // core_cpus_list is the kernel's name since 5.x; thread_siblings_list the older one.
     std::string sib;
     const std::vector<int> siblings =
-        read_file(top + "/thread_siblings_list", &sib) ? parse_cpu_list(sib) : std::vector<int>{id};
+        read_file(top + "/core_cpus_list", &sib) || read_file(top + "/thread_siblings_list", &sib)
+            ? parse_cpu_list(sib)
+            : std::vector<int>{id};
     r.first_sibling = siblings.empty() ? id : siblings.front();
+    // Without core_id the sibling set alone names the core (never one core per thread).
+    r.core_id = read_int_or(top + "/core_id", r.first_sibling);
     const auto n = node_of.find(id);
     r.node = n == node_of.end() ? 0 : n->second;
     // Siblings share their core's type: the first sibling's, else the CPU's own.
@@ -199,6 +193,37 @@ Topology read_topology(const std::string& root, const std::vector<int>* allowed_
     v->erase(std::unique(v->begin(), v->end()), v->end());
   }
   return t;
+}
+
+}  // namespace
+
+Topology read_topology(const std::string& root, const std::vector<int>* allowed_in) {
+  std::vector<int> online = read_online(root);
+  std::vector<int> allowed;
+  if (allowed_in != nullptr) {
+    allowed = *allowed_in;
+    std::sort(allowed.begin(), allowed.end());
+    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+  } else if (root == "/sys") {
+    allowed = current_affinity();
+  } else {
+    allowed = online;
+  }
+  std::string cgroup;
+  if (read_file(root + "/fs/cgroup/cpuset.cpus.effective", &cgroup) &&
+      !parse_cpu_list(cgroup).empty())
+    allowed = intersect(allowed, parse_cpu_list(cgroup));
+  allowed = intersect(allowed, online);
+  if (allowed.empty())
+    throw std::runtime_error("no online CPU is allowed for this process (sysfs root " + root + ")");
+  return read_cpus(root, std::move(online), std::move(allowed));
+}
+
+Topology read_machine_topology(const std::string& root) {
+  std::vector<int> online = read_online(root);
+  if (online.empty()) throw std::runtime_error("no CPU is online (sysfs root " + root + ")");
+  std::vector<int> all = online;
+  return read_cpus(root, std::move(online), std::move(all));
 }
 
 }  // namespace pinbench

@@ -27,7 +27,7 @@ struct PhysicalCore {
   int index;               // position in Topology::cores
   int socket;
   int node;
-  int core_id;             // topology/core_id (unique within a socket only)
+  int core_id;             // topology/core_id (unique within a socket only); else its first CPU
   std::vector<int> cpus;   // its allowed hardware threads, ascending; never empty
   CoreType type = CoreType::kUnknown;  // its first hardware thread's
 };
@@ -51,12 +51,18 @@ struct Topology {
   bool hybrid() const;
 };
 
-// Reads <root>/devices/system/cpu, <root>/devices/system/node and, where they exist, the core
-// types' lists <root>/devices/cpu_core/cpus and <root>/devices/cpu_atom/cpus.
+// Reads <root>/devices/system/cpu (each CPU's topology/core_cpus_list, or thread_siblings_list
+// on older kernels), <root>/devices/system/node and, where they exist, the core types' lists
+// <root>/devices/cpu_core/cpus and <root>/devices/cpu_atom/cpus.
 // `allowed`: the CPUs the process may use. When null, the calling thread's affinity mask is used
 // for the real "/sys" and every online CPU for any other root. In both cases the result is further
 // intersected with <root>/fs/cgroup/cpuset.cpus.effective when that file exists.
 // Throws std::runtime_error when the tree is unreadable or no allowed CPU is online.
 Topology read_topology(const std::string& root = "/sys", const std::vector<int>* allowed = nullptr);
+
+// The whole machine under `root`: every online CPU, whatever this process may use (affinity and
+// cgroup cpusets ignored), for describing the machine rather than planning on it.
+// Throws std::runtime_error when the tree is unreadable.
+Topology read_machine_topology(const std::string& root = "/sys");
 
 }  // namespace pinbench

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from .base.errors import RunError, UsageError
 from .base.files import Output, guard_outputs, write_json_atomic
 from .base.logs import log
-from .base.system import capture_environment
 from .model.graph import external_locations_of_file
 from .model.resolve import resolve_model_path
 from .report.csvfile import per_model_paths
@@ -31,13 +30,14 @@ from .result.schema.ab import write_ab
 from .result.schema.run import deepsparse_document, unfinished_document, write_run
 from .result.schema.sweep import write_sweep
 from .result.startup import StartMarks
+from .run.environment import capture_environment
 from .run.execute import StreamFailed
 from .run.prepare import prepare
 from .run.profile import with_profile
-from .search.ab import run_ab as search_ab
-from .search.find_qps import find_qps as search_rate
+from .search.ab import run_ab
+from .search.auto_streams import run_benchmark
+from .search.find_qps import search_rate
 from .search.fleet import connect, run_fleet
-from .search.repeat import run_benchmark
 from .search.sweep import REMOTE, check_grid, expand_models
 from .search.sweep import run_sweep as search_grid
 from .settings import (
@@ -394,7 +394,7 @@ def ab(
         inputs = model_files([a.model, b.model], None, known_only=True, what="the model")
         inputs += [("the --data file", Path(x.inputs.data)) for x in (a, b) if x.inputs.data]
         guard_outputs([Output("-x", export_path)], inputs)
-    result = search_ab(a, b, rounds=rounds, metric=metric, alpha=alpha, flags=flags)
+    result = run_ab(a, b, rounds=rounds, metric=metric, alpha=alpha, flags=flags)
     if export_path:
         write_json_atomic(write_ab(result), export_path)
         log.info("A/B written to %s", export_path)

@@ -17,7 +17,7 @@ from onnx import TensorProto
 import pinbench
 from pinbench.base.errors import RunError, UsageError
 from pinbench.cli.types import num_streams as parse_num_streams
-from pinbench.result.search import StreamProbe
+from pinbench.result.tuning import StreamProbe
 from pinbench.search.auto_streams import choose_streams, stream_candidates
 from pinbench.settings import RunSettings
 

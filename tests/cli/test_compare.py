@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from pinbench.base.errors import UsageError
-from pinbench.base.stats import latency_stats, throughput_ci
+from pinbench.base.stats import latency_stats
+from pinbench.base.throughput import throughput_ci
 from pinbench.result.compare import compare_runs, load_run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"

@@ -19,8 +19,8 @@ from pinbench.base.arrivals import arrival_schedule
 from pinbench.base.errors import RunError, UsageError
 from pinbench.cli.benchmark import build_parser, settings_from_args
 from pinbench.result.measurement import Measurement, StreamMeasurement, Totals
-from pinbench.result.search import QpsTrial
 from pinbench.result.server import lateness
+from pinbench.result.tuning import QpsTrial
 from pinbench.search.find_qps import bisect_rate
 from pinbench.settings import RunSettings
 

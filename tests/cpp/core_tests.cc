@@ -96,6 +96,9 @@ void test_topology_and_plans() {
   CHECK(all.size() == 16);
   const pb::Topology cg = pb::read_topology(fixtures + "/cgroup_2s");
   CHECK(cg.allowed.size() == 16 && cg.cores.size() == 8);
+  // The machine itself, cpuset or not: every online CPU.
+  const pb::Topology machine = pb::read_machine_topology(fixtures + "/cgroup_2s");
+  CHECK(machine.allowed.size() == 32 && machine.cores.size() == 16);
   r.streams = 1;
   r.cores = 9;
   bool threw = false;

@@ -23,9 +23,9 @@ from decoder_factory import CONVENTIONS, make_kv_decoder
 import pinbench
 from pinbench.base.errors import UsageError
 from pinbench.model.decoder import DEFAULT_SEQ_LEN, KvRequest, decoder_values, find_decoder
+from pinbench.model.input_spec import InputSpec
 from pinbench.model.inputs import generate_inputs
 from pinbench.model.load import load_model
-from pinbench.model.spec import InputSpec
 
 from subproc import run_python
 

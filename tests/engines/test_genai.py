@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from pinbench.model.decoder import KvShape, find_decoder, kv_shapes, with_genai_dims
-from pinbench.model.spec import InputSpec
+from pinbench.model.input_spec import InputSpec
 
 from subproc import run_pinbench, run_pinbench_json
 

@@ -17,7 +17,7 @@ from decoder_factory import make_kv_decoder
 from pinbench import _core
 from pinbench.base.errors import UsageError
 from pinbench.model.graph import read_model, tensor_bytes, weight_bytes
-from pinbench.model.onnx_wire import TensorInfo
+from pinbench.model.onnx_decode import TensorInfo
 from pinbench.report.roofline import decode_line, format_cpu_list
 from pinbench.result.roofline import (
     BandwidthRecord,

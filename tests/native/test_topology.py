@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -148,6 +149,20 @@ def test_impossible_requests_are_errors(
     topo = pinbench.topology(sysfs("vm_2core"))
     with pytest.raises(UsageError, match=message):
         pinbench.plan_streams(topo, streams, cores=cores, pinning=mode)
+
+
+def test_siblings_from_core_cpus_list_without_core_id(tmp_path: Path) -> None:
+    """Kernels since 5.x name a core's threads core_cpus_list (thread_siblings_list is the old
+    name); without core_id the sibling set alone names the core."""
+    cpu_dir = tmp_path / "devices" / "system" / "cpu"
+    cpu_dir.mkdir(parents=True)
+    (cpu_dir / "online").write_text("0-3\n")
+    for cpu in range(4):
+        topology = cpu_dir / f"cpu{cpu}" / "topology"
+        topology.mkdir(parents=True)
+        (topology / "core_cpus_list").write_text(f"{cpu % 2},{cpu % 2 + 2}\n")
+    topo = pinbench.topology(str(tmp_path))
+    assert [c.cpus for c in topo.cores] == [[0, 2], [1, 3]] and topo.smt
 
 
 def test_unreadable_tree_is_a_clear_error(tmp_path: os.PathLike[str]) -> None:

@@ -15,9 +15,10 @@ from pinbench.base.errors import UsageError
 from pinbench.model import dims as dims_module
 from pinbench.model.data import load_inputs
 from pinbench.model.dims import DEFAULT_DIMS, plan_shapes, plan_specs, resolve_shapes
+from pinbench.model.input_spec import InputSpec
 from pinbench.model.inputs import generate_inputs
 from pinbench.model.load import load_model
-from pinbench.model.spec import InputSpec, LoadedModel
+from pinbench.model.spec import LoadedModel
 
 import onnx_factory
 

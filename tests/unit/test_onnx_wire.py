@@ -1,5 +1,6 @@
-"""The protobuf wire reader and writer of model/onnx_wire.py, checked against the onnx package's
-own parser on real and generated models; and the memory a model load leaves behind."""
+"""The protobuf wire reader and writer (model/onnx_decode.py, model/onnx_encode.py), checked
+against the onnx package's own parser on real and generated models; and the memory a model load
+leaves behind."""
 
 from __future__ import annotations
 
@@ -18,14 +19,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from pinbench.model.graph import external_locations
 from pinbench.model.load import load_model
-from pinbench.model.onnx_wire import (
-    SKELETON_BYTES,
-    Dim,
-    WireError,
-    decode_model,
-    read_model_info,
-    write_with_shapes,
-)
+from pinbench.model.onnx_decode import decode_model, read_model_info
+from pinbench.model.onnx_encode import SKELETON_BYTES, write_with_shapes
+from pinbench.model.onnx_wire import Dim, WireError
 from pinbench.model.resolve import BUILTIN_MODELS, builtin_model_path
 
 import onnx_factory

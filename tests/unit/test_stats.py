@@ -11,14 +11,19 @@ from pinbench.base import stats
 from pinbench.base.stats import (
     DEEPSPARSE_PERCENTILES,
     PERCENTILES,
-    batch_count,
-    batch_rates,
     latency_stats,
     mann_whitney_u,
     mean_ci,
     median_ci,
     median_ci_ranks,
     t_quantile,
+)
+from pinbench.base.throughput import (
+    batch_count,
+    batch_rates,
+    readable_slice_edges,
+    slice_edges,
+    slice_rates,
     throughput_ci,
     work_done,
 )
@@ -146,6 +151,29 @@ def test_batch_rates_average_to_the_throughput() -> None:
     assert rates.mean() == pytest.approx(throughput, rel=1e-9)
     lo, hi = throughput_ci(streams, window)
     assert lo < throughput < hi
+
+
+def test_slice_rates_are_each_streams_and_sum_to_the_batch_rates() -> None:
+    rng = np.random.default_rng(3)
+    streams = [_closed_loop(rng.integers(1_000_000, 9_000_000, n)) for n in (900, 700)]
+    window = (min(s[0] for s, _ in streams), max(e[-1] for _, e in streams))
+    seconds = (window[1] - window[0]) / 1e9
+    rates = slice_rates(streams, slice_edges(window, 10), [1.0, 2.0])
+    assert rates.shape == (2, 10)
+    assert rates[0].mean() == pytest.approx(900 / seconds, rel=1e-9)
+    assert rates[1].mean() == pytest.approx(2 * 700 / seconds, rel=1e-9)  # weighted
+    np.testing.assert_allclose(rates.sum(axis=0), batch_rates(streams, window, 10, [1.0, 2.0]))
+
+
+def test_readable_slices_have_a_round_width_and_fold_a_sliver_into_the_last() -> None:
+    edges, width = readable_slice_edges((5, 5 + 12_030_000_000))
+    assert width == 1.0 and edges.size == 13  # 12 slices, the last 1.03 s
+    assert (edges[0], edges[-1]) == (5, 5 + 12_030_000_000)
+    assert set(np.diff(edges[:-1]).tolist()) == {1_000_000_000}
+    edges, width = readable_slice_edges((0, 300_000_000))
+    assert width == 0.02 and edges.size == 16  # 0.05 s would give 6 slices
+    edges, width = readable_slice_edges((0, 50_000_000))
+    assert width == pytest.approx(0.005) and edges.size == 11  # narrower than any: a tenth
 
 
 def test_a_steady_stream_has_a_tight_throughput_interval() -> None:

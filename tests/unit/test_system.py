@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pinbench.base.system import Environment, capture_environment, parse_cpu_list, warnings_for
+import pinbench
+from pinbench.base.system import Environment, parse_cpu_list, warnings_for
+from pinbench.run.environment import capture_environment
+
+from conftest import SysfsTree
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -121,6 +125,34 @@ def test_mixed_governor_and_topology_from_cpuinfo(tmp_path: Path) -> None:
     assert env.governor == "mixed"
     assert env.smt_active is True
     assert any("differ between CPUs" in w for w in warnings_for(env))
+
+
+def test_the_cpu_counts_are_the_native_topology_readers(tmp_path: Path) -> None:
+    """The record counts what the stream planner reads (sysfs, natively); /proc/cpuinfo only
+    where sysfs cannot be read."""
+    sys_root, proc = tmp_path / "sys", tmp_path / "proc"
+    write(proc, "cpuinfo", x86_cpuinfo([(0, 0, 0), (1, 0, 1), (2, 0, 2), (3, 0, 3)]))
+    write(sys_root, "devices/system/cpu/online", "0-3\n")
+    for cpu in range(4):
+        write(
+            sys_root,
+            f"devices/system/cpu/cpu{cpu}/topology/core_cpus_list",
+            f"{cpu % 2},{cpu % 2 + 2}",
+        )
+    env = capture_environment(sysfs_root=str(sys_root), proc_root=str(proc))
+    topo = pinbench.topology(str(sys_root))
+    assert env.physical_cores == len(topo.cores) == 2 and env.smt_active is True
+    env = capture_environment(sysfs_root=str(tmp_path / "none"), proc_root=str(proc))
+    assert env.physical_cores == 4 and env.smt_active is False  # cpuinfo's four cores
+
+
+def test_the_record_counts_the_whole_machine_not_the_cgroups_share(sysfs: SysfsTree) -> None:
+    """A cpuset cgroup limits what the planner may use (8 of 16 cores), not what the machine
+    has."""
+    root = sysfs("cgroup_2s")
+    env = capture_environment(sysfs_root=root, proc_root=root)
+    assert (env.physical_cores, env.logical_cpus) == (16, 32)
+    assert len(pinbench.topology(root).cores) == 8
 
 
 def test_governor_of_allowed_cpus_only(two_sockets: tuple[Path, Path]) -> None:

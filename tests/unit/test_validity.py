@@ -26,11 +26,13 @@ from pinbench.base.cpu_time import (
     read_thread_ticks,
 )
 from pinbench.base.stats import LatencyStats, mann_kendall, trend
+from pinbench.base.system import warnings_for
 from pinbench.result import validity
 from pinbench.result.frequency import CpuFrequency, Frequencies
 from pinbench.result.interference import Interference, masks_during, measure_interference
 from pinbench.result.measurement import Measurement, StreamMeasurement, Totals
 from pinbench.result.validity import Reason, Validity
+from pinbench.run.environment import capture_environment
 from pinbench.run.sampler import WindowSampler
 
 from made_results import squeezenet_async
@@ -109,6 +111,25 @@ def test_governor_is_a_note(governor: str | None, fires: bool) -> None:
 def test_load_at_start_is_a_note(load: float, cpus: int, fires: bool) -> None:
     env = {"load_average": [load, 0.0, 0.0], "allowed_cpus": list(range(cpus))}
     assert bool(validity.load_at_start(env)) == fires
+
+
+@pytest.mark.parametrize("governor", ["powersave", "mixed", "performance", None])
+@pytest.mark.parametrize(("load", "cpus"), [(0.9, 2), (1.01, 2), (10.0, 64), (17.0, 64), (5.0, 0)])
+def test_the_environment_warnings_and_the_verdict_notes_agree(
+    governor: str | None, load: float, cpus: int
+) -> None:
+    env = dataclasses.replace(
+        capture_environment(),
+        governor=governor,
+        load_average=(load, 0.0, 0.0),
+        allowed_cpus=list(range(cpus)),
+        logical_cpus=max(cpus, 1),
+        cpu_quota=None,
+        smt_active=False,
+    )
+    warned = warnings_for(env)
+    assert bool(validity.governor(env.to_dict())) == any("governor" in w for w in warned)
+    assert bool(validity.load_at_start(env.to_dict())) == any("load average" in w for w in warned)
 
 
 CORES = [[0, 4], [1, 5], [2, 6], [3, 7]]  # CPU n and n + 4 are SMT siblings

@@ -11,12 +11,8 @@ Definitions, used everywhere in pinbench (console, JSON, compare, plots):
   interval ``[x(j), x(n-j+1)]`` (1-based order statistics), ``j`` the largest rank with
   ``P(Binomial(n, 1/2) <= j - 1) <= 2.5%``; exact for n <= 1000, normal approximation above.
   Undefined (NaN) below 6 samples.
-- **Confidence interval of the throughput** (95%): batch means. The window is cut into
-  ``batch_count()`` equal slices (one per second from 10 s up to 60 slices; never fewer than 10,
-  never fewer than 5 iterations per slice on average); each stream's work done in a slice is counted
-  with the iteration in flight at a slice edge split in proportion to its elapsed time, so the
-  slices' mean rate is exactly the reported throughput; the interval is that mean
-  ± t(0.975, B-1) · sd / sqrt(B). Undefined (NaN) with fewer than 2 slices.
+- **Confidence interval of the throughput** (95%): batch means over slices of the window
+  (``base.throughput``).
 - **Mann-Whitney U** (two-sided): normal approximation with tie correction and continuity
   correction, as ``scipy.stats.mannwhitneyu(x, y, method="asymptotic")``.
 """
@@ -42,9 +38,6 @@ PERCENTILES: tuple[float, ...] = (25.0, 50.0, 75.0, 90.0, 95.0, 97.0, 99.0, 99.9
 CONFIDENCE = 0.95
 
 _EXACT_BINOMIAL_MAX_N = 1000
-_MIN_BATCHES = 10
-_MAX_BATCHES = 60
-_MIN_ITERATIONS_PER_BATCH = 5
 
 
 @dataclass(frozen=True)
@@ -254,78 +247,6 @@ def mean_ci(values: ArrayLike, confidence: float = CONFIDENCE) -> tuple[float, f
     return (mean - half, mean + half)
 
 
-def batch_count(window_s: float, iterations: int) -> int:
-    """Slices of the window for throughput batch means (0 or 1: too few for an interval).
-
-    One per whole second, at least 10 and at most 60, and at most one per 5 iterations.
-    """
-    if not (window_s > 0) or iterations < 1:
-        return 0
-    wanted = min(max(math.floor(window_s), _MIN_BATCHES), _MAX_BATCHES)
-    return min(wanted, iterations // _MIN_ITERATIONS_PER_BATCH)
-
-
-def work_done(
-    starts_ns: NDArray[np.int64], ends_ns: NDArray[np.int64], at_ns: NDArray[np.int64]
-) -> NDArray[np.float64]:
-    """Iterations one closed-loop stream completed by each time in ``at_ns``.
-
-    REQUIRES: the stream's iterations are sorted and do not overlap (one in flight at a time).
-    The iteration in flight at a time counts for the fraction of it already elapsed.
-    """
-    t = np.asarray(at_ns, dtype=np.int64)
-    done = np.searchsorted(ends_ns, t, side="right").astype(np.float64)
-    if starts_ns.size == 0:
-        return done
-    nxt = np.minimum(done.astype(np.int64), starts_ns.size - 1)
-    s, e = starts_ns[nxt], ends_ns[nxt]
-    in_flight = (done < starts_ns.size) & (s < t) & (t < e)
-    frac = np.where(in_flight, (t - s) / np.maximum(e - s, 1), 0.0)
-    return done + frac
-
-
-def batch_rates(
-    streams: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
-    window_ns: tuple[int, int],
-    batches: int,
-    weights: Sequence[float] | None = None,
-) -> NDArray[np.float64]:
-    """Iterations per second of all streams together in ``batches`` equal slices of the window.
-
-    ``streams`` holds each stream's (starts_ns, ends_ns); their mean is iterations / window.
-    ``weights`` scale each stream's count: iterations per stored sample when samples were capped.
-    """
-    if batches < 1 or window_ns[1] <= window_ns[0]:
-        return np.empty(0, dtype=np.float64)
-    edges = np.linspace(window_ns[0], window_ns[1], batches + 1).round().astype(np.int64)
-    edges[0], edges[-1] = window_ns
-    total = np.zeros(batches + 1, dtype=np.float64)
-    for i, (starts, ends) in enumerate(streams):
-        total += work_done(starts, ends, edges) * (1.0 if weights is None else weights[i])
-    seconds = np.diff(edges) / 1e9
-    rates: NDArray[np.float64] = np.diff(total) / seconds
-    return rates
-
-
-def throughput_ci(
-    streams: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
-    window_ns: tuple[int, int] | None,
-    confidence: float = CONFIDENCE,
-    weights: Sequence[float] | None = None,
-) -> tuple[float, float]:
-    """Batch-means confidence interval of iterations per second; (NaN, NaN) when undefined.
-
-    ``weights`` as for ``batch_rates``.
-    """
-    if window_ns is None:
-        return (math.nan, math.nan)
-    iterations = sum(int(s.size) for s, _ in streams)
-    b = batch_count((window_ns[1] - window_ns[0]) / 1e9, iterations)
-    if b < 2:
-        return (math.nan, math.nan)
-    return mean_ci(batch_rates(streams, window_ns, b, weights), confidence)
-
-
 # --- significance --------------------------------------------------------------------------------
 
 
@@ -422,18 +343,6 @@ class Trend:
 
 
 MIN_TREND_SLICES = 6  # below this Mann-Kendall cannot reach p < 0.01
-TREND_SLICES_PER_SECOND = 10  # the trend's slices: finer than the interval's (one per second)
-
-
-def trend_slices(window_s: float, iterations: int) -> int:
-    """Slices of the window for the trend: 10 per second, 20 to 60 of them, and at most one per
-    5 iterations (fewer than ``MIN_TREND_SLICES``: no trend)."""
-    if not (window_s > 0) or iterations < 1:
-        return 0
-    wanted = min(
-        max(math.floor(window_s * TREND_SLICES_PER_SECOND), 2 * _MIN_BATCHES), _MAX_BATCHES
-    )
-    return min(wanted, iterations // _MIN_ITERATIONS_PER_BATCH)
 
 
 def mann_kendall(values: ArrayLike) -> tuple[float, float]:

@@ -1,7 +1,9 @@
 """Environment capture: what the machine was, and whether its numbers can be trusted.
 
 Everything is read from plain files under two roots (``/sys`` and ``/proc`` by default) so that
-tests can point them at fixture trees. Any file may be missing (containers often lack cpufreq,
+tests can point them at fixture trees; the CPUs' topology is counted by the native reader
+(``pinbench.run.environment`` passes its counts in), and here only from ``/proc/cpuinfo`` where
+sysfs cannot be read. Any file may be missing (containers often lack cpufreq,
 non-Linux systems lack both roots): each field then falls back to a documented default, and
 capture never raises. Package versions come from installed metadata; nothing heavy is imported.
 """
@@ -16,34 +18,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Environment", "capture_environment", "parse_cpu_list", "warnings_for"]
+from .cpuinfo import cpu_model, cpuinfo_blocks, isa_flags
 
-# Instruction-set flags that matter for inference kernels, in report order. x86 names are those of
-# the "flags" line of /proc/cpuinfo; Arm names those of its "Features" line ("neon" on 32-bit Arm,
-# "asimd" on AArch64). Older kernels spell AVX-512 VNNI "avx512vnni".
-_ISA_FLAGS = (
-    "avx",
-    "avx2",
-    "fma",
-    "avx512f",
-    "avx512_vnni",
-    "avx512vnni",
-    "avx_vnni",
-    "avx512_bf16",
-    "avx512_fp16",
-    "amx_tile",
-    "amx_bf16",
-    "amx_int8",
-    "amx_fp16",
-    "neon",
-    "asimd",
-    "asimddp",
-    "i8mm",
-    "bf16",
-    "sve",
-    "sve2",
-    "sme",
-)
+__all__ = ["CpuCounts", "Environment", "parse_cpu_list", "read_environment", "warnings_for"]
 
 # Distributions whose versions go into the report, when installed (importlib.metadata names).
 _PACKAGES = (
@@ -58,36 +35,21 @@ _PACKAGES = (
     "deepsparse-nightly",
 )
 
-# Arm "CPU implementer" codes and the (implementer, "CPU part") pairs common on servers; anything
-# else is reported by its codes.
-_ARM_IMPLEMENTERS = {
-    "0x41": "Arm",
-    "0x42": "Broadcom",
-    "0x46": "Fujitsu",
-    "0x48": "HiSilicon",
-    "0x4e": "NVIDIA",
-    "0x50": "Ampere (APM)",
-    "0x51": "Qualcomm",
-    "0x61": "Apple",
-    "0xc0": "Ampere",
-}
-_ARM_PARTS = {
-    ("0x41", "0xd08"): "Cortex-A72",
-    ("0x41", "0xd0b"): "Cortex-A76",
-    ("0x41", "0xd0c"): "Neoverse-N1",
-    ("0x41", "0xd40"): "Neoverse-V1",
-    ("0x41", "0xd49"): "Neoverse-N2",
-    ("0x41", "0xd4f"): "Neoverse-V2",
-    ("0x41", "0xd8e"): "Neoverse-N3",
-    ("0x41", "0xd84"): "Neoverse-V3",
-    ("0x46", "0x001"): "A64FX",
-    ("0x48", "0xd01"): "Kunpeng-920",
-    ("0xc0", "0xac3"): "AmpereOne",
-}
-
 # A one-minute load average above this many runnable tasks per allowed CPU (and above 1.0) means
 # other work is likely to share the cores during the run.
 LOAD_PER_CPU_LIMIT = 0.25
+
+
+@dataclass(frozen=True)
+class CpuCounts:
+    """The machine's online CPUs as a topology reader counted them: the native one (the reader
+    the stream planner uses), or ``/proc/cpuinfo``'s processors where sysfs cannot be read."""
+
+    online: tuple[int, ...]  # the online CPU ids, ascending
+    sockets: int
+    physical_cores: int
+    numa_nodes: int  # nodes that hold CPUs
+    smt: bool | None  # some core has more than one online hardware thread; None: unknown
 
 
 @dataclass(frozen=True)
@@ -136,27 +98,31 @@ class Environment:
         return out
 
 
-def capture_environment(*, sysfs_root: str = "/sys", proc_root: str = "/proc") -> Environment:
-    """Describe this machine, reading sysfs and procfs under the given roots.
+def read_environment(
+    cpus: CpuCounts | None, *, sysfs_root: str = "/sys", proc_root: str = "/proc"
+) -> Environment:
+    """Describe this machine, its CPUs as ``cpus`` counts them (None: from ``/proc/cpuinfo``),
+    the rest read from sysfs and procfs under the given roots.
 
     Never raises for missing or unreadable files; see the module docstring for the fallbacks.
+    Example: ``read_environment(None).cpu_model``.
     """
     sys_root = Path(sysfs_root)
     proc = Path(proc_root)
     cpu_dir = sys_root / "devices" / "system" / "cpu"
-    blocks = _cpuinfo_blocks(_read(proc / "cpuinfo") or "")
-
-    online = _online_cpus(cpu_dir, blocks)
+    blocks = cpuinfo_blocks(_read(proc / "cpuinfo") or "")
+    counts = cpus if cpus is not None else cpuinfo_counts(blocks)
+    online = list(counts.online)
     allowed = _allowed_cpus(proc, online)
-    core_sets, packages = _topology(cpu_dir, online, blocks)
+    nodes = _online_nodes(sys_root / "devices" / "system" / "node")
 
     return Environment(
-        cpu_model=_cpu_model(blocks),
-        isa=_isa(blocks),
-        sockets=max(1, len(packages)),
-        physical_cores=len(core_sets) or len(online) or 1,
+        cpu_model=cpu_model(blocks),
+        isa=isa_flags(blocks),
+        sockets=max(1, counts.sockets),
+        physical_cores=counts.physical_cores or len(online) or 1,
         logical_cpus=max(1, len(online)),
-        numa_nodes=_numa_nodes(sys_root / "devices" / "system" / "node"),
+        numa_nodes=nodes or max(1, counts.numa_nodes),
         allowed_cpus=allowed,
         governor=_governor(cpu_dir, allowed),
         kernel=_first_line(proc / "sys/kernel/osrelease") or platform.release() or "unknown",
@@ -165,8 +131,27 @@ def capture_environment(*, sysfs_root: str = "/sys", proc_root: str = "/proc") -
         pinbench_version=_version("pinbench") or "0+unknown",
         packages={name: v for name in _PACKAGES if (v := _version(name)) is not None},
         load_average=_load_average(proc),
-        smt_active=_smt_active(cpu_dir, core_sets),
+        smt_active=_smt_active(cpu_dir, counts.smt),
         cpu_quota=_cpu_quota(sys_root, proc),
+    )
+
+
+def cpuinfo_counts(blocks: list[dict[str, str]]) -> CpuCounts:
+    """The CPUs as ``/proc/cpuinfo``'s blocks count them (x86 only names cores and packages;
+    Arm kernels print no topology there), else ``os.cpu_count()`` CPUs of unknown topology."""
+    ids = sorted({int(b["processor"]) for b in blocks if b.get("processor", "").isdigit()})
+    by_core: dict[tuple[str, str], list[int]] = {}
+    for block in blocks:
+        if "physical id" in block and "core id" in block and block.get("processor", "").isdigit():
+            key = (block["physical id"], block["core id"])
+            by_core.setdefault(key, []).append(int(block["processor"]))
+    cores = {tuple(sorted(cpus)) for cpus in by_core.values()}
+    return CpuCounts(
+        online=tuple(ids or range(os.cpu_count() or 1)),
+        sockets=len({package for package, _ in by_core}),
+        physical_cores=len(cores),
+        numa_nodes=1,
+        smt=any(len(core) > 1 for core in cores) if cores else None,
     )
 
 
@@ -201,18 +186,44 @@ def available_memory(*, sysfs_root: str = "/sys", proc_root: str = "/proc") -> i
     return found
 
 
+def governor_lets_clocks_vary(governor: str | None) -> bool:
+    """True when the cpufreq governor (one name, "mixed", or None when unknown) is known and is
+    not ``performance``: the rule that ``warnings_for`` and the verdict's ``governor`` note read.
+
+    >>> [governor_lets_clocks_vary(g) for g in ("performance", "powersave", "mixed", None)]
+    [False, True, True, False]
+    """
+    return governor is not None and governor != "performance"
+
+
+def load_limit(allowed_cpus: int) -> float:
+    """The 1-minute load average above which other work is likely to share the cores:
+    ``LOAD_PER_CPU_LIMIT`` runnable tasks per allowed CPU, and at least 1.0.
+
+    >>> load_limit(2), load_limit(64)
+    (1.0, 16.0)
+    """
+    return max(1.0, LOAD_PER_CPU_LIMIT * allowed_cpus)
+
+
+def load_too_high(load: float, allowed_cpus: int) -> bool:
+    """True when ``load`` (a 1-minute load average) exceeds ``load_limit`` for a known number of
+    allowed CPUs: the rule that ``warnings_for`` and the verdict's ``load_at_start`` note read."""
+    return allowed_cpus > 0 and load > load_limit(allowed_cpus)
+
+
 def warnings_for(env: Environment) -> list[str]:
     """Return one-line reasons why numbers measured in ``env`` may be off; empty when none."""
     out: list[str] = []
     n_allowed = len(env.allowed_cpus)
-    if env.governor is not None and env.governor != "performance":
+    if governor_lets_clocks_vary(env.governor):
         what = "differ between CPUs" if env.governor == "mixed" else f"is '{env.governor}'"
         out.append(
             f"CPU frequency governor {what}, not 'performance': clock speeds may vary during the "
             "run (e.g. `cpupower frequency-set -g performance`)"
         )
     load = env.load_average[0]
-    if n_allowed and load > max(1.0, LOAD_PER_CPU_LIMIT * n_allowed):
+    if load_too_high(load, n_allowed):
         out.append(
             f"load average is {load:.2f} for {n_allowed} allowed CPU(s): other work may share the "
             "cores and slow the run"
@@ -284,64 +295,6 @@ def _read_cpu_list(path: Path) -> list[int] | None:
         return None
 
 
-def _cpuinfo_blocks(text: str) -> list[dict[str, str]]:
-    """Split /proc/cpuinfo into one key/value dict per blank-line separated block."""
-    blocks: list[dict[str, str]] = []
-    current: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            if current:
-                blocks.append(current)
-                current = {}
-            continue
-        key, sep, value = line.partition(":")
-        if sep:
-            current[key.strip()] = value.strip()
-    if current:
-        blocks.append(current)
-    return blocks
-
-
-def _cpu_model(blocks: list[dict[str, str]]) -> str:
-    for block in blocks:
-        for key in ("model name", "Model Name", "cpu model", "Processor"):
-            if block.get(key):
-                return block[key]
-    for block in blocks:
-        implementer = block.get("CPU implementer", "").lower()
-        part = block.get("CPU part", "").lower()
-        if implementer:
-            vendor = _ARM_IMPLEMENTERS.get(implementer, f"implementer {implementer}")
-            name = _ARM_PARTS.get((implementer, part), f"part {part}" if part else "")
-            return f"{vendor} {name}".strip()
-    for block in blocks:
-        if block.get("Hardware"):
-            return block["Hardware"]
-    return "unknown"
-
-
-def _isa(blocks: list[dict[str, str]]) -> list[str]:
-    flag_sets = [
-        set((block.get("flags") or block.get("Features") or "").split())
-        for block in blocks
-        if "flags" in block or "Features" in block
-    ]
-    if not flag_sets:
-        return []
-    common = set.intersection(*flag_sets)
-    return [flag for flag in _ISA_FLAGS if flag in common]
-
-
-def _online_cpus(cpu_dir: Path, blocks: list[dict[str, str]]) -> list[int]:
-    online = _read_cpu_list(cpu_dir / "online")
-    if online:
-        return online
-    ids = [int(b["processor"]) for b in blocks if b.get("processor", "").isdigit()]
-    if ids:
-        return sorted(set(ids))
-    return list(range(os.cpu_count() or 1))
-
-
 def _allowed_cpus(proc: Path, online: list[int]) -> list[int]:
     text = _read(proc / "self" / "status")
     if text is not None:
@@ -358,46 +311,11 @@ def _allowed_cpus(proc: Path, online: list[int]) -> list[int]:
     return list(online)
 
 
-def _topology(
-    cpu_dir: Path, online: list[int], blocks: list[dict[str, str]]
-) -> tuple[set[tuple[int, ...]], set[str]]:
-    """Return the set of physical cores (each as its sorted CPU ids) and of package ids."""
-    cores: set[tuple[int, ...]] = set()
-    packages: set[str] = set()
-    for cpu in online:
-        topo = cpu_dir / f"cpu{cpu}" / "topology"
-        siblings = _read_cpu_list(topo / "core_cpus_list") or _read_cpu_list(
-            topo / "thread_siblings_list"
-        )
-        if siblings:
-            cores.add(tuple(siblings))
-        package = _first_line(topo / "physical_package_id")
-        if package is not None and package != "-1":
-            packages.add(package)
-    if cores and packages:
-        return cores, packages
-    # Fall back to /proc/cpuinfo (x86 only: Arm kernels print no topology there).
-    by_core: dict[tuple[str, str], list[int]] = {}
-    for block in blocks:
-        if "physical id" in block and "core id" in block and block.get("processor", "").isdigit():
-            key = (block["physical id"], block["core id"])
-            by_core.setdefault(key, []).append(int(block["processor"]))
-    if not cores:
-        cores = {tuple(sorted(ids)) for ids in by_core.values()}
-    if not packages:
-        packages = {package for package, _ in by_core}
-    return cores, packages
-
-
-def _numa_nodes(node_dir: Path) -> int:
+def _online_nodes(node_dir: Path) -> int | None:
+    """The NUMA nodes the kernel lists online (memory-only nodes included: the native reader
+    counts only nodes that hold CPUs); None when it lists none."""
     nodes = _read_cpu_list(node_dir / "online")
-    if nodes:
-        return len(nodes)
-    try:
-        count = sum(1 for p in node_dir.iterdir() if re.fullmatch(r"node\d+", p.name))
-    except OSError:
-        count = 0
-    return max(1, count)
+    return len(nodes) if nodes else None
 
 
 def _governor(cpu_dir: Path, allowed: list[int]) -> str | None:
@@ -409,13 +327,12 @@ def _governor(cpu_dir: Path, allowed: list[int]) -> str | None:
     return found.pop() if len(found) == 1 else "mixed"
 
 
-def _smt_active(cpu_dir: Path, cores: set[tuple[int, ...]]) -> bool | None:
+def _smt_active(cpu_dir: Path, counted: bool | None) -> bool | None:
+    """The kernel's SMT switch where it has one, else what the topology reader counted."""
     active = _first_line(cpu_dir / "smt" / "active")
     if active in ("0", "1"):
         return active == "1"
-    if cores:
-        return any(len(core) > 1 for core in cores)
-    return None
+    return counted
 
 
 def _load_average(proc: Path) -> tuple[float, float, float]:

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError, UsageError
 from ..settings import AbSettings, with_fields
-from .benchmark import build_parser as build_benchmark_parser
-from .benchmark import settings_from_args
+from . import benchmark
 from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_logging
 from .flag_table import pick
 from .flags import add_flags, fields_under
@@ -66,7 +65,7 @@ def side_settings(shared: Sequence[str], own: str, side: str) -> RunSettings:
         reason = str(e).lower()
         raise UsageError(f"--{side} {own!r}: {reason}; close the quote inside the flags") from None
     argv = [*shared, *own_flags]
-    args = build_benchmark_parser().parse_args(argv)
+    args = benchmark.build_parser().parse_args(argv)
     if args.export_path or args.export_samples or args.plot or args.find_qps or args.repeat > 1:
         raise UsageError(
             f"--{side} {own!r}: -x, --export-samples, --plot, --find-qps and -r belong to "
@@ -74,7 +73,7 @@ def side_settings(shared: Sequence[str], own: str, side: str) -> RunSettings:
         )
     if args.profile:
         raise UsageError("--profile applies to one benchmark (pinbench MODEL), not to pinbench ab")
-    return settings_from_args(args, ["ab", *argv]).validate()
+    return benchmark.settings_from_args(args, ["ab", *argv]).validate()
 
 
 def take_sides(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:

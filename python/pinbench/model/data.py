@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from .spec import InputSpec, LoadedModel
+    from .input_spec import InputSpec
+    from .spec import LoadedModel
 
 
 def _fits_integer(array: npt.NDArray[Any], target: np.dtype[Any]) -> bool:

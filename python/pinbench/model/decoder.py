@@ -32,7 +32,7 @@ attention mask ``[B, S]``, each cache ``[B, heads, S - L, head_dim]``, a causal 
 
 Example::
 
-    >>> from pinbench.model.spec import InputSpec
+    >>> from pinbench.model.input_spec import InputSpec
     >>> specs = [InputSpec("input_ids", 7, None, ("b", "s")),
     ...          InputSpec("past_key_values.0.key", 1, None, ("b", 4, "p", 16))]
     >>> d = find_decoder(specs, ["logits", "present.0.key"])
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from .spec import InputSpec
+    from .input_spec import InputSpec
 
 # -seq_len when the model leaves the attention mask's length free (deepsparse 1.8.0 raises
 # "Unable to infer sequence length" there): a decode step at a context of 128 tokens, the

@@ -46,7 +46,8 @@ from ..base.errors import UsageError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from .spec import InputSpec, LoadedModel
+    from .input_spec import InputSpec
+    from .spec import LoadedModel
 
 DEFAULT_DIMS: dict[str, int] = {
     "batch": 1,  # replaced by batch_size
@@ -219,7 +220,7 @@ def plan_specs(
     """Concrete shapes for ``specs``: fixed dims kept, free dims chosen as the table says.
 
     >>> import numpy as np
-    >>> from pinbench.model.spec import InputSpec
+    >>> from pinbench.model.input_spec import InputSpec
     >>> ids = InputSpec("ids", 7, np.dtype("int64"), ("batch", "seq"))
     >>> plan_specs([ids], batch_size=2).shapes
     {'ids': (2, 128)}

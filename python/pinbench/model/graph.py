@@ -1,7 +1,7 @@
 """Reading an ONNX graph: the model file's structure, its real inputs, its external data files,
 and the integer inputs that index an embedding table.
 
-The file is read by ``onnx_wire`` (the protobuf wire format, tensor data skipped unread), so
+The file is read by ``onnx_decode`` (the protobuf wire format, tensor data skipped unread), so
 neither the ``onnx`` package nor the model's weights are loaded.
 """
 
@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError, shorten
-from .onnx_wire import GraphInfo, ModelInfo, NodeInfo, TensorInfo, WireError, read_model_info
-from .spec import Dim, InputSpec, numpy_dtype
+from .input_spec import Dim, InputSpec, numpy_dtype
+from .onnx_decode import GraphInfo, ModelInfo, NodeInfo, TensorInfo, read_model_info
+from .onnx_wire import WireError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from pathlib import Path
 
-    from .onnx_wire import ValueInfo
+    from .onnx_decode import ValueInfo
 
 
 def read_model(spec: str, path: Path) -> ModelInfo:

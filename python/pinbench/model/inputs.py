@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from .spec import InputSpec, LoadedModel
+    from .input_spec import InputSpec
+    from .spec import LoadedModel
 
 # Bytes per element of a string input: the object pointer and a short str beside it.
 _OBJECT_BYTES = 64

@@ -1,7 +1,7 @@
 """``load_model``: a model spec resolved, its inputs read, and ``-b`` / ``-shapes`` applied to a
 temporary copy (see ``overrides``); ``LoadedModel.path`` names that copy and ``close()`` removes
 it. The user's file is only ever read, and only its structure: no tensor data is loaded, and
-nothing of the file stays in memory once ``load_model`` returns (see ``onnx_wire``)."""
+nothing of the file stays in memory once ``load_model`` returns (see ``onnx_decode``)."""
 
 from __future__ import annotations
 

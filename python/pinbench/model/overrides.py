@@ -1,6 +1,6 @@
 """``-b`` and ``-shapes`` applied to a copy of the model, never to the user's file.
 
-Overrides are written into a copy in a temporary folder (``onnx_wire.write_with_shapes``: only
+Overrides are written into a copy in a temporary folder (``onnx_encode.write_with_shapes``: only
 the graph's input and output shapes are re-encoded, every other byte is copied as it is), with
 the external data files hard-linked (or, across file systems, copied) beside it.
 
@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 from ..base.errors import MESSAGE_ROOM, RunError, UsageError, gist, shorten
 from .dims import plan_specs
 from .graph import dims_of, external_locations
-from .onnx_wire import WireError, write_with_shapes
-from .spec import Dim, InputSpec
+from .input_spec import Dim, InputSpec
+from .onnx_encode import write_with_shapes
+from .onnx_wire import WireError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .onnx_wire import ModelInfo
+    from .onnx_decode import ModelInfo
 
 Shapes = dict[str, tuple[Dim, ...]]  # graph input or output name -> its new shape
 
@@ -165,7 +166,7 @@ def inference_error(source: Path, folder: Path, inputs: Shapes, outputs: Shapes)
     ``outputs`` shapes (one line), or None when the graph infers cleanly.
 
     It reads a skeleton of the model, written into ``folder`` and removed again
-    (``onnx_wire.write_with_shapes(skeleton=True)``): the weights' dims, not their data, so
+    (``onnx_encode.write_with_shapes(skeleton=True)``): the weights' dims, not their data, so
     neither the weights nor a copy of them is read. Costs the ``onnx`` import, so it runs for
     ``-shapes`` only."""
     import onnx

@@ -14,8 +14,8 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from ..result.ab import metric_unit, metric_value
-from ..result.search import cores_label
 from ..result.server import MIN_QUERIES_FOR_RATE
+from ..result.tuning import cores_label
 from .fleet import fleet_lines
 from .hardware import hardware_lines
 from .roofline import roofline_lines
@@ -35,16 +35,10 @@ if TYPE_CHECKING:
     from ..result.profile import Profile
     from ..result.record import Result
     from ..result.repetitions import Repetitions
-    from ..result.search import (
-        QpsSearch,
-        QpsTrial,
-        StreamTuning,
-        Sweep,
-        SweepModel,
-        SweepPoint,
-    )
+    from ..result.search import Sweep, SweepModel, SweepPoint
     from ..result.server import ServerFigures
     from ..result.startup import Startup
+    from ..result.tuning import QpsSearch, QpsTrial, StreamTuning
 
 
 def result_lines(result: Result) -> list[str]:

@@ -113,21 +113,16 @@ def _over_time(run: RunDoc, streams: Sequence[StreamSamples]) -> str:
 def _throughput(run: RunDoc, streams: Sequence[StreamSamples]) -> str:
     import numpy as np
 
-    from ..base.stats import work_done
+    from ..base.throughput import readable_slice_edges, slice_rates
 
     start = min(int(s.starts_ns[0]) for s in streams)
     end = max(int(s.ends_ns[-1]) for s in streams)
-    seconds = (end - start) / 1e9
-    width = next(
-        (w for w in (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01) if seconds / w >= 10),
-        seconds / 10 or 1.0,
-    )
-    edges = np.append(np.arange(0.0, seconds, width), seconds)
-    at = start + np.round(edges * 1e9).astype(np.int64)
+    at, width = readable_slice_edges((start, end))
+    edges = (at - start) / 1e9
     stored = sum(int(s.starts_ns.size) for s in streams)
     weight = run.iterations / stored if stored and run.iterations else 1.0  # capped samples
-    done = sum(work_done(s.starts_ns, s.ends_ns, at) for s in streams) * weight * run.batch_size
-    rates = np.diff(done) / np.diff(edges)
+    pairs = [(s.starts_ns, s.ends_ns) for s in streams]
+    rates = np.sum(slice_rates(pairs, at, [weight] * len(pairs)), axis=0) * run.batch_size
     c = Chart(
         f"throughput per {width:g} s slice",
         "time into the window (s)",

@@ -32,7 +32,6 @@ _MARKED = (
     (99.9, "p99.9", "#9467bd", (0, (5, 1, 1, 1, 1, 1))),
 )
 _MIN_BINS, _MAX_BINS = 10, 120
-_SLICES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01)  # seconds; the widest giving 10 slices
 
 
 def plot_output(path: str | os.PathLike[str]) -> Output:
@@ -229,7 +228,7 @@ def _rolling_median(x: Any, k: int) -> Any:
 def _throughput(ax: Any, result: Result) -> None:
     import numpy as np
 
-    from ..base.stats import work_done
+    from ..base.throughput import readable_slice_edges, slice_rates
 
     m = result.measurement
     window = m.window_ns
@@ -237,18 +236,11 @@ def _throughput(ax: Any, result: Result) -> None:
         ax.set_title("throughput: no iteration")
         return
     seconds = (window[1] - window[0]) / 1e9
-    width = next((w for w in _SLICES if seconds / w >= 10), seconds / 10)
-    edges = np.arange(0.0, seconds, width)
-    if seconds - edges[-1] < 0.2 * width and edges.size > 1:
-        edges = edges[:-1]  # fold a sliver at the end into the last slice
-    edges = np.append(edges, seconds)
-    at_ns = window[0] + np.round(edges * 1e9).astype(np.int64)
-    batch = result.config.batch_size
-    per_stream = []
-    for s in m.streams:
-        weight = s.iterations / s.starts_ns.size if s.starts_ns.size else 1.0
-        done = work_done(s.starts_ns, s.ends_ns, at_ns) * weight * batch
-        per_stream.append(np.diff(done) / np.diff(edges))
+    at_ns, width = readable_slice_edges(window)
+    edges = (at_ns - window[0]) / 1e9
+    weights = [s.iterations / s.starts_ns.size if s.starts_ns.size else 1.0 for s in m.streams]
+    pairs = [(s.starts_ns, s.ends_ns) for s in m.streams]
+    per_stream = slice_rates(pairs, at_ns, weights) * result.config.batch_size
     total = np.sum(per_stream, axis=0)
     steps = np.append(total, total[-1])
     ax.fill_between(edges, steps, step="post", color="#4c72b0", alpha=0.25, lw=0)

@@ -292,7 +292,7 @@ def _slice_rates(streams: list[StreamSamples], batch_size: int) -> NDArray[np.fl
     """Items per second in each slice of the window, as for the throughput interval."""
     import numpy as np
 
-    from ..base.stats import batch_count, batch_rates
+    from ..base.throughput import batch_count, batch_rates
 
     measured = [s for s in streams if s.starts_ns.size]
     if not measured:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .search import QpsSearch, StreamTuning
+    from .tuning import QpsSearch, StreamTuning
 
 # pinbench's scenarios by the original's names, for its JSON keys ("server" is pinbench's own:
 # the original had no open-loop scenario; MLPerf LoadGen's name for it).
@@ -54,7 +54,7 @@ class EngineInstance:
 
 @dataclass(frozen=True)
 class InstancePlan:
-    """Which engine instance each stream steps (``pinbench.run.instances.plan_instances``)."""
+    """Which engine instance each stream steps (``pinbench.run.layout.plan_instances``)."""
 
     requested: str  # --instances: auto | stream | node
     instances: tuple[EngineInstance, ...]

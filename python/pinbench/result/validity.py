@@ -70,7 +70,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..base.stats import PERCENTILES
-from ..base.system import LOAD_PER_CPU_LIMIT
+from ..base.system import governor_lets_clocks_vary, load_limit, load_too_high
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -479,7 +479,7 @@ def stream_failed(failure: Failure | None) -> list[Reason]:
 
 def governor(environment: Mapping[str, Any]) -> list[Reason]:
     g = environment.get("governor")
-    if g is None or g == "performance":
+    if not governor_lets_clocks_vary(g):
         return []
     what = "differs between CPUs" if g == "mixed" else f"is '{g}'"
     return [
@@ -493,9 +493,9 @@ def governor(environment: Mapping[str, Any]) -> list[Reason]:
 def load_at_start(environment: Mapping[str, Any]) -> list[Reason]:
     load = environment.get("load_average") or [0.0]
     cpus = len(environment.get("allowed_cpus") or [])
-    limit = max(1.0, LOAD_PER_CPU_LIMIT * cpus)
-    if not cpus or float(load[0]) <= limit:
+    if not load_too_high(float(load[0]), cpus):
         return []
+    limit = load_limit(cpus)
     return [
         Reason(
             "load_at_start",

@@ -6,15 +6,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..base.stats import (
-    Trend,
-    batch_count,
-    batch_rates,
-    cv,
-    throughput_ci,
-    trend,
-    trend_slices,
-)
+from ..base.stats import Trend, cv, trend
+from ..base.throughput import batch_count, batch_rates, throughput_ci, trend_slices
 from ..result.generation import GenerationFigures, generation_figures
 from ..result.memory import InstanceMemory, Memory, WorkerMemory
 from ..result.profile import OperatorRow, Profile
@@ -61,10 +54,10 @@ def assemble(
     batch = config.batch_size
     seconds = m.seconds
     pairs = [(s.starts_ns, s.ends_ns) for s in m.streams]
-    lo, hi = throughput_ci(pairs, m.window_ns, weights=weights(m.streams))
+    lo, hi = throughput_ci(pairs, m.window_ns, weights=iterations_per_sample(m.streams))
     stored = sum(int(s.starts_ns.size) for s in m.streams)
-    throughput_cv = slice_cv(pairs, m.window_ns, stored, weights(m.streams))
-    throughput_trend = slice_trend(pairs, m.window_ns, stored, weights(m.streams))
+    throughput_cv = slice_cv(pairs, m.window_ns, stored, iterations_per_sample(m.streams))
+    throughput_trend = slice_trend(pairs, m.window_ns, stored, iterations_per_sample(m.streams))
     latency = m.latency
     server = None
     if settings.open_loop:
@@ -268,7 +261,7 @@ def stream_figures(
     wait as a share of the run's window (``run_seconds``)."""
     span = (int(s.starts_ns[0]), int(s.ends_ns[-1])) if s.starts_ns.size else None
     window = (s.ends_ns[-1] - s.starts_ns[0]) / 1e9 if s.iterations and s.starts_ns.size else 0.0
-    lo, hi = throughput_ci([(s.starts_ns, s.ends_ns)], span, weights=weights([s]))
+    lo, hi = throughput_ci([(s.starts_ns, s.ends_ns)], span, weights=iterations_per_sample([s]))
     return StreamFigures(
         index=s.index,
         cpus_planned=s.planned_cpus,
@@ -331,6 +324,6 @@ def first_iteration_ms(s: StreamMeasurement) -> float:
     return float(s.latencies_ns[0]) / 1e6
 
 
-def weights(streams: list[StreamMeasurement]) -> list[float]:
+def iterations_per_sample(streams: list[StreamMeasurement]) -> list[float]:
     """Iterations per stored sample of each stream (1.0 unless --max-samples capped them)."""
     return [s.iterations / s.starts_ns.size if s.starts_ns.size else 1.0 for s in streams]

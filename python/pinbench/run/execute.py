@@ -4,13 +4,13 @@ built on the pinned stream threads, the window measured, the result assembled.
 Example::
 
     >>> with prepare(settings) as p:  # doctest: +SKIP
-    ...     result = execute(p, settings, plan(p, settings))
+    ...     result = execute(p, settings, layout_for(p, settings))
 """
 
 from __future__ import annotations
 
 import sys
-import time as clock
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,7 +23,7 @@ from ..base.errors import PinbenchError, RunError, UsageError, gist
 from ..base.logs import log
 from ..base.process import read_memory
 from ..base.shapes import parse_input_shapes
-from ..base.system import available_memory, capture_environment
+from ..base.system import available_memory
 from ..model.inputs import check_inputs_fit
 from ..result.config import KvCacheRecord, RunConfig
 from ..result.frequency import measure_frequencies
@@ -33,6 +33,7 @@ from ..result.server import server_warnings
 from ..settings import WARMUP_MAX_S
 from .assemble import assemble
 from .bandwidth import run_bandwidth, with_roofline
+from .environment import capture_environment
 from .hardware import energy_probe, hardware_counters, with_energy
 from .instances import BuildLog, step_factory
 from .layout import plan_layout
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from ..engines.base import Engine, Step
     from ..result.measurement import Measurement
     from ..result.record import Result
-    from ..result.search import StreamTuning
+    from ..result.tuning import StreamTuning
     from ..settings import RunSettings
     from .layout import Layout
     from .prepare import Prepared
@@ -68,7 +69,7 @@ class StreamFailed(RunError):
         self.result: Result | None = None
 
 
-def plan(prepared: Prepared, settings: RunSettings, num_streams: int | None = None) -> Layout:
+def layout_for(prepared: Prepared, settings: RunSettings, num_streams: int | None = None) -> Layout:
     """The layout of ``settings`` on this machine; ``num_streams`` overrides the settings' (for
     probes). UsageError when it cannot run here."""
     lay, cls = settings.layout, prepared.engine_class
@@ -99,7 +100,7 @@ class Window:
     warmup_max: float = WARMUP_MAX_S
 
 
-def ready(prepared: Prepared, layout: Layout) -> Engine:
+def checked_engine(prepared: Prepared, layout: Layout) -> Engine:
     """Everything that can be checked before ``layout`` runs, checked: every stream's inputs
     fit in memory (RunError), and a fresh engine of the prepared class accepts its options and
     the layout (UsageError or RunError). Returns that engine, prepared for ``layout``."""
@@ -152,8 +153,8 @@ def measure_layout(
     marks: dict[str, int] | None = None,
     build: BuildLog | None = None,
 ) -> tuple[Engine, Measurement]:
-    """``engine`` (made ``ready`` for ``layout``), its instances built on ``layout``'s pinned
-    threads (or, with process isolation, in each stream's worker process), measured over
+    """``engine`` (from ``checked_engine`` for ``layout``), its instances built on ``layout``'s
+    pinned threads (or, with process isolation, in each stream's worker process), measured over
     ``window``. Engine failures raise as one-line errors; StreamFailed once measuring began.
     ``marks`` gets the start-up mark ``engine`` (when the runner started); ``build`` what the
     stream factories did, and the process's memory before them."""
@@ -166,7 +167,7 @@ def measure_layout(
     if build is not None:
         build.before = read_memory()  # the allocator in its build settings, no instance yet
     if marks is not None:
-        marks["engine"] = clock.monotonic_ns()
+        marks["engine"] = time.monotonic_ns()
     try:
         m = measure(
             make_step,
@@ -214,8 +215,8 @@ def execute(
         arrivals = arrival_schedule(
             server.qps, meas.time, distribution=server.arrivals, seed=settings.inputs.seed
         )
-    marks: dict[str, int] = {"searches": clock.monotonic_ns()}
-    engine = ready(prepared, layout)
+    marks: dict[str, int] = {"searches": time.monotonic_ns()}
+    engine = checked_engine(prepared, layout)
     bandwidth = run_bandwidth(prepared.topology, layout, meas)  # after the checks, before the run
     prepared.announce()
     _log_plan(layout, prepared, settings)
@@ -223,7 +224,7 @@ def execute(
         on_start(meas.warmup_bound, meas.time)
     env = capture_environment().to_dict()  # before the run: the load average at the start
     started = _now_iso()
-    wall_start, steady_start = clock.time_ns(), _core.now_ns()
+    wall_start, steady_start = time.time_ns(), _core.now_ns()
     window = Window(
         meas.warmup_time, meas.time, meas.max_samples, arrivals, server.drain, meas.warmup_max
     )
@@ -243,7 +244,7 @@ def execute(
     if m.warmup_start_ns and m.measure_start_ns:
         start.mark("instances", m.warmup_start_ns)
         start.mark("warmup", m.measure_start_ns)
-    wall_end, steady_end = clock.time_ns(), _core.now_ns()
+    wall_end, steady_end = time.time_ns(), _core.now_ns()
     probe = _core.probe_clock(20_000)
     clock_marks = {
         "overhead_ns": probe.overhead_ns,

@@ -1,34 +1,15 @@
-"""Which engine instance each stream steps, and where it is built.
+"""Building the engine instances of a run, on the stream threads, as the layout planned them.
 
-An instance holds the model's weights (and the engine's prepacked copies of them), so one per
-stream multiplies the model's memory by the streams. A stream of one core needs no intra-op
-pool: an engine that runs inline on the calling thread (ONNX Runtime with one intra-op thread)
-can serve all the one-core streams of a NUMA node from one instance, each stream stepping it on
-its own pinned thread with its own inputs and binding. ``--instances`` chooses:
-
-| ``--instances``    | one-core streams                                   | core groups |
-|--------------------|----------------------------------------------------|-------------|
-| ``auto`` (default) | one per NUMA node if the engine runs inline, else  | one each    |
-|                    | one each (``Engine.shares_inline_instances``)      |             |
-| ``node``           | one per NUMA node                                  | one each    |
-| ``stream``         | one each                                           | one each    |
-
-A stream of a core group always keeps its own instance: its intra-op pool runs on its cores.
-The elastic scenario, and an engine that schedules the streams itself (DeepSparse), have one
-instance for every stream whatever ``--instances`` says. Streams that are not pinned share one
-instance when they share (they have no node).
-
-A shared instance is built by the first of its streams to reach its factory, on that stream's
+Which instance each stream steps is the layout's (``pinbench.run.layout.plan_instances``). A
+shared instance is built by the first of its streams to reach its factory, on that stream's
 pinned thread (a CPU of its node, so that the kernel's first-touch policy puts the weights in
 that node's memory), while the node's other streams wait for it; every instance of its own is
-built on its stream's thread.
+built on its stream's thread. ``BuildLog`` records each build's time and the memory around it.
 
 Example::
 
-    >>> layout = plan_layout("async", topology(), num_cores=None, num_streams=2,
-    ...                      pinning="core", instances="node")  # doctest: +SKIP
-    >>> [i.kind for i in layout.instances.instances]  # doctest: +SKIP
-    ['node']
+    >>> make_step = step_factory(engine, layout, make_inputs, spinning=False)  # doctest: +SKIP
+    >>> step = make_step(0)  # on stream 0's pinned thread  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -40,91 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..base import allocator
 from ..base.process import MemoryReading, read_memory
-from ..result.config import EngineInstance, InstancePlan
 from ..result.startup import InstanceBuild, StreamBind
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator
 
     import numpy as np
 
-    from .._core import Topology
     from ..engines.base import Engine, Step
-    from .layout import Layout, StreamSlot
-
-
-def plan_instances(
-    streams: Sequence[StreamSlot],
-    topo: Topology,
-    *,
-    scenario: str = "async",
-    requested: str = "auto",
-    engine_schedules: bool = False,
-    inline_sharing: bool = False,
-    engine: str = "the engine",
-) -> InstancePlan:
-    """The instance of every stream, by the table in the module docstring.
-
-    ``engine_schedules``: the engine schedules every stream on one instance of its own
-    (``Engine.schedules_streams``). ``inline_sharing``: the engine runs a one-core stream
-    inline and one instance may be stepped by many threads at once
-    (``Engine.shares_inline_instances``, what ``auto`` asks of it).
-    """
-    one = None
-    if engine_schedules:
-        one = "shared", f"{engine} schedules every stream on one instance of its own"
-    elif scenario == "elastic":
-        one = "shared", "elastic: every stream shares one instance over all selected cores"
-    elif scenario == "sync":
-        one = "stream", "sync runs one stream"
-    if one is not None:
-        cpus = tuple(sorted({c for s in streams for c in s.cpus}))
-        every = tuple(range(len(streams)))
-        only = EngineInstance(0, one[0], every, _node_of(cpus, topo), cpus, one[1])
-        return InstancePlan(requested, (only,), (0,) * len(streams))
-    share = requested == "node" or (requested == "auto" and inline_sharing)
-    groups: dict[tuple[str, int | None] | int, list[int]] = {}
-    reasons: dict[tuple[str, int | None] | int, str] = {}
-    for i, slot in enumerate(streams):
-        key: tuple[str, int | None] | int = i
-        if slot.threads > 1:
-            reason = f"a group of {slot.threads} cores: its intra-op pool runs on its own cores"
-        elif not share:
-            reason = (
-                "--instances stream"
-                if requested == "stream"
-                else f"{engine} does not run inline on the stream's thread, so each one-core "
-                "stream has its own (--instances node shares them)"
-            )
-        else:
-            node = _node_of(slot.cpus, topo) if slot.cpus else None
-            key = ("node", node)
-            where = f"NUMA node {node}" if node is not None else "no node (not pinned)"
-            why = "--instances node" if requested == "node" else f"{engine} runs inline"
-            reason = (
-                f"the one-core streams of {where} share one instance ({why}): each steps it on "
-                "its own pinned thread with its own inputs"
-            )
-        groups.setdefault(key, []).append(i)
-        reasons[key] = reason
-    instances: list[EngineInstance] = []
-    of_stream = [0] * len(streams)
-    for index, (key, members) in enumerate(groups.items()):
-        cpus = tuple(sorted({c for m in members for c in streams[m].cpus}))
-        kind = "node" if isinstance(key, tuple) else "stream"
-        instances.append(
-            EngineInstance(index, kind, tuple(members), _node_of(cpus, topo), cpus, reasons[key])
-        )
-        for m in members:
-            of_stream[m] = index
-    return InstancePlan(requested, tuple(instances), tuple(of_stream))
-
-
-def _node_of(cpus: Sequence[int], topo: Topology) -> int | None:
-    """The one NUMA node all of ``cpus`` belong to, or None (none given, or several)."""
-    node_of_cpu = {c.id: c.node for c in topo.cpus}
-    nodes = {node_of_cpu.get(c) for c in cpus}
-    return nodes.pop() if len(nodes) == 1 else None
+    from .layout import Layout
 
 
 class BuildLog:

@@ -9,9 +9,36 @@
 | generate | 1, or N | as async                        | as async; each call of a request   |
 
 "One per stream" is the rule for streams of a core group; one-core streams share one instance
-per NUMA node when ``--instances`` (auto, node) says so (``pinbench.run.instances``). An engine
-with ``schedules_streams`` (DeepSparse) gets one shared instance in every scenario and maps the
-scenario onto its own scheduler; every stream then runs on all selected cores.
+per NUMA node when ``--instances`` (auto, node) says so. An engine with ``schedules_streams``
+(DeepSparse) gets one shared instance in every scenario and maps the scenario onto its own
+scheduler; every stream then runs on all selected cores.
+
+Which instance each stream steps (``plan_instances``). An instance holds the model's weights
+(and the engine's prepacked copies of them), so one per stream multiplies the model's memory by
+the streams. A stream of one core needs no intra-op pool: an engine that runs inline on the
+calling thread (ONNX Runtime with one intra-op thread) can serve all the one-core streams of a
+NUMA node from one instance, each stream stepping it on its own pinned thread with its own inputs
+and binding. ``--instances`` chooses:
+
+| ``--instances``    | one-core streams                                   | core groups |
+|--------------------|----------------------------------------------------|-------------|
+| ``auto`` (default) | one per NUMA node if the engine runs inline, else  | one each    |
+|                    | one each (``Engine.shares_inline_instances``)      |             |
+| ``node``           | one per NUMA node                                  | one each    |
+| ``stream``         | one each                                           | one each    |
+
+A stream of a core group always keeps its own instance: its intra-op pool runs on its cores.
+The elastic scenario, and an engine that schedules the streams itself (DeepSparse), have one
+instance for every stream whatever ``--instances`` says. Streams that are not pinned share one
+instance when they share (they have no node). The instances are built on the stream threads
+(``pinbench.run.instances``).
+
+Example::
+
+    >>> layout = plan_layout("async", topology(), num_cores=None, num_streams=2,
+    ...                      pinning="core", instances="node")  # doctest: +SKIP
+    >>> [i.kind for i in layout.instances.instances]  # doctest: +SKIP
+    ['node']
 """
 
 from __future__ import annotations
@@ -22,13 +49,14 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
 from ..base.logs import log
+from ..result.config import EngineInstance, InstancePlan
 from ..settings import INSTANCE_MODES, parse_scenario
-from .instances import plan_instances
 from .topology import plan_streams, union_cpus
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .._core import Topology
-    from ..result.config import InstancePlan
 
 
 @dataclass(frozen=True)
@@ -96,7 +124,7 @@ def plan_layout(
     ``shared``: the engine serves every scenario from one instance with its own scheduler
     (``Engine.schedules_streams``); every stream then runs on all selected cores.
     ``instances`` (auto | stream | node) and ``inline_sharing`` (``Engine.
-    shares_inline_instances``) choose the instances of the other cases (``run.instances``).
+    shares_inline_instances``) choose the instances of the other cases (``plan_instances``).
     ``isolation`` "process" gives each stream a worker process, so no instance can be shared.
     """
     scenario = parse_scenario(scenario)
@@ -148,6 +176,80 @@ def plan_layout(
         instances=plan,
         isolation=isolation,
     )
+
+
+def plan_instances(
+    streams: Sequence[StreamSlot],
+    topo: Topology,
+    *,
+    scenario: str = "async",
+    requested: str = "auto",
+    engine_schedules: bool = False,
+    inline_sharing: bool = False,
+    engine: str = "the engine",
+) -> InstancePlan:
+    """The instance of every stream, by the table in the module docstring.
+
+    ``engine_schedules``: the engine schedules every stream on one instance of its own
+    (``Engine.schedules_streams``). ``inline_sharing``: the engine runs a one-core stream
+    inline and one instance may be stepped by many threads at once
+    (``Engine.shares_inline_instances``, what ``auto`` asks of it).
+    """
+    one = None
+    if engine_schedules:
+        one = "shared", f"{engine} schedules every stream on one instance of its own"
+    elif scenario == "elastic":
+        one = "shared", "elastic: every stream shares one instance over all selected cores"
+    elif scenario == "sync":
+        one = "stream", "sync runs one stream"
+    if one is not None:
+        cpus = tuple(sorted({c for s in streams for c in s.cpus}))
+        every = tuple(range(len(streams)))
+        only = EngineInstance(0, one[0], every, _node_of(cpus, topo), cpus, one[1])
+        return InstancePlan(requested, (only,), (0,) * len(streams))
+    share = requested == "node" or (requested == "auto" and inline_sharing)
+    groups: dict[tuple[str, int | None] | int, list[int]] = {}
+    reasons: dict[tuple[str, int | None] | int, str] = {}
+    for i, slot in enumerate(streams):
+        key: tuple[str, int | None] | int = i
+        if slot.threads > 1:
+            reason = f"a group of {slot.threads} cores: its intra-op pool runs on its own cores"
+        elif not share:
+            reason = (
+                "--instances stream"
+                if requested == "stream"
+                else f"{engine} does not run inline on the stream's thread, so each one-core "
+                "stream has its own (--instances node shares them)"
+            )
+        else:
+            node = _node_of(slot.cpus, topo) if slot.cpus else None
+            key = ("node", node)
+            where = f"NUMA node {node}" if node is not None else "no node (not pinned)"
+            why = "--instances node" if requested == "node" else f"{engine} runs inline"
+            reason = (
+                f"the one-core streams of {where} share one instance ({why}): each steps it on "
+                "its own pinned thread with its own inputs"
+            )
+        groups.setdefault(key, []).append(i)
+        reasons[key] = reason
+    instances: list[EngineInstance] = []
+    of_stream = [0] * len(streams)
+    for index, (key, members) in enumerate(groups.items()):
+        cpus = tuple(sorted({c for m in members for c in streams[m].cpus}))
+        kind = "node" if isinstance(key, tuple) else "stream"
+        instances.append(
+            EngineInstance(index, kind, tuple(members), _node_of(cpus, topo), cpus, reasons[key])
+        )
+        for m in members:
+            of_stream[m] = index
+    return InstancePlan(requested, tuple(instances), tuple(of_stream))
+
+
+def _node_of(cpus: Sequence[int], topo: Topology) -> int | None:
+    """The one NUMA node all of ``cpus`` belong to, or None (none given, or several)."""
+    node_of_cpu = {c.id: c.node for c in topo.cpus}
+    nodes = {node_of_cpu.get(c) for c in cpus}
+    return nodes.pop() if len(nodes) == 1 else None
 
 
 def _check_instances(instances: str, isolation: str, scenario: str, shared: bool) -> None:

@@ -66,7 +66,8 @@ class Prepared:
 
     def announce(self) -> None:
         """Logs the model and its inputs, once: only after everything that can be checked
-        before a run has been (``run.execute.ready``), so no line precedes a usage error."""
+        before a run has been (``run.execute.checked_engine``), so no line precedes a usage
+        error."""
         if self.announced:
             return
         self.announced = True

@@ -13,7 +13,7 @@ pass that fails is recorded and warned of, never costing the measured result.
 Example::
 
     >>> with prepare(settings) as p:  # doctest: +SKIP
-    ...     result = with_profile(p, settings, execute(p, settings, plan(p, settings)))
+    ...     result = with_profile(p, settings, execute(p, settings, layout_for(p, settings)))
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ..base import allocator
 from ..base.errors import PinbenchError, RunError, one_line
 from ..base.logs import log
 from .assemble import profile_figures
-from .execute import engine_failure, plan, spinning_of
+from .execute import engine_failure, layout_for, spinning_of
 from .instances import step_factory
 from .measure import StreamError, measure
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 def with_profile(prepared: Prepared, settings: RunSettings, result: Result) -> Result:
     """``result`` with the profile of a pass on its layout (its streams as run)."""
-    layout = plan(prepared, settings, num_streams=result.config.num_streams)
+    layout = layout_for(prepared, settings, num_streams=result.config.num_streams)
     return dataclasses.replace(result, profile=profile_pass(prepared, settings, layout))
 
 

@@ -20,13 +20,13 @@ from ..result.ab import (
     metric_value,
     round_order,
 )
-from ..run.execute import execute, plan
+from ..run.execute import execute, layout_for
 from ..run.prepare import prepare
 from .auto_streams import choose_layout
 
 if TYPE_CHECKING:
     from ..result.record import Result
-    from ..result.search import StreamTuning
+    from ..result.tuning import StreamTuning
     from ..run.layout import Layout
     from ..run.prepare import Prepared
     from ..settings import RunSettings
@@ -117,4 +117,4 @@ def check_metric(metric: str, sides: dict[str, RunSettings]) -> None:
 def _layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, StreamTuning | None]:
     if settings.auto_streams:
         return choose_layout(prepared, settings)
-    return plan(prepared, settings), None
+    return layout_for(prepared, settings), None

@@ -23,23 +23,20 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import Interrupted, RunError, UsageError
 from ..base.logs import log
-from ..base.stats import throughput_ci
-from ..result.search import (
-    TIE_TOLERANCE,
-    StreamProbe,
-    StreamTuning,
-    cores_label,
-    overlaps,
-    runner_up,
-)
+from ..base.throughput import throughput_ci
+from ..result.search import overlaps, runner_up
+from ..result.tuning import TIE_TOLERANCE, StreamProbe, StreamTuning, cores_label
 from ..result.validity import GIL_SHARE_LIMIT
-from ..run.assemble import weights
-from ..run.execute import Window, measure_layout, plan, ready
+from ..run.assemble import iterations_per_sample
+from ..run.execute import Window, checked_engine, layout_for, measure_layout
+from ..run.repeat import run_repeated
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from ..result.measurement import Measurement
+    from ..result.record import Result
+    from ..run.execute import OnStart
     from ..run.layout import Layout
     from ..run.prepare import Prepared
     from ..settings import RunSettings
@@ -71,7 +68,7 @@ def probe_for(layout: Layout, m: Measurement, batch_size: int) -> StreamProbe:
     """A StreamProbe from a probe's measurement."""
     lat = m.latency
     pairs = [(s.starts_ns, s.ends_ns) for s in m.streams]
-    lo, hi = throughput_ci(pairs, m.window_ns, weights=weights(m.streams))
+    lo, hi = throughput_ci(pairs, m.window_ns, weights=iterations_per_sample(m.streams))
     return StreamProbe(
         num_streams=layout.num_streams,
         cores_per_stream=tuple(s.threads for s in layout.streams),
@@ -164,16 +161,16 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
 
     def run_probe(layout: Layout, warmup: float, seconds: float) -> Measurement:
         window = Window(warmup, seconds, max_samples=PROBE_MAX_SAMPLES)
-        engine = ready(prepared, layout)
+        engine = checked_engine(prepared, layout)
         prepared.announce()  # after the first probe's checks, before it runs
         return measure_layout(prepared, settings, layout, window, engine)[1]
 
     def plan_for(n: int, isolation: str) -> Layout:
         lay = dataclasses.replace(settings.layout, isolation=isolation)
-        return plan(prepared, dataclasses.replace(settings, layout=lay), n)
+        return layout_for(prepared, dataclasses.replace(settings, layout=lay), n)
 
     layout, tuning = auto_layout(
-        plan(prepared, settings),
+        layout_for(prepared, settings),
         plan_for,
         run_probe,
         batch_size=prepared.batch_size,
@@ -181,3 +178,21 @@ def choose_layout(prepared: Prepared, settings: RunSettings) -> tuple[Layout, St
         warmup=settings.measure.warmup_bound,  # -w auto: the probes' is fixed, short
     )
     return layout, tuning
+
+
+def run_benchmark(
+    prepared: Prepared, settings: RunSettings, *, on_start: OnStart | None = None
+) -> Result:
+    """One benchmark of ``settings`` over ``prepared``: with the streams it names, or those
+    ``-nstreams auto``'s probes choose; ``settings.measure.repeat`` times (``run_repeated``).
+
+    Example::
+
+        >>> result = run_benchmark(prepared, settings)  # doctest: +SKIP
+    """
+    tuning = None
+    if settings.auto_streams:
+        layout, tuning = choose_layout(prepared, settings)
+    else:
+        layout = layout_for(prepared, settings)  # execute logs it once its checks have passed
+    return run_repeated(prepared, settings, layout, auto_streams=tuning, on_start=on_start)

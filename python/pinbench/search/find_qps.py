@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ..base.errors import Interrupted, RunError
 from ..base.logs import log, quiet_logs
 from ..result.generation import request_latencies_ms, request_times_ms
-from ..result.search import (
+from ..result.tuning import (
     QPS_HEADROOM,
     QPS_MAX_TRIALS,
     QPS_TOLERANCE,
@@ -43,7 +43,7 @@ from ..result.search import (
 )
 from ..result.validity import needed_iterations
 from ..settings import OutputSettings
-from .repeat import run_benchmark
+from .auto_streams import run_benchmark
 
 CONFIRMATIONS = 2  # runs of the full -t at the answer; each must meet the target
 STEP_DOWN = 0.95  # the rate after a missed confirmation, times the one that missed
@@ -193,7 +193,7 @@ def variant(
     )
 
 
-def find_qps(
+def search_rate(
     prepared: Prepared, settings: RunSettings, *, on_start: OnStart | None = None
 ) -> Result:
     """The final server run at the highest rate found, its ``config.find_qps`` holding the

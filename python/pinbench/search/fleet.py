@@ -35,7 +35,8 @@ from ..base.errors import RunError, UsageError, shorten
 from ..base.logs import log
 from ..base.signals import take_latched
 from ..base.version import pinbench_version
-from ..result.fleet import Fleet, Host, Retry, best_by_kind
+from ..result.fleet import Fleet, Host, Retry
+from ..result.fleet_best import best_by_kind
 from .fleet_host import PointReport, Slot, TaskFailed
 from .sweep import ERROR_CHARS, Grid, GridPoint, assemble_sweep, failed_point
 

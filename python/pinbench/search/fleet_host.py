@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..base.errors import PinbenchError, shorten
 from ..base.logs import quiet_logs
-from ..base.system import capture_environment
 from ..base.version import pinbench_version
 from ..engines import engine_class
+from ..run.environment import capture_environment
 from ..run.prepare import prepare
 from .sweep import ERROR_CHARS, GridPoint, check_grid, failed_point, measure_point, request_settings
 

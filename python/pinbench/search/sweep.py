@@ -51,7 +51,7 @@ from ..engines import engine_class
 from ..model.resolve import MODEL_FILE, resolve_model_path
 from ..result.ab import hardware_value
 from ..result.search import Sweep, SweepModel, SweepPoint, overlaps, runner_up
-from ..run.execute import execute, plan
+from ..run.execute import execute, layout_for
 from ..run.layout import plan_layout
 from ..run.prepare import prepare
 from ..run.topology import topology
@@ -327,7 +327,7 @@ def measure_point(
     with_engine = dataclasses.replace(prepared, engine_class=engine)
     try:
         with quiet_logs():
-            r = execute(with_engine, settings, plan(with_engine, settings))
+            r = execute(with_engine, settings, layout_for(with_engine, settings))
     except Exception as e:
         return failed_point(p, sweep, e)
     return _point(r, p, sweep)

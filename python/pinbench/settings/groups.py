@@ -27,7 +27,7 @@ ARRIVALS: tuple[str, ...] = ("poisson", "uniform")
 # fixed (always the same id: a cost that does not depend on the weights' values).
 TOKEN_MODES: tuple[str, ...] = ("greedy", "fixed")
 # --instances: auto (one per NUMA node for one-core streams where the engine runs them inline,
-# else one per stream), node, stream. See pinbench.run.instances.
+# else one per stream), node, stream. See pinbench.run.layout.
 INSTANCE_MODES: tuple[str, ...] = ("auto", "stream", "node")
 AUTO = "auto"
 # --counters: what each stream thread counts over its window (pinbench.result.counters): auto =
@@ -97,7 +97,7 @@ class LayoutSettings:
     num_cores: int | None = None  # -ncores: physical cores; None = all this process may use
     thread_pinning: str = "core"  # core | numa | none
     smt: bool = False  # give streams every hardware thread of their cores
-    instances: str = "auto"  # engine instances: auto | stream | node (see run.instances)
+    instances: str = "auto"  # engine instances: auto | stream | node (see run.layout)
     # thread: streams are native threads of this process, sharing its interpreter (and GIL);
     # process: each stream a worker process of its own (run/isolation.py)
     isolation: str = "thread"

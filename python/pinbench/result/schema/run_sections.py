@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from ..search import QPS_HEADROOM
 from ..server import MIN_QUERIES_FOR_RATE
+from ..tuning import QPS_HEADROOM
 
 if TYPE_CHECKING:
     from ..config import InstancePlan
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from ..profile import Profile
     from ..repetitions import Across, RepetitionFigures, Repetitions
     from ..roofline import Roofline
-    from ..search import QpsSearch, QpsTrial, StreamTuning
     from ..server import ServerFigures
     from ..startup import Startup
+    from ..tuning import QpsSearch, QpsTrial, StreamTuning
 
 
 def startup_dict(s: Startup) -> dict[str, Any]:

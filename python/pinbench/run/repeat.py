@@ -1,6 +1,7 @@
 """``-r N`` / ``--repeat N``: the same layout run N times, each repetition a fresh warmup, fresh
 engine instances and a window of its own (``result.repetitions``). ``-nstreams auto`` probes once,
-before the first repetition; every repetition then runs the layout it chose."""
+before the first repetition (``search.auto_streams.run_benchmark``); every repetition then runs
+the layout it chose."""
 
 from __future__ import annotations
 
@@ -11,35 +12,46 @@ from typing import TYPE_CHECKING
 from ..base.logs import log, quiet_logs
 from ..result.repetitions import RepetitionFigures, summarize
 from ..result.validity import unstable_repetitions
-from ..run.execute import execute, plan
-from .auto_streams import choose_layout
+from .execute import execute
 
 if TYPE_CHECKING:
     from ..result.record import Result
-    from ..run.execute import OnStart
-    from ..run.prepare import Prepared
+    from ..result.tuning import StreamTuning
     from ..settings import RunSettings
+    from .execute import OnStart
+    from .layout import Layout
+    from .prepare import Prepared
 
 
-def run_benchmark(
-    prepared: Prepared, settings: RunSettings, *, on_start: OnStart | None = None
+def run_repeated(
+    prepared: Prepared,
+    settings: RunSettings,
+    layout: Layout,
+    *,
+    auto_streams: StreamTuning | None = None,
+    on_start: OnStart | None = None,
 ) -> Result:
-    """One benchmark of ``settings`` over ``prepared``: with the streams it names, or those
-    ``-nstreams auto``'s probes choose; ``settings.measure.repeat`` times. With repetitions, the
-    representative one's Result holding every repetition in ``repetitions``. An interrupt ends
-    the repetitions with what was done."""
-    tuning = None
-    if settings.auto_streams:
-        layout, tuning = choose_layout(prepared, settings)
-    else:
-        layout = plan(prepared, settings)  # execute logs it once its checks have passed
+    """``layout`` run ``settings.measure.repeat`` times, each repetition a run of its own; with
+    repetitions, the representative one's Result holding every repetition in ``repetitions``.
+    ``auto_streams``: what ``-nstreams auto`` tried to choose ``layout``, recorded in each. An
+    interrupt ends the repetitions with what was done.
+
+    Example::
+
+        >>> layout = layout_for(prepared, settings)  # doctest: +SKIP
+        >>> result = run_repeated(prepared, settings, layout)  # doctest: +SKIP
+    """
     repeat = settings.measure.repeat
     results: list[Result] = []
     for k in range(repeat):
         quiet = quiet_logs() if k else contextlib.nullcontext()
         with quiet:
             r = execute(
-                prepared, settings, layout, on_start=None if k else on_start, auto_streams=tuning
+                prepared,
+                settings,
+                layout,
+                on_start=None if k else on_start,
+                auto_streams=auto_streams,
             )
         results.append(r)
         if repeat > 1:
