@@ -26,7 +26,7 @@ from .model.graph import external_locations_of_file
 from .model.resolve import resolve_model_path
 from .report.csvfile import per_model_paths
 from .report.plot import plot_output
-from .result.ab import METRICS
+from .result.ab_record import METRICS
 from .result.samples import samples_output, write_samples
 from .result.schema.ab import write_ab
 from .result.schema.run import deepsparse_document, unfinished_document, write_run
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from .model.spec import LoadedModel
-    from .result.ab import AbResult
+    from .result.ab_record import AbResult
     from .result.record import Result
     from .result.search import Sweep
     from .run.execute import OnStart
@@ -372,8 +372,8 @@ def ab(
     flags: tuple[str, str] = ("", ""),
     export_path: str | None = None,
 ) -> AbResult[Result]:
-    """An interleaved A/B comparison of two settings (ABBA... rounds; see ``pinbench.result.ab``);
-    writes its JSON to ``export_path`` when given.
+    """An interleaved A/B comparison of two settings (ABBA... rounds; see
+    ``pinbench.result.ab_record``); writes its JSON to ``export_path`` when given.
 
     Example::
 

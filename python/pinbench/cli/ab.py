@@ -1,8 +1,8 @@
 """``pinbench ab MODEL [flags] --a "FLAGS" --b "FLAGS" [-r N]``: an interleaved A/B comparison.
 
 The flags before and after ``--a``/``--b`` are the main command's and shared by both sides; each
-side adds its own (they win where they repeat a shared one). See ``pinbench.result.ab`` for the
-order of the runs and the test.
+side adds its own (they win where they repeat a shared one). See ``pinbench.result.ab_record``
+for the order of the runs and the test.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError, UsageError
-from ..result.ab import ALPHA, METRICS
+from ..result.ab_record import ALPHA, METRICS
 from . import types
 from .benchmark import build_parser as build_benchmark_parser
 from .benchmark import settings_from_args
@@ -142,7 +142,7 @@ def main(argv: Sequence[str]) -> int:
 
 def _report(result: object, args: argparse.Namespace) -> int:
     from ..report.console import ab_lines
-    from ..result.ab import AbResult
+    from ..result.ab_record import AbResult
 
     assert isinstance(result, AbResult)
     print("\n".join(ab_lines(result)))

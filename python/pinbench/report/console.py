@@ -13,7 +13,7 @@ import math
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from ..result.ab import metric_unit, metric_value
+from ..result.ab_record import metric_unit, metric_value
 from ..result.search import cores_label
 from ..result.server import MIN_QUERIES_FOR_RATE
 from .fleet import fleet_lines
@@ -27,7 +27,7 @@ CONSOLE_PERCENTILES = (90.0, 99.0)
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.ab import AbResult
+    from ..result.ab_record import AbResult
     from ..result.config import InstancePlan
     from ..result.generation import GenerationFigures
     from ..result.measurement import Warmup

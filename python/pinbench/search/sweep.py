@@ -49,7 +49,7 @@ from ..base.errors import PinbenchError, UsageError, shorten
 from ..base.logs import log, quiet_logs
 from ..engines import engine_class
 from ..model.resolve import MODEL_FILE, resolve_model_path
-from ..result.ab import hardware_value
+from ..result.ab_record import hardware_value
 from ..result.search import Sweep, SweepModel, SweepPoint, overlaps, runner_up
 from ..run.execute import execute, plan
 from ..run.layout import plan_layout
