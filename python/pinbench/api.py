@@ -35,7 +35,7 @@ from .result.startup import StartMarks
 from .run.execute import StreamFailed
 from .run.prepare import prepare
 from .run.profile import with_profile
-from .search.ab import run_ab as search_ab
+from .search.ab_rounds import run_ab as search_ab
 from .search.find_qps import find_qps as search_rate
 from .search.fleet import connect, run_fleet
 from .search.repeat import run_benchmark
