@@ -50,7 +50,7 @@ def build_parser() -> OneLineParser:
 def main(argv: Sequence[str]) -> int:
     """``pinbench compare``: 0 ok, 1 a slowdown beyond --fail-if-slower, 2 usage errors."""
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
-    from ..report.compare import describe, table
+    from ..report.compare_lines import describe, table
     from ..result.run_changes import compare_runs, compared, load_run, within_runs_only
 
     try:
