@@ -14,7 +14,7 @@ import pytest
 import pinbench
 from pinbench.engines.deepsparse import DeepSparseEngine
 from pinbench.engines.onnxruntime_profile import read_trace, trace_times
-from pinbench.report.console import result_lines
+from pinbench.report.run_lines import result_lines
 
 from conftest import FIXTURES
 

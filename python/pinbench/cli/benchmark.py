@@ -535,8 +535,8 @@ def main(argv: Sequence[str]) -> int:
         start.mark("interpreter", entry)
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
     from ..api import run, write_plot
-    from ..report.console import print_result
     from ..report.progress import Progress
+    from ..report.run_lines import print_result
 
     catch_signals()
     setup_logging(args.quiet, args.debug)
