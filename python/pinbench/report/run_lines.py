@@ -18,6 +18,7 @@ from ..result.search import cores_label
 from ..result.server import MIN_QUERIES_FOR_RATE
 from .fleet import fleet_lines
 from .hardware import hardware_lines
+from .numbers import interval, number
 from .roofline import roofline_lines
 from .tables import table_lines
 
@@ -168,9 +169,9 @@ def extra_lines(result: Result) -> list[str]:
     firsts = [s.first_iteration_ms for s in result.streams]
     firsts = [v for v in firsts if math.isfinite(v)]
     lines = [
-        f"Throughput 95% CI (items/sec): {_interval(result.items_per_sec_ci)}",
-        f"Throughput CV over slices: {_number(result.throughput_cv)}",
-        f"Latency Median 95% CI (ms/batch): {_interval(lat.median_ci)}",
+        f"Throughput 95% CI (items/sec): {interval(result.items_per_sec_ci)}",
+        f"Throughput CV over slices: {number(result.throughput_cv)}",
+        f"Latency Median 95% CI (ms/batch): {interval(lat.median_ci)}",
         f"Latency CV (std/mean): {lat.cv:.4f}",
     ]
     if firsts:
@@ -214,10 +215,6 @@ def warmup_line(w: Warmup) -> str:
         else f"not settled within its bound of {w.bound_s:g} s ({slices} slices)"
     )
     return f"Warmup: auto, {w.seconds:.2f} s, {w.iterations:,} iterations, {how}"
-
-
-def _number(v: float | None) -> str:
-    return f"{v:.4f}" if v is not None and math.isfinite(v) else "n/a"
 
 
 def _unreliable(result: Result, percentiles: list[float]) -> str:
@@ -271,9 +268,9 @@ def repetitions_lines(reps: Repetitions) -> list[str]:
         f"Repetitions: {len(reps.runs)} (the figures above are repetition "
         f"{reps.representative + 1}, the median by throughput; * marks it)",
         f"Repetitions Throughput (items/sec): median {thr.median:.4f}, mean 95% CI "
-        f"{_interval(thr.ci95)}, min {thr.min:.4f}, max {thr.max:.4f}, cv {thr.cv:.4f}",
+        f"{interval(thr.ci95)}, min {thr.min:.4f}, max {thr.max:.4f}, cv {thr.cv:.4f}",
         f"Repetitions Latency Median (ms/batch): median {med.median:.4f}, mean 95% CI "
-        f"{_interval(med.ci95)}, min {med.min:.4f}, max {med.max:.4f}",
+        f"{interval(med.ci95)}, min {med.min:.4f}, max {med.max:.4f}",
         *table_lines(header, rows),
     ]
 
@@ -361,8 +358,8 @@ def profile_lines(p: Profile) -> list[str]:
     files = f"; {len(p.files)} file(s) in {p.directory}" if p.files else ""
     out = [
         f"Profile: {p.profiler}, {p.iterations_per_stream} iterations x {p.streams} "
-        f"stream(s) ({p.inferences} inferences), {_number(p.inference_ms)} ms per inference "
-        f"(latency {_number(p.profiled_latency_ms)} ms with the profiler on){files}"
+        f"stream(s) ({p.inferences} inferences), {number(p.inference_ms)} ms per inference "
+        f"(latency {number(p.profiled_latency_ms)} ms with the profiler on){files}"
         + (" (interrupted)" if p.interrupt is not None else "")
     ]
     rows = [
@@ -445,7 +442,7 @@ def find_qps_lines(q: QpsSearch) -> list[str]:
             f"{t.qps:.4f}",
             f"{t.qps_achieved:.4f}",
             f"{t.latency_ms:.4f}",
-            *((_number(t.ttft_ms), _number(t.tpot_ms)) if tokens else ()),
+            *((number(t.ttft_ms), number(t.tpot_ms)) if tokens else ()),
             f"{t.seconds:.2f}",
             str(t.dropped),
             "yes" if t.meets else "no",
@@ -502,7 +499,7 @@ def ab_lines(ab: AbResult[Result]) -> list[str]:
         f"  A: {ab.a.flags or '(the shared flags only)'}",
         f"  B: {ab.b.flags or '(the shared flags only)'}",
         *table_lines(header, rows),
-        f"Ratio B/A ({c.metric}): {_number(c.ratio)}, 95% CI {_interval(c.ci95)}, {verdict}",
+        f"Ratio B/A ({c.metric}): {number(c.ratio)}, 95% CI {interval(c.ci95)}, {verdict}",
     ]
 
 
@@ -670,11 +667,6 @@ def _meets(point: SweepPoint[Result], slo: float | None) -> str:
     if slo is None or not point.ok:
         return ""
     return "yes" if point.latency_ms <= slo else "no"
-
-
-def _interval(ci: tuple[float, float]) -> str:
-    lo, hi = ci
-    return f"{lo:.4f} to {hi:.4f}" if math.isfinite(lo) and math.isfinite(hi) else "n/a"
 
 
 def _firsts(firsts: list[float]) -> str:
