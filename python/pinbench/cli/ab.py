@@ -141,7 +141,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _report(result: object, args: argparse.Namespace) -> int:
-    from ..report.run_lines import ab_lines
+    from ..report.ab_lines import ab_lines
     from ..result.ab_record import AbResult
 
     assert isinstance(result, AbResult)

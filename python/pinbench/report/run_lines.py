@@ -13,7 +13,6 @@ import math
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from ..result.ab_record import metric_unit, metric_value
 from ..result.server import MIN_QUERIES_FOR_RATE
 from .fleet import fleet_lines
 from .hardware import hardware_lines
@@ -28,7 +27,6 @@ CONSOLE_PERCENTILES = (90.0, 99.0)
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.ab_record import AbResult
     from ..result.config import InstancePlan
     from ..result.generation import GenerationFigures
     from ..result.measurement import Warmup
@@ -384,43 +382,6 @@ def profile_lines(p: Profile) -> list[str]:
         )
     header = ("operator", "count", "total ms", "ms/inference", "share")
     return [*out, *table_lines(header, rows)]
-
-
-def ab_lines(ab: AbResult[Result]) -> list[str]:
-    """An A/B run: the two sides, each round's figures, and the ratio with its test."""
-    c = ab.comparison
-    unit = metric_unit(c.metric)
-    rows = []
-    for k, (a, b) in enumerate(zip(ab.a.runs, ab.b.runs)):
-        va, vb = metric_value(a, c.metric), metric_value(b, c.metric)
-        first = ab.order[2 * k] if 2 * k < len(ab.order) else "a"
-        rows.append(
-            (
-                str(k + 1),
-                "AB" if first == "a" else "BA",
-                f"{va:.4f}",
-                f"{vb:.4f}",
-                f"{vb / va:.4f}" if va else "n/a",
-            )
-        )
-    header = ("round", "order", f"A {unit}", f"B {unit}", "B/A")
-    if not math.isfinite(c.p_value):
-        verdict = "not tested (fewer than 2 rounds with the figure on both sides)"
-    else:
-        better = c.worse_by < 0
-        how = f"B is {'better' if better else 'worse'} by {abs(c.worse_by):.1%}"
-        verdict = (
-            f"p {c.p_value:.4f}: {'significant' if c.significant else 'not significant'} "
-            f"at {c.alpha:g} ({how})"
-        )
-    return [
-        f"A/B: {ab.model}, {c.rounds} rounds (ABBA order), metric {c.metric}"
-        + (" (interrupted)" if ab.interrupted else ""),
-        f"  A: {ab.a.flags or '(the shared flags only)'}",
-        f"  B: {ab.b.flags or '(the shared flags only)'}",
-        *table_lines(header, rows),
-        f"Ratio B/A ({c.metric}): {number(c.ratio)}, 95% CI {interval(c.ci95)}, {verdict}",
-    ]
 
 
 def sweep_lines(sweep: Sweep[Result]) -> list[str]:
