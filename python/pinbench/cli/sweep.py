@@ -347,7 +347,7 @@ def main(argv: Sequence[str]) -> int:
         return fail(
             PROG, "interrupted before the results were written", interrupt_code(e), args.debug
         )
-    from ..report.run_lines import sweep_lines
+    from ..report.sweep_lines import sweep_lines
 
     print("\n".join(sweep_lines(result)))
     return _exit_code(result)
