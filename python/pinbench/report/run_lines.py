@@ -1,5 +1,7 @@
-"""What a person reads on stdout: the original's lines, then pinbench's own, then what a search
-tried. Logs and the progress line go to stderr (``base.logs``, ``progress``).
+"""A run's console lines, what a person reads on stdout: the original's lines, then pinbench's
+own, then what a search tried (``search_lines``). An A/B's and a sweep's lines are in
+``ab_lines`` and ``sweep_lines``. Logs and the progress line go to stderr (``base.logs``,
+``progress``).
 
 Example::
 
