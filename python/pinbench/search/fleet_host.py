@@ -16,7 +16,14 @@ from ..base.system import capture_environment
 from ..base.version import pinbench_version
 from ..engines import engine_class
 from ..run.prepare import prepare
-from .sweep import ERROR_CHARS, GridPoint, check_grid, failed_point, measure_point, request_settings
+from .sweep_runner import (
+    ERROR_CHARS,
+    GridPoint,
+    check_grid,
+    failed_point,
+    measure_point,
+    request_settings,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
