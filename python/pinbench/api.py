@@ -39,7 +39,7 @@ from .search.ab_rounds import run_ab as search_ab
 from .search.find_qps import find_qps as search_rate
 from .search.fleet import connect, run_fleet
 from .search.repeat import run_benchmark
-from .search.sweep_runner import REMOTE, check_grid, expand_models
+from .search.sweep_grid import REMOTE, check_grid, expand_models
 from .search.sweep_runner import run_sweep as search_grid
 from .settings import (
     DEFAULT_ENGINE,

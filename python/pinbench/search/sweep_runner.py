@@ -1,14 +1,7 @@
 """``pinbench sweep MODEL [MODEL...|FOLDER] [--engines a,b] [--cores 1,4,max] [-s sync,async]
-[--batch 1,8] [--streams 1,2,4] [--latency-slo 20ms]``: the grid, each model's Pareto frontier of
-throughput against tail latency, and each model's best configuration under a target.
-
-The grid is every combination of model x engine x core count x scenario x batch size x stream
-count (``sync`` points run one stream; without ``--streams`` the stream counts are those of
-``-nstreams auto`` on each core count). A folder without ``model.onnx`` stands for every ``.onnx``
-file under it, sorted (deepsparse.benchmark_sweep took a folder so). ``--cores max`` is every
-physical core this process may use. Before anything runs, every model is found, every engine
-imported and every point's layout planned on this machine: a grid that cannot run here is a
-usage error, not a failure an hour in.
+[--batch 1,8] [--streams 1,2,4] [--latency-slo 20ms]``: the grid's points run (the grid is planned
+and checked in ``sweep_grid``), each model's Pareto frontier of throughput against tail latency,
+and each model's best configuration under a target.
 
 Every point is one whole benchmark (the scenario's engine layout, ``-t`` seconds after ``-w`` of
 warmup), run in grid order: model, batch size, request, engine, cores, scenario, streams. The
@@ -40,24 +33,25 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..base.errors import PinbenchError, UsageError, shorten
+from ..base.errors import PinbenchError, shorten
 from ..base.logs import log, quiet_logs
-from ..engines import engine_class
-from ..model.resolve import MODEL_FILE, resolve_model_path
 from ..result.ab_record import hardware_value
 from ..result.search import Sweep, SweepModel, SweepPoint, overlaps, runner_up
 from ..run.execute import execute, plan
-from ..run.layout import plan_layout
 from ..run.prepare import prepare
-from ..run.topology import topology
-from ..settings import MAX_CORES, WARMUP_MAX_S
-from .auto_streams import stream_candidates
 from .find_qps import latency_at
+from .sweep_grid import (
+    Grid,
+    GridPoint,
+    check_grid,
+    engine_label,
+    point_command,
+    point_settings,
+    request_settings,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -68,7 +62,6 @@ if TYPE_CHECKING:
     from ..settings import RunSettings, SweepSettings
 
 ERROR_CHARS = 200  # a failed point's error, on one line
-REMOTE = ("zoo:", "hf:")
 
 
 def pareto_front(throughput: Sequence[float], latency: Sequence[float]) -> list[int]:
@@ -106,119 +99,6 @@ def best_point(
     if not ok:
         return None
     return max(ok, key=lambda i: (throughput[i], -latency[i]))
-
-
-# --- the grid ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GridPoint:
-    """One configuration as planned."""
-
-    model: str
-    engine: str | type
-    num_cores: int
-    scenario: str
-    batch_size: int
-    num_streams: int
-    sequence_length: int | None = None  # single-call points: -seq_len (None: base's)
-    prompt_tokens: int | None = None  # generate points: their request (None elsewhere)
-    new_tokens: int | None = None
-
-    @property
-    def request(self) -> tuple[int | None, int | None, int | None]:
-        """What the model is prepared for: the points of one request share a preparation."""
-        return (self.sequence_length, self.prompt_tokens, self.new_tokens)
-
-
-@dataclass(frozen=True)
-class Grid:
-    """The grid as checked against this machine: the axes resolved, the points in run order."""
-
-    models: tuple[str, ...]  # folders expanded
-    engines: tuple[str | type, ...]
-    cores: tuple[int, ...]  # "max" resolved
-    points: tuple[GridPoint, ...]
-    classes: dict[str | type, type[Engine]]  # each engine's class, imported once
-
-
-def expand_models(specs: Sequence[str]) -> tuple[str, ...]:
-    """The models of the grid: a folder without ``model.onnx`` becomes every ``.onnx`` file
-    under it (sorted); anything else stays as given. UsageError for a folder with none."""
-    out: list[str] = []
-    for spec in specs:
-        folder = Path(spec).expanduser()
-        if spec.startswith(REMOTE) or not folder.is_dir() or (folder / MODEL_FILE).is_file():
-            out.append(spec)
-            continue
-        found = sorted(str(f) for f in folder.rglob("*.onnx") if f.is_file())
-        if not found:
-            raise UsageError(f"sweep: folder {spec!r} holds no .onnx file")
-        out.extend(found)
-    return tuple(dict.fromkeys(out))
-
-
-def grid_streams(sweep: SweepSettings, scenario: str, cores: int) -> tuple[int, ...]:
-    """The stream counts of one (scenario, cores) cell: 1 for sync, else as given, else auto's
-    candidates on those cores."""
-    if scenario == "sync":
-        return (1,)
-    if sweep.streams is not None:
-        return sweep.streams
-    return tuple(stream_candidates(cores))
-
-
-def check_grid(sweep: SweepSettings) -> Grid:
-    """Every model found, every engine imported and every point's layout planned on this machine
-    before anything runs; UsageError (one line) otherwise.
-
-    REQUIRES: ``sweep`` validated.
-    """
-    topo, lay = topology(), sweep.base.layout
-    models = expand_models(sweep.models)
-    for m in models:
-        if not m.startswith(REMOTE):  # a remote model is fetched when its turn comes
-            resolve_model_path(m)
-    classes = {e: engine_class(e) for e in sweep.engines}
-    allowed = len(topo.cores)
-    cores = tuple(dict.fromkeys(allowed if c == MAX_CORES else int(c) for c in sweep.cores))
-    cells: list[tuple[str | type, int, str, int]] = []
-    for engine, c, scenario in itertools.product(sweep.engines, cores, sweep.scenarios):
-        for n in grid_streams(sweep, scenario, c):
-            plan_layout(
-                scenario,
-                topo,
-                num_cores=c,
-                num_streams=n,
-                pinning=lay.thread_pinning,
-                smt=lay.smt,
-                shared=classes[engine].schedules_streams,
-            )
-            cells.append((engine, c, scenario, n))
-    points = tuple(
-        GridPoint(model, engine, c, scenario, b, n, *request)
-        for model, b in itertools.product(models, sweep.batch_sizes)
-        for request in requests(sweep)
-        for engine, c, scenario, n in cells
-        if (scenario == "generate") == (request[1] is not None)
-    )
-    return Grid(models, sweep.engines, cores, points, classes)
-
-
-def requests(sweep: SweepSettings) -> list[tuple[int | None, int | None, int | None]]:
-    """The requests of the grid, as (sequence length, prompt tokens, new tokens): one per
-    ``-seq_len`` for the single-call scenarios, one per prompt x new tokens for generate."""
-    out: list[tuple[int | None, int | None, int | None]] = []
-    if any(s != "generate" for s in sweep.scenarios):
-        seqs = sweep.sequence_lengths or (sweep.base.inputs.sequence_length,)
-        out += [(seq, None, None) for seq in seqs]
-    if "generate" in sweep.scenarios:
-        g = sweep.base.generation
-        prompts = sweep.prompt_tokens or (g.prompt_tokens,)
-        news = sweep.new_tokens or (g.new_tokens,)
-        # a request of neither prompt nor new tokens runs nothing: left out
-        out += [(None, p, n) for p, n in itertools.product(prompts, news) if p or n]
-    return out
 
 
 # --- running it ----------------------------------------------------------------------------------
@@ -286,34 +166,6 @@ def _run_group(
                 raise _Stopped(points[-1].result.measurement.interrupt or "KeyboardInterrupt")
 
 
-def request_settings(p: GridPoint, base: RunSettings) -> RunSettings:
-    """The settings shared by the points of ``p``'s group: its model, batch and request, and
-    its scenario (the preparation differs for generate: no fixed KV shape, a request)."""
-    settings = dataclasses.replace(
-        base,
-        model=p.model,
-        inputs=dataclasses.replace(base.inputs, batch_size=p.batch_size),
-        engine=dataclasses.replace(base.engine, engine=p.engine),
-        layout=dataclasses.replace(base.layout, scenario=p.scenario),
-    )
-    if p.sequence_length is not None:
-        settings = settings.with_kwargs(sequence_length=p.sequence_length)
-    if p.prompt_tokens is not None:
-        settings = settings.with_kwargs(prompt_tokens=p.prompt_tokens, new_tokens=p.new_tokens)
-    return settings
-
-
-def point_settings(p: GridPoint, at_batch: RunSettings) -> RunSettings:
-    """The settings of one point: the batch's, with its engine, cores, scenario and streams."""
-    return dataclasses.replace(
-        at_batch,
-        engine=dataclasses.replace(at_batch.engine, engine=p.engine),
-        layout=dataclasses.replace(
-            at_batch.layout, scenario=p.scenario, num_cores=p.num_cores, num_streams=p.num_streams
-        ),
-    )
-
-
 def measure_point(
     p: GridPoint,
     sweep: SweepSettings,
@@ -355,30 +207,6 @@ def record_point(
         )
 
 
-def _engine_label(engine: str | type) -> str:
-    return engine if isinstance(engine, str) else f"{engine.__module__}.{engine.__qualname__}"
-
-
-def point_command(p: GridPoint, sweep: SweepSettings) -> tuple[str, ...]:
-    """The pinbench command that runs point ``p`` alone, with the sweep's shared flags."""
-    b, lay = sweep.base, sweep.base.layout
-    cmd = ["pinbench", p.model, "-e", _engine_label(p.engine), "-b", str(p.batch_size)]
-    cmd += ["-ncores", str(p.num_cores), "-s", p.scenario, "-nstreams", str(p.num_streams)]
-    w = b.measure.warmup_time
-    cmd += ["-t", f"{b.measure.time:g}", "-w", w if isinstance(w, str) else f"{w:g}"]
-    if b.measure.auto_warmup and b.measure.warmup_max != WARMUP_MAX_S:
-        cmd += ["--warmup-max", f"{b.measure.warmup_max:g}"]
-    if lay.thread_pinning != "core":
-        cmd += ["-pin", lay.thread_pinning]
-    if b.inputs.seed:
-        cmd += ["--seed", str(b.inputs.seed)]
-    if p.sequence_length is not None:
-        cmd += ["-seq_len", str(p.sequence_length)]
-    if p.prompt_tokens is not None:
-        cmd += ["--prompt-tokens", str(p.prompt_tokens), "--new-tokens", str(p.new_tokens)]
-    return tuple(cmd)
-
-
 def failed_point(p: GridPoint, sweep: SweepSettings, e: Exception) -> SweepPoint[Result]:
     """Point ``p`` without figures: ``e`` as its one-line error."""
     if isinstance(e, PinbenchError):
@@ -395,7 +223,7 @@ def failed_point(p: GridPoint, sweep: SweepSettings, e: Exception) -> SweepPoint
         iterations=0,
         valid=False,
         model=p.model,
-        engine=_engine_label(p.engine),
+        engine=engine_label(p.engine),
         scenario=p.scenario,
         num_cores=p.num_cores,
         command=point_command(p, sweep),
@@ -417,7 +245,7 @@ def _point(r: Result, p: GridPoint, sweep: SweepSettings) -> SweepPoint[Result]:
         valid=r.validity.valid,
         result=r,
         model=p.model,
-        engine=_engine_label(p.engine),
+        engine=engine_label(p.engine),
         scenario=r.config.scenario,
         num_cores=r.config.num_cores,
         mean_ms=r.latency.mean,
@@ -466,7 +294,7 @@ def assemble_sweep(
     return Sweep(
         models=tuple(models),
         scenarios=sweep.scenarios,
-        engines=tuple(_engine_label(e) for e in grid.engines),
+        engines=tuple(engine_label(e) for e in grid.engines),
         cores=grid.cores,
         batch_sizes=sweep.batch_sizes,
         percentile=sweep.percentile,
