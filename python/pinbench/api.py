@@ -277,10 +277,10 @@ def run_sweep(
     csv_dir: str | None = None,
     **kwargs: Any,
 ) -> Sweep[Result]:
-    """Every configuration of models x engines x cores x scenarios x batch sizes x streams run
-    as one benchmark; each model's table, Pareto frontier and best point (see
-    ``pinbench.search.sweep``). Keywords as for ``benchmark()``; ``time`` defaults to 5 s and
-    ``warmup_time`` to 1 s per point. An empty axis takes the base settings' value (``model``,
+    """Every configuration of models x engines x cores x scenarios x batch sizes x streams run as
+    one benchmark; each model's table, Pareto frontier and best point (see
+    ``pinbench.search.sweep_frontier``). Keywords as for ``benchmark()``; ``time`` defaults to 5 s
+    and ``warmup_time`` to 1 s per point. An empty axis takes the base settings' value (``model``,
     ``engine=``, ``num_cores=``, ``scenario=``); ``cores`` may hold ``"max"``. ``export_path``
     writes the sweep's JSON, ``csv_path`` one CSV of every point (deepsparse.benchmark_sweep's
     columns), ``csv_dir`` one CSV per model.

@@ -2,7 +2,7 @@
 [--batch 1,8] [--streams 1,2,4] [--latency-slo 20ms]``: the command.
 
 Its arguments become one SweepSettings, run by ``pinbench.api.sweep``; see
-``pinbench.search.sweep`` for what it measures and picks.
+``pinbench.search.sweep_runner`` for what it measures and ``sweep_frontier`` for what it picks.
 """
 
 from __future__ import annotations

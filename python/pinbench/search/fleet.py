@@ -37,8 +37,9 @@ from ..base.signals import take_latched
 from ..base.version import pinbench_version
 from ..result.fleet import Fleet, Host, Retry, best_by_kind
 from .fleet_host import PointReport, Slot, TaskFailed
+from .sweep_frontier import assemble_sweep
 from .sweep_grid import Grid, GridPoint
-from .sweep_runner import ERROR_CHARS, assemble_sweep, failed_point
+from .sweep_runner import ERROR_CHARS, failed_point
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Sequence
