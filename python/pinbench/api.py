@@ -23,7 +23,7 @@ from .base.files import Output, guard_outputs, write_json_atomic
 from .base.logs import log
 from .base.system import capture_environment
 from .model.graph import external_locations_of_file
-from .model.resolve import resolve_model_path
+from .model.resolve import REMOTE, resolve_model_path
 from .report.csvfile import per_model_paths
 from .report.plot import plot_output
 from .result.ab_record import METRICS
@@ -39,7 +39,7 @@ from .search.ab_rounds import run_ab as search_ab
 from .search.find_qps import find_qps as search_rate
 from .search.fleet import connect, run_fleet
 from .search.repeat import run_benchmark
-from .search.sweep_grid import REMOTE, check_grid, expand_models
+from .search.sweep_grid import check_grid, expand_models
 from .search.sweep_runner import run_sweep as search_grid
 from .settings import (
     DEFAULT_ENGINE,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
 from ..engines import engine_class
-from ..model.resolve import MODEL_FILE, resolve_model_path
+from ..model.resolve import MODEL_FILE, REMOTE, resolve_model_path
 from ..run.layout import plan_layout
 from ..run.topology import topology
 from ..settings import MAX_CORES, WARMUP_MAX_S
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
     from ..engines.base import Engine
     from ..settings import RunSettings, SweepSettings
-
-REMOTE = ("zoo:", "hf:")
 
 
 @dataclass(frozen=True)
