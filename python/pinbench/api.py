@@ -22,8 +22,7 @@ from .base.errors import RunError, UsageError
 from .base.files import Output, guard_outputs, write_json_atomic
 from .base.logs import log
 from .base.system import capture_environment
-from .model.graph import external_locations_of_file
-from .model.resolve import REMOTE, resolve_model_path
+from .model.input_files import input_files, model_files
 from .report.csvfile import per_model_paths
 from .report.plot import plot_output
 from .result.ab_record import METRICS
@@ -490,45 +489,6 @@ def run_outputs(outputs: OutputSettings) -> list[Output]:
     if outputs.profile:
         named.append(Output("--profile", outputs.profile, folder=True))
     return named
-
-
-def input_files(model: LoadedModel, settings: RunSettings) -> list[tuple[str, Path]]:
-    """(what, path) of every file a run reads: the model, its external data, --data."""
-    files = [("the model", model.source_path)]
-    files += [(f"the model's external data {p.name}", p) for p in model.data_files]
-    if settings.inputs.data:
-        files.append(("the --data file", Path(settings.inputs.data)))
-    return files
-
-
-def model_files(
-    models: Sequence[str],
-    data: str | None,
-    *,
-    known_only: bool = False,
-    what: str = "a model of the sweep",
-) -> list[tuple[str, Path]]:
-    """``input_files`` of models not loaded yet: each resolved, its external data read from it.
-    ``known_only``: a model that does not resolve is left out (its load reports it), not an
-    error. ``what``: each model's name in an error line."""
-    files: list[tuple[str, Path]] = []
-    for spec in models:
-        if spec.startswith(REMOTE):  # fetched into a cache when its turn comes
-            continue
-        try:
-            source = resolve_model_path(spec)
-        except UsageError:
-            if known_only:
-                continue
-            raise
-        files.append((what, source))
-        files += [
-            (f"the external data {location} of {what}", source.parent / location)
-            for location in external_locations_of_file(source)
-        ]
-    if data:
-        files.append(("the --data file", Path(data)))
-    return files
 
 
 def write_unfinished(
