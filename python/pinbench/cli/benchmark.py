@@ -534,7 +534,8 @@ def main(argv: Sequence[str]) -> int:
         start = StartMarks("process start", began)
         start.mark("interpreter", entry)
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
-    from ..api import run, write_plot
+    from ..api import run
+    from ..report.outputs import write_plot
     from ..report.progress import Progress
     from ..report.run_lines import print_result
 
