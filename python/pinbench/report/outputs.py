@@ -15,20 +15,23 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..base.errors import RunError
+from ..base.errors import RunError, UsageError
 from ..base.files import Output, guard_outputs, write_json_atomic
 from ..base.logs import log
-from ..result.samples import samples_output, write_samples
+from ..result.samples import FORMATS as SAMPLE_FORMATS
+from ..result.samples import write_samples
 from ..result.schema.ab import write_ab
 from ..result.schema.run import unfinished_document, write_run
 from ..result.schema.sweep import write_sweep
 from .csvfile import per_model_paths
-from .plot import plot_output
+from .plot import FORMATS as PLOT_FORMATS
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
@@ -37,6 +40,19 @@ if TYPE_CHECKING:
     from ..result.record import Result
     from ..result.search import Sweep
     from ..settings import FleetSettings, OutputSettings, RunSettings
+
+
+def samples_output(path: str | os.PathLike[str]) -> Output:
+    """``--export-samples PATH`` for the output guard (``base.files.guard_outputs``)."""
+    return Output("--export-samples", path, suffixes=SAMPLE_FORMATS)
+
+
+def plot_output(path: str | os.PathLike[str]) -> Output:
+    """``--plot PATH`` for the output guard (``base.files.guard_outputs``); UsageError now, before
+    any run, when matplotlib is missing."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib: pip install 'pinbench[plot]'")
+    return Output("--plot", path, suffixes=PLOT_FORMATS)
 
 
 def check_outputs(outputs: OutputSettings, inputs: Sequence[tuple[str, str | Path]] = ()) -> None:
