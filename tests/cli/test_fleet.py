@@ -30,7 +30,8 @@ from onnx import TensorProto
 from pinbench.api import sweep as run_sweep
 from pinbench.base.errors import UsageError
 from pinbench.base.version import pinbench_version
-from pinbench.result.documents import SweepDoc, load_document
+from pinbench.result.schema import load_document
+from pinbench.result.search import Sweep
 from pinbench.search.fleet import check_hosts, connect
 from pinbench.search.fleet_slurm import job_parameters
 from pinbench.settings import FleetSettings, RunSettings, SweepSettings
@@ -129,7 +130,7 @@ def test_every_host_runs_the_grid_on_each_kind_and_the_report_sets_them_side_by_
     assert kinds.count("small") == kinds.count("big") == 4
     assert all(p.host == "c" for p in s.points if p.host_kind == "big")
     doc = load_document(str(out))
-    assert isinstance(doc, SweepDoc) and doc.fleet is not None
+    assert isinstance(doc, Sweep) and doc.fleet is not None
     assert {b.kind for b in doc.fleet.best_by_kind} == {"small", "big"}
     report = subprocess.run(
         [sys.executable, "-m", "pinbench", "report", str(out)],
