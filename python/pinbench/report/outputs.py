@@ -27,8 +27,10 @@ from ..result.samples import write_samples
 from ..result.schema.ab import write_ab
 from ..result.schema.run import unfinished_document, write_run
 from ..result.schema.sweep import write_sweep
-from .csvfile import per_model_paths
+from .csvfile import per_model_paths, write_csv
 from .plot import FORMATS as PLOT_FORMATS
+from .plot import plot_result
+from .plot_sweep import plot_sweep
 
 if TYPE_CHECKING:
     import os
@@ -122,8 +124,6 @@ def write_outputs(result: Result, outputs: OutputSettings) -> None:
 
 def write_plot(result: Result, path: str) -> None:
     """Draws the plot of ``result``; RunError (one line) when drawing fails."""
-    from .plot import plot_result
-
     _draw(lambda: plot_result(result, path), path)
 
 
@@ -167,8 +167,6 @@ class SweepOutputs:
             write_json_atomic(write_sweep(result), self.export_path)
 
     def write(self, result: Sweep[Result], stamp: str) -> None:
-        from .csvfile import write_csv
-
         if self.export_path:
             self.write_json(result)
             log.info("sweep written to %s", self.export_path)
@@ -186,8 +184,6 @@ class SweepOutputs:
 
 def write_sweep_plot(result: Sweep[Result], path: str) -> None:
     """Draws ``pinbench sweep --plot``; RunError (one line) when drawing fails."""
-    from .plot_sweep import plot_sweep  # matplotlib: only when a plot is asked for
-
     _draw(lambda: plot_sweep(result, path), path)
 
 
