@@ -32,7 +32,6 @@ from .report.outputs import (
     write_plot,
     write_unfinished,
 )
-from .result.ab_record import METRICS
 from .result.schema.run import deepsparse_document, write_run
 from .result.startup import StartMarks
 from .run.execute import StreamFailed
@@ -49,7 +48,11 @@ from .settings import (
     PINNING_MODES,
     SCENARIO_ALIASES,
     SCENARIOS,
+    SWEEP_TIME_S,
+    SWEEP_WARMUP_S,
+    AbSettings,
     RunSettings,
+    SearchSettings,
     SweepSettings,
 )
 
@@ -226,9 +229,9 @@ def find_qps(
     latency_slo_ms: float | None = None,
     ttft_slo_ms: float | None = None,
     tpot_slo_ms: float | None = None,
-    percentile: float = 99.0,
-    max_trials: int = 10,
-    tolerance: float = 0.02,
+    percentile: float = SearchSettings.percentile,
+    max_trials: int = SearchSettings.qps_max_trials,
+    tolerance: float = SearchSettings.qps_tolerance,
     **kwargs: Any,
 ) -> Result:
     """The highest server rate whose ``percentile`` latency meets ``latency_slo_ms``; with
@@ -267,10 +270,10 @@ def run_sweep(
     model: str | None = None,
     settings: RunSettings | None = None,
     *,
-    batch_sizes: Sequence[int] = (1,),
+    batch_sizes: Sequence[int] = SweepSettings.batch_sizes,
     streams: Sequence[int] | None = None,
     latency_slo_ms: float | None = None,
-    percentile: float = 99.0,
+    percentile: float = SweepSettings.percentile,
     models: Sequence[str] = (),
     engines: Sequence[str | type] = (),
     cores: Sequence[int | str] = (),
@@ -279,11 +282,12 @@ def run_sweep(
     csv_dir: str | None = None,
     **kwargs: Any,
 ) -> Sweep[Result]:
-    """Every configuration of models x engines x cores x scenarios x batch sizes x streams run as
-    one benchmark; each model's table, Pareto frontier and best point (see
-    ``pinbench.search.sweep_frontier``). Keywords as for ``benchmark()``; ``time`` defaults to 5 s
-    and ``warmup_time`` to 1 s per point. An empty axis takes the base settings' value (``model``,
-    ``engine=``, ``num_cores=``, ``scenario=``); ``cores`` may hold ``"max"``. ``export_path``
+    """Every configuration of models x engines x cores x scenarios x batch sizes x streams run
+    as one benchmark; each model's table, Pareto frontier and best point (see
+    ``pinbench.search.sweep_frontier``). Keywords as for ``benchmark()``; ``time`` defaults to
+    ``settings.SWEEP_TIME_S`` (5 s) and ``warmup_time`` to ``SWEEP_WARMUP_S`` (1 s) per point.
+    An empty axis takes the base settings' value (``model``, ``engine=``, ``num_cores=``,
+    ``scenario=``); ``cores`` may hold ``"max"``. ``export_path``
     writes the sweep's JSON, ``csv_path`` one CSV of every point (deepsparse.benchmark_sweep's
     columns), ``csv_dir`` one CSV per model.
 
@@ -292,8 +296,8 @@ def run_sweep(
         >>> s = run_sweep("squeezenet", batch_sizes=[1, 4], streams=[1, 2])  # doctest: +SKIP
         >>> s.points[s.best].num_streams  # doctest: +SKIP
     """
-    kwargs.setdefault("time", 5.0)
-    kwargs.setdefault("warmup_time", 1.0)
+    kwargs.setdefault("time", SWEEP_TIME_S)
+    kwargs.setdefault("warmup_time", SWEEP_WARMUP_S)
     export = kwargs.pop("export_path", None)
     if model is None and settings is None and models:
         model = models[0]
@@ -364,14 +368,15 @@ def ab(
     a: RunSettings,
     b: RunSettings,
     *,
-    rounds: int = 6,
-    metric: str = "items_per_sec",
-    alpha: float = 0.05,
+    rounds: int = AbSettings.rounds,
+    metric: str = AbSettings.metric,
+    alpha: float = AbSettings.alpha,
     flags: tuple[str, str] = ("", ""),
     export_path: str | None = None,
 ) -> AbResult[Result]:
     """An interleaved A/B comparison of two settings (ABBA... rounds; see
-    ``pinbench.result.ab_record``); writes its JSON to ``export_path`` when given.
+    ``pinbench.result.ab_record``); writes its JSON to ``export_path`` when given. ``rounds``,
+    ``metric`` and ``alpha`` are ``AbSettings``' and checked by it, as the command line's are.
 
     Example::
 
@@ -382,10 +387,7 @@ def ab(
     a, b = a.validate(), b.validate()
     if a.outputs.profile or b.outputs.profile:
         raise UsageError("--profile applies to one benchmark (pinbench MODEL), not to pinbench ab")
-    if metric not in METRICS:
-        raise UsageError(f"--metric {metric}: expected one of {', '.join(METRICS)}")
-    if rounds < 1:
-        raise UsageError(f"rounds must be at least 1, got {rounds}")
+    AbSettings(rounds=rounds, metric=metric, alpha=alpha).validate()
     if export_path:
         inputs = model_files([a.model, b.model], None, known_only=True, what="the model")
         inputs += [("the --data file", Path(x.inputs.data)) for x in (a, b) if x.inputs.data]

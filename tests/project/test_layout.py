@@ -1,6 +1,8 @@
 """The package's architecture holds: layers import only downward, nothing closes a circle (not even
-through a function-local import), and no function outgrows a page. The README stays a front door
-(a page or two), and every relative link in it and in docs/ reaches a file and a heading there.
+through a function-local import), no function outgrows a page, and the command line's defaults
+and choices are the settings' own (a flag is an entry of the flag table naming a settings field).
+The README stays a front door (a page or two), and every relative link in it and in docs/
+reaches a file and a heading there.
 
 The layers and what each may import are docs/design.md's "Layout"; ``if TYPE_CHECKING:`` imports
 are for annotations only and are left out.
@@ -21,7 +23,7 @@ PACKAGE = ROOT / "python" / "pinbench"
 # Layer -> the layers it may import (its own included). "native" is the extension, _core.
 ALLOWED: dict[str, set[str]] = {
     "base": {"base"},
-    "settings": {"base"},
+    "settings": {"base", "settings"},
     "model": {"base", "settings", "model"},
     "engines": {"base", "settings", "model", "engines"},
     "result": {"base", "settings", "result"},
@@ -216,6 +218,34 @@ def doc_pages(root: Path) -> list[Path]:
     return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
 
 
+def default_literals(cli: Path) -> list[str]:
+    """Every ``default=`` in ``cli`` that is not a name imported from the settings (or an
+    attribute of one), nor ``argparse.SUPPRESS`` (no default at all)."""
+    out = []
+    for path in sorted(cli.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        from_settings = {
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == "settings"
+            for alias in node.names
+        }
+        for node in ast.walk(tree):
+            for kw in node.keywords if isinstance(node, ast.Call) else []:
+                if kw.arg == "default" and not _settings_name(kw.value, from_settings):
+                    where = f"{path.relative_to(cli)}:{kw.value.lineno}"
+                    out.append(f"{where} default={ast.unparse(kw.value)}")
+    return out
+
+
+def _settings_name(value: ast.expr, from_settings: set[str]) -> bool:
+    if ast.unparse(value) == "argparse.SUPPRESS":
+        return True
+    while isinstance(value, ast.Attribute):
+        value = value.value
+    return isinstance(value, ast.Name) and value.id in from_settings
+
+
 def test_every_module_has_a_layer() -> None:
     graph = import_graph(PACKAGE)
     assert {layer_of(m) for m in graph} <= set(ALLOWED)
@@ -232,6 +262,10 @@ def test_no_import_circle() -> None:
 
 def test_no_function_over_a_page() -> None:
     assert long_functions(PACKAGE) == []
+
+
+def test_no_default_in_cli_but_the_settings() -> None:
+    assert default_literals(PACKAGE / "cli") == []
 
 
 def test_benchmark_takes_a_settings_object_and_few_parameters() -> None:
@@ -273,6 +307,12 @@ def planted(tmp_path: Path) -> Path:
         "model/__init__.py": "",
         "model/a.py": "from . import b\n",
         "model/b.py": "def f():\n    from .a import x\n" + "    y = 1\n" * 120,
+        "cli/__init__.py": "",
+        "cli/c.py": "import argparse\nfrom ..settings import X, Y as Z\n"
+        "p.add_argument('-a', default=X)\np.add_argument('-b', default=Z.w)\n"
+        "p.add_argument('-c', default=argparse.SUPPRESS)\np.add_argument('-d')\n"
+        "p.add_argument('-e', default=10.0)\np.add_argument('-f', default=None)\n"
+        "p.add_argument('-g', default=Y)\n",
     }
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -287,6 +327,11 @@ def test_the_checks_catch_a_planted_upward_import_circle_and_long_function(plant
     ]  # the TYPE_CHECKING import in base/errors.py is left out
     assert cycles(graph) == [["pinbench.model.a", "pinbench.model.b"]]
     assert [line.split(" ")[1] for line in long_functions(planted)] == ["f:"]
+    assert default_literals(planted / "cli") == [  # Y was imported as Z
+        "c.py:7 default=10.0",
+        "c.py:8 default=None",
+        "c.py:9 default=Y",
+    ]
 
 
 def test_the_link_check_catches_a_missing_file_and_a_missing_heading(tmp_path: Path) -> None:
@@ -303,3 +348,71 @@ def test_the_link_check_catches_a_missing_file_and_a_missing_heading(tmp_path: P
         "README.md: docs/a.md#tokens (no such heading)",
         "README.md: ../outside.md",
     ]
+
+
+# The command line's flag table (pinbench.cli.flag_table): every entry fills a settings field
+# (or is a command's own flag), and the commands build their parsers from it, sharing entries.
+
+
+def command_entries() -> dict[str, list]:
+    from pinbench.cli import ab, benchmark, sweep
+    from pinbench.cli.flag_table import pick
+
+    run = pick(k for _, keys in benchmark.SECTIONS for k in keys)
+    return {"pinbench": run, "sweep": pick(sweep.KEYS), "ab": [*pick(ab.KEYS), *run]}
+
+
+def test_every_flag_entry_names_a_settings_field() -> None:
+    from pinbench.cli.flag_table import FLAGS
+    from pinbench.settings import default_at, field_at
+
+    for key, flag in FLAGS.items():
+        assert (flag.field is None) != (flag.own is None), key  # one or the other
+        assert key == flag.key
+        if flag.field is None:
+            assert flag.own.split(".")[0] in ("pinbench", "sweep", "ab"), key
+            continue
+        assert field_at(flag.field).name == flag.field.rsplit(".", 1)[1]
+        flag.help_text()  # every {placeholder} names a field with a default
+        if not flag.positional:
+            default = default_at(flag.field)
+            choices = flag.words.values() if flag.words else flag.choices
+            assert choices is None or default is None or default in choices, key
+
+
+def test_each_command_parser_is_built_from_its_entries() -> None:
+    from pinbench.cli import ab, benchmark, sweep
+    from pinbench.cli.flag_table import pick
+
+    parsers = {"pinbench": benchmark.build_parser(), "sweep": sweep.build_parser()}
+    parsers["ab"] = ab.build_parser()  # its own flags; the rest go to pinbench's parser
+    entries = {**command_entries(), "ab": pick(ab.KEYS)}
+    for command, parser in parsers.items():
+        actions = [tuple(a.option_strings) or (a.dest,) for a in parser._actions]
+        assert actions == [("-h", "--help"), *(f.names for f in entries[command])], command
+    assert ab.build_benchmark_parser is benchmark.build_parser  # the sides' flags: pinbench's
+
+
+def _setting(flag: object) -> str | None:
+    """The run setting a flag fills, the sweep's base taken as a run's."""
+    field = getattr(flag, "field", None)
+    return field.replace("SweepSettings.base.", "RunSettings.") if field else None
+
+
+def test_commands_share_the_entries_they_have_in_common() -> None:
+    """A flag that fills the same setting (or is the same own flag) in two commands is one
+    entry, unless the command's own version says something else (the sweep's point time)."""
+    entries = command_entries()
+    restated = []
+    for x, y in [("pinbench", "sweep"), ("pinbench", "ab"), ("sweep", "ab")]:
+        for f in entries[x]:
+            for g in entries[y]:
+                same = _setting(f) is not None and _setting(f) == _setting(g)
+                if f is g or not (same or (f.field is g.field is None and f.names == g.names)):
+                    continue
+                said = (f.names, f.help_text(), f.flag_default(), f.choices, f.words, f.parse)
+                if said == (g.names, g.help_text(), g.flag_default(), g.choices, g.words, g.parse):
+                    restated.append(f"{x} {f.key} and {y} {g.key}")
+    assert restated == []
+    keys = {c: {f.key for f in e} for c, e in entries.items()}
+    assert {"RunSettings.inputs.seed", "pinbench.debug"} <= keys["pinbench"] & keys["sweep"]

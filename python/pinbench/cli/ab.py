@@ -13,11 +13,12 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError, UsageError
-from ..result.ab_record import ALPHA, METRICS
-from . import types
+from ..settings import AbSettings, with_fields
 from .benchmark import build_parser as build_benchmark_parser
 from .benchmark import settings_from_args
 from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_logging
+from .flag_table import pick
+from .flags import add_flags, fields_under
 
 if TYPE_CHECKING:
     import argparse
@@ -26,7 +27,18 @@ if TYPE_CHECKING:
     from ..settings import RunSettings
 
 PROG = "pinbench ab"
-ROUNDS = 6
+
+
+# The command's own flags by their entries in cli.flag_table; the rest are pinbench's.
+KEYS: tuple[str, ...] = (
+    "ab.a",
+    "ab.b",
+    "AbSettings.rounds",
+    "AbSettings.metric",
+    "AbSettings.alpha",
+    "ab.fail_if_slower",
+    "ab.export_path",
+)
 
 
 def build_parser() -> OneLineParser:
@@ -37,40 +49,13 @@ def build_parser() -> OneLineParser:
         epilog='example: pinbench ab squeezenet -t 2 --a "-nstreams 1" --b "-nstreams 2" -r 6',
         allow_abbrev=False,
     )
-    p.add_argument("--a", default="", metavar="FLAGS", help="side A's own flags, quoted")
-    p.add_argument("--b", default="", metavar="FLAGS", help="side B's own flags, quoted")
-    p.add_argument(
-        "-r",
-        "--rounds",
-        type=types.positive_int,
-        default=ROUNDS,
-        help=f"rounds, each one run of A and one of B ({ROUNDS})",
-    )
-    p.add_argument(
-        "--metric",
-        choices=list(METRICS),
-        default="items_per_sec",
-        help="what is compared: items_per_sec (default), median or mean latency; with -s "
-        "generate also ttft, tpot (mean ms), ttft_p99, tpot_p99, prefill_tokens_per_sec, "
-        "decode_tokens_per_sec, output_tokens_per_sec; with counters ipc, cpu_ms_per_inference, "
-        "joules_per_inference (where the PMU and RAPL allow)",
-    )
-    p.add_argument("--alpha", type=types.level, default=ALPHA, help=f"significance level ({ALPHA})")
-    p.add_argument(
-        "--fail-if-slower",
-        type=types.percent,
-        default=None,
-        metavar="PCT",
-        help="exit 1 when B is worse than A by PCT%% or more and significantly",
-    )
-    p.add_argument(
-        "-x",
-        "--export_path",
-        type=types.output_file,
-        default=None,
-        help="write both sides' runs as JSON",
-    )
+    add_flags(p, pick(KEYS))
     return p
+
+
+def ab_settings(args: argparse.Namespace) -> AbSettings:
+    """The comparison's settings of a command line, by the flag table."""
+    return with_fields(AbSettings(), fields_under("AbSettings", pick(KEYS), args))
 
 
 def side_settings(shared: Sequence[str], own: str, side: str) -> RunSettings:
@@ -124,12 +109,13 @@ def main(argv: Sequence[str]) -> int:
     try:
         a, b = side_settings(shared, args.a, "a"), side_settings(shared, args.b, "b")
         a = dataclasses.replace(a, command_line=("pinbench", "ab", *argv))
+        comparison = ab_settings(args)
         result = ab(
             a,
             b,
-            rounds=args.rounds,
-            metric=args.metric,
-            alpha=args.alpha,
+            rounds=comparison.rounds,
+            metric=comparison.metric,
+            alpha=comparison.alpha,
             flags=(args.a, args.b),
             export_path=args.export_path,
         )

@@ -6,13 +6,13 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
+from ..settings import COMPARE_ALPHA
 from . import types
 from .common import OneLineParser, fail
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-ALPHA = 0.01
 DRIFT_NOTE = (
     "note: one run a side: the test is within each run and cannot tell a change from the "
     "machine's drift between runs; give both runs -r N (repetitions), or use pinbench ab"
@@ -32,7 +32,6 @@ def build_parser() -> OneLineParser:
     p.add_argument(
         "--fail-if-slower",
         type=types.percent,
-        default=None,
         metavar="PCT",
         help="exit 1 when a run's throughput fell, or its median latency rose, by PCT%% or more "
         "and the change is significant (or cannot be tested); with two -s generate runs also "
@@ -41,8 +40,8 @@ def build_parser() -> OneLineParser:
     p.add_argument(
         "--alpha",
         type=types.level,
-        default=ALPHA,
-        help=f"significance level of the Mann-Whitney U test ({ALPHA})",
+        default=COMPARE_ALPHA,
+        help=f"significance level of the Mann-Whitney U test ({COMPARE_ALPHA})",
     )
     return p
 

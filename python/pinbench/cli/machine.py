@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError
+from ..settings import BANDWIDTH_REPETITIONS
 from . import types
 from .common import OneLineParser, fail, setup_logging
 
@@ -28,23 +29,22 @@ def build_parser() -> OneLineParser:
         "-ncores",
         dest="cores",
         type=types.positive_int,
-        default=None,
         metavar="N",
         help="measure on the first N physical cores (all allowed ones)",
     )
     p.add_argument(
         "--bandwidth-mib",
         type=types.positive_int,
-        default=None,
         metavar="MIB",
         help="each array's MiB over all threads (4x the last-level cache, at least 64)",
     )
     p.add_argument(
-        "--repetitions", type=types.positive_int, default=5, help="best of this many (5)"
+        "--repetitions",
+        type=types.positive_int,
+        default=BANDWIDTH_REPETITIONS,
+        help=f"best of this many ({BANDWIDTH_REPETITIONS})",
     )
-    p.add_argument(
-        "-x", "--export_path", type=types.output_file, default=None, help="write the result as JSON"
-    )
+    p.add_argument("-x", "--export_path", type=types.output_file, help="write the result as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no logs")
     p.add_argument("--debug", action="store_true", help="tracebacks on errors")
     return p

@@ -13,6 +13,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from ..base.errors import PinbenchError
+from ..settings import REPORT_FORMAT, REPORT_FORMATS, REPORT_METRIC, REPORT_METRICS, REPORT_TITLE
 from . import types
 from .common import OneLineParser, fail
 
@@ -22,12 +23,6 @@ if TYPE_CHECKING:
     from ..result.schema import Document
 
 PROG = "pinbench report"
-FORMATS = ("markdown", "csv", "html", "bmf", "github")
-METRICS = {
-    "both": ("throughput", "latency"),
-    "throughput": ("throughput",),
-    "latency": ("latency",),
-}
 
 
 def build_parser() -> OneLineParser:
@@ -47,32 +42,31 @@ def build_parser() -> OneLineParser:
     p.add_argument(
         "-f",
         "--format",
-        choices=FORMATS,
-        default="markdown",
+        choices=REPORT_FORMATS,
+        default=REPORT_FORMAT,
         help="markdown (default), csv, html, bmf or github",
     )
     p.add_argument(
         "-o",
         "--output",
         type=types.output_file,
-        default=None,
         metavar="FILE",
         help="write there (atomically) instead of stdout",
     )
     p.add_argument(
         "--metric",
-        choices=tuple(METRICS),
-        default="both",
+        choices=tuple(REPORT_METRICS),
+        default=REPORT_METRIC,
         help="bmf and github: throughput, latency or both (github-action-benchmark "
         "judges a file bigger- or smaller-is-better as a whole)",
     )
-    p.add_argument("--title", default="pinbench report", help="html: the page's title")
+    p.add_argument("--title", default=REPORT_TITLE, help="html: the page's title")
     p.add_argument("--debug", action="store_true", help="tracebacks on errors")
     return p
 
 
 def render(
-    docs: Sequence[Document], fmt: str, metric: str = "both", title: str = "pinbench report"
+    docs: Sequence[Document], fmt: str, metric: str = REPORT_METRIC, title: str = REPORT_TITLE
 ) -> str:
     """The report of ``docs`` in format ``fmt``, as text."""
     if fmt == "markdown":
@@ -90,10 +84,10 @@ def render(
     if fmt == "bmf":
         from ..report.bmf import bmf
 
-        return json.dumps(bmf(docs, METRICS[metric]), indent=2) + "\n"
+        return json.dumps(bmf(docs, REPORT_METRICS[metric]), indent=2) + "\n"
     from ..report.github import github
 
-    return json.dumps(github(docs, METRICS[metric]), indent=2) + "\n"
+    return json.dumps(github(docs, REPORT_METRICS[metric]), indent=2) + "\n"
 
 
 def main(argv: Sequence[str]) -> int:

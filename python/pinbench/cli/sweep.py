@@ -12,16 +12,10 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..base.errors import PinbenchError, UsageError
-from ..settings import (
-    COUNTER_MODES,
-    INSTANCE_MODES,
-    FleetSettings,
-    MeasureSettings,
-    RunSettings,
-    SweepSettings,
-)
-from . import types
+from ..settings import FleetSettings, RunSettings, SweepSettings, default_at, with_fields
 from .common import OneLineParser, catch_signals, fail, interrupt_code, setup_logging
+from .flag_table import pick
+from .flags import add_flags, fields_under
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,7 +24,6 @@ if TYPE_CHECKING:
     from ..result.search import Sweep
 
 PROG = "pinbench sweep"
-SLURM_FOLDER = FleetSettings.slurm_folder  # the one default, from the settings
 EPILOG = """\
 examples:
   pinbench sweep model.onnx --batch 1,8 --streams 1,2 --latency-slo 20ms
@@ -43,6 +36,54 @@ examples:
 """
 
 
+# The command's flags by their entries in cli.flag_table, in --help's order: (group, keys). The
+# SweepSettings.base.* entries are the sweep's own versions of pinbench's flags (its point time,
+# its help); the RunSettings.* ones are pinbench's, filling the base of every point.
+SECTIONS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
+    (
+        None,
+        (
+            "SweepSettings.models",
+            "SweepSettings.engines",
+            "SweepSettings.cores",
+            "SweepSettings.scenarios",
+            "SweepSettings.batch_sizes",
+            "SweepSettings.streams",
+            "SweepSettings.prompt_tokens",
+            "SweepSettings.new_tokens",
+            "SweepSettings.sequence_lengths",
+            "SweepSettings.latency_slo_ms",
+            "SweepSettings.percentile",
+            "SweepSettings.base.measure.time",
+            "SweepSettings.base.measure.warmup_time",
+            "SweepSettings.base.layout.thread_pinning",
+            "SweepSettings.base.layout.instances",
+            "RunSettings.inputs.seed",
+            "SweepSettings.base.measure.counters",
+            "sweep.export_path",
+            "sweep.csv",
+            "sweep.csv_dir",
+            "sweep.plot",
+            "sweep.quiet",
+            "pinbench.debug",
+        ),
+    ),
+    (
+        "fleet (docs/fleet.md)",
+        (
+            "SweepSettings.fleet.cluster",
+            "SweepSettings.fleet.mode",
+            "sweep.every_host",
+            "SweepSettings.fleet.slurm_partitions",
+            "SweepSettings.fleet.slurm_hosts",
+            "SweepSettings.fleet.slurm_timeout_min",
+            "SweepSettings.fleet.slurm_folder",
+        ),
+    ),
+)
+KEYS: tuple[str, ...] = tuple(key for _, keys in SECTIONS for key in keys)
+
+
 def build_parser() -> OneLineParser:
     p = OneLineParser(
         prog=PROG,
@@ -53,274 +94,33 @@ def build_parser() -> OneLineParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    add_grid_flags(p)
-    add_run_flags(p)
-    add_fleet_flags(p)
+    for title, keys in SECTIONS:
+        add_flags(p, pick(keys), title)
     return p
 
 
-def add_fleet_flags(p: argparse.ArgumentParser) -> None:
-    """Where the points run when not here (``pinbench.search.fleet``; docs/fleet.md)."""
-    g = p.add_argument_group("fleet (docs/fleet.md)")
-    g.add_argument(
-        "--cluster",
-        default=None,
-        metavar="WHERE",
-        help="run the points on a cluster, one point per host at a time: ray (the cluster "
-        "running here, ray start --head), ray://HOST:PORT or HOST:PORT (join one), slurm "
-        "(submitit, exclusive nodes) or slurm:local (submitit's local executor); needs "
-        "pip install 'pinbench[ray]' or 'pinbench[slurm]'",
-    )
-    mode = g.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--spread",
-        dest="fleet_mode",
-        action="store_const",
-        const="spread",
-        default="spread",
-        help="divide the grid among identical hosts (the default)",
-    )
-    mode.add_argument(
-        "--every-host",
-        dest="fleet_mode",
-        action="store_const",
-        const="every-host",
-        help="run the whole grid on each kind of host, to compare them",
-    )
-    g.add_argument(
-        "--slurm-partitions",
-        type=types.name_list,
-        default=None,
-        metavar="P,...",
-        help="--cluster slurm: the partitions, each a kind of host (default: the default one)",
-    )
-    g.add_argument(
-        "--slurm-hosts",
-        type=int,
-        default=1,
-        metavar="N",
-        help="--cluster slurm: exclusive nodes held at once per partition (1)",
-    )
-    g.add_argument(
-        "--slurm-timeout",
-        type=int,
-        default=60,
-        metavar="MIN",
-        help="--cluster slurm: each job's time limit in minutes (60)",
-    )
-    g.add_argument(
-        "--slurm-folder",
-        type=types.output_folder,
-        default=SLURM_FOLDER,
-        metavar="DIR",
-        help="--cluster slurm: the folder submitit writes its job files and logs into "
-        "(pinbench-slurm)",
-    )
+def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSettings:
+    """The one SweepSettings of a command line: every flag's field, by the flag table."""
+    flags = pick(KEYS)
+    base = {
+        **fields_under("RunSettings", flags, args),
+        **fields_under("SweepSettings.base", flags, args),
+        "command_line": ("pinbench", "sweep", *argv),
+    }
+    grid = {k: v for k, v in fields_under("SweepSettings", flags, args).items() if "." not in k}
+    grid["fleet"] = fleet_from_args(args)
+    return with_fields(SweepSettings(with_fields(RunSettings(args.models[0]), base)), grid)
 
 
 def fleet_from_args(args: argparse.Namespace) -> FleetSettings | None:
     """The FleetSettings of a command line; None without --cluster."""
-    slurm_flags = (
-        args.slurm_partitions is not None,
-        args.slurm_hosts != 1,
-        args.slurm_timeout != 60,
-        args.slurm_folder != SLURM_FOLDER,
-    )
-    if args.cluster is None:
-        if args.fleet_mode != "spread" or any(slurm_flags):
+    given = fields_under("SweepSettings.fleet", pick(KEYS), args)
+    cluster = given.pop("cluster")
+    if cluster is None:
+        if any(v != default_at(f"SweepSettings.fleet.{k}") for k, v in given.items()):
             raise UsageError("--every-host and the --slurm-* flags need --cluster")
         return None
-    return FleetSettings(
-        cluster=args.cluster,
-        mode=args.fleet_mode,
-        slurm_folder=args.slurm_folder,
-        slurm_partitions=tuple(args.slurm_partitions or ()),
-        slurm_hosts=args.slurm_hosts,
-        slurm_timeout_min=args.slurm_timeout,
-    )
-
-
-def add_grid_flags(p: argparse.ArgumentParser) -> None:
-    """The axes of the grid."""
-    p.add_argument(
-        "models",
-        nargs="+",
-        metavar="MODEL",
-        help="as for pinbench: ONNX file, "
-        "folder (without model.onnx: every .onnx file under it), built-in name, zoo:, "
-        "hf:",
-    )
-    p.add_argument(
-        "-e",
-        "--engines",
-        "--engine",
-        dest="engines",
-        type=types.name_list,
-        default=None,
-        help="engines, e.g. onnxruntime,openvino (default onnxruntime)",
-    )
-    p.add_argument(
-        "--cores",
-        "-ncores",
-        "--num_cores",
-        dest="cores",
-        type=types.cores_list,
-        default=None,
-        help='physical cores per point, e.g. "1, 4, max" (max: every '
-        "core this process may use; the default)",
-    )
-    p.add_argument(
-        "-s",
-        "--scenario",
-        "--scenarios",
-        dest="scenarios",
-        type=types.name_list,
-        default=None,
-        help="async (default), elastic, sync, generate, or several: sync,async",
-    )
-    p.add_argument(
-        "--batch",
-        "--batch-sizes",
-        dest="batch",
-        type=types.int_list,
-        default=[1],
-        help="batch sizes, e.g. 1,8,32 (default 1)",
-    )
-    p.add_argument(
-        "--streams",
-        type=types.int_list,
-        default=None,
-        help="numbers of streams, "
-        "e.g. 1,2,4 (default: the divisors of the cores and the powers of two up to "
-        "them; sync runs 1)",
-    )
-    p.add_argument(
-        "--prompt-tokens",
-        type=count_list,
-        default=None,
-        metavar="P,...",
-        help="-s generate: the requests' prompt tokens, e.g. 16,64 (as pinbench: 128)",
-    )
-    p.add_argument(
-        "--new-tokens",
-        type=count_list,
-        default=None,
-        metavar="N,...",
-        help="-s generate: the requests' new tokens, e.g. 8,32 (as pinbench: 32)",
-    )
-    p.add_argument(
-        "-seq_len",
-        "--sequence_length",
-        "--sequence-lengths",
-        dest="sequence_lengths",
-        type=types.int_list,
-        default=None,
-        metavar="S,...",
-        help="KV-cache decoders in the single-call scenarios: the forward pass's context, "
-        "e.g. 128,512 (as pinbench -seq_len)",
-    )
-
-
-def count_list(text: str) -> list[int]:
-    """``0,16,64``: a comma-separated list of integers >= 0 (a request may have no prompt)."""
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        values = []
-    if not values or any(v < 0 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers >= 0")
-    return values
-
-
-def add_run_flags(p: argparse.ArgumentParser) -> None:
-    """What every point shares, the target, and the outputs."""
-    p.add_argument(
-        "--latency-slo",
-        type=types.latency_ms,
-        default=None,
-        metavar="TIME",
-        help="e.g. 20ms: each model's best point must meet it",
-    )
-    p.add_argument(
-        "--percentile",
-        type=types.percentile,
-        default=99.0,
-        metavar="P",
-        help="the latency percentile of the table, the frontier and the target (99)",
-    )
-    p.add_argument(
-        "-t", "--time", type=types.positive_float, default=5.0, help="seconds per configuration (5)"
-    )
-    p.add_argument(
-        "-w",
-        "--warmup_time",
-        type=types.warmup_time,
-        default=1.0,
-        help="seconds of warmup (1), or auto: until the throughput settles (see pinbench -h)",
-    )
-    p.add_argument("-pin", "--thread_pinning", default="core", choices=["none", "core", "numa"])
-    p.add_argument(
-        "--instances", choices=INSTANCE_MODES, default="auto", help="as for pinbench (auto)"
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (0)")
-    p.add_argument(
-        "--counters",
-        choices=COUNTER_MODES,
-        default=MeasureSettings().counters,
-        help="what each point's streams count (as for pinbench; auto)",
-    )
-    p.add_argument(
-        "-x", "--export_path", type=types.output_file, default=None, help="write the sweep as JSON"
-    )
-    p.add_argument(
-        "--csv",
-        type=types.output_file,
-        default=None,
-        metavar="FILE.csv",
-        help="write every point as one "
-        "CSV (deepsparse.benchmark_sweep's columns; the Model column tells models apart)",
-    )
-    p.add_argument(
-        "--csv-dir",
-        type=types.output_folder,
-        default=None,
-        metavar="DIR",
-        help="write one CSV per model into DIR, as deepsparse.benchmark_sweep did",
-    )
-    p.add_argument(
-        "--plot", type=types.output_file, default=None, metavar="FILE.png", help="draw the sweep"
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="only the table, no logs")
-    p.add_argument("--debug", action="store_true", help="tracebacks on errors")
-
-
-def settings_from_args(args: argparse.Namespace, argv: Sequence[str]) -> SweepSettings:
-    """The one SweepSettings of a command line."""
-    base = RunSettings.from_kwargs(
-        args.models[0],
-        time=args.time,
-        warmup_time=args.warmup_time,
-        thread_pinning=args.thread_pinning,
-        instances=args.instances,
-        seed=args.seed,
-        counters=args.counters,
-        command_line=("pinbench", "sweep", *argv),
-    )
-    return SweepSettings(
-        base,
-        batch_sizes=tuple(args.batch),
-        streams=None if args.streams is None else tuple(args.streams),
-        latency_slo_ms=args.latency_slo,
-        percentile=args.percentile,
-        models=tuple(args.models),
-        engines=tuple(args.engines or ()),
-        cores=tuple(args.cores or ()),
-        scenarios=tuple(args.scenarios or ()),
-        prompt_tokens=tuple(args.prompt_tokens or ()),
-        new_tokens=tuple(args.new_tokens or ()),
-        sequence_lengths=tuple(args.sequence_lengths or ()),
-        fleet=fleet_from_args(args),
-    )
+    return with_fields(FleetSettings(cluster=cluster), given)
 
 
 def main(argv: Sequence[str]) -> int:

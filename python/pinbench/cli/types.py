@@ -129,6 +129,22 @@ def name_list(text: str) -> list[str]:
     return values
 
 
+def names(text: str) -> tuple[str, ...]:
+    """``--providers A,B``: a comma-separated list of names, or none (empty text)."""
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def count_list(text: str) -> list[int]:
+    """``0,16,64``: a comma-separated list of integers >= 0 (a request may have no prompt)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers >= 0")
+    return values
+
+
 def cores_list(text: str) -> list[int | str]:
     """``1, 4, max``: numbers of physical cores (integers >= 1) or ``max``."""
     out: list[int | str] = []

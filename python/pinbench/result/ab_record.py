@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ..base.stats import t_quantile, t_two_sided_p
+from ..settings import AB_GENERATION_METRICS, AB_HARDWARE_METRICS, AB_METRICS, AbSettings
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,29 +35,12 @@ if TYPE_CHECKING:
 # A run as measured (``Result``) or as read back from its document (``schema.run.RunDoc``).
 R = TypeVar("R")
 
-# -s generate's figures (``result.generation``), each run's: the mean TTFT and TPOT (decode calls)
-# and their 99th percentiles in ms, and the token rates in tokens/s.
-GENERATION_METRICS = {
-    "ttft": False,
-    "ttft_p99": False,
-    "tpot": False,
-    "tpot_p99": False,
-    "prefill_tokens_per_sec": True,
-    "decode_tokens_per_sec": True,
-    "output_tokens_per_sec": True,
-}
-# What the hardware said (``result.counters``, ``result.energy``), each run's: instructions per
-# cycle, CPU time per inference (ms, the stream threads' task clock) and joules per inference.
-HARDWARE_METRICS = {"ipc": True, "cpu_ms_per_inference": False, "joules_per_inference": False}
-METRICS = {
-    "items_per_sec": True,
-    "median": False,
-    "mean": False,
-    **GENERATION_METRICS,
-    **HARDWARE_METRICS,
-}
-# -> higher is better
-ALPHA = 0.05
+# The metrics an A/B run may compare, -> higher is better, and the test's default level: the
+# settings' own (``settings.ab``), which the command line's choices and checks also read
+GENERATION_METRICS = AB_GENERATION_METRICS
+HARDWARE_METRICS = AB_HARDWARE_METRICS
+METRICS = AB_METRICS
+ALPHA = AbSettings.alpha
 
 
 @dataclass(frozen=True)

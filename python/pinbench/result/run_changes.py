@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
+from ..settings import COMPARE_ALPHA
 from .schema.run import RunDoc, read_run
 from .schema.values import number, read_json_file
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
     from .samples import StreamSamples
 
-ALPHA = 0.01
+ALPHA = COMPARE_ALPHA  # the settings' (settings.commands), as compare --alpha's
 # (key, label, higher is better, tested)
 METRICS: tuple[tuple[str, str, bool, bool], ...] = (
     ("items_per_sec", "throughput (items/s)", True, True),

@@ -17,6 +17,7 @@ from ..base.errors import RunError, UsageError
 from ..base.logs import log
 from ..base.system import available_memory
 from ..result.roofline import BandwidthRecord, Roofline, decode_roofline, mean_decode_past
+from ..settings import BANDWIDTH_REPETITIONS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from ..settings import MeasureSettings
     from .layout import Layout
 
-REPETITIONS = 5  # STREAM's best-of-N; each repetition moves 4 arrays' bytes a thread
+# STREAM's best-of-N (settings.commands); each repetition moves 4 arrays' bytes a thread
+REPETITIONS = BANDWIDTH_REPETITIONS
 ARRAYS = 3  # a, b and c of each thread
 # The arrays of every thread together may take this share of the memory still available.
 MEMORY_SHARE = 0.5
