@@ -1,6 +1,7 @@
 """The public entry points: ``benchmark()``, the original's ``benchmark_model()``, ``find_qps()``
 and ``run_sweep()``. Each builds one RunSettings, validates it, checks its output paths, runs,
-and writes its outputs.
+and writes its outputs: ``model.input_files`` lists the files a command reads,
+``report.outputs`` checks and writes those it writes.
 
 Example::
 
@@ -14,32 +15,34 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import RunError, UsageError
-from .base.files import Output, guard_outputs, write_json_atomic
 from .base.logs import log
-from .model.graph import external_locations_of_file
-from .model.resolve import resolve_model_path
-from .report.csvfile import per_model_paths
-from .report.plot import plot_output
-from .result.samples import samples_output, write_samples
-from .result.schema.ab import write_ab
-from .result.schema.run import deepsparse_document, unfinished_document, write_run
-from .result.schema.sweep import write_sweep
+from .model.input_files import input_files, model_files
+from .report.outputs import (
+    SweepOutputs,
+    check_ab_output,
+    check_outputs,
+    fleet_outputs,
+    write_ab_output,
+    write_outputs,
+    write_plot,
+    write_unfinished,
+)
+from .result.schema.run import deepsparse_document, write_run
 from .result.startup import StartMarks
 from .run.environment import capture_environment
 from .run.execute import StreamFailed
 from .run.prepare import prepare
 from .run.profile import with_profile
-from .search.ab import run_ab
+from .search.ab_rounds import run_ab
 from .search.auto_streams import run_benchmark
 from .search.find_qps import search_rate
 from .search.fleet import connect, run_fleet
-from .search.sweep import REMOTE, check_grid, expand_models
-from .search.sweep import run_sweep as search_grid
+from .search.sweep_grid import check_grid, expand_models
+from .search.sweep_runner import run_sweep as search_grid
 from .settings import (
     DEFAULT_ENGINE,
     PINNING_MODES,
@@ -54,15 +57,13 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
-    from .model.spec import LoadedModel
-    from .result.ab import AbResult
+    from .result.ab_record import AbResult
     from .result.record import Result
     from .result.search import Sweep
     from .run.execute import OnStart
     from .run.prepare import Prepared
-    from .settings import OutputSettings
 
 
 def benchmark(
@@ -115,7 +116,8 @@ def run(
             result = _measure(prepared, s, on_start)
     except (KeyboardInterrupt, RunError) as e:
         if not (isinstance(e, StreamFailed) and e.result is not None):  # that one is written
-            write_unfinished(s, e, getattr(e, "phase", reached), model)
+            phase = getattr(e, "phase", reached)
+            write_unfinished(s, e, phase, model, lambda: capture_environment().to_dict())
         raise
     write_outputs(result, s.outputs)
     if plot and s.outputs.plot:
@@ -282,7 +284,7 @@ def run_sweep(
 ) -> Sweep[Result]:
     """Every configuration of models x engines x cores x scenarios x batch sizes x streams run
     as one benchmark; each model's table, Pareto frontier and best point (see
-    ``pinbench.search.sweep``). Keywords as for ``benchmark()``; ``time`` defaults to
+    ``pinbench.search.sweep_frontier``). Keywords as for ``benchmark()``; ``time`` defaults to
     ``settings.SWEEP_TIME_S`` (5 s) and ``warmup_time`` to ``SWEEP_WARMUP_S`` (1 s) per point.
     An empty axis takes the base settings' value (``model``, ``engine=``, ``num_cores=``,
     ``scenario=``); ``cores`` may hold ``"max"``. ``export_path``
@@ -329,7 +331,7 @@ def sweep(
         return _fleet_sweep(grid, SweepOutputs(export_path, csv_path, csv_dir, plot))
     checked = check_grid(grid)
     outputs = SweepOutputs(export_path, csv_path, csv_dir, plot)
-    stamp = outputs.check(checked.models, grid.base.inputs.data)
+    stamp = outputs.check(checked.models, model_files(checked.models, grid.base.inputs.data))
     result = search_grid(grid, checked)
     outputs.write(result, stamp)
     return result
@@ -347,15 +349,11 @@ def _fleet_sweep(grid: SweepSettings, outputs: SweepOutputs) -> Sweep[Result]:
     """
     assert grid.fleet is not None
     models = expand_models(grid.models)
-    folder = [Output("--slurm-folder", grid.fleet.slurm_folder, folder=True)]
-    stamp = outputs.check(
-        models, grid.base.inputs.data, folder if grid.fleet.backend == "slurm" else []
-    )
-    path = outputs.export_path
+    inputs = model_files(models, grid.base.inputs.data)
+    stamp = outputs.check(models, inputs, fleet_outputs(grid.fleet))
 
     def arrived(partial: Sweep[Result]) -> None:
-        if path:
-            write_json_atomic(write_sweep(partial), path)
+        outputs.write_json(partial)
 
     backend = connect(grid)
     try:
@@ -376,9 +374,9 @@ def ab(
     flags: tuple[str, str] = ("", ""),
     export_path: str | None = None,
 ) -> AbResult[Result]:
-    """An interleaved A/B comparison of two settings (ABBA... rounds; see ``pinbench.result.ab``);
-    writes its JSON to ``export_path`` when given. ``rounds``, ``metric`` and ``alpha`` are
-    ``AbSettings``' and checked by it, as the command line's are.
+    """An interleaved A/B comparison of two settings (ABBA... rounds; see
+    ``pinbench.result.ab_record``); writes its JSON to ``export_path`` when given. ``rounds``,
+    ``metric`` and ``alpha`` are ``AbSettings``' and checked by it, as the command line's are.
 
     Example::
 
@@ -393,76 +391,11 @@ def ab(
     if export_path:
         inputs = model_files([a.model, b.model], None, known_only=True, what="the model")
         inputs += [("the --data file", Path(x.inputs.data)) for x in (a, b) if x.inputs.data]
-        guard_outputs([Output("-x", export_path)], inputs)
+        check_ab_output(export_path, inputs)
     result = run_ab(a, b, rounds=rounds, metric=metric, alpha=alpha, flags=flags)
     if export_path:
-        write_json_atomic(write_ab(result), export_path)
-        log.info("A/B written to %s", export_path)
+        write_ab_output(result, export_path)
     return result
-
-
-@dataclasses.dataclass(frozen=True)
-class SweepOutputs:
-    """A sweep's files: each checked before the run (writable, and never one of the models or
-    another output), each written atomically after it."""
-
-    export_path: str | None = None
-    csv_path: str | None = None
-    csv_dir: str | None = None
-    plot: str | None = None
-
-    def check(
-        self, models: Sequence[str], data: str | None = None, more: Sequence[Output] = ()
-    ) -> str:
-        """UsageError when an output (these and ``more``) cannot be written or would replace an
-        input; returns the time stamp of the ``csv_dir`` file names."""
-        stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-        named: list[Output] = list(more)
-        if self.export_path:
-            named.append(Output("-x", self.export_path))
-        if self.csv_path:
-            named.append(Output("--csv", self.csv_path))
-        if self.plot:
-            named.append(plot_output(self.plot))
-        if self.csv_dir:  # created by the guard when missing, as benchmark_sweep did
-            named.append(Output("--csv-dir", self.csv_dir, folder=True))
-            paths = per_model_paths(models, self.csv_dir, stamp).values()
-            named += [Output("--csv-dir", p) for p in paths]
-        guard_outputs(named, model_files(models, data))
-        return stamp
-
-    def write(self, result: Sweep[Result], stamp: str) -> None:
-        from .report.csvfile import write_csv
-
-        if self.export_path:
-            write_json_atomic(write_sweep(result), self.export_path)
-            log.info("sweep written to %s", self.export_path)
-        if self.csv_path:
-            write_csv(self.csv_path, [result])
-            log.info("CSV written to %s", self.csv_path)
-        if self.csv_dir:
-            paths = per_model_paths([m.model for m in result.models], self.csv_dir, stamp)
-            for m in result.models:
-                write_csv(paths[m.model], [result], m.points)
-            log.info("one CSV per model written to %s", self.csv_dir)
-        if self.plot:
-            write_sweep_plot(result, self.plot)
-
-
-def write_sweep_plot(result: Sweep[Result], path: str) -> None:
-    """Draws ``pinbench sweep --plot``; RunError (one line) when drawing fails."""
-    from .report.plot_sweep import plot_sweep  # matplotlib: only when a plot is asked for
-
-    _draw(lambda: plot_sweep(result, path), path)
-
-
-def _draw(plot: Callable[[], object], path: str) -> None:
-    """Runs ``plot``, which writes ``path``; any failure of the drawing as one RunError line."""
-    try:
-        plot()
-    except Exception as e:
-        raise RunError(f"--plot {path}: {type(e).__name__}: {e}") from e
-    log.info("plot written to %s", path)
 
 
 def json_document(result: Result) -> dict[str, Any]:
@@ -471,112 +404,6 @@ def json_document(result: Result) -> dict[str, Any]:
     Example: ``pinbench.json_document(r)["pinbench"]["config"]["num_streams"]``.
     """
     return write_run(result)
-
-
-def check_outputs(outputs: OutputSettings, inputs: Sequence[tuple[str, str | Path]] = ()) -> None:
-    """Every output of a run through the output guard before the run: UsageError when one cannot
-    be written, would replace one of ``inputs`` (the model, its external data, ``--data``) or any
-    ONNX model, or when two outputs name one file."""
-    guard_outputs(run_outputs(outputs), inputs)
-
-
-def run_outputs(outputs: OutputSettings) -> list[Output]:
-    """Every output a run writes, as the output guard takes them."""
-    named: list[Output] = []
-    if outputs.export_path:
-        named.append(Output("-x", outputs.export_path))
-    if outputs.export_samples:
-        named.append(samples_output(outputs.export_samples))
-    if outputs.plot:
-        named.append(plot_output(outputs.plot))
-    if outputs.profile:
-        named.append(Output("--profile", outputs.profile, folder=True))
-    return named
-
-
-def input_files(model: LoadedModel, settings: RunSettings) -> list[tuple[str, Path]]:
-    """(what, path) of every file a run reads: the model, its external data, --data."""
-    files = [("the model", model.source_path)]
-    files += [(f"the model's external data {p.name}", p) for p in model.data_files]
-    if settings.inputs.data:
-        files.append(("the --data file", Path(settings.inputs.data)))
-    return files
-
-
-def model_files(
-    models: Sequence[str],
-    data: str | None,
-    *,
-    known_only: bool = False,
-    what: str = "a model of the sweep",
-) -> list[tuple[str, Path]]:
-    """``input_files`` of models not loaded yet: each resolved, its external data read from it.
-    ``known_only``: a model that does not resolve is left out (its load reports it), not an
-    error. ``what``: each model's name in an error line."""
-    files: list[tuple[str, Path]] = []
-    for spec in models:
-        if spec.startswith(REMOTE):  # fetched into a cache when its turn comes
-            continue
-        try:
-            source = resolve_model_path(spec)
-        except UsageError:
-            if known_only:
-                continue
-            raise
-        files.append((what, source))
-        files += [
-            (f"the external data {location} of {what}", source.parent / location)
-            for location in external_locations_of_file(source)
-        ]
-    if data:
-        files.append(("the --data file", Path(data)))
-    return files
-
-
-def write_unfinished(
-    settings: RunSettings, error: BaseException, phase: str, model: LoadedModel | None
-) -> None:
-    """For a run that ended before its result (a signal, or a failure at run time): the JSON
-    of what is known, when -x asks for one (see ``result.schema.run.unfinished_document``). Sets
-    ``error.phase`` and ``error.export_path`` (None when nothing was written) for the caller."""
-    path = settings.outputs.export_path
-    interrupted = isinstance(error, KeyboardInterrupt)
-    error.phase = phase  # type: ignore[attr-defined]
-    error.export_path = path  # type: ignore[attr-defined]
-    if not path:
-        return
-    try:
-        data = unfinished_document(
-            settings,
-            phase,
-            environment=capture_environment().to_dict(),
-            model_path=str(model.source_path) if model is not None else None,
-            interrupted=interrupted,
-            error=None if interrupted else error,
-        )
-        write_json_atomic(data, path)
-    except Exception as e:  # the error being reported matters more than this file
-        log.warning("could not write %s: %s", path, e)
-        error.export_path = None  # type: ignore[attr-defined]
-        return
-    log.info("what is known of the run written to %s", path)
-
-
-def write_outputs(result: Result, outputs: OutputSettings) -> None:
-    """The samples and the JSON, each written atomically (samples first: the JSON links them)."""
-    if outputs.export_samples:
-        write_samples(result.measurement, outputs.export_samples)
-        log.info("samples written to %s", outputs.export_samples)
-    if outputs.export_path:
-        write_json_atomic(write_run(result), outputs.export_path)
-        log.info("results written to %s", outputs.export_path)
-
-
-def write_plot(result: Result, path: str) -> None:
-    """Draws the plot of ``result``; RunError (one line) when drawing fails."""
-    from .report.plot import plot_result
-
-    _draw(lambda: plot_result(result, path), path)
 
 
 def _settings(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from onnx import TensorProto
 
-from pinbench.result.ab import compare_paired, round_order
+from pinbench.result.ab_record import compare_paired, round_order
 
 from conftest import FIXTURES
 from onnx_factory import make_identity_model

@@ -15,7 +15,7 @@ import pytest
 from pinbench.base.errors import UsageError
 from pinbench.base.stats import latency_stats
 from pinbench.base.throughput import throughput_ci
-from pinbench.result.compare import compare_runs, load_run
+from pinbench.result.run_changes import compare_runs, load_run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 SCHEMA1 = FIXTURES / "schema1.json"

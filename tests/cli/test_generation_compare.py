@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from decoder_factory import make_kv_decoder
 
-from pinbench.result.ab import GENERATION_METRICS, METRICS
+from pinbench.result.ab_record import GENERATION_METRICS, METRICS
 
 FAST = ["-t", "0.2", "-w", "0.05"]
 REQUEST = ["-s", "generate", "--prompt-tokens", "4", "--new-tokens", "3"]

@@ -12,7 +12,7 @@ import pytest
 
 from pinbench.base.errors import UsageError
 from pinbench.base.files import guard_outputs
-from pinbench.report.plot import plot_output
+from pinbench.report.outputs import plot_output
 
 from made_results import squeezenet_async
 

@@ -14,7 +14,7 @@ import pytest
 import pinbench
 from pinbench.engines.deepsparse import DeepSparseEngine
 from pinbench.engines.onnxruntime_profile import read_trace, trace_times
-from pinbench.report.console import result_lines
+from pinbench.report.run_lines import result_lines
 
 from conftest import FIXTURES
 
@@ -102,7 +102,7 @@ def test_the_folder_is_checked_before_the_run(
 
 
 def test_a_new_folder_is_made_and_ab_refuses_it(tmp_path: Path) -> None:
-    from pinbench.api import check_outputs
+    from pinbench.report.outputs import check_outputs
     from pinbench.settings import OutputSettings
 
     check_outputs(OutputSettings(profile=str(tmp_path / "a" / "b")))

@@ -18,7 +18,7 @@ import pytest
 
 from pinbench.cli.report import main as report_main
 from pinbench.report.csvfile import HARDWARE_COLUMNS, ORIGINAL_COLUMNS
-from pinbench.result.ab import AbResult
+from pinbench.result.ab_record import AbResult
 from pinbench.result.schema import load_document
 from pinbench.result.schema.run import RunDoc
 from pinbench.result.search import Sweep

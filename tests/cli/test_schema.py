@@ -18,7 +18,7 @@ from decoder_factory import make_kv_decoder
 
 import pinbench
 from pinbench.report.csvfile import csv_text
-from pinbench.result.ab import AbResult
+from pinbench.result.ab_record import AbResult
 from pinbench.result.schema import load_document, read_document
 from pinbench.result.schema.ab import read_ab, write_ab
 from pinbench.result.schema.generation import read_generation, write_generation

@@ -18,7 +18,7 @@ from onnx import TensorProto
 import pinbench
 from pinbench.base.errors import UsageError
 from pinbench.cli.sweep import main as sweep_main
-from pinbench.search.sweep import best_point, pareto_front
+from pinbench.search.sweep_frontier import best_point, pareto_front
 
 from conftest import FIXTURES
 from onnx_factory import make_identity_model

@@ -159,7 +159,7 @@ def test_settings_fill_and_check_the_axes() -> None:
 
 
 def test_a_folder_stands_for_its_models(tmp_path: Path) -> None:
-    from pinbench.search.sweep import expand_models
+    from pinbench.search.sweep_grid import expand_models
 
     make_identity_model(tmp_path / "zoo", [("x", TensorProto.FLOAT, [1, 2])], name="b.onnx")
     make_identity_model(tmp_path / "zoo" / "sub", [("x", TensorProto.FLOAT, [1, 2])], name="a.onnx")

@@ -15,7 +15,7 @@ import pytest
 import pinbench
 from pinbench.base.process import read_memory, read_pss
 from pinbench.model.resolve import resolve_model_path
-from pinbench.report.console import result_lines
+from pinbench.report.run_lines import result_lines
 
 from conftest import FIXTURES
 

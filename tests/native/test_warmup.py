@@ -14,7 +14,7 @@ from onnx import TensorProto
 import pinbench
 from pinbench.base.errors import UsageError
 from pinbench.base.warmup import SettleRule, WarmupJudge, settled
-from pinbench.report.console import warmup_line
+from pinbench.report.run_lines import warmup_line
 from pinbench.result.measurement import Warmup
 from pinbench.result.validity import warmup_unsettled
 from pinbench.settings import RunSettings

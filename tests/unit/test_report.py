@@ -7,7 +7,7 @@ import io
 import math
 import re
 
-from pinbench.report.console import print_result, result_lines
+from pinbench.report.run_lines import print_result, result_lines
 from pinbench.result.validity import Reason, Validity
 
 from expected import CONSOLE_LABELS as ORIGINAL

@@ -11,11 +11,11 @@ import pytest
 import pinbench
 from pinbench.base.errors import UsageError
 from pinbench.base.files import guard_outputs
+from pinbench.report.outputs import samples_output
 from pinbench.result.samples import (
     locate,
     read_samples,
     reference,
-    samples_output,
     write_samples,
 )
 

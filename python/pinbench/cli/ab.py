@@ -1,8 +1,8 @@
 """``pinbench ab MODEL [flags] --a "FLAGS" --b "FLAGS" [-r N]``: an interleaved A/B comparison.
 
 The flags before and after ``--a``/``--b`` are the main command's and shared by both sides; each
-side adds its own (they win where they repeat a shared one). See ``pinbench.result.ab`` for the
-order of the runs and the test.
+side adds its own (they win where they repeat a shared one). See ``pinbench.result.ab_record``
+for the order of the runs and the test.
 """
 
 from __future__ import annotations
@@ -126,8 +126,8 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _report(result: object, args: argparse.Namespace) -> int:
-    from ..report.console import ab_lines
-    from ..result.ab import AbResult
+    from ..report.ab_lines import ab_lines
+    from ..result.ab_record import AbResult
 
     assert isinstance(result, AbResult)
     print("\n".join(ab_lines(result)))

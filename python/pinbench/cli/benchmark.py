@@ -167,9 +167,10 @@ def main(argv: Sequence[str]) -> int:
         start = StartMarks("process start", began)
         start.mark("interpreter", entry)
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
-    from ..api import run, write_plot
-    from ..report.console import print_result
+    from ..api import run
+    from ..report.outputs import write_plot
     from ..report.progress import Progress
+    from ..report.run_lines import print_result
 
     catch_signals()
     setup_logging(args.quiet, args.debug)

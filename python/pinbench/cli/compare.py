@@ -1,4 +1,4 @@
-"""``pinbench compare A.json B.json [...]``: the command (see ``pinbench.result.compare``)."""
+"""``pinbench compare A.json B.json [...]``: the command (see ``pinbench.result.run_changes``)."""
 
 from __future__ import annotations
 
@@ -49,8 +49,8 @@ def build_parser() -> OneLineParser:
 def main(argv: Sequence[str]) -> int:
     """``pinbench compare``: 0 ok, 1 a slowdown beyond --fail-if-slower, 2 usage errors."""
     args = build_parser().parse_args(list(argv))  # before the heavy imports: --help is instant
-    from ..report.compare import describe, table
-    from ..result.compare import compare_runs, compared, load_run, within_runs_only
+    from ..report.compare_lines import describe, table
+    from ..result.run_changes import compare_runs, compared, load_run, within_runs_only
 
     try:
         base = compared(load_run(args.baseline))

@@ -2,7 +2,7 @@
 [--batch 1,8] [--streams 1,2,4] [--latency-slo 20ms]``: the command.
 
 Its arguments become one SweepSettings, run by ``pinbench.api.sweep``; see
-``pinbench.search.sweep`` for what it measures and picks.
+``pinbench.search.sweep_runner`` for what it measures and ``sweep_frontier`` for what it picks.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def main(argv: Sequence[str]) -> int:
         return fail(
             PROG, "interrupted before the results were written", interrupt_code(e), args.debug
         )
-    from ..report.console import sweep_lines
+    from ..report.sweep_lines import sweep_lines
 
     print("\n".join(sweep_lines(result)))
     return _exit_code(result)

@@ -29,6 +29,7 @@ from ..base.system import quiet_neural_magic
 from .graph import external_locations_of_file
 
 MODEL_FILE = "model.onnx"
+REMOTE = ("zoo:", "hf:")  # fetched into a cache when a run loads them
 
 # Short name -> file in onnx/backend/test/data/light/ (shipped with the onnx wheel).
 BUILTIN_MODELS: dict[str, str] = {

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 from ..base.files import write_atomically
-from ..result.ab import AbResult
+from ..result.ab_record import AbResult
 from ..result.schema.hardware import hardware_of
 from ..result.schema.run import RunDoc
 from ..result.search import Sweep

@@ -34,7 +34,7 @@ from .rows import model_label, run_value, side_value, verdict
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.ab import AbResult, AbSide
+    from ..result.ab_record import AbResult, AbSide
     from ..result.generation import GenerationFigures
     from ..result.schema import Document
     from ..result.schema.hardware import HardwareDoc

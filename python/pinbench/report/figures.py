@@ -24,7 +24,7 @@ from .svg import BLUE, DARK, GREY, ORANGE, PALETTE, RED, Chart
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.ab import AbResult
+    from ..result.ab_record import AbResult
     from ..result.samples import StreamSamples
     from ..result.schema.run import RunDoc
     from ..result.search import Sweep

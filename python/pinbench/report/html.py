@@ -19,7 +19,7 @@ import html
 from typing import TYPE_CHECKING
 
 from ..base.version import pinbench_version
-from ..result.ab import AbResult
+from ..result.ab_record import AbResult
 from ..result.schema.run import RunDoc
 from ..result.search import Sweep
 from . import figures

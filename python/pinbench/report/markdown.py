@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..result.ab import AbResult
+from ..result.ab_record import AbResult
 from ..result.schema.run import RunDoc
 from ..result.search import Sweep
 from .fleet import fleet_lines

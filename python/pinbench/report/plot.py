@@ -10,13 +10,11 @@ matplotlib is imported only here, when a plot is drawn, with its Agg (file-only)
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..base.errors import UsageError
-from ..base.files import Output, write_atomically
+from ..base.files import write_atomically
 
 if TYPE_CHECKING:
     import os
@@ -32,14 +30,6 @@ _MARKED = (
     (99.9, "p99.9", "#9467bd", (0, (5, 1, 1, 1, 1, 1))),
 )
 _MIN_BINS, _MAX_BINS = 10, 120
-
-
-def plot_output(path: str | os.PathLike[str]) -> Output:
-    """``--plot PATH`` for the output guard (``base.files.guard_outputs``); UsageError now, before
-    any run, when matplotlib is missing."""
-    if importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("--plot needs matplotlib: pip install 'pinbench[plot]'")
-    return Output("--plot", path, suffixes=FORMATS)
 
 
 def plot_result(result: Result, path: str | os.PathLike[str]) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..result.ab import AbResult, AbSide
+    from ..result.ab_record import AbResult, AbSide
     from ..result.generation import GenerationFigures
     from ..result.schema.hardware import HardwareDoc
     from ..result.schema.run import RunDoc

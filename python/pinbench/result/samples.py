@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..base.files import Output, write_atomically
+from ..base.files import write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -49,11 +49,6 @@ class StreamSamples:
     def latencies_ns(self) -> NDArray[np.int64]:
         origin = self.scheduled_ns if self.scheduled_ns is not None else self.starts_ns
         return self.ends_ns - origin
-
-
-def samples_output(path: str | os.PathLike[str]) -> Output:
-    """``--export-samples PATH`` for the output guard (``base.files.guard_outputs``)."""
-    return Output("--export-samples", path, suffixes=FORMATS)
 
 
 def write_samples(m: Measurement, path: str | os.PathLike[str]) -> None:

@@ -66,7 +66,7 @@ class SweepPoint(Generic[R]):
     host: str | None = None  # a fleet's host that ran it (None: this machine)
     host_kind: str | None = None  # that host's kind (``result.fleet``)
     retried_from: str | None = None  # a fleet's first host and why it failed, when retried
-    # What the hardware said (result.ab.HARDWARE_METRICS); NaN where unknown
+    # What the hardware said (result.ab_record.HARDWARE_METRICS); NaN where unknown
     ipc: float = math.nan
     cpu_ms_per_inference: float = math.nan
     joules_per_inference: float = math.nan

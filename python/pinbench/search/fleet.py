@@ -38,7 +38,9 @@ from ..base.version import pinbench_version
 from ..result.fleet import Fleet, Host, Retry
 from ..result.fleet_best import best_by_kind
 from .fleet_host import PointReport, Slot, TaskFailed
-from .sweep import ERROR_CHARS, Grid, GridPoint, assemble_sweep, failed_point
+from .sweep_frontier import assemble_sweep
+from .sweep_grid import Grid, GridPoint
+from .sweep_runner import ERROR_CHARS, failed_point
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Sequence

@@ -16,7 +16,8 @@ from ..base.version import pinbench_version
 from ..engines import engine_class
 from ..run.environment import capture_environment
 from ..run.prepare import prepare
-from .sweep import ERROR_CHARS, GridPoint, check_grid, failed_point, measure_point, request_settings
+from .sweep_grid import GridPoint, check_grid, request_settings
+from .sweep_runner import ERROR_CHARS, failed_point, measure_point
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

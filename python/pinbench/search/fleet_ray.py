@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from ..settings import FleetSettings, SweepSettings
     from .fleet_host import PointReport
-    from .sweep import GridPoint
+    from .sweep_grid import GridPoint
 
 INSTALL = "pip install 'pinbench[ray]'"
 HOST_RESOURCE = "pinbench-host:"

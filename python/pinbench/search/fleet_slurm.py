@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from ..settings import FleetSettings, SweepSettings
     from .fleet_host import PointReport
-    from .sweep import GridPoint
+    from .sweep_grid import GridPoint
 
 INSTALL = "pip install 'pinbench[slurm]'"
 POLL_S = 0.1

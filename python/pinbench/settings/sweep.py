@@ -29,8 +29,8 @@ class SweepSettings:
     An empty axis takes ``base``'s value alone: ``models=()`` runs ``base.model``, ``engines=()``
     ``base.engine.engine``, ``cores=()`` ``base.layout.num_cores`` (all cores when None) and
     ``scenarios=()`` ``base.layout.scenario``. A folder among ``models`` that holds no
-    ``model.onnx`` stands for every ``.onnx`` file under it (``pinbench.search.sweep``). ``sync``
-    points run one stream whatever ``streams`` says.
+    ``model.onnx`` stands for every ``.onnx`` file under it (``pinbench.search.sweep_grid``).
+    ``sync`` points run one stream whatever ``streams`` says.
 
     Decoders: ``prompt_tokens`` and ``new_tokens`` are axes of the ``generate`` points (() =
     ``base.generation``'s); ``sequence_lengths`` (``-seq_len``) an axis of the single-call points

@@ -1,5 +1,5 @@
 """The A/B document (``pinbench ab -x``): its writer and its reader, side by side, over the one
-record ``AbResult`` (``pinbench.result.ab``): as run it holds ``Result`` runs, read back
+record ``AbResult`` (``pinbench.result.ab_record``): as run it holds ``Result`` runs, read back
 ``RunDoc`` runs (each side's runs are run documents, ``schema.run``).
 
 A new key: write it in ``write_ab`` and read it in ``read_ab``, into a field of ``AbResult``.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ab import METRICS, AbResult, AbSide, Comparison
+from ..ab_record import METRICS, AbResult, AbSide, Comparison
 from .run import Run, RunDoc, read_run, write_run
 from .values import finite_values, interval, now_iso, number
 from .version import AB_KIND, AB_SCHEMA

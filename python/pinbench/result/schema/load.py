@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Union
 
 from ...base.errors import UsageError
-from ..ab import AbResult
+from ..ab_record import AbResult
 from ..search import Sweep
 from .ab import read_ab
 from .run import RunDoc, read_run

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..ab import HARDWARE_METRICS
+from ..ab_record import HARDWARE_METRICS
 from ..search import Sweep, SweepModel, SweepPoint
 from .fleet import optional_str, read_fleet, write_fleet
 from .generation import write_point_generation

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..result.compare import Change, Compared
+    from ..result.run_changes import Change, Compared
     from ..result.schema.run import RunDoc
 
 

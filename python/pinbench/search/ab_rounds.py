@@ -1,7 +1,7 @@
 """``pinbench ab``: two configurations run alternately, ABBAAB..., compared across the paired
-rounds (``result.ab``). Each side's model is loaded once; every run is a whole benchmark with a
-fresh warmup, fresh engine instances and a window of its own; ``-nstreams auto`` is probed once
-per side, before the first round."""
+rounds (``result.ab_record``). Each side's model is loaded once; every run is a whole benchmark
+with a fresh warmup, fresh engine instances and a window of its own; ``-nstreams auto`` is probed
+once per side, before the first round."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import UsageError
 from ..base.logs import log, quiet_logs
-from ..result.ab import (
+from ..result.ab_record import (
     GENERATION_METRICS,
     HARDWARE_METRICS,
     AbResult,

@@ -1,5 +1,7 @@
-"""What a person reads on stdout: the original's lines, then pinbench's own, then what a search
-tried. Logs and the progress line go to stderr (``base.logs``, ``progress``).
+"""A run's console lines, what a person reads on stdout: the original's lines, then pinbench's
+own, then what a search tried (``search_lines``). An A/B's and a sweep's lines are in
+``ab_lines`` and ``sweep_lines``. Logs and the progress line go to stderr (``base.logs``,
+``progress``).
 
 Example::
 
@@ -13,21 +15,17 @@ import math
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from ..result.ab import metric_unit, metric_value
 from ..result.server import MIN_QUERIES_FOR_RATE
-from ..result.tuning import cores_label
-from .fleet import fleet_lines
 from .hardware import hardware_lines
+from .numbers import interval, number
 from .roofline import roofline_lines
+from .search_lines import auto_streams_lines, find_qps_lines
 from .tables import table_lines
 
 # The percentiles the console prints (the JSON has them all).
 CONSOLE_PERCENTILES = (90.0, 99.0)
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from ..result.ab import AbResult
     from ..result.config import InstancePlan
     from ..result.generation import GenerationFigures
     from ..result.measurement import Warmup
@@ -35,10 +33,8 @@ if TYPE_CHECKING:
     from ..result.profile import Profile
     from ..result.record import Result
     from ..result.repetitions import Repetitions
-    from ..result.search import Sweep, SweepModel, SweepPoint
     from ..result.server import ServerFigures
     from ..result.startup import Startup
-    from ..result.tuning import QpsSearch, QpsTrial, StreamTuning
 
 
 def result_lines(result: Result) -> list[str]:
@@ -162,9 +158,9 @@ def extra_lines(result: Result) -> list[str]:
     firsts = [s.first_iteration_ms for s in result.streams]
     firsts = [v for v in firsts if math.isfinite(v)]
     lines = [
-        f"Throughput 95% CI (items/sec): {_interval(result.items_per_sec_ci)}",
-        f"Throughput CV over slices: {_number(result.throughput_cv)}",
-        f"Latency Median 95% CI (ms/batch): {_interval(lat.median_ci)}",
+        f"Throughput 95% CI (items/sec): {interval(result.items_per_sec_ci)}",
+        f"Throughput CV over slices: {number(result.throughput_cv)}",
+        f"Latency Median 95% CI (ms/batch): {interval(lat.median_ci)}",
         f"Latency CV (std/mean): {lat.cv:.4f}",
     ]
     if firsts:
@@ -208,10 +204,6 @@ def warmup_line(w: Warmup) -> str:
         else f"not settled within its bound of {w.bound_s:g} s ({slices} slices)"
     )
     return f"Warmup: auto, {w.seconds:.2f} s, {w.iterations:,} iterations, {how}"
-
-
-def _number(v: float | None) -> str:
-    return f"{v:.4f}" if v is not None and math.isfinite(v) else "n/a"
 
 
 def _unreliable(result: Result, percentiles: list[float]) -> str:
@@ -265,9 +257,9 @@ def repetitions_lines(reps: Repetitions) -> list[str]:
         f"Repetitions: {len(reps.runs)} (the figures above are repetition "
         f"{reps.representative + 1}, the median by throughput; * marks it)",
         f"Repetitions Throughput (items/sec): median {thr.median:.4f}, mean 95% CI "
-        f"{_interval(thr.ci95)}, min {thr.min:.4f}, max {thr.max:.4f}, cv {thr.cv:.4f}",
+        f"{interval(thr.ci95)}, min {thr.min:.4f}, max {thr.max:.4f}, cv {thr.cv:.4f}",
         f"Repetitions Latency Median (ms/batch): median {med.median:.4f}, mean 95% CI "
-        f"{_interval(med.ci95)}, min {med.min:.4f}, max {med.max:.4f}",
+        f"{interval(med.ci95)}, min {med.min:.4f}, max {med.max:.4f}",
         *table_lines(header, rows),
     ]
 
@@ -355,8 +347,8 @@ def profile_lines(p: Profile) -> list[str]:
     files = f"; {len(p.files)} file(s) in {p.directory}" if p.files else ""
     out = [
         f"Profile: {p.profiler}, {p.iterations_per_stream} iterations x {p.streams} "
-        f"stream(s) ({p.inferences} inferences), {_number(p.inference_ms)} ms per inference "
-        f"(latency {_number(p.profiled_latency_ms)} ms with the profiler on){files}"
+        f"stream(s) ({p.inferences} inferences), {number(p.inference_ms)} ms per inference "
+        f"(latency {number(p.profiled_latency_ms)} ms with the profiler on){files}"
         + (" (interrupted)" if p.interrupt is not None else "")
     ]
     rows = [
@@ -384,291 +376,6 @@ def profile_lines(p: Profile) -> list[str]:
         )
     header = ("operator", "count", "total ms", "ms/inference", "share")
     return [*out, *table_lines(header, rows)]
-
-
-def auto_streams_lines(t: StreamTuning) -> list[str]:
-    """The table of what ``-nstreams auto`` probed (with an isolation column once a probe ran
-    in worker processes)."""
-    isolation = any(p.isolation != "thread" for p in t.probes)
-    rows = [
-        (
-            "*" if p is t.best_probe else "",
-            str(p.num_streams),
-            cores_label(p.cores_per_stream),
-            *((p.isolation,) if isolation else ()),
-            f"{p.items_per_sec:.4f}",
-            f"{p.median_ms:.4f}",
-            f"{p.p99_ms:.4f}",
-            str(p.iterations),
-        )
-        for p in t.probes
-    ]
-    header = (
-        *("", "streams", "cores/stream", *(("isolation",) if isolation else ())),
-        *("items/sec", "median ms", "p99 ms", "iterations"),
-    )
-    noise = (
-        f"; the runner-up, {t.runner_up} stream(s), is within the measured noise (95% intervals "
-        "overlap)"
-        if t.within_noise
-        else ""
-    )
-    return [
-        f"Auto Streams: {t.chosen} (probes of {t.probe_seconds:g} s; * chosen){noise}",
-        *table_lines(header, rows),
-    ]
-
-
-def _trial_figures(p: str, t: QpsTrial) -> str:
-    """``p99 12.3000 ms``, with a generation search's TTFT and TPOT beside it."""
-    tokens = "".join(
-        f", {label} {value:.4f} ms"
-        for label, value in (("TTFT", t.ttft_ms), ("TPOT", t.tpot_ms))
-        if value is not None
-    )
-    return f"{p} {t.latency_ms:.4f} ms{tokens}"
-
-
-def find_qps_lines(q: QpsSearch) -> list[str]:
-    """The rate found by ``--find-qps``, its confirmation and the trials."""
-    p = f"p{q.percentile:g}"
-    tokens = q.ttft_slo_ms is not None or q.tpot_slo_ms is not None
-    rows = [
-        (
-            str(i + 1),
-            f"{t.qps:.4f}",
-            f"{t.qps_achieved:.4f}",
-            f"{t.latency_ms:.4f}",
-            *((_number(t.ttft_ms), _number(t.tpot_ms)) if tokens else ()),
-            f"{t.seconds:.2f}",
-            str(t.dropped),
-            "yes" if t.meets else "no",
-        )
-        for i, t in enumerate(q.trials)
-    ]
-    token_header = (f"{p} TTFT ms", f"{p} TPOT ms") if tokens else ()
-    header = ("trial", "qps", "achieved", f"{p} ms", *token_header, "seconds", "dropped", "meets")
-    best = f"{q.best_qps:.4f}" if q.best_qps is not None else "none"
-    out = [
-        f"Max Rate Under Target (queries/sec): {best} ({q.target}; "
-        f"closed-loop capacity {q.capacity_qps:.4f})",
-    ]
-    if q.confirmations:
-        runs = "; ".join(
-            f"{t.qps:.1f} q/s {_trial_figures(p, t)} {'meets' if t.meets else 'misses'}"
-            for t in q.confirmations
-        )
-        held = "confirmed" if q.confirmed else "NOT confirmed: no rate held in every run"
-        out.append(f"Max Rate Confirmation: {held} ({runs})")
-    return [*out, *table_lines(header, rows)]
-
-
-def ab_lines(ab: AbResult[Result]) -> list[str]:
-    """An A/B run: the two sides, each round's figures, and the ratio with its test."""
-    c = ab.comparison
-    unit = metric_unit(c.metric)
-    rows = []
-    for k, (a, b) in enumerate(zip(ab.a.runs, ab.b.runs)):
-        va, vb = metric_value(a, c.metric), metric_value(b, c.metric)
-        first = ab.order[2 * k] if 2 * k < len(ab.order) else "a"
-        rows.append(
-            (
-                str(k + 1),
-                "AB" if first == "a" else "BA",
-                f"{va:.4f}",
-                f"{vb:.4f}",
-                f"{vb / va:.4f}" if va else "n/a",
-            )
-        )
-    header = ("round", "order", f"A {unit}", f"B {unit}", "B/A")
-    if not math.isfinite(c.p_value):
-        verdict = "not tested (fewer than 2 rounds with the figure on both sides)"
-    else:
-        better = c.worse_by < 0
-        how = f"B is {'better' if better else 'worse'} by {abs(c.worse_by):.1%}"
-        verdict = (
-            f"p {c.p_value:.4f}: {'significant' if c.significant else 'not significant'} "
-            f"at {c.alpha:g} ({how})"
-        )
-    return [
-        f"A/B: {ab.model}, {c.rounds} rounds (ABBA order), metric {c.metric}"
-        + (" (interrupted)" if ab.interrupted else ""),
-        f"  A: {ab.a.flags or '(the shared flags only)'}",
-        f"  B: {ab.b.flags or '(the shared flags only)'}",
-        *table_lines(header, rows),
-        f"Ratio B/A ({c.metric}): {_number(c.ratio)}, 95% CI {_interval(c.ci95)}, {verdict}",
-    ]
-
-
-def sweep_lines(sweep: Sweep[Result]) -> list[str]:
-    """A sweep's table, then per model its Pareto frontier and best point; failed points with
-    their errors; a last line when the sweep was interrupted."""
-    p = f"p{sweep.percentile:g}"
-    models = f"{len(sweep.models)} models" if len(sweep.models) > 1 else sweep.model
-    out = [
-        f"Sweep: {models}, {sweep.scenario}, {len(sweep.points)} configurations, "
-        f"{sweep.seconds:g} s each"
-    ]
-    for m in sweep.models:
-        if len(sweep.models) > 1:
-            out.append(f"Model: {m.model} ({len(m.points)} configurations)")
-        out += _sweep_table(sweep, m.points)
-        front = ", ".join(
-            f"{sweep.label(i)} ({sweep.points[i].items_per_sec:.1f}, "
-            f"{sweep.points[i].latency_ms:.3f})"
-            for i in m.frontier
-        )
-        out.append(f"Pareto Frontier (items/sec, {p} ms): {front or 'none'}")
-        out.append(_best_line(sweep, m))
-    out += _failures(sweep)
-    if sweep.fleet is not None:
-        out += ["", *fleet_lines(sweep.fleet, table_lines)]
-    if sweep.interrupted:
-        out.append(f"Interrupted: after {len(sweep.points)} of {sweep.planned} configurations")
-    return out
-
-
-def _sweep_table(sweep: Sweep[Result], indices: Sequence[int]) -> list[str]:
-    rows = []
-    for i in indices:
-        pt = sweep.points[i]
-        verdict = (
-            "failed"
-            if pt.error
-            else "interrupted"
-            if pt.interrupted
-            else "valid"
-            if pt.valid
-            else "invalid"
-        )
-        figures = (
-            ("-", "-", "-", "-")
-            if pt.error
-            else (f"{pt.items_per_sec:.4f}", f"{pt.median_ms:.4f}", f"{pt.latency_ms:.4f}",
-                  str(pt.iterations))
-        )  # fmt: skip
-        rows.append(
-            (
-                pt.engine,
-                str(pt.num_cores),
-                pt.scenario,
-                str(pt.batch_size),
-                str(pt.num_streams),
-                *figures,
-                verdict,
-                "*" if i in sweep.frontier else "",
-                _meets(pt, sweep.latency_slo_ms),
-            )
-        )
-    header: tuple[str, ...] = (
-        *("engine", "cores", "scenario", "batch", "streams", "items/sec", "median ms"),
-        *(f"p{sweep.percentile:g} ms", "iterations", "verdict", "pareto"),
-        "meets" if sweep.latency_slo_ms is not None else "",
-    )
-    if sweep.fleet is not None:  # the host each point ran on, first
-        header = ("host", *header)
-        rows = [(sweep.points[i].host or "", *row) for i, row in zip(indices, rows)]  # type: ignore[misc]
-    extra_header, extra = _request_columns(sweep, indices)
-    if extra_header:
-        header = (*header, *extra_header)
-        return table_lines(header, [(*row, *cells) for row, cells in zip(rows, extra)])
-    return table_lines(header, rows)
-
-
-def _request_columns(
-    sweep: Sweep[Result], indices: Sequence[int]
-) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    """A decoder sweep's columns: -seq_len, and the generate points' request and token figures;
-    and the hardware's (IPC, CPU ms and joules per inference). None when no point has them."""
-    pts = [sweep.points[i] for i in indices]
-    seq = any(p.sequence_length is not None for p in pts)
-    gen = any(p.prompt_tokens is not None for p in pts)
-    hw = [k for k, _ in _HARDWARE_COLUMNS if any(k in p.hardware for p in pts)]
-    header = (
-        (("seq_len",) if seq else ())
-        + (("P+N", "TTFT ms", "TPOT ms", "decode tok/s") if gen else ())
-        + tuple(label for k, label in _HARDWARE_COLUMNS if k in hw)
-    )
-    rows = []
-    for p in pts:
-        cells: tuple[str, ...] = (str(p.sequence_length or ""),) if seq else ()
-        if gen:
-            g = p.result.generation if p.result is not None else None
-            request = "" if p.prompt_tokens is None else f"{p.prompt_tokens}+{p.new_tokens}"
-            cells += (
-                request,
-                _ms(g.ttft_ms.mean if g and g.ttft_ms else None),
-                _ms(g.tpot_ms.mean if g and g.tpot_ms else None),
-                "" if g is None or g.decode_tokens_per_sec is None
-                else f"{g.decode_tokens_per_sec:.1f}",
-            )  # fmt: skip
-        cells += tuple(f"{p.hardware[k]:.4g}" if k in p.hardware else "" for k in hw)
-        rows.append(cells)
-    return header, rows
-
-
-# A sweep table's hardware columns: (SweepPoint.hardware key, header)
-_HARDWARE_COLUMNS = (("ipc", "IPC"), ("cpu_ms_per_inference", "CPU ms/inf"),
-                     ("joules_per_inference", "J/inf"))  # fmt: skip
-
-
-def _ms(v: float | None) -> str:
-    return "" if v is None else f"{v:.4f}"
-
-
-def _best_line(sweep: Sweep[Result], model: SweepModel) -> str:
-    p = f"p{sweep.percentile:g}"
-    target = (
-        f"Best Under Target ({p} <= {sweep.latency_slo_ms:g} ms)"
-        if sweep.latency_slo_ms is not None
-        else "Best (highest throughput)"
-    )
-    if model.best is None:
-        return f"{target}: none of the {len(model.points)} configurations"
-    b = sweep.points[model.best]
-    noise = ""
-    if model.within_noise and model.runner_up is not None:
-        noise = (
-            f"; the runner-up, {sweep.label(model.runner_up)}, is within the measured noise "
-            "(95% intervals overlap)"
-        )
-    return (
-        f"{target}: batch {b.batch_size}, {b.num_streams} stream(s), {b.num_cores} core(s), "
-        f"{b.scenario}, {b.engine}: {b.items_per_sec:.4f} items/sec, {p} {b.latency_ms:.4f} ms"
-        f"{noise}"
-    )
-
-
-def _failures(sweep: Sweep[Result]) -> list[str]:
-    """One line per distinct error of a model: a model that does not load fails all its points
-    with one error, said once."""
-    groups: dict[tuple[str, str], list[SweepPoint[Result]]] = {}
-    for i in sweep.failed:
-        pt = sweep.points[i]
-        groups.setdefault((pt.model, pt.error or ""), []).append(pt)
-    out = []
-    for (model, error), pts in groups.items():
-        if len(pts) == 1:
-            pt = pts[0]
-            where = (
-                f"{model}, {pt.engine}, {pt.num_cores} core(s), {pt.scenario}, "
-                f"batch {pt.batch_size}, {pt.num_streams} stream(s)"
-            )
-        else:
-            where = f"{model}, {len(pts)} configurations"
-        out.append(f"Failed: {where}: {error}")
-    return out
-
-
-def _meets(point: SweepPoint[Result], slo: float | None) -> str:
-    if slo is None or not point.ok:
-        return ""
-    return "yes" if point.latency_ms <= slo else "no"
-
-
-def _interval(ci: tuple[float, float]) -> str:
-    lo, hi = ci
-    return f"{lo:.4f} to {hi:.4f}" if math.isfinite(lo) and math.isfinite(hi) else "n/a"
 
 
 def _firsts(firsts: list[float]) -> str:
