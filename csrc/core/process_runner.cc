@@ -229,13 +229,9 @@ class Supervisor {
   }
 
   void fail(int i, Phase phase, int64_t iteration, const std::string& message, bool timed_out) {
-    StreamFailure f;
-    f.stream = i;
-    f.phase = phase;
-    f.iteration = phase == Phase::kWarmup || phase == Phase::kMeasure ? iteration : -1;
-    f.message = message;
-    f.error = std::make_exception_ptr(std::runtime_error(message));
-    f.timed_out = timed_out;
+    const bool counted = phase == Phase::kWarmup || phase == Phase::kMeasure;
+    StreamFailure f = make_failure(i, phase, counted ? iteration : -1,
+                                   std::make_exception_ptr(std::runtime_error(message)), timed_out);
     result_.failures.push_back(std::move(f));
     int none = -1;
     region_.control().first_failure.compare_exchange_strong(none, i, std::memory_order_acq_rel);

@@ -30,6 +30,11 @@ struct StreamFailure {
   bool timed_out = false;  // the step ran past iteration_timeout_s; its thread was abandoned
 };
 
+// The failure of `stream` at `iteration` of `phase` (-1 outside warmup and measure); its message
+// is what() of `error` when that is a std::exception.
+StreamFailure make_failure(int stream, Phase phase, int64_t iteration, std::exception_ptr error,
+                           bool timed_out = false);
+
 // Exact running figures of one stream's measured latencies (end - start, or end - scheduled).
 struct LatencyTotals {
   int64_t count = 0;

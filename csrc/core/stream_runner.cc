@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -21,6 +20,7 @@
 #include "sample_recorder.h"
 #include "shared_region.h"
 #include "stragglers.h"
+#include "stream_exits.h"
 #include "stream_loops.h"
 #include "warmup_watch.h"
 
@@ -47,15 +47,13 @@ class Run {
         watch_(region ? region->watches() : own_watch_.data()),
         start_barrier_(control_.start),
         measure_barrier_(control_.measure),
-        counted_(static_cast<size_t>(n_), false),
-        exited_(static_cast<size_t>(n_), false),
-        left_behind_(static_cast<size_t>(n_), false) {
+        exits_(n_) {
     if (!region) own_control_.init(n_);
     result_.streams.resize(static_cast<size_t>(n_));
   }
 
   // REQUIRES: before any stream thread starts. How many streams this process runs.
-  void set_running(int streams) { running_ = streams; }
+  void set_running(int streams) { exits_.set_running(streams); }
 
   // Body of stream thread `i`. Catches every exception: none may leave a std::thread. The one
   // thing let through is the forced unwind of pthread_exit (CPython ends a thread that asks for
@@ -71,7 +69,7 @@ class Run {
       const std::string err = pin_current_thread(cpus);
       if (!err.empty()) {
         fail(i, Phase::kPin, -1, std::make_exception_ptr(std::runtime_error(err)));
-        finish(i);
+        exits_.finished(i);
         return;
       }
     }
@@ -82,7 +80,7 @@ class Run {
     factory_->enter_thread(i);
     run_phases(i, out);
     factory_->leave_thread(i);
-    finish(i);
+    exits_.finished(i);
   }
 
   void request_stop() { control_.request_stop(); }
@@ -94,11 +92,7 @@ class Run {
   bool measuring() const { return measure_barrier_.released(); }
 
   // Called by the caller's thread. True once every stream has finished or been abandoned.
-  bool wait_done_for(double seconds) {
-    std::unique_lock<std::mutex> lock(done_mu_);
-    return done_cv_.wait_for(lock, std::chrono::duration<double>(seconds),
-                             [this] { return done_ == running_; });
-  }
+  bool wait_done_for(double seconds) { return exits_.wait_all_for(seconds); }
 
   // Called by the caller's thread: gives up on steps running past the iteration timeout.
   void check_timeouts() {
@@ -118,36 +112,16 @@ class Run {
            << config_.iteration_timeout_s << " s";
       fail(i, phase, w.iteration.load(std::memory_order_relaxed),
            std::make_exception_ptr(std::runtime_error(what.str())), /*timed_out=*/true);
-      std::lock_guard<std::mutex> lock(done_mu_);
-      result_.streams[static_cast<size_t>(i)].abandoned = true;
-      count_done(i);
-      done_cv_.notify_all();
+      exits_.abandon(i);
     }
   }
 
-  // Called by the caller's thread once every stream has finished or been abandoned: true when
-  // stream `i` is to be left behind (abandoned, and its thread still in its step); it is then
-  // counted as a straggler until end_thread. False: its thread is ending and is to be joined.
-  bool leave_behind(int i) {
-    std::lock_guard<std::mutex> lock(done_mu_);
-    const auto k = static_cast<size_t>(i);
-    if (!result_.streams[k].abandoned || exited_[k]) return false;
-    left_behind_[k] = true;
-    straggler_left(config_.iteration_timeout_s);
-    return true;
-  }
-
-  // Called by stream thread `i` as it ends: true when it was left behind (then it must call
-  // straggler_ended() once it has released everything, this object included).
-  bool end_thread(int i) {
-    std::lock_guard<std::mutex> lock(done_mu_);
-    exited_[static_cast<size_t>(i)] = true;
-    return left_behind_[static_cast<size_t>(i)];
-  }
+  // See StreamExits::leave_behind and end_thread.
+  bool leave_behind(int i) { return exits_.leave_behind(i, config_.iteration_timeout_s); }
+  bool end_thread(int i) { return exits_.end_thread(i); }
 
   // REQUIRES: every stream thread has finished or been abandoned.
   RunResult take_result() {
-    std::lock_guard<std::mutex> lock(done_mu_);
     RunResult out;
     out.failures = [this] {
       std::lock_guard<std::mutex> fail_lock(fail_mu_);
@@ -159,8 +133,9 @@ class Run {
     out.first_failure = control_.first_failure.load(std::memory_order_acquire);
     out.arrivals_issued = control_.issued.load();
     out.arrivals_dropped = arrivals_dropped(config_, result_.measure_start_ns, out.arrivals_issued);
-    for (auto& s : result_.streams) {
-      if (s.abandoned) {
+    for (size_t k = 0; k < result_.streams.size(); ++k) {
+      StreamSamples& s = result_.streams[k];
+      if (exits_.abandoned(static_cast<int>(k))) {
         // Its thread lost the swap in watched_run and will touch none of this when its step
         // returns; copy (not move) what it stored before, and leave its own state intact.
         StreamSamples copy = s;
@@ -246,19 +221,7 @@ class Run {
 
   void fail(int i, Phase phase, int64_t iteration, std::exception_ptr error,
             bool timed_out = false) noexcept {
-    StreamFailure f;
-    f.stream = i;
-    f.phase = phase;
-    f.iteration = iteration;
-    f.error = error;
-    f.timed_out = timed_out;
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      f.message = e.what();
-    } catch (...) {
-      f.message = "unknown error";
-    }
+    StreamFailure f = make_failure(i, phase, iteration, std::move(error), timed_out);
     {
       std::lock_guard<std::mutex> lock(fail_mu_);
       result_.failures.push_back(std::move(f));
@@ -268,25 +231,9 @@ class Run {
     request_stop();
   }
 
-  void finish(int i) noexcept {
-    std::lock_guard<std::mutex> lock(done_mu_);
-    count_done(i);
-    done_cv_.notify_all();
-  }
-
-  // REQUIRES: done_mu_ held. Each stream counts once toward done_ == n_, whether it finished or
-  // was abandoned, in either order: an abandoned step may come back and end its thread before
-  // the caller's thread has marked it abandoned.
-  void count_done(int i) {
-    if (counted_[static_cast<size_t>(i)]) return;
-    counted_[static_cast<size_t>(i)] = true;
-    ++done_;
-  }
-
   const RunnerConfig config_;  // a copy: an abandoned thread may outlive the caller's
   std::shared_ptr<StepFactory> factory_;
   const int n_;
-  int running_ = n_;  // streams this process runs: all of them, or one (process isolation)
   RunControl own_control_;
   std::vector<StreamWatch> own_watch_;
   RunControl& control_;  // own_control_, or the shared region's
@@ -294,12 +241,7 @@ class Run {
   SharedBarrier& start_barrier_;
   SharedBarrier& measure_barrier_;
   std::mutex fail_mu_;
-  std::mutex done_mu_;
-  std::condition_variable done_cv_;
-  int done_ = 0;                   // under done_mu_: streams finished or abandoned
-  std::vector<bool> counted_;      // under done_mu_: this stream is counted in done_
-  std::vector<bool> exited_;       // under done_mu_: the thread has left stream_main
-  std::vector<bool> left_behind_;  // under done_mu_: detached and counted as a straggler
+  StreamExits exits_;
   RunResult result_;
 };
 
