@@ -14,30 +14,15 @@
 #include "../core/stream_runner.h"
 #include "../core/warmup_watch.h"
 #include "bindings.h"
-#include "raw_run.h"
+#include "run_hooks.h"
+#include "run_result.h"
 
 namespace py = pybind11;
 
 namespace pinbench::bindings {
 namespace {
 
-// What run_processes hands back: how each worker ended and what the supervisor saw. The samples
-// come from each worker's own result (run_worker), which the caller collects.
-struct ProcessRun {
-  std::vector<int> pids;          // 0: could not be spawned
-  std::vector<int> exit_codes;    // -1: did not exit normally
-  std::vector<int> signals;       // the signal that ended it, else 0
-  std::vector<bool> reported;     // it marked itself done: its result is complete
-  std::vector<bool> killed;       // the supervisor killed it
-  py::list failures;              // (stream, phase, iteration, message, timed_out)
-  int first_failure = -1;
-  bool interrupted = false;
-  py::object interrupt;
-  int64_t warmup_start_ns = 0, measure_start_ns = 0, deadline_ns = 0;
-  int64_t arrivals_issued = 0, arrivals_dropped = 0;
-};
-
-ProcessRun supervise(const RunnerConfig& config, SharedRegion& region,
+PyRunResult supervise(const RunnerConfig& config, SharedRegion& region,
                      const std::vector<std::vector<std::string>>& argvs,
                      const std::vector<std::string>& logs, py::object on_measure,
                      const py::object& watch) {
@@ -58,34 +43,15 @@ ProcessRun supervise(const RunnerConfig& config, SharedRegion& region,
     }
     return signals();
   };
-  ProcessRunResult r;
+  RunResult result;
   {
     py::gil_scoped_release release;
-    r = run_processes(config, region, specs, should_stop);
+    result = run_processes(config, region, specs, should_stop);
   }
-  ProcessRun out;
-  for (const auto& w : r.workers) {
-    out.pids.push_back(w.pid);
-    out.exit_codes.push_back(w.exit_code);
-    out.signals.push_back(w.signal);
-    out.reported.push_back(w.reported);
-    out.killed.push_back(w.killed);
-  }
-  for (const auto& f : r.failures)
-    out.failures.append(py::make_tuple(f.stream, phase_name(f.phase), f.iteration, f.message,
-                                       f.timed_out));
-  out.first_failure = r.first_failure;
-  out.interrupted = r.interrupted;
-  out.interrupt = interrupt;
-  out.warmup_start_ns = r.warmup_start_ns;
-  out.measure_start_ns = r.measure_start_ns;
-  out.deadline_ns = r.deadline_ns;
-  out.arrivals_issued = r.arrivals_issued;
-  out.arrivals_dropped = r.arrivals_dropped;
-  return out;
+  return to_python(std::move(result), interrupt);
 }
 
-RawRun run_worker(py::object work, const RunnerConfig& config, SharedRegion& region, int stream) {
+PyRunResult run_worker(py::object work, const RunnerConfig& config, SharedRegion& region, int stream) {
   // The worker's one Python stream has its interpreter's GIL to itself: nothing to time.
   auto factory = step_factory(work, static_cast<int>(config.stream_cpus.size()), false);
   RunResult result;
@@ -93,7 +59,7 @@ RawRun run_worker(py::object work, const RunnerConfig& config, SharedRegion& reg
     py::gil_scoped_release release;
     result = run_stream_in_region(config, std::move(factory), region, stream);
   }
-  return to_raw(std::move(result), py::none());
+  return to_python(std::move(result), py::none());
 }
 
 // The worker dies with its parent: SIGKILL when the thread that spawned it ends. False when the
@@ -144,22 +110,6 @@ void bind_isolation(py::module_& m) {
       .def(
           "iteration", [](SharedRegion& r, int stream) { return r.watches()[stream].iteration.load(); },
           py::arg("stream"));
-  py::class_<ProcessRun>(m, "ProcessRun", "How each worker process of a run ended.")
-      .def_readonly("pids", &ProcessRun::pids)
-      .def_readonly("exit_codes", &ProcessRun::exit_codes, "-1: did not exit normally")
-      .def_readonly("signals", &ProcessRun::signals, "the signal that ended it, else 0")
-      .def_readonly("reported", &ProcessRun::reported, "it marked its result complete")
-      .def_readonly("killed", &ProcessRun::killed, "the supervisor killed it")
-      .def_readonly("failures", &ProcessRun::failures,
-                    "(stream, phase, iteration, message, timed_out) seen by the supervisor")
-      .def_readonly("first_failure", &ProcessRun::first_failure, "-1: none")
-      .def_readonly("interrupted", &ProcessRun::interrupted)
-      .def_readonly("interrupt", &ProcessRun::interrupt)
-      .def_readonly("warmup_start_ns", &ProcessRun::warmup_start_ns)
-      .def_readonly("measure_start_ns", &ProcessRun::measure_start_ns)
-      .def_readonly("deadline_ns", &ProcessRun::deadline_ns)
-      .def_readonly("arrivals_issued", &ProcessRun::arrivals_issued)
-      .def_readonly("arrivals_dropped", &ProcessRun::arrivals_dropped);
   m.def("run_processes", &supervise, py::arg("config"), py::arg("region"), py::arg("argvs"),
         py::arg("logs"), py::arg("on_measure") = py::none(), py::arg("warmup_watch") = py::none(),
         "Spawns one worker per stream (argvs[i], output to logs[i]), each pinned from birth, and "
@@ -169,7 +119,7 @@ void bind_isolation(py::module_& m) {
   m.def("run_worker", &run_worker, py::arg("work"), py::arg("config"), py::arg("region"),
         py::arg("stream"),
         "In a worker process: runs stream `stream` of the region's run with `work` (a NativeWork "
-        "or make_step(i)); the RawRun has one entry per stream, only `stream`'s filled.");
+        "or make_step(i)); the RunResult has one entry per stream, only `stream`'s filled.");
   m.def("die_with_parent", &die_with_parent, py::arg("parent_pid"),
         "In a worker process: SIGKILL when the parent's spawning thread ends; False when the "
         "parent is already gone.");

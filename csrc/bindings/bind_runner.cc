@@ -10,42 +10,12 @@
 #include "../core/work.h"
 #include "bindings.h"
 #include "py_step.h"
-#include "raw_run.h"
+#include "run_hooks.h"
+#include "run_result.h"
 
 namespace py = pybind11;
 
 namespace pinbench::bindings {
-namespace {
-
-// Hands a vector to numpy without copying: the array's base owns it.
-py::array_t<int64_t> to_numpy(std::vector<int64_t>&& v) {
-  auto owned = std::make_unique<std::vector<int64_t>>(std::move(v));
-  std::vector<int64_t>* raw = owned.get();
-  py::capsule base(owned.release(), [](void* p) { delete static_cast<std::vector<int64_t>*>(p); });
-  return py::array_t<int64_t>({static_cast<py::ssize_t>(raw->size())}, {sizeof(int64_t)}, raw->data(),
-                              base);
-}
-
-// The Python exception behind a stream failure: the original object for Python errors,
-// TimeoutError for a step past the iteration timeout, RuntimeError carrying what() otherwise.
-py::object failure_exception(const StreamFailure& f) {
-  const py::module_ builtins = py::module_::import("builtins");
-  if (f.timed_out) return builtins.attr("TimeoutError")(f.message);
-  try {
-    if (f.error) std::rethrow_exception(f.error);
-  } catch (py::error_already_set& e) {
-    py::object value = e.value();
-    if (e.trace() && PyException_GetTraceback(value.ptr()) == nullptr)
-      PyException_SetTraceback(value.ptr(), e.trace().ptr());
-    return value;
-  } catch (const std::exception& e) {
-    return builtins.attr("RuntimeError")(e.what());
-  } catch (...) {
-  }
-  return builtins.attr("RuntimeError")(f.message);
-}
-
-}  // namespace
 
 std::shared_ptr<StepFactory> step_factory(py::object work, int streams, bool time_gil_waits) {
   if (py::isinstance<NativeWorkFactory>(work)) return work.cast<std::shared_ptr<NativeWorkFactory>>();
@@ -70,42 +40,10 @@ WarmupWatch warmup_watch(const py::object& watch) {
   };
 }
 
-RawRun to_raw(RunResult&& result, py::object interrupt) {
-  RawRun out;
-  for (auto& s : result.streams) {
-    out.starts.append(to_numpy(std::move(s.starts)));
-    out.ends.append(to_numpy(std::move(s.ends)));
-    out.scheduled.append(to_numpy(std::move(s.scheduled)));
-    const LatencyTotals& t = s.totals;
-    out.totals.append(py::make_tuple(t.count, t.sum_ns, t.sum_sq_ns, t.min_ns, t.max_ns,
-                                     t.first_start_ns, t.last_end_ns));
-    out.warmup_iterations.push_back(s.warmup_iterations);
-    out.cpus.push_back(std::move(s.cpus));
-    out.thread_ids.push_back(s.thread_id);
-    out.abandoned.push_back(s.abandoned);
-    out.step_wait_ns.push_back(s.step_wait_ns);
-    py::list readings;
-    for (const CounterReading& r : s.counters)
-      readings.append(py::make_tuple(r.name, r.hardware, r.error, r.user_only, r.value,
-                                     r.enabled_ns, r.running_ns));
-    out.counters.append(readings);
-  }
-  for (const auto& f : result.failures)
-    out.failures.append(py::make_tuple(f.stream, phase_name(f.phase), f.iteration, failure_exception(f)));
-  out.interrupted = result.interrupted;
-  out.interrupt = interrupt;
-  out.warmup_start_ns = result.warmup_start_ns;
-  out.measure_start_ns = result.measure_start_ns;
-  out.deadline_ns = result.deadline_ns;
-  out.arrivals_issued = result.arrivals_issued;
-  out.arrivals_dropped = result.arrivals_dropped;
-  return out;
-}
-
 namespace {
 
-RawRun run(py::object work, const RunnerConfig& config, const py::object& watch,
-           py::object on_measure) {
+PyRunResult run(py::object work, const RunnerConfig& config, const py::object& watch,
+                py::object on_measure) {
   // A lone stream waits for nobody's GIL: it spares the clock read (the runner's overhead goal).
   const int streams = static_cast<int>(config.stream_cpus.size());
   auto factory = step_factory(work, streams, streams > 1);
@@ -137,7 +75,7 @@ RawRun run(py::object work, const RunnerConfig& config, const py::object& watch,
     py::gil_scoped_release release;
     result = run_streams(config, std::move(factory), should_stop, warmup_watch(watch), announce);
   }
-  return to_raw(std::move(result), interrupt);
+  return to_python(std::move(result), interrupt);
 }
 
 }  // namespace
@@ -178,32 +116,6 @@ void bind_runner(py::module_& m) {
           "counters", [](const RunnerConfig& c) { return std::string(counter_set_name(c.counters)); },
           [](RunnerConfig& c, const std::string& name) { c.counters = counter_set_named(name); },
           "'off', 'software' or 'all': the counters each stream thread opens (csrc/core/counters.h)");
-  py::class_<RawRun>(m, "RawRun", "Everything one run_streams call measured, per stream.")
-      .def_readonly("starts", &RawRun::starts, "per stream: int64 ns at which each stored iteration started")
-      .def_readonly("ends", &RawRun::ends, "per stream: int64 ns at which each stored iteration ended")
-      .def_readonly("scheduled", &RawRun::scheduled, "per stream: open loop arrivals served (else empty)")
-      .def_readonly("totals", &RawRun::totals,
-                    "per stream: (count, sum_ns, sum_sq_ns, min_ns, max_ns, first_ns, last_ns) over "
-                    "every measured iteration, stored or not")
-      .def_readonly("warmup_iterations", &RawRun::warmup_iterations)
-      .def_readonly("cpus", &RawRun::cpus, "per stream: its affinity, read back on the thread")
-      .def_readonly("thread_ids", &RawRun::thread_ids, "per stream: the kernel thread id")
-      .def_readonly("abandoned", &RawRun::abandoned, "per stream: its step never returned")
-      .def_readonly("step_wait_ns", &RawRun::step_wait_ns,
-                    "per stream: ns its step waited inside the timed region before its work "
-                    "began (a Python step: for the GIL), over the measured phase; -1: not timed "
-                    "(a lone stream, a worker process)")
-      .def_readonly("counters", &RawRun::counters,
-                    "per stream: (name, hardware, errno, user_only, value, enabled_ns, running_ns) "
-                    "per event over its measured window; empty when counters were off")
-      .def_readonly("failures", &RawRun::failures, "(stream, phase, iteration, exception), first first")
-      .def_readonly("interrupted", &RawRun::interrupted)
-      .def_readonly("interrupt", &RawRun::interrupt)
-      .def_readonly("warmup_start_ns", &RawRun::warmup_start_ns)
-      .def_readonly("measure_start_ns", &RawRun::measure_start_ns)
-      .def_readonly("deadline_ns", &RawRun::deadline_ns)
-      .def_readonly("arrivals_issued", &RawRun::arrivals_issued)
-      .def_readonly("arrivals_dropped", &RawRun::arrivals_dropped);
   m.attr("MAX_SECONDS") = kMaxSeconds;
   m.def("stragglers", &stragglers,
         "Stream threads left behind in a step past its iteration timeout, still running.");

@@ -7,6 +7,7 @@ PYBIND11_MODULE(_core, m) {
   pinbench::bindings::bind_topology(m);
   pinbench::bindings::bind_affinity(m);
   pinbench::bindings::bind_work(m);
+  pinbench::bindings::bind_run_result(m);
   pinbench::bindings::bind_runner(m);
   pinbench::bindings::bind_isolation(m);
   pinbench::bindings::bind_bandwidth(m);

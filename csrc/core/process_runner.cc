@@ -44,8 +44,6 @@ const char* signal_abbrev(int sig) {
   }
 }
 
-int64_t seconds_to_ns(double s) { return static_cast<int64_t>(std::llround(s * 1e9)); }
-
 // posix_spawn's attributes and file actions, released on every path.
 class SpawnSetup {
  public:
@@ -124,7 +122,7 @@ class Supervisor {
     }
   }
 
-  ProcessRunResult take() {
+  RunResult take() {
     RunControl& c = region_.control();
     result_.first_failure = c.first_failure.load(std::memory_order_acquire);
     result_.warmup_start_ns = c.start.release_ns();
@@ -135,12 +133,12 @@ class Supervisor {
             ? result_.measure_start_ns + seconds_to_ns(config_.duration_s)
             : std::numeric_limits<int64_t>::max();
     result_.arrivals_issued = c.issued.load(std::memory_order_acquire);
-    if (config_.mode == LoopMode::kOpen && result_.measure_start_ns != 0) {
-      const int64_t horizon = seconds_to_ns(config_.duration_s);
-      const auto due = std::lower_bound(config_.arrivals_ns.begin(), config_.arrivals_ns.end(),
-                                        horizon) -
-                       config_.arrivals_ns.begin();
-      result_.arrivals_dropped = std::max<int64_t>(0, due - result_.arrivals_issued);
+    result_.arrivals_dropped =
+        arrivals_dropped(config_, result_.measure_start_ns, result_.arrivals_issued);
+    result_.streams.resize(result_.workers.size());
+    for (size_t i = 0; i < result_.workers.size(); ++i) {
+      result_.streams[i].pid = result_.workers[i].pid;
+      result_.streams[i].abandoned = result_.workers[i].killed;
     }
     return std::move(result_);
   }
@@ -231,13 +229,9 @@ class Supervisor {
   }
 
   void fail(int i, Phase phase, int64_t iteration, const std::string& message, bool timed_out) {
-    StreamFailure f;
-    f.stream = i;
-    f.phase = phase;
-    f.iteration = phase == Phase::kWarmup || phase == Phase::kMeasure ? iteration : -1;
-    f.message = message;
-    f.error = std::make_exception_ptr(std::runtime_error(message));
-    f.timed_out = timed_out;
+    const bool counted = phase == Phase::kWarmup || phase == Phase::kMeasure;
+    StreamFailure f = make_failure(i, phase, counted ? iteration : -1,
+                                   std::make_exception_ptr(std::runtime_error(message)), timed_out);
     result_.failures.push_back(std::move(f));
     int none = -1;
     region_.control().first_failure.compare_exchange_strong(none, i, std::memory_order_acq_rel);
@@ -267,7 +261,7 @@ class Supervisor {
   SharedRegion& region_;
   const std::vector<WorkerSpec>& specs_;
   std::vector<bool> alive_;
-  ProcessRunResult result_;
+  RunResult result_;
 };
 
 }  // namespace
@@ -287,7 +281,7 @@ std::string describe_exit(int status) {
   return out.str();
 }
 
-ProcessRunResult run_processes(const RunnerConfig& config, SharedRegion& region,
+RunResult run_processes(const RunnerConfig& config, SharedRegion& region,
                                const std::vector<WorkerSpec>& workers,
                                const std::function<bool()>& should_stop) {
   check_config(config);

@@ -33,8 +33,9 @@
 #include <string>
 #include <vector>
 
+#include "run_config.h"
+#include "run_result.h"
 #include "shared_region.h"
-#include "stream_runner.h"
 
 namespace pinbench {
 
@@ -43,33 +44,15 @@ struct WorkerSpec {
   std::string log_path;           // the worker's stdout and stderr (created or truncated)
 };
 
-struct WorkerExit {
-  int pid = 0;              // 0 when it could not be spawned
-  bool reported = false;    // it marked itself done: its results are complete
-  int exit_code = -1;       // its exit status, when it exited; else -1
-  int signal = 0;           // the signal that ended it, else 0
-  bool killed = false;      // the supervisor killed it (iteration timeout, a second stop)
-};
-
-struct ProcessRunResult {
-  std::vector<WorkerExit> workers;      // one per stream
-  std::vector<StreamFailure> failures;  // what the supervisor saw: deaths, timeouts, spawn errors
-  int first_failure = -1;               // the stream whose failure stopped the run (any kind)
-  bool interrupted = false;             // should_stop() asked for the stop
-  int64_t warmup_start_ns = 0;          // from the region's barriers: 0 when never released
-  int64_t measure_start_ns = 0;
-  int64_t deadline_ns = 0;              // INT64_MAX when there was no time limit
-  int64_t arrivals_issued = 0;          // open loop: arrivals taken by any worker
-  int64_t arrivals_dropped = 0;
-};
-
 // The one line that says how a process ended: "was killed by signal 11 (SIGSEGV)",
 // "exited with status 3".
 std::string describe_exit(int wait_status);
 
 // Runs one worker per stream of `config` (workers.size() == stream count == region.streams()).
-// Validates `config` first (std::invalid_argument). Returns once every worker has been reaped.
-ProcessRunResult run_processes(const RunnerConfig& config, SharedRegion& region,
+// Validates `config` first (std::invalid_argument). Returns once every worker has been reaped,
+// with the run's window and failures as the supervisor saw them, `workers` filled, and of each
+// stream only its pid and whether it was killed (`abandoned`): the samples are the workers' own.
+RunResult run_processes(const RunnerConfig& config, SharedRegion& region,
                                const std::vector<WorkerSpec>& workers,
                                const std::function<bool()>& should_stop);
 

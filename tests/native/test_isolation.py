@@ -64,6 +64,29 @@ def test_each_stream_is_a_worker_pinned_from_birth_its_cpus_read_back_inside() -
     assert children() == before  # every worker reaped
 
 
+def test_threads_and_workers_hand_back_one_run_result() -> None:
+    from pinbench import _core
+    from pinbench.run.isolation import STREAM_COLUMNS, run_in_processes
+
+    config = _core.RunnerConfig()
+    config.stream_cpus = [[], []]
+    config.warmup_s, config.duration_s = 0.02, 0.1
+    threads = _core.run_streams(pinbench.noop(), config)
+    workers, extra = run_in_processes(pinbench.noop(), config)
+    assert type(threads) is type(workers) is _core.RunResult
+    for run in (threads, workers):
+        columns = [getattr(run, name) for name in [*STREAM_COLUMNS, "pids", "abandoned"]]
+        assert [len(c) for c in columns] == [2] * len(columns)
+        assert run.failures == [] and all(t[0] > 0 for t in run.totals)
+        assert run.measure_start_ns > run.warmup_start_ns > 0 and 0 not in run.thread_ids
+    assert threads.pids == [os.getpid()] * 2 and threads.workers == []
+    assert [w[0] for w in workers.workers] == workers.pids and os.getpid() not in workers.pids
+    assert [
+        (reported, code, sig, killed) for _, reported, code, sig, killed in workers.workers
+    ] == [(True, 0, 0, False)] * 2
+    assert extra["worker_reports"] == [None, None] and len(extra["worker_memory"]) == 2
+
+
 CRASHES = """
 import json, os, time, pinbench, isolation_steps as steps
 out = []

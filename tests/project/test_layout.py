@@ -1,9 +1,9 @@
 """The package's architecture holds: layers import only downward, nothing closes a circle (not even
 through a function-local import or an ``if TYPE_CHECKING:`` one), no function outgrows a page,
-no module over 500 lines (but the few listed, still to split), and the command line's defaults and
-choices are the settings' own (a flag is an entry of the flag table naming a settings field).
-The README stays a front door (a page or two), and every relative link in it and in docs/
-reaches a file and a heading there.
+no module over 500 lines (but the few listed, still to split), the command line's defaults and
+choices are the settings' own (a flag is an entry of the flag table naming a settings field), and
+no class restates another's fields. The README stays a front door (a page or two), and every
+relative link in it and in docs/ reaches a file and a heading there.
 
 The layers and what each may import are docs/design.md's "Layout". ``if TYPE_CHECKING:`` imports
 are for annotations only: the layer rule leaves them out, the circle rule counts them (two modules
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 import re
 from pathlib import Path
 
@@ -45,6 +46,19 @@ STILL_TO_SPLIT = {
     "result/validity.py",
 }
 MAX_README_LINES = 220  # what it is, the two commands, one output, where to read on
+# Two classes that share this many fields (same name, same type) say one thing twice.
+MAX_SHARED_FIELDS = 7
+# Pairs that share more and must stay apart, each with why.
+RESTATED_FIELDS_ALLOWED: dict[frozenset[str], str] = {
+    frozenset({"pinbench.result.schema.run.RunDoc", "pinbench.result.search.SweepPoint"}): (
+        "a sweep point is one row of the sweep document (its CSV and JSON columns), a RunDoc a "
+        "whole run document read back; the sweep's schema keeps points flat"
+    ),
+    frozenset({"pinbench.result.search.SweepPoint", "pinbench.search.sweep_grid.GridPoint"}): (
+        "the planned point (search/, its engine possibly a class) and the measured row "
+        "(result/, which may not import search/) share the grid's coordinates"
+    ),
+}
 
 
 def layer_of(module: str) -> str:
@@ -195,6 +209,41 @@ def long_modules(root: Path, limit: int = MAX_MODULE_LINES) -> list[str]:
     )
 
 
+def class_fields(node: ast.ClassDef) -> dict[str, str]:
+    """A class's fields as its source states them: name -> type, from annotated class attributes
+    (dataclasses, NamedTuples, stubs) and annotated properties; ClassVars left out."""
+    fields = {}
+    for item in node.body:
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            annotation = ast.unparse(item.annotation)
+            if "ClassVar" not in annotation:
+                fields[item.target.id] = annotation
+        elif isinstance(item, ast.FunctionDef) and _is_property(item):
+            fields[item.name] = ast.unparse(item.returns or ast.Constant(None))
+    return fields
+
+
+def _is_property(node: ast.FunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list)
+
+
+def restated_fields(root: Path, limit: int = MAX_SHARED_FIELDS) -> dict[frozenset[str], list[str]]:
+    """{pair of classes: the fields they share} for every pair of classes of the package (its
+    ``.pyi`` stubs included) sharing more than ``limit`` fields of the same name and type."""
+    classes: dict[str, dict[str, str]] = {}
+    for path in sorted([*root.rglob("*.py"), *root.rglob("*.pyi")]):
+        module = module_name(path, root)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                classes[f"{module}.{node.name}"] = class_fields(node)
+    found = {}
+    for (a, fields_a), (b, fields_b) in itertools.combinations(sorted(classes.items()), 2):
+        shared = sorted(name for name, kind in fields_a.items() if fields_b.get(name) == kind)
+        if len(shared) > limit:
+            found[frozenset({a, b})] = shared
+    return found
+
+
 def heading_anchors(markdown: str) -> set[str]:
     """The anchors GitHub gives a page's headings: lower case, punctuation but hyphens dropped,
     spaces made hyphens, a repeated one numbered (``Token generation (`-s generate`)`` ->
@@ -294,6 +343,15 @@ def test_no_default_in_cli_but_the_settings() -> None:
     assert default_literals(PACKAGE / "cli") == []
 
 
+def test_no_class_restates_another_s_fields() -> None:
+    found = restated_fields(PACKAGE)
+    unexplained = {" & ".join(sorted(pair)): shared for pair, shared in found.items()
+                   if pair not in RESTATED_FIELDS_ALLOWED}  # fmt: skip
+    assert unexplained == {}  # one class should hold the other, or both read one shape
+    stale = [sorted(pair) for pair in RESTATED_FIELDS_ALLOWED if pair not in found]
+    assert stale == []  # an allowed pair that no longer restates anything leaves the list
+
+
 def test_benchmark_takes_a_settings_object_and_few_parameters() -> None:
     from pinbench.api import benchmark
 
@@ -366,6 +424,23 @@ def test_the_checks_catch_a_planted_upward_import_circle_and_long_function_and_m
         "c.py:8 default=None",
         "c.py:9 default=Y",
     ]
+
+
+def test_the_restated_fields_check_catches_a_planted_copy(tmp_path: Path) -> None:
+    root = tmp_path / "pinbench"
+    root.mkdir()
+    fields = "".join(f"    f{i}: int\n" for i in range(8))
+    (root / "a.py").write_text(f"class Run:\n{fields}    other: str\n")
+    (root / "b.pyi").write_text(
+        "class Raw:\n"
+        + "".join(f"    @property\n    def f{i}(self) -> int: ...\n" for i in range(8))
+    )
+    (root / "c.py").write_text(  # the same names with other types, or fewer of them: no copy
+        f"class Typed:\n{fields.replace('int', 'str')}\nclass Few:\n{fields[: fields.index('f7')]}"
+    )
+    assert restated_fields(root) == {
+        frozenset({"pinbench.a.Run", "pinbench.b.Raw"}): [f"f{i}" for i in range(8)]
+    }
 
 
 def test_the_link_check_catches_a_missing_file_and_a_missing_heading(tmp_path: Path) -> None:

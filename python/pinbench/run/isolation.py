@@ -18,9 +18,11 @@ name (a module-level function or class, not a lambda, a closure, or anything def
 Model benchmarks send a ``ModelSteps`` (``run/model_steps.py``): plain settings from which the
 worker rebuilds its model, engine and inputs.
 
-How its samples come back: once its stream has ended, the worker writes them (the same numpy
-arrays as a thread stream's, its totals, the CPUs it read back, its failures) to
-``DIR/stream-I.pickle``, atomically, marks itself done in the shared region and exits. A file
+How its samples come back: once its stream has ended, the worker writes its entry of each of the
+``_core.RunResult``'s per-stream columns (``STREAM_COLUMNS``: the same numpy arrays as a thread
+stream's, its totals, the CPUs it read back), its failures and its report to
+``DIR/stream-I.pickle``, atomically, marks itself done in the shared region and exits; the
+parent puts each into the supervisor's ``RunResult``, which then reads as a thread run's. A file
 written after the window, not shared memory: a worker sizes its buffers from its own warmup,
 which the parent cannot know when it sizes the region, and nothing of it runs in the window.
 """
@@ -34,7 +36,6 @@ import shutil
 import sys
 import tempfile
 import types
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,13 +43,24 @@ from ..base.errors import UsageError, one_line
 from ..base.logs import log
 
 if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
-
-    from .._core import ProcessRun, RunnerConfig
+    from .._core import RunnerConfig, RunResult
     from ..base.warmup import WarmupJudge
 
 JOB_FILE = "job.pickle"
+
+# RunResult's per-stream columns a worker sends back, with the value of a worker that sent none.
+# Its pid and whether it was killed (``pids``, ``abandoned``) are the supervisor's to say.
+STREAM_COLUMNS: dict[str, Any] = {
+    "starts": None,  # an empty int64 array
+    "ends": None,
+    "scheduled": None,
+    "totals": (0, 0, 0.0, 0, 0, 0, 0),
+    "warmup_iterations": 0,
+    "cpus": [],
+    "thread_ids": 0,
+    "step_wait_ns": -1,
+    "counters": [],
+}
 
 # RunnerConfig's plain fields, as a job file carries them (the bound class does not pickle).
 _CONFIG_FIELDS = (
@@ -75,35 +87,6 @@ class WorkerDied(RuntimeError):
         self.pid = pid
         self.signal = signal
         self.exit_code = exit_code
-
-
-@dataclass
-class WorkerRun:
-    """What the workers of one run measured, merged: ``_core.RawRun``'s attributes, so that
-    ``measure()`` reads either; plus each worker's pid and report."""
-
-    starts: list[NDArray[np.int64]]
-    ends: list[NDArray[np.int64]]
-    scheduled: list[NDArray[np.int64]]
-    totals: list[tuple[int, int, float, int, int, int, int]]
-    warmup_iterations: list[int]
-    cpus: list[list[int]]
-    thread_ids: list[int]
-    abandoned: list[bool]
-    step_wait_ns: list[int]
-    counters: list[list[tuple[str, bool, int, bool, int, int, int]]]
-    failures: list[tuple[int, str, int, BaseException]]
-    interrupted: bool
-    interrupt: BaseException | None
-    warmup_start_ns: int
-    measure_start_ns: int
-    deadline_ns: int
-    arrivals_issued: int
-    arrivals_dropped: int
-    pids: list[int] = field(default_factory=list)
-    reports: list[Any] = field(default_factory=list)  # work.report() of each worker, or None
-    # Each worker's {"pss", "rss", "peak_rss"} in bytes at the window's end, or None (it sent none)
-    memory: list[dict[str, int | None] | None] = field(default_factory=list)
 
 
 class _NoMain(pickle.Pickler):
@@ -157,11 +140,13 @@ def runner_config(fields: dict[str, Any]) -> RunnerConfig:
 
 def run_in_processes(
     work: object, config: RunnerConfig, warmup_watch: WarmupJudge | None = None
-) -> WorkerRun:
+) -> tuple[RunResult, dict[str, list[Any]]]:
     """Runs every stream of ``config`` in a worker process of its own; returns once every worker
-    has ended (none is left behind), with what each measured. UsageError when ``work`` cannot be
-    sent to a worker. ``warmup_watch`` (-w auto) is asked here, of the workers' progress in the
-    shared region, and ends their warmup there."""
+    has ended (none is left behind), with what each measured (a RunResult as a thread run's) and
+    what only workers send: ``{"worker_reports": [work.report() or None per worker],
+    "worker_memory": [{"pss", "rss", "peak_rss"} in bytes at the window's end, or None]}``.
+    UsageError when ``work`` cannot be sent to a worker. ``warmup_watch`` (-w auto) is asked
+    here, of the workers' progress in the shared region, and ends their warmup there."""
     from .. import _core
 
     blob = check_sendable(work)
@@ -189,7 +174,11 @@ def run_in_processes(
         failed |= {i for i, r in enumerate(results) if r and r.get("failures")}
         for stream in sorted(failed):
             _log_tail(stream, Path(logs[stream]))
-        return _merge(supervised, results)
+        extras = {
+            "worker_reports": [r.get("report") if r else None for r in results],
+            "worker_memory": [r.get("memory") if r else None for r in results],
+        }
+        return _merge(supervised, results), extras
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -218,51 +207,33 @@ def _read_result(folder: Path, stream: int) -> dict[str, Any] | None:
     return loaded
 
 
-def _merge(supervised: ProcessRun, results: list[dict[str, Any] | None]) -> WorkerRun:
-    """One run out of the supervisor's view and each worker's result (None: it sent none)."""
+def _merge(run: RunResult, results: list[dict[str, Any] | None]) -> RunResult:
+    """The supervisor's ``run`` with each stream's columns and failures from its worker's result
+    (None: it sent none); the supervisor's failures of a worker's death become ``WorkerDied``."""
     import numpy as np
 
     empty = np.empty(0, dtype=np.int64)
     streams = [r or {} for r in results]
-    failures = [_supervisor_failure(supervised, f) for f in supervised.failures]
+    for name, default in STREAM_COLUMNS.items():
+        setattr(run, name, [r.get(name, empty if default is None else default) for r in streams])
+    failures = [_supervisor_failure(run, f) for f in run.failures]
     for r in streams:
         failures += [(s, phase, it, _exception(e)) for s, phase, it, e in r.get("failures", [])]
-    first = supervised.first_failure
+    first = run.first_failure
     failures.sort(key=lambda f: f[0] != first)  # the one that stopped the run first
-    return WorkerRun(
-        starts=[r.get("starts", empty) for r in streams],
-        ends=[r.get("ends", empty) for r in streams],
-        scheduled=[r.get("scheduled", empty) for r in streams],
-        totals=[r.get("totals", (0, 0, 0.0, 0, 0, 0, 0)) for r in streams],
-        warmup_iterations=[r.get("warmup_iterations", 0) for r in streams],
-        cpus=[r.get("cpus", []) for r in streams],
-        thread_ids=[r.get("thread_id", 0) for r in streams],
-        abandoned=list(supervised.killed),
-        step_wait_ns=[r.get("step_wait_ns", -1) for r in streams],
-        counters=[r.get("counters", []) for r in streams],
-        failures=failures,
-        interrupted=supervised.interrupted,
-        interrupt=supervised.interrupt,
-        warmup_start_ns=supervised.warmup_start_ns,
-        measure_start_ns=supervised.measure_start_ns,
-        deadline_ns=supervised.deadline_ns,
-        arrivals_issued=supervised.arrivals_issued,
-        arrivals_dropped=supervised.arrivals_dropped,
-        pids=list(supervised.pids),
-        reports=[r.get("report") for r in streams],
-        memory=[r.get("memory") for r in streams],
-    )
+    run.failures = failures
+    return run
 
 
 def _supervisor_failure(
-    run: ProcessRun, failure: tuple[int, str, int, str, bool]
+    run: RunResult, failure: tuple[int, str, int, BaseException]
 ) -> tuple[int, str, int, BaseException]:
-    stream, phase, iteration, message, timed_out = failure
-    error: BaseException
-    if timed_out:
-        error = TimeoutError(message)
-    else:
-        error = WorkerDied(message, run.pids[stream], run.signals[stream], run.exit_codes[stream])
+    """A worker past its iteration timeout stays a TimeoutError; one that ended without sending
+    its results is a WorkerDied naming its process, signal and exit code."""
+    stream, phase, iteration, error = failure
+    if not isinstance(error, TimeoutError):
+        pid, _reported, exit_code, signal, _killed = run.workers[stream]
+        error = WorkerDied(str(error), pid, signal, exit_code)
     return stream, phase, iteration, error
 
 

@@ -17,7 +17,6 @@ Example (a numpy matmul per stream, one stream per core)::
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
@@ -28,13 +27,13 @@ from ..base.signals import take_latched
 from ..base.warmup import WarmupJudge
 from ..result.measurement import Failure, Measurement, StreamMeasurement, Totals, Warmup
 from ..settings import AUTO, COUNTER_MODES, ISOLATION_MODES, MAX_SECONDS, WARMUP_MAX_S
-from .isolation import WorkerRun, run_in_processes
+from .isolation import run_in_processes
 from .topology import plan_streams, topology
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from .._core import NativeWork, RawRun, RunnerConfig, Topology
+    from .._core import NativeWork, RunnerConfig, RunResult, Topology
 
 StepFactory = Callable[[int], Callable[[], Any]]
 Work = Union[StepFactory, "NativeWork"]
@@ -165,14 +164,27 @@ def measure(
     latched = take_latched()
     if latched:  # a signal whose exception was swallowed before the run: it ends the run still
         raise Interrupted(latched, "start")
-    if isolation == "process":
-        raw: RawRun | WorkerRun = run_in_processes(make_step, config, judge)
-    else:
-        raw = _core.run_streams(make_step, config, judge, on_measure)
+    raw, extra = _run(make_step, config, judge, on_measure, isolation)
     take_latched()  # the runner caught it (raw.interrupt), or it is being raised now
     open_loop = arrivals_ns is not None
     return _measurement(raw, stream_cpus, bound, duration, iterations, open_loop, isolation,
-                        judge, calls_per_unit, counters)  # fmt: skip
+                        judge, calls_per_unit, counters, extra)  # fmt: skip
+
+
+def _run(
+    work: Work,
+    config: RunnerConfig,
+    judge: WarmupJudge | None,
+    on_measure: Callable[[], object] | None,
+    isolation: str,
+) -> tuple[RunResult, dict[str, Any]]:
+    """The run on threads or in worker processes, and what only workers send (their reports and
+    memory, as ``Measurement.extra`` holds them)."""
+    from .. import _core
+
+    if isolation == "process":
+        return run_in_processes(work, config, judge)
+    return _core.run_streams(work, config, judge, on_measure), {}
 
 
 def _runner_config(
@@ -264,7 +276,7 @@ def _check_phases(warmup: object, duration: float | None, iterations: int | None
 
 
 def _measurement(
-    raw: RawRun | WorkerRun,
+    raw: RunResult,
     stream_cpus: list[list[int]],
     warmup: float,
     duration: float | None,
@@ -274,9 +286,9 @@ def _measurement(
     judge: WarmupJudge | None = None,
     calls_per_unit: int = 1,
     counters: str = "off",
+    extra: dict[str, Any] | None = None,
 ) -> Measurement:
-    pids = getattr(raw, "pids", None) or [os.getpid()] * len(stream_cpus)
-    streams = [_stream(raw, i, stream_cpus[i], open_loop, pids[i]) for i in range(len(stream_cpus))]
+    streams = [_stream(raw, i, stream_cpus[i], open_loop) for i in range(len(stream_cpus))]
     failure = None
     if raw.failures:
         stream, phase, iteration, error = raw.failures[0]
@@ -295,11 +307,7 @@ def _measurement(
         arrivals_dropped=raw.arrivals_dropped if open_loop else None,
         isolation=isolation,
         failure=failure,
-        extra=(
-            {"worker_reports": raw.reports, "worker_memory": raw.memory}
-            if isinstance(raw, WorkerRun)
-            else {}
-        ),
+        extra=extra or {},
         calls_per_unit=calls_per_unit,
         warmup=_warmup(raw, streams, warmup, judge),
         counters=counters,
@@ -311,7 +319,7 @@ def _measurement(
 
 
 def _warmup(
-    raw: RawRun | WorkerRun,
+    raw: RunResult,
     streams: list[StreamMeasurement],
     bound: float,
     judge: WarmupJudge | None,
@@ -328,9 +336,7 @@ def _warmup(
     )
 
 
-def _stream(
-    raw: RawRun | WorkerRun, i: int, planned: list[int], open_loop: bool, pid: int
-) -> StreamMeasurement:
+def _stream(raw: RunResult, i: int, planned: list[int], open_loop: bool) -> StreamMeasurement:
     starts, ends, scheduled = raw.starts[i], raw.ends[i], raw.scheduled[i]
     totals = Totals(*raw.totals[i])
     if starts.size < totals.count:
@@ -350,7 +356,7 @@ def _stream(
         scheduled_ns=scheduled if open_loop else None,
         abandoned=bool(raw.abandoned[i]),
         step_wait_ns=int(raw.step_wait_ns[i]) if raw.step_wait_ns[i] >= 0 else None,
-        pid=int(pid),
+        pid=int(raw.pids[i]),
         counters=tuple(tuple(r) for r in raw.counters[i]),  # type: ignore[misc]
     )
 

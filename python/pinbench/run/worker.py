@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._core import RawRun, SharedRegion
+    from .._core import RunResult, SharedRegion
 
 EXIT_ORPHAN = 3  # the parent was gone before the worker could ask to die with it
 
@@ -68,22 +68,16 @@ def _load_job(folder: Path) -> dict[str, Any]:
     return job
 
 
-def _result(raw: RawRun, stream: int, work: Any) -> dict[str, Any]:
-    """What this worker sends back: its stream's entry of ``raw``, and its work's report."""
+def _result(raw: RunResult, stream: int, work: Any) -> dict[str, Any]:
+    """What this worker sends back: its stream's entry of each of ``raw``'s per-stream columns,
+    the failures it saw, and its work's report."""
+    from .isolation import STREAM_COLUMNS
+
     report = getattr(work, "report", None)
-    return {
-        "starts": raw.starts[stream],
-        "ends": raw.ends[stream],
-        "scheduled": raw.scheduled[stream],
-        "totals": raw.totals[stream],
-        "warmup_iterations": raw.warmup_iterations[stream],
-        "cpus": raw.cpus[stream],
-        "thread_id": raw.thread_ids[stream],
-        "step_wait_ns": raw.step_wait_ns[stream],
-        "counters": raw.counters[stream],
-        "failures": [(s, phase, it, _sendable(e)) for s, phase, it, e in raw.failures],
-        "report": report() if callable(report) else None,
-    }
+    result = {name: getattr(raw, name)[stream] for name in STREAM_COLUMNS}
+    result["failures"] = [(s, phase, it, _sendable(e)) for s, phase, it, e in raw.failures]
+    result["report"] = report() if callable(report) else None
+    return result
 
 
 def _memory() -> dict[str, int | None]:
