@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
     from .result.ab_record import AbResult
     from .result.record import Result
-    from .result.search import Sweep
+    from .result.sweep_record import Sweep
     from .run.execute import OnStart
     from .run.prepare import Prepared
 

@@ -135,7 +135,7 @@ def test_cli_prints_and_exports_the_table(tmp_path: Path, tiny: str) -> None:
 
 
 def test_runner_up_and_noise() -> None:
-    from pinbench.result.search import overlaps, runner_up
+    from pinbench.result.sweep_record import overlaps, runner_up
 
     assert runner_up([10.0, 30.0, 20.0], 1, [0, 1, 2]) == 2
     assert runner_up([10.0, 30.0, 20.0], 1, [0, 1]) == 0

@@ -31,7 +31,7 @@ from pinbench.api import sweep as run_sweep
 from pinbench.base.errors import UsageError
 from pinbench.base.version import pinbench_version
 from pinbench.result.schema import load_document
-from pinbench.result.search import Sweep
+from pinbench.result.sweep_record import Sweep
 from pinbench.search.fleet import check_hosts, connect
 from pinbench.search.fleet_slurm import job_parameters
 from pinbench.settings import FleetSettings, RunSettings, SweepSettings

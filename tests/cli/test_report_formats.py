@@ -21,7 +21,7 @@ from pinbench.report.csvfile import HARDWARE_COLUMNS, ORIGINAL_COLUMNS
 from pinbench.result.ab_record import AbResult
 from pinbench.result.schema import load_document
 from pinbench.result.schema.run import RunDoc
-from pinbench.result.search import Sweep
+from pinbench.result.sweep_record import Sweep
 
 from report_docs import Docs, documents
 

@@ -29,7 +29,7 @@ from pinbench.result.schema.version import (
     instances_counted,
     qps_achieved_over,
 )
-from pinbench.result.search import Sweep
+from pinbench.result.sweep_record import Sweep
 
 from conftest import FIXTURES
 from onnx_factory import make_conv_model

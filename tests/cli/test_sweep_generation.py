@@ -17,7 +17,7 @@ from decoder_factory import make_kv_decoder
 
 from pinbench.report.csvfile import GENERATION_COLUMNS, SEQUENCE_COLUMN
 from pinbench.result.schema import load_document
-from pinbench.result.search import Sweep
+from pinbench.result.sweep_record import Sweep
 
 FAST = ["--streams", "1", "--cores", "1", "-t", "0.2", "-w", "0.05"]
 

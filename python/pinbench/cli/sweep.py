@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ..result.record import Result
-    from ..result.search import Sweep
+    from ..result.sweep_record import Sweep
 
 PROG = "pinbench sweep"
 EPILOG = """\

@@ -32,7 +32,7 @@ from ..base.files import write_atomically
 from ..result.ab_record import AbResult
 from ..result.schema.hardware import hardware_of
 from ..result.schema.run import RunDoc
-from ..result.search import Sweep
+from ..result.sweep_record import Sweep
 from .rows import model_label
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from ..result.generation import GenerationFigures
     from ..result.schema.hardware import HardwareDoc
-    from ..result.search import SweepPoint
+    from ..result.sweep_record import SweepPoint
 
 # A document read back, or a sweep as it ran (``pinbench sweep --csv`` writes it directly).
 Source = Union[RunDoc, "Sweep[Any]", "AbResult[RunDoc]"]

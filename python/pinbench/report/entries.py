@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from ..result.schema.hardware import hardware_of
 from ..result.schema.run import RunDoc
-from ..result.search import Sweep
+from ..result.sweep_record import Sweep
 from .rows import model_label, run_value, side_value, verdict
 
 if TYPE_CHECKING:

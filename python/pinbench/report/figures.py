@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..result.ab_record import AbResult
     from ..result.samples import StreamSamples
     from ..result.schema.run import RunDoc
-    from ..result.search import Sweep
+    from ..result.sweep_record import Sweep
 
 MAX_DOTS = 3000
 BINS = 60

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..base.version import pinbench_version
 from ..result.ab_record import AbResult
 from ..result.schema.run import RunDoc
-from ..result.search import Sweep
+from ..result.sweep_record import Sweep
 from . import figures
 from .rows import (
     ab_round_rows,

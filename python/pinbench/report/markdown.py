@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..result.ab_record import AbResult
 from ..result.schema.run import RunDoc
-from ..result.search import Sweep
+from ..result.sweep_record import Sweep
 from .fleet import fleet_lines
 from .rows import (
     ab_round_rows,

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ..model.spec import LoadedModel
     from ..result.ab_record import AbResult
     from ..result.record import Result
-    from ..result.search import Sweep
+    from ..result.sweep_record import Sweep
     from ..settings import FleetSettings, OutputSettings, RunSettings
 
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import os
 
     from ..result.record import Result
-    from ..result.search import Sweep, SweepModel
+    from ..result.sweep_record import Sweep, SweepModel
 
 
 def plot_sweep(sweep: Sweep[Result], path: str | os.PathLike[str]) -> None:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..result.generation import GenerationFigures
     from ..result.schema.hardware import HardwareDoc
     from ..result.schema.run import RunDoc
-    from ..result.search import Sweep, SweepPoint
+    from ..result.sweep_record import Sweep, SweepPoint
 
 Rows = tuple[Sequence[str], Sequence[Sequence[str]]]  # (header, rows)
 

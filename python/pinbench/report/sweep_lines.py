@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ..result.record import Result
-    from ..result.search import Sweep, SweepModel, SweepPoint
+    from ..result.sweep_record import Sweep, SweepModel, SweepPoint
 
 
 def sweep_lines(sweep: Sweep[Result]) -> list[str]:

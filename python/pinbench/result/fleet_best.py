@@ -1,7 +1,7 @@
 """Per model and kind of host, the best point of a sweep run on a fleet (``Fleet.best_by_kind``),
 and the throughput per core that lets kinds of different sizes compare. Example::
 
-    >>> from pinbench.result.search import SweepPoint
+    >>> from pinbench.result.sweep_record import SweepPoint
     >>> per_core(SweepPoint(1, 2, 400.0, 5.0, 4.0, 100, True, num_cores=4))
     100.0
 """
@@ -16,7 +16,7 @@ from .fleet import Host, KindBest
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .search import SweepPoint
+    from .sweep_record import SweepPoint
 
 
 def per_core(point: SweepPoint[Any]) -> float:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from ..base.errors import Interrupted, RunError, UsageError
 from ..base.logs import log
 from ..base.throughput import throughput_ci
-from ..result.search import overlaps, runner_up
+from ..result.sweep_record import overlaps, runner_up
 from ..result.tuning import TIE_TOLERANCE, StreamProbe, StreamTuning, cores_label
 from ..result.validity import GIL_SHARE_LIMIT
 from ..run.assemble import iterations_per_sample

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Sequence
 
     from ..result.record import Result
-    from ..result.search import Sweep, SweepPoint
+    from ..result.sweep_record import Sweep, SweepPoint
     from ..settings import SweepSettings
 
 WAIT_S = 0.25  # how long the driver waits for a task before it looks for Ctrl-C again

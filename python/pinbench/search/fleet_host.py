@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ..result.record import Result
-    from ..result.search import SweepPoint
+    from ..result.sweep_record import SweepPoint
     from ..settings import SweepSettings
 
 # The thread variables a task sets as they are on the driver (unset there: unset on the host).

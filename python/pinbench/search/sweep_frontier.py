@@ -19,14 +19,14 @@ import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from ..result.search import Sweep, SweepModel, overlaps, runner_up
+from ..result.sweep_record import Sweep, SweepModel, overlaps, runner_up
 from .sweep_grid import engine_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ..result.record import Result
-    from ..result.search import SweepPoint
+    from ..result.sweep_record import SweepPoint
     from ..settings import SweepSettings
     from .sweep_grid import Grid
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from ..base.errors import PinbenchError, shorten
 from ..base.logs import log, quiet_logs
 from ..result.ab_record import hardware_value
-from ..result.search import Sweep, SweepPoint
+from ..result.sweep_record import Sweep, SweepPoint
 from ..run.execute import execute, layout_for
 from ..run.prepare import prepare
 from .find_qps import latency_at

@@ -18,7 +18,7 @@ from typing import Any, Union
 
 from ...base.errors import UsageError
 from ..ab_record import AbResult
-from ..search import Sweep
+from ..sweep_record import Sweep
 from .ab import read_ab
 from .run import RunDoc, read_run
 from .sweep import read_sweep

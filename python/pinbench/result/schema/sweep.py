@@ -1,6 +1,6 @@
 """The sweep document (``pinbench sweep -x``): its writer and its reader, side by side, over the
-one record ``Sweep`` (``pinbench.result.search``): as run its points hold ``Result`` runs, read
-back ``RunDoc`` runs (each point's full result is a run document, ``schema.run``).
+one record ``Sweep`` (``pinbench.result.sweep_record``): as run its points hold ``Result`` runs,
+read back ``RunDoc`` runs (each point's full result is a run document, ``schema.run``).
 
 A new key: write it in ``write_sweep`` (a point's in ``_write_point``) and read it in
 ``read_sweep`` (``_read_point``), into a field of ``Sweep`` (``SweepPoint``).
@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..ab_record import HARDWARE_METRICS
-from ..search import Sweep, SweepModel, SweepPoint
+from ..sweep_record import Sweep, SweepModel, SweepPoint
 from .fleet import optional_str, read_fleet, write_fleet
 from .generation import write_point_generation
 from .run import RunDoc, read_run, write_run

@@ -1,5 +1,5 @@
 """What a sweep tried and found: its grid's points and, per model, the frontier and the best
-point. Plain records; ``pinbench.search.sweep`` fills them, the reporters show them. (The
+point. Plain records; ``pinbench.search.sweep_runner`` fills them, the reporters show them. (The
 searches a single run makes, ``-nstreams auto`` and ``--find-qps``, are in ``result.tuning``.)
 """
 
