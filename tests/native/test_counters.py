@@ -18,7 +18,7 @@ import pinbench
 from pinbench import _core
 from pinbench.result import validity
 from pinbench.result.counters import HARDWARE_EVENTS, SOFTWARE_EVENTS, Counters, counters_of
-from pinbench.result.interference import Interference
+from pinbench.result.interference import CpuGroupLoad, Interference
 from pinbench.run.hardware import hardware_counters
 
 from subproc import run_pinbench, run_pinbench_json
@@ -188,6 +188,15 @@ def test_preemption_joins_the_interference_evidence() -> None:
     assert validity.preempted(run(10, 0.05), [[0]]) == []  # too few to judge
     assert validity.preempted(busy, [[0, 1]]) == []  # its own pool may preempt it there
     assert validity.preempted(busy, [[0], [0]]) == []  # streams sharing a CPU preempt each other
+
+    # Where the CPU counters measured the CPU, preemption counts only beside other work seen
+    # there: the run's own threads preempt its streams too (a quiet --isolation process run).
+    def load(other: float) -> Interference:
+        return Interference((CpuGroupLoad((0,), (0,), 1.0, 1.0 - other, other, 1),), 1.0, (0, 1))
+
+    assert validity.preempted(busy, [[0]], load(0.0)) == []
+    (reason,) = validity.preempted(busy, [[0]], load(0.03))
+    assert reason.rule == "interference"
 
 
 def test_the_cli_records_what_was_asked_and_counted(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """The package's architecture holds: layers import only downward, nothing closes a circle (not even
 through a function-local import or an ``if TYPE_CHECKING:`` one), no function outgrows a page,
 no module over 500 lines, the command line's defaults and choices are the settings' own (a flag
-is an entry of the flag table naming a settings field), and no class restates another's fields. The README stays a front door (a page or two), and every
-relative link in it and in docs/ reaches a file and a heading there.
+is an entry of the flag table naming a settings field), and no class restates another's fields.
+The README stays a front door (a page or two), and every relative link in it and in docs/
+reaches a file and a heading there.
 
 The layers and what each may import are docs/design.md's "Layout". ``if TYPE_CHECKING:`` imports
 are for annotations only: the layer rule leaves them out, the circle rule counts them (two modules

@@ -28,6 +28,10 @@ INTERFERENCE_LIMIT = 0.05
 INTERFERENCE_MIN_TICKS = 2
 PREEMPTION_LIMIT = 100.0  # involuntary context switches per second of a stream's window
 PREEMPTION_MIN = 20
+# The least other work the CPU counters must see on a preempted stream's CPU for the preemptions to
+# count: a quiet --isolation process run here is switched out 76-116 times a second by the run's
+# own threads (the worker's and the parent's), with 0-1% other work measured.
+PREEMPTION_CORROBORATION = 0.02
 FREQUENCY_LIMIT = 0.10
 CLOCK_FACTOR = 100.0
 WALL_CLOCK_LIMIT = 0.01
@@ -69,10 +73,14 @@ def _alone_on_one_cpu(stream_cpus: Sequence[Sequence[int]]) -> list[int]:
 def preempted(
     counters: Counters | None,
     stream_cpus: Sequence[Sequence[int]],
+    load: Interference | None = None,
     limit: float = PREEMPTION_LIMIT,
     minimum: int = PREEMPTION_MIN,
 ) -> list[Reason]:
-    """Interference seen as preemption: a stream alone on its CPU switched out involuntarily."""
+    """Interference seen as preemption: a stream alone on its CPU switched out involuntarily at
+    ``limit`` a second or more, where the CPU counters (``load``) cannot say (unknown) or saw
+    other work there too, if less than the interference rule's limit. Preemption alone is no
+    proof: the run's own threads preempt its streams as well."""
     if counters is None:
         return []
     alone = set(_alone_on_one_cpu(stream_cpus))
@@ -85,6 +93,7 @@ def preempted(
             and rate is not None
             and count >= minimum
             and rate >= limit
+            and _other_work_seen(load, s.index)
         ):
             hit.append(f"stream {s.index} (CPU {stream_cpus[s.index][0]}) {rate:.0f}/s")
     if not hit:
@@ -93,9 +102,20 @@ def preempted(
         Reason(
             "interference",
             f"preempted during the window: {', '.join(hit)} involuntary context switches (limit "
-            f"{limit:.0f}/s): other work was runnable on the streams' CPUs",
+            f"{limit:.0f}/s) with other work on its CPU: other work was runnable on the streams' "
+            "CPUs",
         )
     ]
+
+
+def _other_work_seen(load: Interference | None, stream: int) -> bool:
+    """Whether the CPU counters are unknown, or saw at least PREEMPTION_CORROBORATION of other
+    work on the CPUs of ``stream``."""
+    if load is None:
+        return True
+    return any(
+        stream in g.streams and g.other_share >= PREEMPTION_CORROBORATION for g in load.groups
+    )
 
 
 def _moves(counters: Counters | None, stream_cpus: Sequence[Sequence[int]]) -> list[str]:

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 MIN_ITERATIONS = 30
 CV_LIMIT = 0.10
-DRIFT_LIMIT = 0.05
+# A quiet 2 s window on a shared virtual machine drifts by up to 7% either way (calibrated with
+# counters on and off); a run that has not settled, or that a neighbour slows, moves more.
+DRIFT_LIMIT = 0.10
 DRIFT_ALPHA = 0.01
 GIL_SHARE_LIMIT = 0.10
 TAIL_SAMPLES = 10

@@ -15,7 +15,7 @@ Reasons (each rule's threshold in its constant):
   throughput or median less repeatable;
 - ``drift``: the throughput over the window's slices (10 a second, 20 to 60) has a monotone trend
   (Mann-Kendall) or its last third differs from its first (Welch's t-test), p below
-  ``DRIFT_ALPHA`` (0.01), and the two thirds' means differ by ``DRIFT_LIMIT`` (5%) or more of
+  ``DRIFT_ALPHA`` (0.01), and the two thirds' means differ by ``DRIFT_LIMIT`` (10%) or more of
   the whole's: the run had not settled (caches, allocator, frequency
   ramps: warm up longer) or something slowed it part-way (thermal limits, a neighbour starting).
   A low CV can hide a slow drift; a trend without size (0.1% over a long window) is no reason;
@@ -26,8 +26,10 @@ Reasons (each rule's threshold in its constant):
   (``result.interference``: per-CPU counters against this process's own threads);
   A stream alone on one CPU that was preempted ``PREEMPTION_LIMIT`` (100) times a second or more
   (its thread's involuntary context switches over its window, at least ``PREEMPTION_MIN``
-  (20) of them; ``result.counters``) is the same reason: something else was runnable on its CPU
-  (an interference the CPU-time counters may miss at their 10 ms resolution);
+  (20) of them; ``result.counters``) is the same reason when the CPU counters are unknown or saw
+  ``PREEMPTION_CORROBORATION`` (2%) or more other work there: something else was runnable on
+  its CPU (an interference the CPU-time counters may miss at their 10 ms resolution). Alone it
+  proves nothing: the run's own threads preempt its streams too;
 - ``migrated``: a stream pinned to one CPU moved between CPUs during its window
   (``cpu_migrations`` counted on its threads, ``result.counters``): pinning did not hold. Streams
   given several CPUs may move among them by design and are not judged; moves while the run
@@ -189,7 +191,7 @@ def assess(
         *too_few_iterations(m.iterations),
         *unstable(throughput_cv),
         *drift(throughput_trend),
-        *(shared or preempted(counters, stream_cpus)),
+        *(shared or preempted(counters, stream_cpus, load)),
         *([] if by_engine else migrated(counters, stream_cpus)),
         *frequency(freq),
         *clock_resolution(lat.median, clock),
