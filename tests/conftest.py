@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,14 @@ def sysfs(sysfs_root: Path) -> SysfsTree:
         return str(path)
 
     return tree
+
+
+@pytest.fixture
+def keep_logging() -> Iterator[None]:
+    """sweep's main() sets up the pinbench logger on the (captured) stderr: put it back."""
+    logger = logging.getLogger("pinbench")
+    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+    logger.propagate = propagate

@@ -26,14 +26,18 @@ def run_python(
     )
 
 
-def run_pinbench(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
-    """The real ``pinbench`` command (``python -m pinbench``) in a child process."""
+def run_pinbench(
+    *args: str, timeout: float = 120.0, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """The real ``pinbench`` command (``python -m pinbench``) in a child process; ``kwargs`` go
+    to ``subprocess.run`` (``env``, ``cwd``)."""
     return subprocess.run(
         [sys.executable, "-m", "pinbench", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        **kwargs,
     )
 
 

@@ -16,25 +16,16 @@ import pytest
 import pinbench
 
 from expected import CONSOLE_LABELS, DEEPSPARSE_KEYS, RESULT_KEYS
+from subproc import run_pinbench
 
 NCORES = len(os.sched_getaffinity(0))
 NODES = len(pinbench.topology().nodes)  # async: one ONNX Runtime session per NUMA node
 FAST = ["-t", "0.2", "-w", "0.05"]
 
 
-def pinbench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def run_json(tmp_path: Path, *args: str) -> dict[str, Any]:
     out = tmp_path / "r.json"
-    r = pinbench(*args, "-x", str(out))
+    r = run_pinbench(*args, "-x", str(out))
     assert r.returncode == 0, r.stderr
     data: dict[str, Any] = json.loads(out.read_text())
     return data
@@ -53,7 +44,7 @@ def original_lines_first(stdout: str) -> None:
 
 def test_builtin_model_console_and_json(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    r = pinbench("squeezenet", *FAST, "-x", str(out))
+    r = run_pinbench("squeezenet", *FAST, "-x", str(out))
     assert r.returncode == 0, r.stderr
     lines = console(r.stdout)
     original_lines_first(r.stdout)
@@ -109,11 +100,11 @@ def test_user_model_file_is_never_modified(tmp_path: Path) -> None:
     model.write_bytes(src.read_bytes())
     before = (hashlib.sha256(model.read_bytes()).hexdigest(), model.stat().st_mtime_ns)
     for extra in (["-b", "2"], ["-shapes", "[2,3,224,224]"], ["-b", "3", "-s", "sync"]):
-        r = pinbench(str(model), *FAST, *extra)
+        r = run_pinbench(str(model), *FAST, *extra)
         assert r.returncode == 0, r.stderr
         assert console(r.stdout)["Batch Size"] == extra[1] if extra[0] == "-b" else True
     # A run that fails must not touch it either.
-    r = pinbench(str(model), *FAST, "-shapes", "[1,4,224,224]")
+    r = run_pinbench(str(model), *FAST, "-shapes", "[1,4,224,224]")
     assert r.returncode == 1
     after = (hashlib.sha256(model.read_bytes()).hexdigest(), model.stat().st_mtime_ns)
     assert before == after
@@ -121,7 +112,7 @@ def test_user_model_file_is_never_modified(tmp_path: Path) -> None:
 
 
 def test_quiet_leaves_only_the_result() -> None:
-    r = pinbench("squeezenet", *FAST, "-q")
+    r = run_pinbench("squeezenet", *FAST, "-q")
     assert r.returncode == 0
     assert r.stderr == ""
     original_lines_first(r.stdout)
@@ -211,7 +202,7 @@ BAD_INPUT = [
 @pytest.mark.parametrize(("make_args", "code", "needle"), BAD_INPUT)
 def test_bad_input_is_one_line(tmp_path: Path, make_args: Any, code: int, needle: str) -> None:
     args = make_args(tmp_path)
-    r = pinbench(*FAST, *args)  # the case's own -t / -w win
+    r = run_pinbench(*FAST, *args)  # the case's own -t / -w win
     assert r.returncode == code, r.stderr
     assert "Traceback" not in r.stderr
     lines = r.stderr.strip().splitlines()
@@ -227,13 +218,13 @@ def test_bad_input_is_one_line(tmp_path: Path, make_args: Any, code: int, needle
 
 def test_unwritable_export_is_caught_before_the_run(tmp_path: Path) -> None:
     start = time.monotonic()
-    r = pinbench("squeezenet", "-t", "30", "-x", "/nonexistent-dir/r.json")
+    r = run_pinbench("squeezenet", "-t", "30", "-x", "/nonexistent-dir/r.json")
     assert r.returncode == 2
     assert time.monotonic() - start < 25  # it did not run the 30 s benchmark first
 
 
 def test_debug_shows_the_traceback() -> None:
-    r = pinbench("missing.onnx", "--debug")
+    r = run_pinbench("missing.onnx", "--debug")
     assert r.returncode == 2 and "Traceback" in r.stderr
 
 
@@ -255,14 +246,14 @@ def test_a_reader_that_leaves_early_is_no_error() -> None:
 def test_an_engine_error_is_one_line_and_whole_under_debug_and_in_the_json(tmp_path: Path) -> None:
     model = _opset_99(tmp_path)
     out = tmp_path / "r.json"
-    r = pinbench(model, *FAST, "-x", str(out))
+    r = run_pinbench(model, *FAST, "-x", str(out))
     assert r.returncode == 1
     last = r.stderr.strip().splitlines()[-1]
     assert len(last) <= 200 and "onnxruntime::" not in last  # no C++ signature
     error = json.loads(out.read_text())["pinbench"]["error"]
     assert last == f"pinbench: error: {error['message']}"
     assert "Opset 99" in error["detail"] and len(error["detail"]) > len(error["message"])
-    r = pinbench(model, *FAST, "--debug")
+    r = run_pinbench(model, *FAST, "--debug")
     assert "Traceback" in r.stderr and "Opset 99" in r.stderr
     assert len(r.stderr.strip().splitlines()[-1]) <= 200
 
@@ -286,7 +277,7 @@ def test_no_output_replaces_an_input_or_another_output(tmp_path: Path) -> None:
         (["-x", str(tmp_path / "o.npz"), "--export-samples", str(tmp_path / "o.npz")], "-x"),
     ]
     for extra, needle in cases:
-        r = pinbench(str(model), *FAST, *extra)
+        r = run_pinbench(str(model), *FAST, *extra)
         assert r.returncode == 2, r.stderr
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and needle in lines[0], r.stderr

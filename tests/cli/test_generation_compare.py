@@ -10,7 +10,6 @@ import io
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,14 @@ from decoder_factory import make_kv_decoder
 
 from pinbench.result.ab_record import GENERATION_METRICS, METRICS
 
+from subproc import run_pinbench
+
 FAST = ["-t", "0.2", "-w", "0.05"]
 REQUEST = ["-s", "generate", "--prompt-tokens", "4", "--new-tokens", "3"]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pinbench", *args], capture_output=True,
-                          text=True, timeout=180, check=False)  # fmt: skip
+    return run_pinbench(*args, timeout=180)
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,10 @@ the command, its JSON and its plot."""
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,17 +34,6 @@ two_cores = pytest.mark.skipif(NCORES < 2, reason="the grid runs two streams")
 @pytest.fixture
 def tiny(tmp_path: Path) -> str:
     return str(make_identity_model(tmp_path, [("x", TensorProto.FLOAT, [1, 4])]))
-
-
-@pytest.fixture
-def keep_logging() -> Iterator[None]:
-    """sweep's main() sets up the pinbench logger on the (captured) stderr: put it back."""
-    logger = logging.getLogger("pinbench")
-    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
-    yield
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
-    logger.propagate = propagate
 
 
 def test_pareto_front_keeps_the_undominated_by_latency() -> None:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -99,17 +97,6 @@ def test_models_engines_cores_grid_with_a_failing_model(tmp_path: Path) -> None:
     assert lines[0] == "Sweep: 3 models, async, 12 configurations, 0.1 s each"
     assert sum(line.startswith("Model: ") for line in lines) == 3
     assert lines[-1].startswith(f"Failed: {broken}, 4 configurations: model file")
-
-
-@pytest.fixture
-def keep_logging() -> Iterator[None]:
-    """sweep's main() sets up the pinbench logger on the (captured) stderr: put it back."""
-    logger = logging.getLogger("pinbench")
-    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
-    yield
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
-    logger.propagate = propagate
 
 
 def test_the_grid_is_checked_before_anything_runs(

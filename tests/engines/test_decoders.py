@@ -10,7 +10,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 import types
 from pathlib import Path
@@ -27,26 +26,16 @@ from pinbench.model.input_spec import InputSpec
 from pinbench.model.inputs import generate_inputs
 from pinbench.model.load import load_model
 
-from subproc import run_python
+from subproc import run_pinbench, run_python
 
 FAST = ["-t", "0.2", "-w", "0.1"]
 TESTS = Path(__file__).resolve().parents[1]
 HAS_DEEPSPARSE = importlib.util.find_spec("deepsparse") is not None
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def run_json(tmp_path: Path, *args: str) -> dict[str, Any]:
     out = tmp_path / "r.json"
-    r = cli(*args, *FAST, "-x", str(out))
+    r = run_pinbench(*args, *FAST, "-x", str(out))
     assert r.returncode == 0, r.stderr
     data: dict[str, Any] = json.loads(out.read_text())
     return data["pinbench"]  # type: ignore[no-any-return]
@@ -150,7 +139,7 @@ def test_impossible_lengths_are_one_line_usage_errors(
     tmp_path: Path, args: list[str], needle: str
 ) -> None:
     model = make_kv_decoder(tmp_path)
-    r = cli(str(model), *args, *FAST)
+    r = run_pinbench(str(model), *args, *FAST)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], r.stderr
@@ -168,10 +157,12 @@ def test_kv_flags_for_a_model_that_is_no_decoder_warn(tmp_path: Path) -> None:
     from onnx_factory import make_transformer_model
 
     model = make_transformer_model(tmp_path)
-    r = cli(str(model), "-s", "sync", *FAST, "--num-kv-cache-tokens", "4")
+    r = run_pinbench(str(model), "-s", "sync", *FAST, "--num-kv-cache-tokens", "4")
     assert r.returncode == 0, r.stderr
     assert "apply to KV-cache decoders" in r.stderr and "this model has none" in r.stderr
-    r = cli(str(model), "-s", "sync", *FAST, "-seq_len", "32")  # free sequence dims: no warning
+    r = run_pinbench(
+        str(model), "-s", "sync", *FAST, "-seq_len", "32"
+    )  # free sequence dims: no warning
     assert r.returncode == 0, r.stderr
     assert "KV-cache" not in r.stderr
 

@@ -12,7 +12,6 @@ import importlib.util
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from pinbench.result.schema.run import deepsparse_document
 
 import onnx_factory as factory
 from engine_checks import FAST, NCORES, SCENARIOS, check_scenario, transformer_model
+from subproc import run_pinbench
 
 pytestmark = [
     pytest.mark.deepsparse,
@@ -36,13 +36,7 @@ SCHEDULER["elastic"] = "Scheduler.elastic"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args, "-e", "deepsparse", "-t", "0.2", "-w", "0.05"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_pinbench(*args, "-e", "deepsparse", "-t", "0.2", "-w", "0.05", timeout=180)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -121,13 +115,7 @@ def test_unsupported_input_type_is_a_one_line_run_error(tmp_path: Path) -> None:
 
 
 def test_engines_lists_deepsparse_as_available() -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "pinbench", "--engines"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    r = run_pinbench("--engines")
     assert r.returncode == 0, r.stderr
     line = next(x for x in r.stdout.splitlines() if x.startswith("deepsparse "))
     assert "1.8.0" in line and "available" in line

@@ -23,19 +23,14 @@ from pinbench.model.load import load_model
 
 import onnx_factory as factory
 from expected import DEEPSPARSE_KEYS
+from subproc import run_pinbench
 
 NCORES = len(os.sched_getaffinity(0))
 FAST: dict[str, Any] = {"time": 0.2, "warmup_time": 0.05}
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args, "-t", "0.2", "-w", "0.05"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_pinbench(*args, "-t", "0.2", "-w", "0.05")
 
 
 def tasks() -> set[int]:

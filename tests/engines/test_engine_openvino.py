@@ -21,6 +21,7 @@ from pinbench.run.layout import plan_layout
 
 import onnx_factory as factory
 from engine_checks import FAST, NCORES, SCENARIOS, check_scenario, transformer_model
+from subproc import run_pinbench
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("openvino") is None, reason="openvino is not installed"
@@ -28,14 +29,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args, "-e", "openvino", "-t", "0.2", "-w", "0.05"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
+    return run_pinbench(*args, "-e", "openvino", "-t", "0.2", "-w", "0.05", env=env)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

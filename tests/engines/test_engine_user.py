@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,20 +18,14 @@ from pinbench.engines import engine_class, list_engines
 
 from conftest import FIXTURES
 from engine_checks import NCORES, SCENARIOS, check_scenario, transformer_model
+from subproc import run_pinbench
 
 ENGINE_FILE = FIXTURES / "user_engine.py"
 FAST_CLI = ("-s", "sync", "-t", "0.2", "-w", "0.05", "-q")
 
 
-def cli(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args, "-t", "0.2", "-w", "0.05"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        **kwargs,  # type: ignore[call-overload]
-    )
+def cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return run_pinbench(*args, "-t", "0.2", "-w", "0.05", **kwargs)
 
 
 @pytest.fixture
@@ -146,13 +141,7 @@ def test_entry_point_engines_are_found_and_listed(
 
 
 def test_engines_lists_every_engine() -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "pinbench", "--engines"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    r = run_pinbench("--engines")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["engine", "version", "status"]

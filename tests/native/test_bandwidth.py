@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +27,9 @@ from pinbench.run.bandwidth import array_bytes
 from pinbench.run.topology import topology
 
 from conftest import SysfsTree
+from subproc import run_pinbench
 
 MIB = 2**20
-
-
-def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def record(read_gbps: float = 10.0, llc_bytes: int = 32 * MIB) -> BandwidthRecord:
@@ -161,7 +150,7 @@ def test_cpu_list_text() -> None:
 
 def test_machine_command(tmp_path: Path, allowed_cpus: list[int]) -> None:
     out = tmp_path / "m.json"
-    r = cli("machine", "--cores", "1", "--bandwidth-mib", "8", "--repetitions", "2",
+    r = run_pinbench("machine", "--cores", "1", "--bandwidth-mib", "8", "--repetitions", "2",
             "-x", str(out))  # fmt: skip
     assert r.returncode == 0, r.stderr
     for label in ("CPUs:", "Last-Level Cache:", "Memory Bandwidth (GB/s): read",
@@ -174,14 +163,14 @@ def test_machine_command(tmp_path: Path, allowed_cpus: list[int]) -> None:
     assert b["threads"] == 1 and len(b["cpus"]) == 1 and b["affinity"] == [b["cpus"]]
     assert b["array_bytes_per_thread"] == 8 * MIB and b["repetitions"] == 2
     assert b["read_gbps"] > 0 and b["triad_gbps"] > 0
-    bad = cli("machine", "--cores", "0")
+    bad = run_pinbench("machine", "--cores", "0")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
 def test_roofline_on_a_small_generate_run(tmp_path: Path) -> None:
     model = make_kv_decoder(tmp_path)
     out = tmp_path / "r.json"
-    r = cli(str(model), "-s", "generate", "--prompt-tokens", "4", "--new-tokens", "4",
+    r = run_pinbench(str(model), "-s", "generate", "--prompt-tokens", "4", "--new-tokens", "4",
             "-t", "0.3", "-w", "0.05", "--roofline", "--bandwidth-mib", "8",
             "-x", str(out))  # fmt: skip
     assert r.returncode == 0, r.stderr
@@ -198,7 +187,7 @@ def test_roofline_on_a_small_generate_run(tmp_path: Path) -> None:
 
 def test_roofline_without_generate_records_the_bandwidth(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    r = cli("squeezenet", "-s", "sync", "-t", "0.2", "-w", "0", "--roofline",
+    r = run_pinbench("squeezenet", "-s", "sync", "-t", "0.2", "-w", "0", "--roofline",
             "--bandwidth-mib", "8", "-x", str(out))  # fmt: skip
     assert r.returncode == 0, r.stderr
     roof = json.loads(out.read_text())["pinbench"]["roofline"]
