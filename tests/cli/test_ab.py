@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from pinbench.result.ab_record import compare_paired, round_order
 
 from conftest import FIXTURES
 from onnx_factory import make_identity_model
+from subproc import run_pinbench
 
 SLEEPERS = FIXTURES / "sleep_engine.py"
 PARALLEL = f"{SLEEPERS}:ParallelSleeper"  # 3 ms per batch of 1
@@ -27,10 +27,7 @@ def tiny(tmp_path: Path) -> str:
 
 
 def ab(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", "ab", *args],
-        capture_output=True, text=True, timeout=180, check=False, cwd=cwd,
-    )  # fmt: skip
+    return run_pinbench("ab", *args, timeout=180, cwd=cwd)
 
 
 def test_rounds_alternate_their_order() -> None:

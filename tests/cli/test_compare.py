@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,15 +16,14 @@ from pinbench.base.stats import latency_stats
 from pinbench.base.throughput import throughput_ci
 from pinbench.result.run_changes import compare_runs, load_run
 
+from subproc import run_pinbench
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 SCHEMA1 = FIXTURES / "schema1.json"
 
 
 def pinbench(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
+    return run_pinbench(*args, timeout=timeout, cwd=cwd)
 
 
 def write_run(

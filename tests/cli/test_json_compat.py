@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import FIXTURES
+from subproc import run_pinbench
 
 BEFORE = FIXTURES / "results" / "before_layers"
 # Keys added since the fixtures were recorded (a path prefix each).
@@ -101,10 +100,7 @@ def run(name: str, tmp_path: Path) -> tuple[dict[str, Any], str]:
     fixture = json.loads((BEFORE / f"{name}.json").read_text())
     argv = fixture["pinbench"]["command_line"][1:]
     argv[argv.index("-x") + 1] = str(tmp_path / f"{name}.json")
-    r = subprocess.run(
-        [sys.executable, "-m", "pinbench", *argv],
-        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
-    )  # fmt: skip
+    r = run_pinbench(*argv, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     return json.loads((tmp_path / f"{name}.json").read_text()), r.stdout
 

@@ -8,7 +8,6 @@ import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,8 @@ from pinbench.base.errors import UsageError
 from pinbench.base.files import Output, guard_outputs, looks_like_onnx
 from pinbench.cli import COMMANDS, ab, benchmark, compare, machine, report, sweep, types
 from pinbench.model.resolve import resolve_model_path
+
+from subproc import run_pinbench
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"
 PARSERS = {
@@ -58,13 +59,7 @@ def command_line(command: str, model: Path, result: Path) -> list[str]:
 
 
 def pinbench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_pinbench(*args)
 
 
 @pytest.fixture

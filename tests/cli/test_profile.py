@@ -17,13 +17,11 @@ from pinbench.engines.onnxruntime_profile import read_trace, trace_times
 from pinbench.report.run_lines import result_lines
 
 from conftest import FIXTURES
+from subproc import run_pinbench
 
 
 def pinbench_cli(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *argv],
-        capture_output=True, text=True, timeout=180, check=False, cwd=cwd,
-    )  # fmt: skip
+    return run_pinbench(*argv, timeout=180, cwd=cwd)
 
 
 def test_squeezenet_profile_names_conv_and_adds_up(tmp_path: Path) -> None:

@@ -9,8 +9,6 @@ import io
 import json
 import math
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from pinbench.result.schema import load_document
 from pinbench.result.schema.run import RunDoc
 
 from report_docs import documents
+from subproc import run_pinbench
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +40,7 @@ def written(path: Path) -> dict[str, Any]:
 
 
 def report(*args: str) -> str:
-    r = subprocess.run([sys.executable, "-m", "pinbench", "report", *args], capture_output=True,
-                       text=True, timeout=120, check=False)  # fmt: skip
+    r = run_pinbench("report", *args)
     assert r.returncode == 0, r.stderr
     return r.stdout
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from pinbench.settings import RunSettings
 
 from conftest import FIXTURES
 from onnx_factory import make_identity_model
+from subproc import run_pinbench
 
 SLEEPERS = FIXTURES / "sleep_engine.py"
 PARALLEL = f"{SLEEPERS}:ParallelSleeper"  # 3 ms per batch of 1, whatever the cores
@@ -38,13 +38,7 @@ def tiny(tmp_path: Path) -> str:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_pinbench(*args)
 
 
 # --- latency includes queueing -------------------------------------------------------------------

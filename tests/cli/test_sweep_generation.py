@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,13 @@ from pinbench.report.csvfile import GENERATION_COLUMNS, SEQUENCE_COLUMN
 from pinbench.result.schema import load_document
 from pinbench.result.sweep_record import Sweep
 
+from subproc import run_pinbench
+
 FAST = ["--streams", "1", "--cores", "1", "-t", "0.2", "-w", "0.05"]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pinbench", *args], capture_output=True,
-                          text=True, timeout=180, check=False)  # fmt: skip
+    return run_pinbench(*args, timeout=180)
 
 
 @pytest.fixture(scope="module")

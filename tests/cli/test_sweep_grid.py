@@ -23,6 +23,7 @@ from pinbench.settings import RunSettings, SweepSettings
 
 from conftest import FIXTURES
 from onnx_factory import make_conv_model, make_identity_model
+from subproc import run_pinbench
 
 NCORES = len(os.sched_getaffinity(0))
 two_cores = pytest.mark.skipif(NCORES < 2, reason="the grid runs on 1 and 2 cores")
@@ -30,10 +31,7 @@ PARALLEL = f"{FIXTURES / 'sleep_engine.py'}:ParallelSleeper"  # 3 ms per batch o
 
 
 def sweep(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", "sweep", *args],
-        capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
+    return run_pinbench("sweep", *args, timeout=timeout)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

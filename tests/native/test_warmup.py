@@ -25,6 +25,8 @@ from onnx_factory import make_identity_model
 sys.path.insert(0, str(FIXTURES))
 import warmup_engine
 
+from subproc import run_pinbench
+
 SLOW_START = f"{FIXTURES / 'warmup_engine.py'}:SlowStartSleeper"
 
 
@@ -177,10 +179,7 @@ def test_measure_refuses_a_bad_warmup() -> None:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    return run_pinbench(*args, timeout=300)
 
 
 def test_the_command_line_warms_up_until_settled(tmp_path: Path, tiny: str) -> None:

@@ -23,6 +23,7 @@ from pinbench.model.resolve import BUILTIN_MODELS, builtin_model_path, resolve_m
 from pinbench.model.spec import LoadedModel
 
 import onnx_factory
+from subproc import run_pinbench
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -486,10 +487,7 @@ def hf_cli(hf_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HOME": str(hf_home), "HF_ENDPOINT": "http://127.0.0.1:9"}
     for name in ("HF_HUB_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
         env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "pinbench", *args],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+    return run_pinbench(*args, env=env)
 
 
 def test_hf_unreachable_hub_fails_at_once_as_a_usage_error(hf_home: Path) -> None:
