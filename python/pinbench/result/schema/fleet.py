@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..fleet import Fleet, Host, KindBest, Retry
-from .values import number
+from .values import number, optional_str
 
 
 def write_fleet(fleet: Fleet) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def read_fleet(data: dict[str, Any] | None) -> Fleet | None:
                 str(r["point"]),
                 str(r["failed_host"]),
                 str(r["error"]),
-                None if r.get("retried_on") is None else str(r["retried_on"]),
+                optional_str(r.get("retried_on")),
             )
             for r in data.get("retries", [])
         ),
@@ -78,7 +78,3 @@ def read_fleet(data: dict[str, Any] | None) -> Fleet | None:
             for b in data.get("best_by_kind", [])
         ),
     )
-
-
-def optional_str(value: Any) -> str | None:
-    return None if value is None else str(value)

@@ -16,7 +16,7 @@ import dataclasses
 from typing import Any
 
 from ..generation import GenerationFigures, Spread, StreamGeneration
-from .values import number, optional_number
+from .values import number, optional_int, optional_number
 
 # Left out of a sweep point's summary.
 PER_STREAM_KEYS = ("streams", "cache_lengths_checked")
@@ -84,7 +84,7 @@ def read_generation(block: Any) -> GenerationFigures | None:
         decode_tokens_per_sec=optional_number(block.get("decode_tokens_per_sec")),
         output_tokens_per_sec=number(block.get("output_tokens_per_sec")),
         requests_per_sec=number(block.get("requests_per_sec")),
-        kv_cache_bytes_per_stream=_optional_int(block.get("kv_cache_bytes_per_stream")),
+        kv_cache_bytes_per_stream=optional_int(block.get("kv_cache_bytes_per_stream")),
         cache_lengths_checked=tuple(int(n) for n in block.get("cache_lengths_checked") or ()),
         sampled=bool(block.get("sampled", False)),
         streams=tuple(_stream(s) for s in block.get("streams") or ()),
@@ -112,7 +112,3 @@ def _stream(block: dict[str, Any]) -> StreamGeneration:
         prefill_tokens_per_sec=optional_number(block.get("prefill_tokens_per_sec")),
         decode_tokens_per_sec=optional_number(block.get("decode_tokens_per_sec")),
     )
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..ab_record import HARDWARE_METRICS
 from ..sweep_record import Sweep, SweepModel, SweepPoint
-from .fleet import optional_str, read_fleet, write_fleet
+from .fleet import read_fleet, write_fleet
 from .generation import write_point_generation
 from .run import RunDoc, read_run, write_run
-from .values import finite_values, now_iso, number
+from .values import finite_values, now_iso, number, optional_int, optional_str
 from .version import SWEEP_KIND, SWEEP_SCHEMA
 
 if TYPE_CHECKING:
@@ -195,12 +195,12 @@ def _read_point(p: dict[str, Any], data: dict[str, Any], run: RunDoc | None) -> 
         std_ms=number(p.get("std_ms", run.std_ms if run else None)),
         iterations=int(p.get("iterations") or 0),
         valid=bool(p.get("valid", False)),
-        error=None if p.get("error") is None else str(p["error"]),
+        error=optional_str(p.get("error")),
         interrupted=bool(p.get("interrupted", False)),
         command=tuple(str(a) for a in p.get("command") or ()),
-        sequence_length=_optional_int(p.get("sequence_length")),
-        prompt_tokens=_optional_int(p.get("prompt_tokens")),
-        new_tokens=_optional_int(p.get("new_tokens")),
+        sequence_length=optional_int(p.get("sequence_length")),
+        prompt_tokens=optional_int(p.get("prompt_tokens")),
+        new_tokens=optional_int(p.get("new_tokens")),
         result=run,
         host=optional_str(p.get("host")),
         host_kind=optional_str(p.get("host_kind")),
@@ -229,7 +229,3 @@ def _interrupt(data: dict[str, Any]) -> str | None:
     if data.get("interrupt") is not None:
         return str(data["interrupt"])
     return "KeyboardInterrupt" if data.get("interrupted") else None
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)

@@ -48,6 +48,14 @@ def optional_number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def interval(value: Any) -> tuple[float, float] | None:
     """A ``[lo, hi]`` of finite numbers, else None."""
     if not isinstance(value, list) or len(value) != 2 or None in value:
