@@ -15,6 +15,7 @@ from pinbench.base.errors import UsageError
 from pinbench.settings import FleetSettings
 
 from onnx_factory import make_identity_model
+from subproc import run_pinbench
 
 
 @pytest.fixture
@@ -61,7 +62,11 @@ def test_a_missing_extra_is_one_line_naming_it(
     [
         (["--every-host"], "need --cluster"),
         (["--slurm-hosts", "2"], "need --cluster"),
-        (["--cluster", "nowhere"], "--cluster 'nowhere': expected ray"),
+        # pinbench's own message whole: "HOST:PORT" and "slurm:local" are not read as clauses
+        (
+            ["--cluster", "nowhere"],
+            "--cluster 'nowhere': expected ray, ray://HOST:PORT, HOST:PORT, slurm or slurm:local",
+        ),
         (["--cluster", "slurm:local", "--slurm-hosts", "0"], "--slurm-hosts 0"),
         (["--cluster", "ray", "--spread", "--every-host"], "not allowed with argument"),
     ],
@@ -69,10 +74,7 @@ def test_a_missing_extra_is_one_line_naming_it(
 def test_fleet_flags_are_checked_before_anything_runs(
     model: str, argv: list[str], message: str
 ) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "pinbench", "sweep", model, "-t", "0.2", *argv],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    r = run_pinbench("sweep", model, "-t", "0.2", *argv)
     assert r.returncode == 2, r.stderr
     assert message in one_line(r.stderr)
 

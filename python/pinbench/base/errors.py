@@ -25,9 +25,11 @@ _SOURCE_LOCATION = re.compile(
 # A C++ symbol left in a message (glibc's "locale::facet::_S_create_c_locale"): two or more
 # "::" name a function inside a library, never what the user should change.
 _CPP_SYMBOL = re.compile(r"\b~?[A-Za-z_]\w*(?:::~?[A-Za-z_]\w*){2,}(?:\([^()]*\))?")
-# "name:value:next" as C++ libraries glue their clauses; read as "name: value: next". Only after
-# a word of 4 letters or more or a version's digit ("UTF-8:"), so that "hf:org/x", "zoo:..." and
-# "file.py:Class" stay whole, and never inside quotes (see _unglue).
+# "name:value:next" as C++ libraries glue their clauses; read as "name: value: next", in a text
+# that carried C++ source locations or symbols only (pinbench's own messages are never rewritten:
+# "ray://HOST:PORT", "slurm:local"). Only after a word of 4 letters or more or a version's digit
+# ("UTF-8:"), so that "hf:org/x", "zoo:..." and "file.py:Class" stay whole, and never inside
+# quotes (see _unglue).
 _GLUED_COLON = re.compile(r"(?:(?<=[A-Za-z]{4})|(?<=-\d))\s*:(?=[A-Za-z\[])")
 _QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
 # Where a message may be cut: after a sentence, or a clause that ends in ":" before a capital
@@ -103,6 +105,8 @@ def gist(text: BaseException | str, limit: int = MAX_LINE) -> str:
 
     >>> gist("Load failed:/src/graph/model.cc:181 void Model::Load(const std::string&) Bad opset.")
     'Load failed: Bad opset.'
+    >>> gist("--cluster 'x': expected ray, ray://HOST:PORT, slurm or slurm:local")
+    "--cluster 'x': expected ray, ray://HOST:PORT, slurm or slurm:local"
     >>> gist("First sentence here. A second one, which goes on and on.", limit=55)
     'First sentence here. (--debug for the whole text)'
     """
@@ -110,8 +114,9 @@ def gist(text: BaseException | str, limit: int = MAX_LINE) -> str:
     shortened = raw.endswith(MORE)  # a gist of a gist: cut again, and still say so
     if shortened:
         raw = raw[: -len(MORE)].rstrip()
-    clean = _SOURCE_LOCATION.sub(" ", raw)
-    clean = _unglue(_CPP_SYMBOL.sub(" ", clean))
+    clean = _CPP_SYMBOL.sub(" ", _SOURCE_LOCATION.sub(" ", raw))
+    if clean != raw:  # a C++ library's text: its clauses are glued too ("name:en_US.UTF-8:...")
+        clean = _unglue(clean)
     clean = " ".join(re.sub(r"\s+:", ":", clean).split())
     if len(clean) <= limit and not shortened:
         return clean
