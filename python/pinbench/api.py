@@ -40,7 +40,7 @@ from .run.profile import with_profile
 from .search.ab_rounds import run_ab
 from .search.auto_streams import run_benchmark
 from .search.find_qps import search_rate
-from .search.fleet import connect, run_fleet
+from .search.fleet import connect, require_extra, run_fleet
 from .search.sweep_grid import check_grid, expand_models
 from .search.sweep_runner import run_sweep as search_grid
 from .settings import (
@@ -350,6 +350,7 @@ def _fleet_sweep(grid: SweepSettings, outputs: SweepOutputs) -> Sweep[Result]:
     assert grid.fleet is not None
     models = expand_models(grid.models)
     inputs = model_files(models, grid.base.inputs.data)
+    require_extra(grid.fleet)
     stamp = outputs.check(models, inputs, fleet_outputs(grid.fleet))
 
     def arrived(partial: Sweep[Result]) -> None:

@@ -23,18 +23,24 @@ def model(tmp_path: Path) -> str:
     return str(make_identity_model(tmp_path, [("x", TensorProto.FLOAT, [1, 4])], name="m.onnx"))
 
 
-def python(code: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def python(
+    code: str, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=False
-    )
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=cwd,
+    )  # fmt: skip
 
 
-def pinbench_without(module: str, *argv: str) -> subprocess.CompletedProcess[str]:
+def pinbench_without(
+    module: str, *argv: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """``pinbench *argv`` in a process where ``import module`` fails as when it is not
     installed (``sys.modules[name] = None`` makes the import raise ImportError)."""
     return python(
         f"import sys; sys.modules[{module!r}] = None; sys.argv = ['pinbench', *{list(argv)!r}]\n"
-        "from pinbench.cli import run; run()"
+        "from pinbench.cli import run; run()",
+        cwd=cwd,
     )
 
 
@@ -50,11 +56,14 @@ def one_line(stderr: str) -> str:
     [("ray", "ray", "pinbench[ray]"), ("submitit", "slurm:local", "pinbench[slurm]")],
 )
 def test_a_missing_extra_is_one_line_naming_it(
-    model: str, module: str, cluster: str, extra: str
+    model: str, module: str, cluster: str, extra: str, tmp_path: Path
 ) -> None:
-    r = pinbench_without(module, "sweep", model, "--cluster", cluster, "-t", "0.2")
+    work = tmp_path / "cwd"
+    work.mkdir()
+    r = pinbench_without(module, "sweep", model, "--cluster", cluster, "-t", "0.2", cwd=work)
     assert r.returncode == 2, r.stderr
     assert f"pip install '{extra}'" in one_line(r.stderr)
+    assert not list(work.iterdir())  # no job folder left behind by a run that never started
 
 
 @pytest.mark.parametrize(

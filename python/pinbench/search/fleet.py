@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from ..result.record import Result
     from ..result.sweep_record import Sweep, SweepPoint
-    from ..settings import SweepSettings
+    from ..settings import FleetSettings, SweepSettings
 
 WAIT_S = 0.25  # how long the driver waits for a task before it looks for Ctrl-C again
 
@@ -329,7 +329,10 @@ class _FleetRun:
             and self.backend.backend == "ray"  # a Slurm slot is no host until a job reports one
             and (self.backend.host_name(s, None), s.kind) not in self.hosts
         ]
-        hosts = (*self.hosts.values(), *probed)
+        # Jobs finish in any order; the record lists kinds as probed and hosts by name within one.
+        kind_order = {k: i for i, k in enumerate(dict.fromkeys(s.kind for s in self.slots))}
+        found = (*self.hosts.values(), *probed)
+        hosts = tuple(sorted(found, key=lambda h: (kind_order.get(h.kind, 0), h.name)))
         return Fleet(
             backend=self.backend.backend,
             cluster=self.sweep.fleet.cluster,
@@ -343,6 +346,19 @@ class _FleetRun:
 def _command(job: _Job) -> str:
     return f"{job.point.model} {job.point.engine} c{job.point.num_cores} {job.point.scenario} " \
         f"b{job.point.batch_size} s{job.point.num_streams}"  # fmt: skip
+
+
+def require_extra(fleet: FleetSettings) -> None:
+    """UsageError (one line) when the backend's extra is not installed: checked before the
+    outputs, so that a missing extra leaves no job folder behind."""
+    if fleet.backend == "slurm":
+        from .fleet_slurm import import_submitit
+
+        import_submitit()
+    else:
+        from .fleet_ray import import_ray
+
+        import_ray()
 
 
 def connect(sweep: SweepSettings) -> Backend:
