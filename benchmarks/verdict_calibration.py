@@ -31,14 +31,17 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import pinbench
-from pinbench.result.validity import RULES
+from pinbench.result.validity import DRIFT_LIMIT, DRIFT_NOTE_LIMIT, RULES
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent / "tests" / "fixtures"
@@ -63,8 +66,9 @@ def hog(cpu: int) -> subprocess.Popen[bytes]:
 
 def one_run(
     model: str, kwargs: dict[str, Any], seconds: float, warmup: float, hog_cpu: int | None
-) -> list[str]:
-    """The rules that fired in one run (the verdict's reasons)."""
+) -> tuple[list[str], float]:
+    """The rules that fired in one run (the verdict's reasons), and the throughput's change
+    between the window's first and last thirds (``Trend.change``; NaN without a trend)."""
     hogger = hog(hog_cpu) if hog_cpu is not None else None
     try:
         r = pinbench.benchmark(model, time=seconds, warmup_time=warmup, **kwargs)
@@ -72,7 +76,10 @@ def one_run(
         if hogger is not None:
             hogger.kill()
             hogger.wait()
-    return [reason.rule for reason in r.validity.reasons]
+    t = r.throughput_trend
+    for reason in r.validity.reasons if hog_cpu is None and kwargs is not DRIFT else ():
+        print(f"  {reason.rule}: {reason.message}", flush=True)  # a quiet run judged invalid: why
+    return [reason.rule for reason in r.validity.reasons], math.nan if t is None else t.change
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,18 +99,19 @@ def main(argv: list[str] | None = None) -> int:
     model = str(Path(onnx.__file__).parent / "backend/test/data/light/light_squeezenet.onnx")
     last_cpu = sorted(os.sched_getaffinity(0))[-1]
     fired: dict[str, list[list[str]]] = collections.defaultdict(list)
+    changes: dict[str, list[float]] = collections.defaultdict(list)
     for mode in modes:  # a warm-up of the process per mode (imports, first sessions): not counted
         one_run(model, MODES[mode], 0.3, 0.1, None)
     for r in range(args.runs):
         order = modes[r % len(modes) :] + modes[: r % len(modes)]
-        for mode in order:
-            for case, cpu in (("quiet", None), ("hog", last_cpu)):
-                rules = one_run(model, MODES[mode], args.time, args.warmup, cpu)
-                fired[f"{mode} / {case}"].append(rules)
-                print(f"run {r + 1}: {mode} / {case}: {', '.join(rules) or 'valid'}", flush=True)
-        rules = one_run(model, DRIFT, args.time, args.warmup, None)
-        fired["drift"].append(rules)
-        print(f"run {r + 1}: drift: {', '.join(rules) or 'valid'}", flush=True)
+        cases = [(f"{m} / {case}", MODES[m], cpu) for m in order
+                 for case, cpu in (("quiet", None), ("hog", last_cpu))]  # fmt: skip
+        for case, kwargs, cpu in [*cases, ("drift", DRIFT, None)]:
+            rules, change = one_run(model, kwargs, args.time, args.warmup, cpu)
+            fired[case].append(rules)
+            changes[case].append(change)
+            print(f"run {r + 1}: {case}: {', '.join(rules) or 'valid'} (change {change:+.1%})",
+                  flush=True)  # fmt: skip
 
     print(f"\n{'case':<26} {'runs':>5} {'as expected':>12}  goal  reasons seen")
     summary: dict[str, Any] = {"runs": fired, "cases": {}, "false_positives": {}}
@@ -120,6 +128,18 @@ def main(argv: list[str] | None = None) -> int:
         summary["cases"][case] = {"runs": len(runs), "as_expected": ok, "reasons": dict(seen)}
         print(f"{case:<26} {len(runs):>5} {ok:>5} ({share:4.0%})  {verdict:<5} "
               + ", ".join(f"{k} {v}" for k, v in seen.most_common()))  # fmt: skip
+    print("\nthe throughput's change between a quiet window's first and last thirds (what the "
+          f"drift limits, {DRIFT_NOTE_LIMIT:.0%} for a note and {DRIFT_LIMIT:.0%} to invalidate, "
+          "must stand above):")  # fmt: skip
+    summary["quiet_changes"] = {}
+    for case, values in changes.items():
+        if case.endswith("quiet"):
+            size = np.abs(np.array([v for v in values if math.isfinite(v)]))
+            if size.size:
+                p50, p95 = np.percentile(size, [50, 95])
+                summary["quiet_changes"][case] = [float(v) for v in values]
+                print(f"  {case:<26} |change| median {p50:.1%}, p95 {p95:.1%}, "
+                      f"max {size.max():.1%}")  # fmt: skip
     quiet = [rules for case, runs in fired.items() if case.endswith("quiet") for rules in runs]
     print(f"\nfalse positives per rule over {len(quiet)} quiet runs:")
     for rule in RULES:

@@ -430,14 +430,22 @@ def test_mann_kendall_and_the_trend_of_constructed_series() -> None:
     rng = np.random.default_rng(3)
     flat = 1000 + rng.normal(0, 20, 30)
     assert trend(flat) is not None and validity.drift(trend(flat)) == []
-    falling = np.linspace(1000, 800, 30) + rng.normal(0, 5, 30)
+    falling = np.linspace(1000, 720, 30) + rng.normal(0, 5, 30)
     (reason,) = validity.drift(trend(falling))
-    assert reason.rule == "drift" and "fell by 15%" in reason.message
-    # The same trend at 6%: significant, but within a quiet window's slow noise (DRIFT_LIMIT).
-    mild = np.linspace(1000, 920, 30) + rng.normal(0, 5, 30)
+    assert reason.rule == "drift" and "fell by 22%" in reason.message
+    assert validity.drift_small(trend(falling)) == []  # the reason, not also the note
+    # 12% from third to third: significant, but as large as a host's wander: a note, not a reason.
+    mild = np.linspace(1000, 840, 30) + rng.normal(0, 5, 30)
     t = trend(mild)
     assert t is not None and t.p < 0.01 and validity.drift(t) == []
-    rising = np.linspace(820, 1000, 12)
+    (note,) = validity.drift_small(t)
+    assert note.rule == "drift_small" and "fell by 12%" in note.message
+    assert "invalid from 15%" in note.message
+    # 5%: significant and below both limits.
+    slight = np.linspace(1000, 930, 30) + rng.normal(0, 5, 30)
+    t = trend(slight)
+    assert t is not None and t.p < 0.01 and validity.drift(t) == validity.drift_small(t) == []
+    rising = np.linspace(760, 1000, 12)
     (reason,) = validity.drift(trend(rising))
     assert "rose by" in reason.message
     # Significant but small: a 1% creep over a long window is no reason.
@@ -448,6 +456,15 @@ def test_mann_kendall_and_the_trend_of_constructed_series() -> None:
     dip = np.full(12, 1000.0)
     dip[6] = 500.0
     assert validity.drift(trend(dip)) == []
+    # Through assess: the small drift is a note and the run stays valid; the large one is not.
+    steady = Measurement([_steady_stream(0, 2000, 1_000_000)], 0.0, 1.0, None, False, None, 0, 0)
+    judged = {
+        name: validity.assess(steady, latency(1.0, 0.01), {}, {}, [], throughput_cv=0.02,
+                              throughput_trend=trend(series), load=_quiet(), freq=FREQ)
+        for name, series in (("mild", mild), ("falling", falling))
+    }  # fmt: skip
+    assert judged["mild"].valid and rules(list(judged["mild"].notes)) == ["drift_small"]
+    assert rules(list(judged["falling"].reasons)) == ["drift"] and not judged["falling"].notes
     step = np.r_[np.full(8, 1000.0), np.full(8, 800.0)] + rng.normal(0, 5, 16)
     assert validity.drift(trend(step))
     assert trend([1.0, 2.0, 3.0]) is None  # too few slices

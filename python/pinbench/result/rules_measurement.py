@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 
 MIN_ITERATIONS = 30
 CV_LIMIT = 0.10
-# A quiet 2 s window on a shared virtual machine drifts by up to 7% either way (calibrated with
-# counters on and off); a run that has not settled, or that a neighbour slows, moves more.
-DRIFT_LIMIT = 0.10
+# A quiet 2 s window on a shared virtual machine wanders by up to 8% between its thirds, and in a
+# noisy hour 10-14% (benchmarks/verdict_calibration.py prints the quiet runs' changes); a run
+# that has not settled, or that a neighbour slows, moves more. Between the two limits: a note.
+DRIFT_LIMIT = 0.15
+DRIFT_NOTE_LIMIT = 0.10
 DRIFT_ALPHA = 0.01
 GIL_SHARE_LIMIT = 0.10
 TAIL_SAMPLES = 10
@@ -59,15 +61,40 @@ def unstable(throughput_cv: float, limit: float = CV_LIMIT) -> list[Reason]:
 def drift(t: Trend | None, limit: float = DRIFT_LIMIT, alpha: float = DRIFT_ALPHA) -> list[Reason]:
     if t is None or not (t.p < alpha and abs(t.change) >= limit):
         return []
-    direction = "fell" if t.change < 0 else "rose"
     return [
         Reason(
             "drift",
-            f"throughput {direction} by {abs(t.change):.0%} from the window's first third to its "
-            f"last (a trend over {t.slices} slices, p = {t.p:.1g}; limit {limit:.0%}): the run "
-            "had not settled (warm up longer with -w) or something changed part-way",
+            f"{_moved(t)}; limit {limit:.0%}): the run had not settled (warm up longer with -w) "
+            "or something changed part-way",
         )
     ]
+
+
+def drift_small(
+    t: Trend | None,
+    note_limit: float = DRIFT_NOTE_LIMIT,
+    limit: float = DRIFT_LIMIT,
+    alpha: float = DRIFT_ALPHA,
+) -> list[Reason]:
+    """The note for a significant change between ``note_limit`` and ``limit``: as large as a
+    shared host's own wander over a short window, so it does not invalidate the run."""
+    if t is None or not (t.p < alpha and note_limit <= abs(t.change) < limit):
+        return []
+    return [
+        Reason(
+            "drift_small",
+            f"{_moved(t)}; a run is invalid from {limit:.0%}): within what a shared host wanders "
+            "over a short window; a longer -t averages it, -w auto settles a warmup",
+        )
+    ]
+
+
+def _moved(t: Trend) -> str:
+    direction = "fell" if t.change < 0 else "rose"
+    return (
+        f"throughput {direction} by {abs(t.change):.0%} from the window's first third to its "
+        f"last (a trend over {t.slices} slices, p = {t.p:.1g}"
+    )
 
 
 def unstable_repetitions(throughput_cv: float, limit: float = CV_LIMIT) -> list[Reason]:

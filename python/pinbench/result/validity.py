@@ -15,10 +15,12 @@ Reasons (each rule's threshold in its constant):
   throughput or median less repeatable;
 - ``drift``: the throughput over the window's slices (10 a second, 20 to 60) has a monotone trend
   (Mann-Kendall) or its last third differs from its first (Welch's t-test), p below
-  ``DRIFT_ALPHA`` (0.01), and the two thirds' means differ by ``DRIFT_LIMIT`` (10%) or more of
+  ``DRIFT_ALPHA`` (0.01), and the two thirds' means differ by ``DRIFT_LIMIT`` (15%) or more of
   the whole's: the run had not settled (caches, allocator, frequency
   ramps: warm up longer) or something slowed it part-way (thermal limits, a neighbour starting).
-  A low CV can hide a slow drift; a trend without size (0.1% over a long window) is no reason;
+  A low CV can hide a slow drift; a trend without size (0.1% over a long window) is no reason,
+  and one from ``DRIFT_NOTE_LIMIT`` (10%) up to the limit is the note ``drift_small``: quiet short
+  windows on a shared host wander that much;
 - ``unstable_repetitions``: with ``-r N``, the throughput varies by ``CV_LIMIT`` or more
   between repetitions (the machine drifted between runs);
 - ``interference``: other work took ``INTERFERENCE_LIMIT`` (5%) or more of one group of the
@@ -58,7 +60,8 @@ and is not ``performance``), ``load_at_start`` (the 1-minute load average exceed
 per allowed CPU): it lags by minutes, so it is at most a hint; interference is what was
 measured), ``latency_spread`` (latency std >= 10% of the mean: the distribution is wide or
 skewed), ``interference_unknown`` (no CPU counters), ``warmup_unsettled`` (``-w auto`` ran to its
-bound, ``--warmup-max``, without the throughput settling: ``base.warmup``).
+bound, ``--warmup-max``, without the throughput settling: ``base.warmup``), ``drift_small`` (see
+``drift``).
 
 Unreliable percentiles: a percentile p needs ``ceil(10 / (1 - p/100))`` iterations so that at least
 10 samples lie beyond it (p90 needs 100, p99 1000, p99.9 10000); one with fewer is marked where it
@@ -101,10 +104,12 @@ from .rules_measurement import (
     CV_LIMIT,
     DRIFT_ALPHA,
     DRIFT_LIMIT,
+    DRIFT_NOTE_LIMIT,
     GIL_SHARE_LIMIT,
     MIN_ITERATIONS,
     TAIL_SAMPLES,
     drift,
+    drift_small,
     gil_bound,
     latency_spread,
     needed_iterations,
@@ -131,6 +136,7 @@ __all__ = [
     "CV_LIMIT",
     "DRIFT_ALPHA",
     "DRIFT_LIMIT",
+    "DRIFT_NOTE_LIMIT",
     "FREQUENCY_LIMIT",
     "GIL_SHARE_LIMIT",
     "INTERFERENCE_LIMIT",
@@ -148,6 +154,7 @@ __all__ = [
     "assess",
     "clock_resolution",
     "drift",
+    "drift_small",
     "engine_moved_threads",
     "frequency",
     "gil_bound",
@@ -206,6 +213,7 @@ def assess(
         *load_at_start(environment),
         *latency_spread(lat),
         *warmup_unsettled(m.warmup, m.measure_start_ns != 0),
+        *drift_small(throughput_trend),
     ]
     if freq is None:
         notes.append(

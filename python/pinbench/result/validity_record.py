@@ -36,6 +36,7 @@ NOTES: tuple[str, ...] = (
     "interference_unknown",
     "frequency_unknown",
     "warmup_unsettled",
+    "drift_small",
 )
 
 
