@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pinbench.base.cpu_time import CpuReading
 from pinbench.base.cpufreq import read_frequencies
 from pinbench.result import validity
 from pinbench.result.frequency import measure_frequencies
-from pinbench.run.sampler import WindowSampler
+from pinbench.run.sampler import WINDOW_INTERVAL_S, WindowSampler
 
 from conftest import SysfsTree
 
@@ -54,6 +56,34 @@ def test_the_sampler_reads_the_streams_cpus_at_both_ends(tmp_path: Path) -> None
     sampler.stop()
     assert sampler.frequency_source == "cpufreq"
     assert sampler.readings[0].mhz == sampler.readings[-1].mhz == {0: 3000.0, 1: 3000.0}
+
+
+def test_once_the_window_opens_the_sampler_reads_sparsely_with_the_frequencies(
+    tmp_path: Path,
+) -> None:
+    sys = sysfs_with_cpufreq(tmp_path / "sys", {0: 3_000_000, 1: 3_000_000})
+    sampler = WindowSampler(interval=0.01, cpus=[0, 1], sysfs_root=str(sys))
+    with sampler:
+        _wait_for(lambda: len(sampler.readings) >= 6)  # dense: the bracket before the window
+        before = list(sampler.readings)
+        assert any(r.mhz is None for r in before)  # the frequencies every FREQUENCY_EVERY
+        sampler.window_opened()
+        cue = len(sampler.readings)
+        _wait_for(lambda: len(sampler.readings) >= cue + 4)
+    # From the second reading after the cue (the first may have begun before it), and without
+    # the last (stop()'s, whenever it came).
+    inside = sampler.readings[cue + 1 : -1]
+    gaps = [b.t_ns - a.t_ns for a, b in zip(inside, inside[1:])]
+    assert gaps and min(gaps) >= WINDOW_INTERVAL_S * 1e9
+    assert all(r.mhz == {0: 3000.0, 1: 3000.0} for r in inside)
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    """Polls ``condition``; 30 s only guards against a hang (nothing is timed)."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "the sampler stopped reading"
+        time.sleep(0.005)
 
 
 def reading(t_s: float, mhz: dict[int, float] | None) -> CpuReading:

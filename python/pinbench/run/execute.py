@@ -152,12 +152,14 @@ def measure_layout(
     engine: Engine,
     marks: dict[str, int] | None = None,
     build: BuildLog | None = None,
+    on_measure: Callable[[], object] | None = None,
 ) -> tuple[Engine, Measurement]:
     """``engine`` (from ``checked_engine`` for ``layout``), its instances built on ``layout``'s
     pinned threads (or, with process isolation, in each stream's worker process), measured over
     ``window``. Engine failures raise as one-line errors; StreamFailed once measuring began.
     ``marks`` gets the start-up mark ``engine`` (when the runner started); ``build`` what the
-    stream factories did, and the process's memory before them."""
+    stream factories did, and the process's memory before them; ``on_measure()`` is called once
+    the measured window has opened."""
     spin = spinning_of(settings, layout)
     make_step: Callable[[int], Step] = (
         ModelSteps.of(prepared, settings.engine.engine, layout, spin)
@@ -183,7 +185,7 @@ def measure_layout(
             seed=settings.inputs.seed,
             isolation=layout.isolation,
             calls_per_unit=calls_per_request(prepared),
-            on_measure=_log_measuring,
+            on_measure=_measuring(on_measure),
             counters=settings.measure.counters,
         )
     except StreamError as e:
@@ -234,7 +236,9 @@ def execute(
     rapl, idle = energy_probe(meas)  # the idle baseline, when asked: before the instances exist
     with WindowSampler(cpus=watched, rapl=rapl) as sampler:
         try:
-            engine, m = measure_layout(prepared, settings, layout, window, engine, marks, build)
+            engine, m = measure_layout(
+                prepared, settings, layout, window, engine, marks, build, sampler.window_opened
+            )
         except StreamFailed as e:
             failed, engine, m = e, e.engine, e.measurement
     peak = read_memory()  # the window's end: before any profiled pass or later run
@@ -436,6 +440,17 @@ def engine_failure(e: StreamError) -> Exception:
         err = RunError(gist(e), detail=str(e))
     err.phase = _PHASE_REACHED.get(e.phase, "start")
     return err
+
+
+def _measuring(then: Callable[[], object] | None) -> Callable[[], None]:
+    """The runner's ``on_measure``: the log line, then ``then`` (the sampler's cue)."""
+
+    def opened() -> None:
+        _log_measuring()
+        if then is not None:
+            then()
+
+    return opened
 
 
 def _log_measuring() -> None:
