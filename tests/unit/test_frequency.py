@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from pinbench.base.cpu_time import CpuReading
 from pinbench.base.cpufreq import read_frequencies
@@ -68,6 +72,7 @@ def test_once_the_window_opens_the_sampler_reads_sparsely_with_the_frequencies(
         before = list(sampler.readings)
         assert any(r.mhz is None for r in before)  # the frequencies every FREQUENCY_EVERY
         sampler.window_opened()
+        assert sampler.current_interval == WINDOW_INTERVAL_S  # no mask moved: sparse
         cue = len(sampler.readings)
         _wait_for(lambda: len(sampler.readings) >= cue + 4)
     # From the second reading after the cue (the first may have begun before it), and without
@@ -76,6 +81,29 @@ def test_once_the_window_opens_the_sampler_reads_sparsely_with_the_frequencies(
     gaps = [b.t_ns - a.t_ns for a, b in zip(inside, inside[1:])]
     assert gaps and min(gaps) >= WINDOW_INTERVAL_S * 1e9
     assert all(r.mhz == {0: 3000.0, 1: 3000.0} for r in inside)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_threads_still_remasked_keep_the_sampler_reading_densely_in_the_window() -> None:
+    # As OpenVINO's executor does: a thread's mask widened and narrowed many times a second.
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    stop = threading.Event()
+
+    def remask() -> None:
+        narrow = True
+        while not stop.wait(0.02):  # each mask held for a few of the sampler's readings
+            os.sched_setaffinity(0, {cpus[0]} if narrow else set(cpus))
+            narrow = not narrow
+
+    t = threading.Thread(target=remask)
+    sampler = WindowSampler(interval=0.01)
+    with sampler:
+        t.start()
+        _wait_for(lambda: sum(len(h) > 1 for h in sampler.affinity.values()) >= 1)
+        sampler.window_opened()
+        assert sampler.current_interval == 0.01
+        stop.set()
+        t.join()
 
 
 def _wait_for(condition: Callable[[], bool]) -> None:

@@ -8,14 +8,15 @@ one CPU and takes the GIL for that long (it is this process's own time, so it is
 interference).
 
 Once the measured window has opened (``window_opened()``, from the runner's ``on_measure``) it
-wakes every ``WINDOW_INTERVAL_S`` instead. The interference needs the readings that bracket the
-window: the last before it opens (one of the dense readings, at most ``interval`` early) and the
-first after it closes (``stop()``'s, as the run returns); in between only the masks (an engine
-that remasks its threads does so many times a second), the clock frequencies and the energy
-counters' wrap are read, and those need no tenth of a second. Why: where a stream holds every
-CPU, each reading preempts one of its threads and may hold the GIL its next call needs; measured
-on onnxruntime-genai decode on both CPUs of a 2-CPU machine, reading every 0.1 s through the
-window cost 3.1% of the tokens/s (1 CPU, with one left free: 0.5%).
+wakes every ``WINDOW_INTERVAL_S`` instead, unless threads' masks were still changing just before
+(an engine that remasks its threads as it runs, read densely throughout). The interference needs
+the readings that bracket the window: the last before it opens (one of the dense readings, at
+most ``interval`` early) and the first after it closes (``stop()``'s, as the run returns); in
+between only the masks, the clock frequencies and the energy counters' wrap are read, and those
+need no tenth of a second. Why: where a stream holds every CPU, each reading preempts one of its
+threads and may hold the GIL its next call needs; measured on onnxruntime-genai decode on both
+CPUs of a 2-CPU machine, reading every 0.1 s through the window cost 3.1% of the tokens/s (1 CPU,
+with one left free: 0.5%).
 
 With a ``Rapl`` it reads the energy counters too, at every reading (``energy``): often enough that
 a counter wraps at most once between two of them.
@@ -118,14 +119,23 @@ class WindowSampler:
 
     def window_opened(self) -> None:
         """The measured window has opened: read every ``WINDOW_INTERVAL_S`` from the next
-        reading on (the frequencies at each)."""
-        self._window_open = True
+        reading on (the frequencies at each), unless a thread's mask changed in the last
+        ``WINDOW_INTERVAL_S``: an engine that remasks its threads as it runs (OpenVINO's
+        executor, many times a second) is read densely through the window too, or the masks a
+        thread ran under would be missed (sparse readings left 5 of 20 OpenVINO runs beside a
+        hog with moves the verdict could not put down to the engine)."""
+        since = _core.now_ns() - int(WINDOW_INTERVAL_S * 1e9)
+        moving = any(t >= since for history in self.affinity.values() for t, _ in history[1:])
+        self._window_open = not moving
+
+    @property
+    def current_interval(self) -> float:
+        """Seconds between readings now: ``interval``, or ``WINDOW_INTERVAL_S`` in the window."""
+        return max(self.interval, WINDOW_INTERVAL_S) if self._window_open else self.interval
 
     def _run(self) -> None:
         n = 0
-        while not self._stop.wait(
-            max(self.interval, WINDOW_INTERVAL_S) if self._window_open else self.interval
-        ):
+        while not self._stop.wait(self.current_interval):
             n += 1
             frequencies = self._window_open or n % FREQUENCY_EVERY == 0
             self.readings.append(self.read(frequencies=frequencies))
