@@ -81,7 +81,7 @@ class WindowSampler:
         self.energy: list[EnergyReading] = []  # with each reading, when rapl has domains
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._window_open = False
+        self._sparse = False  # set once the window opened, with no thread's mask moving
 
     def read(self, *, frequencies: bool = False) -> CpuReading:
         """One reading now, with the CPU mask of every thread of the run."""
@@ -125,19 +125,20 @@ class WindowSampler:
         thread ran under would be missed (sparse readings left 5 of 20 OpenVINO runs beside a
         hog with moves the verdict could not put down to the engine)."""
         since = _core.now_ns() - int(WINDOW_INTERVAL_S * 1e9)
-        moving = any(t >= since for history in self.affinity.values() for t, _ in history[1:])
-        self._window_open = not moving
+        histories = list(self.affinity.values())  # one call: the sampler thread adds to it
+        moving = any(t >= since for history in histories for t, _ in history[1:])
+        self._sparse = not moving
 
     @property
     def current_interval(self) -> float:
-        """Seconds between readings now: ``interval``, or ``WINDOW_INTERVAL_S`` in the window."""
-        return max(self.interval, WINDOW_INTERVAL_S) if self._window_open else self.interval
+        """Seconds between readings now: ``interval``, or ``WINDOW_INTERVAL_S`` once sparse."""
+        return max(self.interval, WINDOW_INTERVAL_S) if self._sparse else self.interval
 
     def _run(self) -> None:
         n = 0
         while not self._stop.wait(self.current_interval):
             n += 1
-            frequencies = self._window_open or n % FREQUENCY_EVERY == 0
+            frequencies = self._sparse or n % FREQUENCY_EVERY == 0
             self.readings.append(self.read(frequencies=frequencies))
 
     def __enter__(self) -> WindowSampler:
