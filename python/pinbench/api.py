@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -350,8 +351,16 @@ def _fleet_sweep(grid: SweepSettings, outputs: SweepOutputs) -> Sweep[Result]:
     assert grid.fleet is not None
     models = expand_models(grid.models)
     inputs = model_files(models, grid.base.inputs.data)
-    require_extra(grid.fleet)
-    stamp = outputs.check(models, inputs, fleet_outputs(grid.fleet))
+    own = fleet_outputs(grid.fleet)
+    missing = [Path(o.path) for o in own if not Path(o.path).exists()]
+    stamp = outputs.check(models, inputs, own)  # guarded first, whether or not the extra is here
+    try:
+        require_extra(grid.fleet)
+    except UsageError:
+        for folder in missing:  # the guard made it: a run that never started leaves nothing
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
     def arrived(partial: Sweep[Result]) -> None:
         outputs.write_json(partial)
