@@ -211,12 +211,7 @@ def execute(
     RunError when no iteration finished (unless interrupted).
     """
     meas, server = settings.measure, settings.server
-    arrivals = None
-    if settings.open_loop:
-        assert server.qps is not None
-        arrivals = arrival_schedule(
-            server.qps, meas.time, distribution=server.arrivals, seed=settings.inputs.seed
-        )
+    arrivals = _arrivals(settings)
     marks: dict[str, int] = {"searches": time.monotonic_ns()}
     engine = checked_engine(prepared, layout)
     bandwidth = run_bandwidth(prepared.topology, layout, meas)  # after the checks, before the run
@@ -440,6 +435,17 @@ def engine_failure(e: StreamError) -> Exception:
         err = RunError(gist(e), detail=str(e))
     err.phase = _PHASE_REACHED.get(e.phase, "start")
     return err
+
+
+def _arrivals(settings: RunSettings) -> NDArray[np.int64] | None:
+    """The open loop's arrival schedule (``base.arrivals``); None for a closed loop."""
+    server = settings.server
+    if not settings.open_loop:
+        return None
+    assert server.qps is not None  # validated
+    return arrival_schedule(
+        server.qps, settings.measure.time, distribution=server.arrivals, seed=settings.inputs.seed
+    )
 
 
 def _measuring(then: Callable[[], object] | None) -> Callable[[], None]:
