@@ -349,8 +349,9 @@ def _command(job: _Job) -> str:
 
 
 def require_extra(fleet: FleetSettings) -> None:
-    """UsageError (one line) when the backend's extra is not installed: checked before the
-    outputs, so that a missing extra leaves no job folder behind."""
+    """UsageError (one line) when the backend's extra is not installed; checked before the
+    backend connects (``api`` checks it after the output guard, and removes the job folder the
+    guard made when it fails)."""
     if fleet.backend == "slurm":
         from .fleet_slurm import import_submitit
 
