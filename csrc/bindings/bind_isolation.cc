@@ -16,6 +16,7 @@
 #include "bindings.h"
 #include "run_hooks.h"
 #include "run_result.h"
+#include "signal_watch.h"
 
 namespace py = pybind11;
 
@@ -30,7 +31,7 @@ PyRunResult supervise(const RunnerConfig& config, SharedRegion& region,
   std::vector<WorkerSpec> specs;
   for (size_t i = 0; i < argvs.size(); ++i) specs.push_back({argvs[i], logs[i]});
   py::object interrupt;
-  auto signals = signal_checker(interrupt);
+  SignalWatch signals(interrupt);
   // Every poll: the signals, and once the workers' measured window has begun, on_measure().
   bool announced = on_measure.is_none();
   const WarmupWatch warmup = warmup_watch(watch);

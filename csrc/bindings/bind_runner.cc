@@ -12,6 +12,7 @@
 #include "py_step.h"
 #include "run_hooks.h"
 #include "run_result.h"
+#include "signal_watch.h"
 
 namespace py = pybind11;
 
@@ -20,16 +21,6 @@ namespace pinbench::bindings {
 std::shared_ptr<StepFactory> step_factory(py::object work, int streams, bool time_gil_waits) {
   if (py::isinstance<NativeWorkFactory>(work)) return work.cast<std::shared_ptr<NativeWorkFactory>>();
   return std::make_shared<PyStepFactory>(work, streams, time_gil_waits);
-}
-
-std::function<bool()> signal_checker(py::object& interrupt) {
-  interrupt = py::none();
-  return [&interrupt]() {
-    py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() == 0) return false;
-    interrupt = py::error_already_set().value();
-    return true;
-  };
 }
 
 WarmupWatch warmup_watch(const py::object& watch) {
@@ -49,7 +40,7 @@ PyRunResult run(py::object work, const RunnerConfig& config, const py::object& w
   auto factory = step_factory(work, streams, streams > 1);
   py::object interrupt;
   // Runs on this (the caller's) thread while it waits: the only place Python signal handlers can run.
-  auto signals = signal_checker(interrupt);
+  SignalWatch signals(interrupt);
   // A signal handler may run inside on_measure's Python code and raise there: that exception is
   // the interrupt, taken by the next should_stop, never lost and never thrown through the runner.
   bool stop_now = false;

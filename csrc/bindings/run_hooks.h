@@ -1,5 +1,5 @@
 // What both runners' bindings (bind_runner.cc, bind_isolation.cc) hand the core: the step
-// factory, the signal check, the warmup watch.
+// factory and the warmup watch (the signal check: signal_watch.h).
 #pragma once
 
 #include <pybind11/pybind11.h>
@@ -16,10 +16,6 @@ namespace pinbench::bindings {
 // time their GIL waits when `time_gil_waits` (other streams share this interpreter).
 // REQUIRES: the GIL.
 std::shared_ptr<StepFactory> step_factory(pybind11::object work, int streams, bool time_gil_waits);
-
-// should_stop for a runner: checks Python's signals (taking the GIL); a handler's exception is
-// kept in `interrupt` (which must outlive the run) and stops the run.
-std::function<bool()> signal_checker(pybind11::object& interrupt);
 
 // The runner's WarmupWatch for a Python `watch(elapsed_ns, calls, fewest) -> bool` (taking the
 // GIL); none for None. `watch` must outlive the run.

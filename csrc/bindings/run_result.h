@@ -33,7 +33,7 @@ struct PyRunResult {
   pybind11::list workers;             // process isolation: (pid, reported, exit_code, signal, killed)
 };
 
-// REQUIRES: the GIL. Converts a finished run; `interrupt` is what signal_checker caught.
+// REQUIRES: the GIL. Converts a finished run; `interrupt` is what SignalWatch caught.
 PyRunResult to_python(RunResult&& result, pybind11::object interrupt);
 
 }  // namespace pinbench::bindings

@@ -256,6 +256,39 @@ def test_sigint_returns_partial_results_promptly() -> None:
     assert (int(done_ns) - sent) / 1e9 < 0.5
 
 
+def test_handlers_run_during_the_run_and_a_wakeup_fd_found_is_fed_and_set_back() -> None:
+    """The waiting thread takes the GIL for Python's signal handlers only when its wakeup fd
+    says a signal came: a handler still runs while the streams do, and a wakeup fd set before
+    the run (asyncio sets one) still receives the signal's number and is set again after."""
+    r = run_python(
+        """
+        import os, signal, time, pinbench
+        calls, handled = [], []
+        signal.signal(signal.SIGUSR1, lambda *_: handled.append(len(calls)))
+
+        def make_step(i):
+            def step():
+                calls.append(1)
+                time.sleep(0.001)
+                if len(calls) == 5:  # from the stream's thread, as a user's kill would come
+                    os.kill(os.getpid(), signal.SIGUSR1)
+            return step
+
+        read, write = os.pipe()
+        os.set_blocking(read, False)
+        os.set_blocking(write, False)
+        signal.set_wakeup_fd(write)
+        m = pinbench.measure(make_step, streams=1, pinning="none", warmup=0, duration=0.5)
+        print(len(handled), 5 <= handled[0] < len(calls), m.interrupted)
+        print(list(os.read(read, 16)) == [signal.SIGUSR1], signal.set_wakeup_fd(-1) == write)
+        pinbench.measure(make_step, streams=1, pinning="none", warmup=0, duration=0.05)
+        print(signal.set_wakeup_fd(-1))
+        """
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:3] == ["1 True False", "True True", "-1"]
+
+
 def test_native_spin_measures_its_own_length() -> None:
     m = pinbench.measure(pinbench.spin(100_000), streams=STREAMS, warmup=0.05, duration=0.3)
     for s in m.streams:
