@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--build", action="store_true", help="build the small model offline")
     where.add_argument("--model", type=Path, help="a folder with genai_config.json")
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=15, help="(15: fewer read the goal by chance)")
     p.add_argument("--time", type=float, default=5.0, help="measured seconds per run (5)")
     p.add_argument("--warmup", type=float, default=1.0, help="warmup seconds per run (1)")
     p.add_argument("--prompt-tokens", type=int, default=64)
