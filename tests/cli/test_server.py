@@ -3,6 +3,7 @@ search for the highest rate under a latency target (--find-qps)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -19,7 +20,8 @@ from pinbench.base.errors import RunError, UsageError
 from pinbench.cli.benchmark import build_parser, settings_from_args
 from pinbench.result.measurement import Measurement, StreamMeasurement, Totals
 from pinbench.result.server import lateness
-from pinbench.result.tuning import QpsTrial
+from pinbench.result.tuning import QpsSearch, QpsTrial
+from pinbench.result.validity_record import Reason, Validity
 from pinbench.search.find_qps import bisect_rate
 from pinbench.settings import RunSettings
 
@@ -257,6 +259,7 @@ def test_find_qps_answer_is_confirmed_by_direct_runs(tiny: str) -> None:
     assert over.latency.median > 6.0
     d = pinbench.json_document(r)["pinbench"]["find_qps"]
     assert d["best_qps"] == search.best_qps and len(d["trials"]) == len(search.trials)
+    assert all(t["disturbed"] == 0 for t in d["trials"])  # nothing ran beside it
 
 
 def test_find_qps_refuses_a_target_below_one_inference(tiny: str) -> None:
@@ -285,6 +288,59 @@ def test_a_confirmation_that_misses_steps_down_and_confirms_again() -> None:
     assert [t.meets for t in runs] == [False, False, True, True]
     _, runs, rate = _confirm(holds_below(1.0), 100.0, 99.0, 1.0)
     assert rate is None and len(runs) == MAX_STEPS_DOWN + 1  # each rate missed at once
+
+
+class _Judged:
+    """What ``undisturbed`` reads of a run: whether a signal cut it, and its verdict."""
+
+    interrupted = False
+
+    def __init__(self, *rules: str) -> None:
+        self.validity = Validity(tuple(Reason(r, f"{r} here") for r in rules))
+
+
+def test_a_miss_beside_other_work_runs_again_and_a_miss_alone_does_not() -> None:
+    from pinbench.search.find_qps import DISTURBED_RERUNS, undisturbed
+
+    def runs(*outcomes: tuple[bool, tuple[str, ...]]) -> Any:
+        left = list(outcomes)
+        made: list[int] = []
+
+        def run() -> tuple[Any, QpsTrial]:
+            meets, rules = left.pop(0)
+            made.append(1)
+            return _Judged(*rules), QpsTrial(50.0, 1.0, 50.0, 1.0, 1.0, 1, 0, meets)
+
+        return run, made
+
+    # missed beside a hog, then met alone: the miss is set aside, the meeting run kept
+    run, made = runs((False, ("interference",)), (True, ()))
+    _, t = undisturbed(run)
+    assert t.meets and t.disturbed == 1 and len(made) == 2
+    # a miss with a quiet verdict (or another reason) is the rate's own: kept at once
+    for rules in [(), ("drift",)]:
+        run, made = runs((False, rules))
+        _, t = undisturbed(run)
+        assert not t.meets and t.disturbed == 0 and len(made) == 1
+    # a run that meets the target is kept whatever ran beside it
+    run, made = runs((True, ("interference",)))
+    assert undisturbed(run)[1].disturbed == 0 and len(made) == 1
+    # always disturbed: run again at most DISTURBED_RERUNS times, then the last run is kept
+    run, made = runs(*[(False, ("interference",))] * (DISTURBED_RERUNS + 1))
+    _, t = undisturbed(run)
+    assert not t.meets and t.disturbed == DISTURBED_RERUNS and len(made) == DISTURBED_RERUNS + 1
+
+
+def test_the_console_counts_the_runs_set_aside() -> None:
+    from pinbench.report.search_lines import find_qps_lines
+
+    kept = QpsTrial(50.0, 1.0, 50.0, 1.0, 1.0, 1, 0, True, disturbed=2)
+    search = QpsSearch(10.0, 99.0, 60.0, (kept,), 50.0, confirmations=(kept,), confirmed=True)
+    lines = find_qps_lines(search)
+    assert any(line.startswith("Max Rate Disturbed: 4 run(s) missed") for line in lines)
+    plain = dataclasses.replace(kept, disturbed=0)
+    quiet = dataclasses.replace(search, trials=(plain,), confirmations=(plain,))
+    assert not any("Disturbed" in line for line in find_qps_lines(quiet))
 
 
 def test_an_answer_no_confirmation_holds_exits_1(tmp_path: Path, tiny: str) -> None:

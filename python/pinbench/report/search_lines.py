@@ -93,4 +93,10 @@ def find_qps_lines(q: QpsSearch) -> list[str]:
         )
         held = "confirmed" if q.confirmed else "NOT confirmed: no rate held in every run"
         out.append(f"Max Rate Confirmation: {held} ({runs})")
+    disturbed = sum(t.disturbed for t in (*q.trials, *q.confirmations))
+    if disturbed:
+        out.append(
+            f"Max Rate Disturbed: {disturbed} run(s) missed beside other work on their CPUs (the "
+            "verdict's interference) and ran again; the tables hold the runs kept"
+        )
     return [*out, *table_lines(header, rows)]

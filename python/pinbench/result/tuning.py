@@ -85,6 +85,9 @@ class QpsTrial:
     # token, at the search's percentile
     ttft_ms: float | None = None
     tpot_ms: float | None = None
+    # runs at this rate set aside before this one: each missed the target beside other work on
+    # the streams' CPUs (the verdict's interference), which says nothing of the rate
+    disturbed: int = 0
 
 
 @dataclass(frozen=True)
