@@ -17,8 +17,9 @@ same decoder and cores, twice each, in one run, in the order hand, pinbench, pin
   (N - 1)). The rate is searched the same way: a closed-loop capacity, then bisection of the
   rate between 0 and 1.1x capacity until the bounds are within 2%, each trial T/2 seconds, the
   answer confirmed by two runs of T seconds that must both meet the targets (stepping down 5%
-  when one misses), every run offered the same arrivals at a given rate (one seed: Poisson
-  arrivals given their count, rate x seconds, as pinbench's ``poisson``). Goal: pinbench's
+  when one misses), every run offered pinbench's own arrival schedule at that rate
+  (``pinbench.base.arrivals``, seed 0 as pinbench's default ``--seed``), so both servers serve
+  the same requests at the same times. Goal: pinbench's
   mean answer within 10% of the hand search's. The order is ABBA: this shared host's speed
   moves as much as the goal within minutes (closed-loop capacity by up to 14% within two), so
   pinbench's two searches run back to back, and the hand's around them, where a drift through
@@ -56,6 +57,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from pinbench.base.arrivals import arrival_schedule
 
 HERE = Path(__file__).resolve().parent
 GOAL = 0.10  # pinbench's answers within 10% of the hand search's, and of each other
@@ -159,18 +162,17 @@ class Server:
         return first, time.perf_counter_ns()
 
     def run(self, rate: float | None, seconds: float, seed: int = 0) -> dict[str, Any]:
-        """Closed loop (``rate`` None) or Poisson arrivals at ``rate`` for ``seconds`` (the
-        same ``seed``, the same arrivals at the same rate): each
+        """Closed loop (``rate`` None) or pinbench's Poisson arrivals at ``rate`` for
+        ``seconds`` (seed 0, as pinbench's ``--seed``): each
         request's TTFT and TPOT in ms, and the requests served per second."""
-        rng = np.random.default_rng(seed)
         start = time.perf_counter_ns() + 10_000_000
         arrivals: queue.Queue[int] = queue.Queue()
         if rate is not None:
-            # Poisson arrivals given their count: rate x seconds of them at uniform times, so a
-            # short trial is offered its rate, not its rate give or take 1/sqrt(count).
-            count = int(np.floor(rate * seconds + rng.random()))
-            for t in np.sort(rng.uniform(0.0, seconds, count)):
-                arrivals.put(start + int(t * 1e9))
+            # pinbench's own schedule at its default seed: both servers are offered the same
+            # requests at the same times, so one arrival pattern's luck (a search reads every
+            # trial on one pattern) cannot tell them apart.
+            for t in arrival_schedule(rate, seconds, seed=seed):
+                arrivals.put(start + int(t))
         deadline = start + int(seconds * 1e9)
         ttft: list[float] = []
         tpot: list[float] = []
