@@ -8,8 +8,8 @@ namespace pinbench::bindings {
 
 // Python runs its signal handlers on the main thread only, when that thread next holds the GIL.
 // Taking the GIL at every poll (50 times a second) to let them run cost a stream whose steps
-// call into Python about 1% of its speed (onnxruntime-genai decode on 2 CPUs): each time, the
-// GIL moves away from the stream and back. Instead, while a watch lives, Python's C-level handler
+// call into Python 2.5% of its speed (onnxruntime-genai decode on 2 CPUs, benchmarks/vs_genai.py):
+// each time, the GIL moves away from the stream and back. Instead, while a watch lives, Python's C-level handler
 // also writes each signal's number to a pipe of the watch (signal.set_wakeup_fd), and a poll
 // takes the GIL to run the handlers only when the pipe has something (and once at the start, for
 // a signal that came before the pipe was set). A wakeup fd that was already set (asyncio's) gets
