@@ -7,13 +7,13 @@
 namespace pinbench::bindings {
 
 // Python runs its signal handlers on the main thread only, when that thread next holds the GIL.
-// Taking the GIL at every poll (50 times a second) to let them run cost a stream whose steps
-// call into Python 2.5% of its speed (onnxruntime-genai decode on 2 CPUs, benchmarks/vs_genai.py):
-// each time, the GIL moves away from the stream and back. Instead, while a watch lives, Python's C-level handler
-// also writes each signal's number to a pipe of the watch (signal.set_wakeup_fd), and a poll
-// takes the GIL to run the handlers only when the pipe has something (and once at the start, for
-// a signal that came before the pipe was set). A wakeup fd that was already set (asyncio's) gets
-// every byte forwarded and is set again at the end. Off the main thread no handler can run, so
+// Taking the GIL at every poll (50 times a second) to let them run cost a stream whose steps call
+// into Python 2.5% of its speed (onnxruntime-genai decode on 2 CPUs, benchmarks/vs_genai.py): each
+// time, the GIL moves away from the stream and back. Instead, while a watch lives, Python's C-level
+// handler also writes each signal's number to a pipe of the watch (signal.set_wakeup_fd), and a
+// poll takes the GIL to run the handlers only when the pipe has something (and once at the start,
+// for a signal that came before the pipe was set). A wakeup fd that was already set (asyncio's)
+// gets every byte forwarded and is set again at the end. Off the main thread no handler can run, so
 // a poll does nothing; where the pipe cannot be set, every poll takes the GIL as before.
 class SignalWatch {
  public:
