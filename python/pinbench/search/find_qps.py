@@ -263,7 +263,12 @@ def search_rate(
             ),
             outputs=settings.outputs,
         )
-        return undisturbed(lambda: _confirmation(prepared, run, rate, target, on_start))
+
+        def once() -> tuple[Result, QpsTrial]:
+            r = run_benchmark(prepared, run, on_start=on_start)
+            return r, _trial(r, rate, time, target)
+
+        return undisturbed(once)
 
     final, confirmations, confirmed = _confirm(confirm, best, percentile, time)
     record = QpsSearch(
@@ -293,13 +298,6 @@ def search_rate(
         num_streams_reason=reason,
     )
     return dataclasses.replace(final, config=config, settings=settings)
-
-
-def _confirmation(
-    prepared: Prepared, run: RunSettings, rate: float, target: Target, on_start: OnStart | None
-) -> tuple[Result, QpsTrial]:
-    r = run_benchmark(prepared, run, on_start=on_start)
-    return r, _trial(r, rate, run.measure.time, target)
 
 
 def undisturbed(run: Callable[[], tuple[Result, QpsTrial]]) -> tuple[Result, QpsTrial]:
