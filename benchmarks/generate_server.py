@@ -6,24 +6,23 @@ same decoder and cores, twice each, in one run, in the order hand, pinbench, pin
 - ``pinbench``: ``pinbench MODEL -s generate --prompt-tokens P --new-tokens N -nstreams S
   --find-qps --ttft-slo X --tpot-slo Y --percentile Q -t T --probe-time T/2``: its two answers
   must agree within 10% (the search is repeatable).
-- ``hand search``: S Python threads, each pinned to its own CPU, sharing one CPU-only ONNX
-  Runtime session of one intra-op thread (pinbench's layout for S one-core streams on one NUMA
-  node: one instance, each stream's call run on its own thread), serving
-  seeded Poisson arrivals from one queue: a thread takes the next request when it is due (or at
-  once when late), runs the prefill and the decode calls (I/O binding on buffers allocated once
-  per thread, each call's presents written where the next call reads its pasts: the same work
-  per call as pinbench's step, written apart, so the two servers differ in their scheduling and
-  search only), and records the request's TTFT from its arrival and its TPOT ((latency - TTFT) /
-  (N - 1)). The rate is searched the same way: a closed-loop capacity, then bisection of the
-  rate between 0 and 1.1x capacity until the bounds are within 2%, each trial T/2 seconds, the
-  answer confirmed by two runs of T seconds that must both meet the targets (stepping down 5%
-  when one misses), every run offered pinbench's own arrival schedule at that rate
-  (``pinbench.base.arrivals``, seed 0 as pinbench's default ``--seed``), so both servers serve
-  the same requests at the same times. Goal: pinbench's
-  mean answer within 10% of the hand search's. The order is ABBA: this shared host's speed
-  moves as much as the goal within minutes (closed-loop capacity by up to 14% within two), so
-  pinbench's two searches run back to back, and the hand's around them, where a drift through
-  the run moves both means alike; each answer is printed with the capacity its search measured.
+- ``hand search``: S Python threads, each pinned to its own CPU, sharing one CPU-only ONNX Runtime
+  session of one intra-op thread (pinbench's layout for S one-core streams on one NUMA node: one
+  instance, each stream's call run on its own thread), serving seeded Poisson arrivals from one
+  queue: a thread takes the next request when it is due (or at once when late), runs the prefill
+  and the decode calls (I/O binding on buffers allocated once per thread, each call's presents
+  written where the next call reads its pasts: the same work per call as pinbench's step, written
+  apart, so the two servers differ in their scheduling and search only), and records the request's
+  TTFT from its arrival and its TPOT ((latency - TTFT) / (N - 1)). The rate is searched the same
+  way: a closed-loop capacity, then bisection of the rate between 0 and 1.1x capacity until the
+  bounds are within 2%, each trial T/2 seconds, the answer confirmed by two runs of T seconds that
+  must both meet the targets (stepping down 5% when one misses), every run offered pinbench's own
+  arrival schedule at that rate (``pinbench.base.arrivals``, seed 0 as pinbench's default
+  ``--seed``), so both servers serve the same requests at the same times. Goal: pinbench's mean
+  answer within 10% of the hand search's. The order is ABBA: this shared host's speed moves as
+  much as the goal within minutes (closed-loop capacity by up to 14% within two), so pinbench's
+  two searches run back to back, and the hand's around them, where a drift through the run moves
+  both means alike; each answer is printed with the capacity its search measured.
 
 The targets default to multiples of the closed-loop figures measured first (TTFT 10x the median
 TTFT, TPOT 3x the median): a request may wait for about two others before its first token, so
