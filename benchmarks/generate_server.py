@@ -35,7 +35,8 @@ between calls (a few tens of microseconds a call) is a small part of a request, 
 pinbench's step. Trials last 5 s (``--time`` 10): near capacity a run's p90 TTFT is noisy
 (two 6 s runs of the hand server at 125 requests/s, about 0.85x its capacity: 176 and 41 ms),
 and a longer trial sees more of the queue. The script reports; it exits 0 once it has measured
-(2 for bad arguments).
+(2 for bad arguments, 1 when pinbench failed, with its last line; 130 after Ctrl-C, with the
+searches done printed and exported).
 
     python benchmarks/generate_server.py
     python benchmarks/generate_server.py --time 6 --percentile 90 --streams 2
@@ -47,6 +48,7 @@ import argparse
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,6 +60,8 @@ from typing import Any
 import numpy as np
 
 from pinbench.base.arrivals import arrival_schedule
+from pinbench.base.errors import UsageError
+from pinbench.base.files import Output, guard_outputs
 
 HERE = Path(__file__).resolve().parent
 GOAL = 0.10  # pinbench's answers within 10% of the hand search's, and of each other
@@ -180,7 +184,7 @@ class Server:
         def serve(i: int) -> None:
             os.sched_setaffinity(0, {self.cpus[i]})
             local = np.random.default_rng([seed, i])
-            while True:
+            while not stopped.is_set():
                 if rate is None:
                     now = time.perf_counter_ns()
                     if now >= deadline:
@@ -200,11 +204,19 @@ class Server:
                     ttft.append((first - arrived) / 1e6)
                     tpot.append((end - first) / (self.new - 1) / 1e6)
 
+        stopped = threading.Event()  # Ctrl-C: every thread ends after its request in flight
         threads = [threading.Thread(target=serve, args=(i,)) for i in range(len(self.cpus))]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.join()
+        except KeyboardInterrupt:
+            # None may outlive the run: one still in ONNX Runtime at exit aborts the process.
+            stopped.set()
+            for thread in threads:
+                thread.join()
+            raise
         span = max(time.perf_counter_ns(), deadline) - start
         return {"ttft": np.array(ttft), "tpot": np.array(tpot), "served": len(ttft) / (span / 1e9)}
 
@@ -254,7 +266,14 @@ def pinbench_search(
             "-t", str(args.time), "--probe-time", str(args.time / 2), "-w", "0.5", "-q",
             "-x", str(out),
         ]  # fmt: skip
-        subprocess.run(command, capture_output=True, timeout=1800, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
+        if done.returncode in (130, -signal.SIGINT):
+            raise KeyboardInterrupt
+        if not out.is_file():  # exit 1 with the JSON written is an unconfirmed answer: kept
+            last = done.stderr.strip().splitlines() or ["no output"]
+            raise SystemExit(
+                f"generate_server: pinbench failed (exit {done.returncode}): {last[-1]}"
+            )
         q = json.loads(out.read_text())["pinbench"]["find_qps"]
         return float(q["best_qps"]), float(q["capacity_qps"])
 
@@ -271,8 +290,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--export", help="write the figures as JSON")
     args = p.parse_args(argv)
     cpus = sorted(os.sched_getaffinity(0))
-    if args.streams > len(cpus) or args.new_tokens < 2 or args.prompt_tokens < 1:
-        p.error("needs --streams <= the CPUs, --new-tokens >= 2 and --prompt-tokens >= 1")
+    if not 1 <= args.streams <= len(cpus) or args.new_tokens < 2 or args.prompt_tokens < 1:
+        p.error("needs 1 <= --streams <= the CPUs, --new-tokens >= 2 and --prompt-tokens >= 1")
+    if not 0 < args.time <= 3600 or not 0 < args.percentile < 100:
+        p.error("needs --time in (0, 3600] seconds and --percentile in (0, 100)")
+    if any(slo is not None and not 0 < slo < 1e9 for slo in (args.ttft_slo, args.tpot_slo)):
+        p.error("--ttft-slo and --tpot-slo are milliseconds > 0")
+    if args.export:
+        try:  # before many minutes of searching
+            guard_outputs([Output("--export", args.export, suffixes=(".json",))])
+        except UsageError as e:
+            p.error(str(e))
     with tempfile.TemporaryDirectory() as tmp:
         model = make_model(Path(tmp))
         server = Server(str(model), cpus[: args.streams], args.prompt_tokens, args.new_tokens)
@@ -286,15 +314,22 @@ def main(argv: list[str] | None = None) -> int:
         # for the host to move between them), the hand's around them (a drift of the host's
         # speed through the run moves both means alike).
         answers: dict[str, list[tuple[float, float]]] = {"pinbench": [], "hand": []}
-        for name in ORDER:
-            if name == "hand":
-                found = hand_search(server, args, ttft, tpot)
-            else:
-                found = pinbench_search(model, args, ttft, tpot)
-            answers[name].append(found)
-            rate, capacity = found
-            print(f"{name} search {len(answers[name])}: {rate:.2f} requests/s (closed-loop "
-                  f"capacity {capacity:.2f}: {rate / capacity:.2f}x)", flush=True)  # fmt: skip
+        try:
+            for name in ORDER:
+                if name == "hand":
+                    found = hand_search(server, args, ttft, tpot)
+                else:
+                    found = pinbench_search(model, args, ttft, tpot)
+                answers[name].append(found)
+                rate, capacity = found
+                print(f"{name} search {len(answers[name])}: {rate:.2f} requests/s (closed-loop "
+                      f"capacity {capacity:.2f}: {rate / capacity:.2f}x)", flush=True)  # fmt: skip
+        except KeyboardInterrupt:
+            done = sum(len(v) for v in answers.values())
+            print(f"\ninterrupted: {done} of {len(ORDER)} searches done (above); no goal read")
+            export(args, {"ttft_slo_ms": ttft, "tpot_slo_ms": tpot, "interrupted": True,
+                          "searches": searches(answers)})  # fmt: skip
+            return 130
     first, second = (rate for rate, _ in answers["pinbench"])
     ours = (first + second) / 2
     hand = sum(rate for rate, _ in answers["hand"]) / 2
@@ -305,13 +340,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pinbench's mean answer {ours:.2f} against the hand search's {hand:.2f}: "
           f"{against:.1%} apart (goal <= {GOAL:.0%}): "
           f"{'met' if against <= GOAL else 'MISSED'}")  # fmt: skip
-    if args.export:
-        Path(args.export).write_text(json.dumps(
-            {"ttft_slo_ms": ttft, "tpot_slo_ms": tpot, "repeat": repeat, "against": against,
-             "searches": {name: [{"rate": r, "capacity": c} for r, c in found]
-                          for name, found in answers.items()}}, indent=2))  # fmt: skip
+    export(args, {"ttft_slo_ms": ttft, "tpot_slo_ms": tpot, "repeat": repeat,
+                  "against": against, "searches": searches(answers)})  # fmt: skip
     return 0
 
 
+def searches(answers: dict[str, list[tuple[float, float]]]) -> dict[str, list[dict[str, float]]]:
+    return {name: [{"rate": r, "capacity": c} for r, c in found] for name, found in answers.items()}
+
+
+def export(args: argparse.Namespace, figures: dict[str, Any]) -> None:
+    if args.export:
+        Path(args.export).write_text(json.dumps(figures, indent=2))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before the searches began (main() handles them)
+        sys.exit("generate_server: interrupted before any search was done")

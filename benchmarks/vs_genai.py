@@ -23,7 +23,9 @@ runs in a subprocess of its own, the order rotating round by round. Goal: pinben
 loop >= 0.98 in decode tokens/s, as the median of each round's own ratio (paired, as ``pinbench
 ab`` pairs its rounds: adjacent runs share a shared machine's speed of the moment, which moved
 the contenders' medians by up to 10% between rounds here); the ratio of the medians is printed
-beside it. The script reports; it exits 0 once it has measured (2 for bad arguments).
+beside it. The script reports; it exits 0 once it has measured (2 for bad arguments, 1 when a
+contender failed, naming it; 130 after Ctrl-C, with the whole rounds measured summarized and
+exported).
 
     python benchmarks/vs_genai.py --build
     python benchmarks/vs_genai.py --model FOLDER --rounds 5 --time 8 --prompt-tokens 128
@@ -41,6 +43,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from pinbench.base.errors import UsageError
+from pinbench.base.files import Output, guard_outputs
 
 HERE = Path(__file__).resolve().parent
 GOAL = 0.98
@@ -114,7 +119,9 @@ def run_pinbench(
         "-ncores", str(len(cpus)), "-t", str(args.time), "-w", str(args.warmup), "-q",
         "-x", str(out),
     ]  # fmt: skip
-    subprocess.run(command, check=True, capture_output=True, timeout=args.time * 10 + 120)
+    subprocess.run(
+        command, check=True, capture_output=True, text=True, timeout=args.time * 10 + 120
+    )
     g = json.loads(out.read_text())["pinbench"]["generation"]
     return {m: float(g[m]) for m in METRICS}
 
@@ -132,7 +139,22 @@ def run_genai_loop(args: argparse.Namespace, folder: Path, cpus: list[int]) -> d
     return {k: float(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
 
 
-def measure(args: argparse.Namespace, folder: Path, scratch: Path) -> dict[str, Any]:
+def run_contender(
+    name: str, args: argparse.Namespace, folder: Path, cpus: list[int], scratch: Path
+) -> dict[str, float]:
+    """One contender's run; a failed one ends the script with its last line of stderr."""
+    try:
+        if name == "genai loop":
+            return run_genai_loop(args, folder, cpus)
+        engine = "onnxruntime-genai" if name == "pinbench genai" else "onnxruntime"
+        return run_pinbench(args, engine, folder, cpus, scratch / "out.json")
+    except subprocess.CalledProcessError as e:
+        last = (e.stderr or "").strip().splitlines() or ["no output"]
+        raise SystemExit(f"vs_genai: {name} failed (exit {e.returncode}): {last[-1]}") from e
+
+
+def measure(args: argparse.Namespace, folder: Path, scratch: Path) -> dict[str, Any] | None:
+    """The rounds and their summary (those done, after Ctrl-C; None when none was)."""
     cpus = sorted(os.sched_getaffinity(0))
     config = json.loads((folder / "genai_config.json").read_text())["model"]
     d = config["decoder"]
@@ -145,18 +167,27 @@ def measure(args: argparse.Namespace, folder: Path, scratch: Path) -> dict[str, 
     )
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in CONTENDERS}
     order = list(CONTENDERS)
-    for r in range(args.rounds):
-        k = r % len(order)
-        for name in order[k:] + order[:k]:
-            if name == "genai loop":
-                figures = run_genai_loop(args, folder, cpus)
-            else:
-                engine = "onnxruntime-genai" if name == "pinbench genai" else "onnxruntime"
-                figures = run_pinbench(args, engine, folder, cpus, scratch / "out.json")
-            runs[name].append(figures)
-            print(f"round {r + 1}: {name}: " + ", ".join(
-                f"{m} {v:.1f}" for m, v in figures.items()), flush=True)  # fmt: skip
-    summary: dict[str, Any] = {"rounds": runs, "medians": {}, "ratios": {}}
+    try:
+        for r in range(args.rounds):
+            k = r % len(order)
+            for name in order[k:] + order[:k]:
+                figures = run_contender(name, args, folder, cpus, scratch)
+                runs[name].append(figures)
+                print(f"round {r + 1}: {name}: " + ", ".join(
+                    f"{m} {v:.1f}" for m, v in figures.items()), flush=True)  # fmt: skip
+    except KeyboardInterrupt:
+        done = min(len(v) for v in runs.values())  # the rounds every contender finished
+        print(f"\ninterrupted: {done} whole round(s) measured", flush=True)
+        if done == 0:
+            return None
+        runs = {name: v[:done] for name, v in runs.items()}
+    interrupted = len(runs["genai loop"]) < args.rounds
+    summary: dict[str, Any] = {
+        "rounds": runs,
+        "interrupted": interrupted,
+        "medians": {},
+        "ratios": {},
+    }
     print(f"\n{'metric':<24} " + " ".join(f"{n:>14}" for n in CONTENDERS)
           + "  paired genai/loop  goal")  # fmt: skip
     for m in METRICS:
@@ -201,8 +232,17 @@ def main(argv: list[str] | None = None) -> int:
         p.error("give --build or --model FOLDER")
     if args.prompt_tokens < 1 or args.new_tokens < 2:
         p.error("needs --prompt-tokens >= 1 and --new-tokens >= 2")
+    if args.rounds < 1 or not 0 < args.time <= 3600 or not 0 <= args.warmup <= 3600:
+        p.error("needs --rounds >= 1, --time in (0, 3600] and --warmup in [0, 3600] seconds")
     if args.model is not None and not (args.model / "genai_config.json").is_file():
         p.error(f"--model {args.model}: no genai_config.json there")
+    if args.export:
+        model = list(args.model.iterdir()) if args.model is not None else []
+        try:  # before minutes of measuring: never over the model, never unwritable
+            guard_outputs([Output("--export", args.export, suffixes=(".json",))],
+                          [("a file of the model", f) for f in model])  # fmt: skip
+        except UsageError as e:
+            p.error(str(e))
     with tempfile.TemporaryDirectory(prefix="vs-genai-") as tmp:
         scratch = Path(tmp)
         folder = args.model
@@ -213,10 +253,13 @@ def main(argv: list[str] | None = None) -> int:
             print("building the small Llama with onnxruntime-genai's builder...", flush=True)
             folder = build(scratch / "model", "small")
         summary = measure(args, folder, scratch)
-    if args.export:
+    if summary is not None and args.export:
         Path(args.export).write_text(json.dumps(summary, indent=2))
-    return 0
+    return 130 if summary is None or summary["interrupted"] else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before the rounds began (measure() handles them)
+        sys.exit("vs_genai: interrupted before any round was measured")
